@@ -1,0 +1,99 @@
+//! `posture scan`.
+
+use super::exit;
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use posture::report::{self, Format, Style};
+use posture::scan::{scan, ScanOptions};
+use posture::Severity;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Manifest files or directories to scan (*.yaml, *.yml, *.json, recursively); `-` reads stdin.
+    #[arg(short = 'f', long = "file", value_name = "PATH", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when any finding is at or above this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Extra Rego rules (a directory or file), under the same contract as the built-in rules.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+    /// When to colour the table; `auto` means on a terminal and NO_COLOR unset.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+/// Width to wrap the table to: the terminal's, else $COLUMNS, else a width that reads well in
+/// CI logs.
+fn width(on_terminal: bool) -> u16 {
+    let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    let terminal = on_terminal
+        .then(|| comfy_table::Table::new().width())
+        .flatten();
+    terminal.or(from_env).unwrap_or(140).clamp(60, 400)
+}
+
+pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
+    let options = ScanOptions {
+        inputs: args.files,
+        policy_dirs: args.policies,
+    };
+    let report = scan(&options).context("cannot load the rules")?;
+    let stdout = std::io::stdout();
+    let on_terminal = args.output.is_none() && stdout.is_terminal();
+    // comfy-table ignores NO_COLOR, so it is honoured here (https://no-color.org).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => on_terminal && !no_color,
+    };
+    let style = Style {
+        color,
+        width: width(on_terminal),
+    };
+    let mut buffer = Vec::new();
+    report::write(args.format, &report, style, &mut buffer)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, &buffer)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut lock = stdout.lock();
+            lock.write_all(&buffer)?;
+            lock.flush()?;
+        }
+    }
+    // Machine formats go to stdout or a file; problems also go to stderr so a CI log shows them.
+    if args.format != Format::Table || args.output.is_some() {
+        let mut err = std::io::stderr().lock();
+        for p in &report.problems {
+            writeln!(err, "{p}")?;
+        }
+    }
+    Ok(if report.has_errors() {
+        exit::ERRORS
+    } else if args.fail_on.is_some_and(|t| report.fails(t)) {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
+}

@@ -1,0 +1,357 @@
+//! Span-aware YAML decoding: every node of a document comes back with its line and column.
+//!
+//! Files are split into documents the way kubectl's YAML reader does (a line starting with
+//! `---`), so one malformed document does not hide the others, and each is decoded into a
+//! [`Node`] tree whose children carry `serde_saphyr::Spanned` positions.
+
+use crate::resource::{Position, SpanTree};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use serde_saphyr::Spanned;
+use std::fmt;
+
+/// A YAML node whose children keep their source positions.
+#[derive(Debug)]
+enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<Node>, Spanned<Node>)>),
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML node")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::UInt(v))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Node, E> {
+        Ok(Node::Float(v as f64))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Node, E> {
+        Ok(Node::Float(v as f64))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Node, E> {
+        Ok(Node::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        Node::deserialize(d)
+    }
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        Node::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(key) = map.next_key::<Spanned<Node>>()? {
+            let value = map.next_value::<Spanned<Node>>()?;
+            entries.push((key, value));
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+fn position(loc: &serde_saphyr::Location) -> Position {
+    Position {
+        line: u32::try_from(loc.line()).unwrap_or(u32::MAX).max(1),
+        column: u32::try_from(loc.column()).unwrap_or(u32::MAX).max(1),
+    }
+}
+
+/// Map keys are strings in Kubernetes objects; other scalars are written as YAML would print them.
+fn key_text(node: Node) -> String {
+    match node {
+        Node::Str(s) => s,
+        Node::Null => "null".to_owned(),
+        Node::Bool(b) => b.to_string(),
+        Node::Int(i) => i.to_string(),
+        Node::UInt(u) => u.to_string(),
+        Node::Float(f) => f.to_string(),
+        other => {
+            let (value, _) = convert(Spanned::new(
+                other,
+                serde_saphyr::Location::UNKNOWN,
+                serde_saphyr::Location::UNKNOWN,
+            ));
+            value.to_string()
+        }
+    }
+}
+
+fn convert(node: Spanned<Node>) -> (Value, SpanTree) {
+    let at = position(&node.referenced);
+    match node.value {
+        Node::Null => (Value::Null, SpanTree::leaf(at)),
+        Node::Bool(b) => (Value::Bool(b), SpanTree::leaf(at)),
+        Node::Int(i) => (Value::Number(i.into()), SpanTree::leaf(at)),
+        Node::UInt(u) => (Value::Number(u.into()), SpanTree::leaf(at)),
+        Node::Float(f) => (
+            Number::from_f64(f).map_or_else(|| Value::String(f.to_string()), Value::Number),
+            SpanTree::leaf(at),
+        ),
+        Node::Str(s) => (Value::String(s), SpanTree::leaf(at)),
+        Node::Seq(items) => {
+            let mut values = Vec::with_capacity(items.len());
+            let mut spans = Vec::with_capacity(items.len());
+            for item in items {
+                let (v, s) = convert(item);
+                values.push(v);
+                spans.push(s);
+            }
+            (Value::Array(values), SpanTree::seq(at, spans))
+        }
+        Node::Map(entries) => {
+            let mut values = Map::with_capacity(entries.len());
+            let mut spans = Vec::with_capacity(entries.len());
+            for (key, value) in entries {
+                let key_at = position(&key.referenced);
+                let key = key_text(key.value);
+                let (v, s) = convert(value);
+                // The entry is located at its key; its children keep their own positions.
+                let s = SpanTree::relocated(s, key_at);
+                values.insert(key.clone(), v);
+                spans.push((key, s));
+            }
+            (Value::Object(values), SpanTree::map(at, spans))
+        }
+    }
+}
+
+/// A YAML syntax or structure error with its position in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub position: Position,
+    pub message: String,
+}
+
+/// One document of a file: its 0-based index, first line, Helm `# Source:` and decoded content.
+#[derive(Debug)]
+pub struct Document {
+    pub index: usize,
+    pub start_line: u32,
+    pub helm_source: Option<String>,
+    /// `None` when the document holds only comments or whitespace.
+    pub content: Result<Option<(Value, SpanTree)>, SyntaxError>,
+}
+
+fn options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    // Rendered charts put hundreds of documents in one file, and one CRD can be megabytes.
+    budget.max_documents = usize::MAX;
+    budget.max_nodes = budget.max_nodes.max(50_000_000);
+    budget.max_events = budget.max_events.max(100_000_000);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(1 << 30);
+    serde_saphyr::options! {
+        // kubectl reads `0644` as octal (420): defaultMode and friends depend on it.
+        legacy_octal_numbers: true,
+        budget: Some(budget),
+    }
+}
+
+/// Decodes one document's text; positions are relative to `text`.
+pub fn parse_document(text: &str) -> Result<Option<(Value, SpanTree)>, SyntaxError> {
+    if text.lines().all(|l| {
+        matches!(l.trim_start().chars().next(), None | Some('#'))
+            || l.trim() == "---"
+            || l.trim() == "..."
+    }) {
+        return Ok(None);
+    }
+    match serde_saphyr::from_str_with_options::<Option<Spanned<Node>>>(text, options()) {
+        Ok(Some(node)) => Ok(Some(convert(node))),
+        Ok(None) => Ok(None),
+        Err(err) => Err(SyntaxError {
+            position: err
+                .location()
+                .filter(|l| l.line() > 0)
+                .map(|l| position(&l))
+                .unwrap_or(Position { line: 1, column: 1 }),
+            message: first_line(&err.to_string()),
+        }),
+    }
+}
+
+/// The parser's message without its snippet and position prefix: we print our own
+/// file:line:column, and the parser's position is relative to the document, not the file.
+fn first_line(message: &str) -> String {
+    let line = message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("invalid YAML");
+    let line = line
+        .strip_prefix("error:")
+        .map(str::trim_start)
+        .unwrap_or(line);
+    let without_position = line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+        .filter(|(pos, _)| pos.contains("column"))
+        .map(|(_, msg)| msg);
+    without_position.unwrap_or(line).to_owned()
+}
+
+/// Splits a multi-document YAML file and decodes each document.
+pub fn parse_stream(text: &str) -> Vec<Document> {
+    let mut documents = Vec::new();
+    let mut start = 0usize; // byte offset of the current document
+    let mut start_line = 0u32; // 0-based line of the current document
+    let mut offset = 0usize;
+    let push = |chunk: &str, first_line: u32, documents: &mut Vec<Document>| {
+        let content = parse_document(chunk).map(|c| {
+            c.map(|(v, mut s)| {
+                s.shift_lines(first_line);
+                (v, s)
+            })
+        });
+        let content = content.map_err(|mut e| {
+            e.position.line += first_line;
+            e
+        });
+        // Comment-only chunks (Helm renders many) are not documents and take no index.
+        if !matches!(content, Ok(None)) {
+            documents.push(Document {
+                index: documents.len(),
+                start_line: first_line + 1,
+                helm_source: helm_source(chunk),
+                content,
+            });
+        }
+    };
+    for (line_no, line) in (0u32..).zip(text.split_inclusive('\n')) {
+        if is_separator(line) && offset > start {
+            push(&text[start..offset], start_line, &mut documents);
+            start = offset;
+            start_line = line_no;
+        }
+        offset += line.len();
+    }
+    if start < text.len() {
+        push(&text[start..], start_line, &mut documents);
+    }
+    documents
+}
+
+fn is_separator(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+}
+
+/// `# Source: chart/templates/deployment.yaml`, as `helm template` writes above each document.
+fn helm_source(chunk: &str) -> Option<String> {
+    chunk
+        .lines()
+        .map(str::trim)
+        .take_while(|l| l.is_empty() || l.starts_with('#') || l.starts_with("---"))
+        .find_map(|l| l.strip_prefix("# Source:").map(|s| s.trim().to_owned()))
+        .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::{FieldPath, Segment};
+
+    fn path(segments: &[&str]) -> FieldPath {
+        FieldPath(
+            segments
+                .iter()
+                .map(|s| match s.parse::<usize>() {
+                    Ok(i) => Segment::Index(i),
+                    Err(_) => Segment::Key((*s).to_owned()),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn positions_point_at_keys_and_items() {
+        let text = "a: 1\n---\n# Source: chart/templates/x.yaml\nkind: Pod\nspec:\n  containers:\n    - name: c\n      image: nginx\n";
+        let docs = parse_stream(text);
+        assert_eq!(docs.len(), 2);
+        let (value, spans) = docs[1].content.as_ref().unwrap().as_ref().unwrap();
+        assert_eq!(value["spec"]["containers"][0]["image"], "nginx");
+        assert_eq!(
+            docs[1].helm_source.as_deref(),
+            Some("chart/templates/x.yaml")
+        );
+        let at = spans.locate(&path(&["spec", "containers", "0", "image"]));
+        assert_eq!((at.line, at.column), (8, 7));
+        // A missing field maps to its nearest existing parent.
+        let at = spans.locate(&path(&[
+            "spec",
+            "containers",
+            "0",
+            "securityContext",
+            "privileged",
+        ]));
+        assert_eq!(at.line, 7);
+    }
+
+    #[test]
+    fn legacy_octal_reads_like_kubectl() {
+        let (value, _) = parse_document("mode: 0644\n").unwrap().unwrap();
+        assert_eq!(value["mode"], 420);
+    }
+
+    #[test]
+    fn bad_document_does_not_hide_the_next() {
+        let text = "kind: A\n---\nkind: [unclosed\n---\nkind: C\n";
+        let docs = parse_stream(text);
+        assert_eq!(docs.len(), 3);
+        let err = docs[1].content.as_ref().unwrap_err();
+        assert!(err.position.line >= 3, "{err:?}");
+        assert!(docs[2].content.is_ok());
+    }
+
+    #[test]
+    fn bare_equals_sign_is_a_string() {
+        // prometheus-operator CRDs contain `enum: ['!=', =, =~, '!~']`.
+        let (value, _) = parse_document("enum: ['!=', =, =~, '!~']\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(value["enum"][1], "=");
+    }
+}

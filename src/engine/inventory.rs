@@ -1,0 +1,72 @@
+//! The inventory: the facts about *other* objects that some rules need (is there a NetworkPolicy
+//! in this namespace? which subjects are bound to this role?), built once per scan and handed to
+//! the engine as `data.inventory`.
+
+use crate::resource::Resource;
+use serde_json::{json, Map, Value};
+
+/// Namespace key of an object: its namespace, or `""` when a manifest leaves it to deploy time.
+fn ns(r: &Resource) -> String {
+    r.id.namespace.clone().unwrap_or_default()
+}
+
+fn push(map: &mut Map<String, Value>, key: String, value: Value) {
+    match map.entry(key).or_insert_with(|| Value::Array(vec![])) {
+        Value::Array(a) => a.push(value),
+        _ => unreachable!("inventory buckets are always arrays"),
+    }
+}
+
+pub fn build(resources: &[Resource]) -> Value {
+    let mut network_policies = Map::new();
+    let mut service_accounts = Map::new();
+    let mut bindings = Vec::new();
+    let mut namespaces = Map::new();
+    for r in resources {
+        let o = &r.object;
+        let group = crate::policy::kinds::api_group(&r.id.api_version);
+        match (group, r.id.kind.as_str()) {
+            ("networking.k8s.io", "NetworkPolicy") => push(
+                &mut network_policies,
+                ns(r),
+                json!({
+                    "name": r.id.name,
+                    "podSelector": o.pointer("/spec/podSelector").cloned().unwrap_or(json!({})),
+                    "policyTypes": o.pointer("/spec/policyTypes").cloned().unwrap_or(Value::Null),
+                }),
+            ),
+            ("", "ServiceAccount") => push(
+                &mut service_accounts,
+                ns(r),
+                json!({
+                    "name": r.id.name,
+                    "automountServiceAccountToken": o.get("automountServiceAccountToken").cloned().unwrap_or(Value::Null),
+                }),
+            ),
+            ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
+                bindings.push(json!({
+                    "kind": r.id.kind,
+                    "namespace": ns(r),
+                    "name": r.id.name,
+                    "roleRef": o.get("roleRef").cloned().unwrap_or(Value::Null),
+                    "subjects": o.get("subjects").cloned().unwrap_or(json!([])),
+                }))
+            }
+            ("", "Namespace") => {
+                namespaces.insert(
+                    r.id.name.clone(),
+                    json!({"labels": o.pointer("/metadata/labels").cloned().unwrap_or(json!({}))}),
+                );
+            }
+            _ => {}
+        }
+    }
+    json!({
+        "inventory": {
+            "network_policies": network_policies,
+            "service_accounts": service_accounts,
+            "bindings": bindings,
+            "namespaces": namespaces,
+        }
+    })
+}

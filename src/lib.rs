@@ -1,0 +1,22 @@
+//! posture: a container-security posture scanner for Kubernetes.
+//!
+//! The pipeline runs one way: `collect` reads manifests into [`Resource`]s, `engine` evaluates
+//! the Rego rules of the `policy` catalog on them in parallel and yields [`Finding`]s, and
+//! `report` renders a [`ScanReport`] as a table, JSON or SARIF. Problems (a malformed file, a
+//! failing rule) never abort a scan; they travel with the report.
+
+pub mod collect;
+pub mod engine;
+pub mod finding;
+pub mod policy;
+pub mod problem;
+pub mod report;
+pub mod resource;
+pub mod scan;
+pub mod severity;
+
+pub use finding::Finding;
+pub use problem::Problem;
+pub use resource::{ObjectRef, Origin, Resource};
+pub use scan::{scan, ScanOptions, ScanReport};
+pub use severity::Severity;

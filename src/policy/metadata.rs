@@ -1,0 +1,129 @@
+//! The `# METADATA` block at the top of a rule file (OPA's annotation format).
+//!
+//! regorus does not expose `rego.metadata.*`, so the block is parsed here. Our own fields live
+//! under OPA's `custom:` key, so OPA tooling still reads the file; unknown fields are rejected
+//! so a typo cannot silently drop a mapping.
+
+use crate::severity::Severity;
+use serde::{Deserialize, Serialize};
+
+/// The metadata block as written in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    pub title: String,
+    pub description: String,
+    /// OPA's annotation scope; rules use `package`.
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub related_resources: Vec<RelatedResource>,
+    pub custom: Custom,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RelatedResource {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Custom {
+    pub id: String,
+    pub severity: Severity,
+    pub remediation: String,
+    /// Object kinds the rule applies to; lower-case names are groups (see [`super::kinds`]).
+    pub kinds: Vec<String>,
+    #[serde(default)]
+    pub frameworks: Frameworks,
+}
+
+/// Where a rule sits in the benchmarks and standards users report against.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Frameworks {
+    /// CIS Kubernetes Benchmark v1.12 recommendation ids.
+    #[serde(default, rename = "cis-1.12", skip_serializing_if = "Vec::is_empty")]
+    pub cis_1_12: Vec<String>,
+    /// Pod Security Standards profile whose control this rule implements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_security: Option<PodSecurityLevel>,
+    /// NSA/CISA Kubernetes Hardening Guidance sections.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nsa: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum PodSecurityLevel {
+    Baseline,
+    Restricted,
+}
+
+/// Errors in a metadata block, with the 1-based line in the rule file.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataError {
+    #[error("line {line}: no `# METADATA` comment block before the package")]
+    Missing { line: u32 },
+    #[error("line {line}: invalid METADATA: {message}")]
+    Invalid { line: u32, message: String },
+}
+
+/// Finds the first `# METADATA` block and parses it.
+pub fn parse(rego: &str) -> Result<Metadata, MetadataError> {
+    let mut lines = rego.lines().enumerate();
+    let start = lines
+        .by_ref()
+        .find(|(_, l)| l.trim() == "# METADATA")
+        .map(|(i, _)| i)
+        .ok_or(MetadataError::Missing { line: 1 })?;
+    let mut yaml = String::new();
+    for (_, line) in lines {
+        let Some(rest) = line.trim_start().strip_prefix('#') else {
+            break;
+        };
+        // OPA strips one space after '#'; indentation past that is YAML's.
+        yaml.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+        yaml.push('\n');
+    }
+    let block_line = start as u32 + 2;
+    serde_saphyr::from_str::<Metadata>(&yaml).map_err(|e| MetadataError::Invalid {
+        line: block_line
+            + e.location()
+                .map_or(0, |l| l.line().saturating_sub(1) as u32),
+        message: e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("invalid YAML")
+            .to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_field_is_rejected_with_its_line() {
+        let rego = "# METADATA\n# title: T\n# description: D\n# custom:\n#   id: X-1\n#   severity: high\n#   remediation: R\n#   kinds: [Pod]\n#   severty: low\npackage x\n";
+        let err = parse(rego).unwrap_err().to_string();
+        assert!(err.contains("severty"), "{err}");
+        assert!(err.starts_with("line 9"), "{err}");
+    }
+
+    #[test]
+    fn parses_frameworks() {
+        let rego = "# METADATA\n# title: T\n# description: D\n# custom:\n#   id: X-1\n#   severity: high\n#   remediation: R\n#   kinds: [workloads]\n#   frameworks:\n#     cis-1.12: [\"5.2.2\"]\n#     pod-security: baseline\npackage x\n";
+        let m = parse(rego).unwrap();
+        assert_eq!(m.custom.frameworks.cis_1_12, vec!["5.2.2"]);
+        assert_eq!(
+            m.custom.frameworks.pod_security,
+            Some(PodSecurityLevel::Baseline)
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! Problems: anything that kept part of the input from being scanned, or that the user should
+//! know about. Every reporter shows them; none aborts a scan.
+
+use crate::resource::Position;
+use serde::Serialize;
+use std::fmt;
+use std::path::PathBuf;
+
+/// How bad a problem is. Only errors change the exit code (to 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Note,
+    Warning,
+    Error,
+}
+
+/// Stable machine-readable codes, one per kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    /// A file could not be read.
+    ReadError,
+    /// A document is not valid YAML or JSON.
+    ParseError,
+    /// A document was skipped because it is not a Kubernetes object.
+    NotAnObject,
+    /// A path named on the command line matched no manifest file.
+    NoInput,
+    /// A user policy failed to load.
+    PolicyError,
+    /// A rule failed while evaluating an object.
+    EvalError,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::ReadError => "read-error",
+            Code::ParseError => "parse-error",
+            Code::NotAnObject => "not-an-object",
+            Code::NoInput => "no-input",
+            Code::PolicyError => "policy-error",
+            Code::EvalError => "eval-error",
+        }
+    }
+}
+
+/// One problem, with where it happened when that is known.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Problem {
+    pub level: Level,
+    pub code: Code,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(level: Level, code: Code, message: impl Into<String>) -> Self {
+        Problem {
+            level,
+            code,
+            file: None,
+            position: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn in_file(mut self, file: impl Into<PathBuf>, position: Option<Position>) -> Self {
+        self.file = Some(file.into());
+        self.position = position;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.level == Level::Error
+    }
+}
+
+impl fmt::Display for Problem {
+    /// `file:line:column: level[code]: message`, the form editors and CI logs link.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            let shown = file.to_string_lossy().replace('\\', "/");
+            f.write_str(shown.strip_prefix("./").unwrap_or(&shown))?;
+            if let Some(p) = self.position {
+                write!(f, ":{}:{}", p.line, p.column)?;
+            }
+            f.write_str(": ")?;
+        }
+        let level = match self.level {
+            Level::Note => "note",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        };
+        write!(f, "{level}[{}]: {}", self.code.as_str(), self.message)
+    }
+}

@@ -1,0 +1,315 @@
+//! SARIF 2.1.0 for code scanning: rules with help and `security-severity`, results located at
+//! the offending field (relative URI, 1-based line and column), stable `partialFingerprints`,
+//! and problems as tool execution notifications.
+
+use super::display_path;
+use crate::finding::Finding;
+use crate::policy::Rule;
+use crate::problem::{Level, Problem};
+use crate::resource::{Origin, Position};
+use crate::scan::ScanReport;
+use crate::severity::Severity;
+use serde_json::json;
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
+    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
+    ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultLevel, Run,
+    Sarif, Tool, ToolComponent,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
+use std::path::Path;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// Base id that relative URIs resolve against: the checkout root in code scanning.
+const SRCROOT: &str = "%SRCROOT%";
+/// The key of our fingerprint in `partialFingerprints`; bump the suffix if its inputs change.
+pub const FINGERPRINT_KEY: &str = "postureFinding/v1";
+
+fn level(severity: Severity) -> ResultLevel {
+    match severity {
+        Severity::Critical | Severity::High => ResultLevel::Error,
+        Severity::Medium => ResultLevel::Warning,
+        Severity::Low => ResultLevel::Note,
+    }
+}
+
+fn level_name(severity: Severity) -> &'static str {
+    match level(severity) {
+        ResultLevel::Error => "error",
+        ResultLevel::Warning => "warning",
+        _ => "note",
+    }
+}
+
+/// `privileged_container` → `PrivilegedContainer` (SARIF rule names are identifiers).
+fn pascal(slug: &str) -> String {
+    slug.split(['_', '-'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn tags(rule: &Rule) -> Vec<String> {
+    let mut tags = vec!["security".to_owned(), "kubernetes".to_owned()];
+    tags.extend(
+        rule.frameworks
+            .cis_1_12
+            .iter()
+            .map(|id| format!("CIS-1.12-{id}")),
+    );
+    if let Some(level) = rule.frameworks.pod_security {
+        tags.push(format!("PSS-{level:?}").to_lowercase());
+    }
+    if !rule.frameworks.nsa.is_empty() {
+        tags.push("NSA-CISA".to_owned());
+    }
+    tags
+}
+
+fn help_markdown(rule: &Rule) -> String {
+    let mut md = format!(
+        "{}\n\n**Remediation:** {}",
+        rule.description, rule.remediation
+    );
+    let mut refs = Vec::new();
+    if !rule.frameworks.cis_1_12.is_empty() {
+        refs.push(format!(
+            "CIS Kubernetes Benchmark 1.12: {}",
+            rule.frameworks.cis_1_12.join(", ")
+        ));
+    }
+    if let Some(l) = rule.frameworks.pod_security {
+        refs.push(format!("Pod Security Standards: {l:?}"));
+    }
+    for n in &rule.frameworks.nsa {
+        refs.push(format!("NSA/CISA Kubernetes Hardening Guidance: {n}"));
+    }
+    for r in &rule.related {
+        refs.push(format!("<{}>", r.reference));
+    }
+    if !refs.is_empty() {
+        md.push_str("\n\n**References:**\n");
+        for r in refs {
+            md.push_str(&format!("- {r}\n"));
+        }
+    }
+    md
+}
+
+fn descriptor(rule: &Rule) -> ReportingDescriptor {
+    let mut props = BTreeMap::new();
+    // GitHub requires a string here; a number is silently ignored.
+    props.insert(
+        "security-severity".to_owned(),
+        json!(rule.severity.security_severity()),
+    );
+    props.insert("precision".to_owned(), json!("high"));
+    props.insert(
+        "problem.severity".to_owned(),
+        json!(level_name(rule.severity)),
+    );
+    let mut descriptor = ReportingDescriptor::builder()
+        .id(rule.id.clone())
+        .name(pascal(&rule.slug))
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(rule.title.clone())
+                .build(),
+        )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(rule.description.clone())
+                .build(),
+        )
+        .help(
+            MultiformatMessageString::builder()
+                .text(format!(
+                    "{}\n\nRemediation: {}",
+                    rule.description, rule.remediation
+                ))
+                .markdown(help_markdown(rule))
+                .build(),
+        )
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(level_name(rule.severity)))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(tags(rule))
+                .additional_properties(props)
+                .build(),
+        )
+        .build();
+    if let Some(r) = rule.related.first() {
+        descriptor.help_uri = Some(r.reference.clone());
+    }
+    descriptor
+}
+
+/// A relative URI for code scanning: relative paths stay relative; absolute paths under the
+/// working directory are made relative to it; others become `file://` URIs.
+fn uri(path: &Path) -> (String, bool) {
+    let relative = if path.is_absolute() {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+    } else {
+        Some(path.to_path_buf())
+    };
+    match relative {
+        Some(rel) => (percent_encode(&display_path(&rel)), true),
+        None => (
+            format!("file://{}", percent_encode(&display_path(path))),
+            false,
+        ),
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn physical(path: &Path, position: Option<Position>) -> PhysicalLocation {
+    let (uri, relative) = uri(path);
+    let mut artifact = ArtifactLocation::builder().uri(uri).build();
+    if relative {
+        artifact.uri_base_id = Some(SRCROOT.to_owned());
+    }
+    let mut location = PhysicalLocation::builder()
+        .artifact_location(artifact)
+        .build();
+    if let Some(p) = position {
+        location.region = Some(
+            Region::builder()
+                .start_line(i64::from(p.line))
+                .start_column(i64::from(p.column))
+                .build(),
+        );
+    }
+    location
+}
+
+fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
+    let Origin::File {
+        path, helm_source, ..
+    } = &f.origin;
+    let qualified = match &f.object.namespace {
+        Some(ns) => format!("{ns}/{}/{}", f.object.kind, f.object.name),
+        None => format!("{}/{}", f.object.kind, f.object.name),
+    };
+    let logical = LogicalLocation::builder()
+        .name(f.object.name.clone())
+        .fully_qualified_name(qualified)
+        .kind("resource")
+        .build();
+    let location = Location::builder()
+        .physical_location(physical(path, f.position))
+        .logical_locations(vec![logical])
+        .build();
+    let mut fingerprints = BTreeMap::new();
+    fingerprints.insert(FINGERPRINT_KEY.to_owned(), f.fingerprint.clone());
+    let mut props = BTreeMap::new();
+    props.insert("path".to_owned(), json!(f.path.to_string()));
+    if let Some(src) = helm_source {
+        props.insert("helmSource".to_owned(), json!(src));
+    }
+    let mut r = SarifResult::builder()
+        .rule_id(f.rule_id.clone())
+        .level(level(f.severity))
+        .message(Message::builder().text(f.message.clone()).build())
+        .locations(vec![location])
+        .partial_fingerprints(fingerprints)
+        .properties(PropertyBag::builder().additional_properties(props).build())
+        .build();
+    r.rule_index = rule_index.map(|i| i as i64);
+    r
+}
+
+fn notification(p: &Problem) -> Notification {
+    let level = match p.level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Note => "note",
+    };
+    let mut n = Notification::builder()
+        .message(Message::builder().text(p.message.clone()).build())
+        .level(json!(level))
+        .descriptor(
+            ReportingDescriptorReference::builder()
+                .id(p.code.as_str())
+                .build(),
+        )
+        .build();
+    if let Some(file) = &p.file {
+        n.locations = Some(vec![Location::builder()
+            .physical_location(physical(file, p.position))
+            .build()]);
+    }
+    n
+}
+
+pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+    let index: HashMap<&str, usize> = report
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let driver = ToolComponent::builder()
+        .name("posture")
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri("https://github.com/posture-dev/posture")
+        .rules(report.rules.iter().map(descriptor).collect::<Vec<_>>())
+        .build();
+    let invocation = Invocation::builder()
+        .execution_successful(!report.has_errors())
+        .tool_execution_notifications(report.problems.iter().map(notification).collect::<Vec<_>>())
+        .build();
+    let mut base_ids = BTreeMap::new();
+    base_ids.insert(
+        SRCROOT.to_owned(),
+        ArtifactLocation::builder()
+            .description(
+                Message::builder()
+                    .text("The directory posture was run from.")
+                    .build(),
+            )
+            .build(),
+    );
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .invocations(vec![invocation])
+        .original_uri_base_ids(base_ids)
+        .results(
+            report
+                .findings
+                .iter()
+                .map(|f| result(f, index.get(f.rule_id.as_str()).copied()))
+                .collect::<Vec<_>>(),
+        )
+        .column_kind(json!("unicodeCodePoints"))
+        .build();
+    let sarif = Sarif::builder()
+        .schema(SCHEMA)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    serde_json::to_writer_pretty(&mut *out, &sarif)?;
+    out.write_all(b"\n")
+}

@@ -1,0 +1,145 @@
+//! The human-readable table: findings grouped by severity, then problems, then a summary line.
+
+use super::{display_path, Style};
+use crate::finding::Finding;
+use crate::problem::Level;
+use crate::resource::Origin;
+use crate::scan::ScanReport;
+use crate::severity::Severity;
+use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+use std::io::{self, Write};
+
+fn color_of(severity: Severity) -> Color {
+    match severity {
+        Severity::Critical => Color::Magenta,
+        Severity::High => Color::Red,
+        Severity::Medium => Color::Yellow,
+        Severity::Low => Color::Blue,
+    }
+}
+
+fn location(f: &Finding) -> String {
+    let Origin::File {
+        path, helm_source, ..
+    } = &f.origin;
+    let mut s = display_path(path);
+    if let Some(p) = f.position {
+        s.push_str(&format!(":{}:{}", p.line, p.column));
+    }
+    if let Some(src) = helm_source {
+        s.push_str(&format!("\n(template {src})"));
+    }
+    if !f.path.is_empty() {
+        s.push('\n');
+        s.push_str(&f.path.to_string());
+    }
+    s
+}
+
+fn object(f: &Finding) -> String {
+    match &f.object.namespace {
+        Some(ns) => format!("{}\n{}/{}", f.object.kind, ns, f.object.name),
+        None => format!("{}\n{}", f.object.kind, f.object.name),
+    }
+}
+
+fn new_table(style: Style) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width);
+    if style.color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    table
+}
+
+fn heading(text: &str, color: Option<Color>, style: Style) -> String {
+    match (style.color, color) {
+        (true, Some(c)) => {
+            let code = match c {
+                Color::Magenta => 35,
+                Color::Red => 31,
+                Color::Yellow => 33,
+                _ => 34,
+            };
+            format!("\x1b[1;{code}m{text}\x1b[0m")
+        }
+        _ => text.to_owned(),
+    }
+}
+
+pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    for severity in Severity::ALL {
+        let findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .collect();
+        if findings.is_empty() {
+            continue;
+        }
+        let title = format!("{} ({})", severity.as_str().to_uppercase(), findings.len());
+        writeln!(out, "{}", heading(&title, Some(color_of(severity)), style))?;
+        let mut table = new_table(style);
+        table.set_header(vec!["Rule", "Object", "Location", "Finding"]);
+        for f in findings {
+            let rule = Cell::new(format!("{}\n{}", f.rule_id, f.rule_title));
+            let rule = if style.color {
+                rule.fg(color_of(severity))
+            } else {
+                rule
+            };
+            table.add_row(vec![
+                rule,
+                Cell::new(object(f)),
+                Cell::new(location(f)),
+                Cell::new(&f.message),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+        writeln!(out)?;
+    }
+    if !report.problems.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            heading(
+                &format!("PROBLEMS ({})", report.problems.len()),
+                Some(Color::Red),
+                style
+            )
+        )?;
+        for p in &report.problems {
+            writeln!(out, "  {p}")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", summary(report))
+}
+
+/// `12 findings (1 critical, 3 high, 6 medium, 2 low) in 9 objects; 1 error`
+pub fn summary(report: &ScanReport) -> String {
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .map(|s| format!("{} {}", report.count(*s), s.as_str()))
+        .collect();
+    let n = report.findings.len();
+    let mut s = format!(
+        "{n} finding{} ({}) in {} object{}",
+        if n == 1 { "" } else { "s" },
+        counts.join(", "),
+        report.objects,
+        if report.objects == 1 { "" } else { "s" }
+    );
+    for (level, word) in [(Level::Error, "error"), (Level::Warning, "warning")] {
+        let k = report.problems.iter().filter(|p| p.level == level).count();
+        if k > 0 {
+            s.push_str(&format!("; {k} {word}{}", if k == 1 { "" } else { "s" }));
+        }
+    }
+    s
+}

@@ -1,0 +1,116 @@
+//! The normalized object every source produces and every rule reads.
+//!
+//! A [`Resource`] is a Kubernetes-style object plus where it came from. It is pure data: no I/O
+//! and no policy knowledge lives here. Values that must never reach the engine or any report
+//! (Secret data, last-applied annotations) are removed by [`sanitize`] before a `Resource` exists.
+
+mod path;
+mod sanitize;
+mod spans;
+
+pub use path::{FieldPath, Segment};
+pub use sanitize::sanitize;
+pub use spans::{Position, SpanTree};
+
+use serde::Serialize;
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// Where an object was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Origin {
+    /// A manifest file (or stdin, shown as `-`).
+    File {
+        /// The path as the user named it, relative where the user gave a relative path.
+        path: PathBuf,
+        /// 0-based index of the YAML document in the file.
+        document: usize,
+        /// Index in the `items` of a `kind: List` document, if it came from one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item: Option<usize>,
+        /// The chart template named by Helm's `# Source:` comment above the document.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        helm_source: Option<String>,
+    },
+}
+
+/// Identity of an object: what a finding names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    /// `None` for cluster-scoped objects and for manifests that leave the namespace to deploy time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// `Kind 'name'` or `Kind 'namespace/name'`, the form messages use.
+    pub fn display_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} '{}/{}'", self.kind, ns, self.name),
+            None => format!("{} '{}'", self.kind, self.name),
+        }
+    }
+}
+
+/// One Kubernetes-style object with its origin and source positions.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub id: ObjectRef,
+    pub origin: Origin,
+    /// The object as JSON, already sanitized.
+    pub object: Value,
+    /// Source positions of every node of `object`, when the source has them.
+    pub spans: Option<SpanTree>,
+}
+
+impl Resource {
+    /// Builds a resource from a decoded object; `None` when it lacks `apiVersion` or `kind`.
+    pub fn from_object(
+        mut object: Value,
+        origin: Origin,
+        spans: Option<SpanTree>,
+    ) -> Option<Resource> {
+        let api_version = object.get("apiVersion")?.as_str()?.to_owned();
+        let kind = object.get("kind")?.as_str()?.to_owned();
+        if api_version.is_empty() || kind.is_empty() {
+            return None;
+        }
+        sanitize(&mut object);
+        let meta = object.get("metadata");
+        let text = |key: &str| {
+            meta.and_then(|m| m.get(key))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let name = text("name")
+            .or_else(|| text("generateName").map(|g| format!("{g}*")))
+            .unwrap_or_else(|| "(unnamed)".to_owned());
+        let namespace = text("namespace");
+        Some(Resource {
+            id: ObjectRef {
+                api_version,
+                kind,
+                namespace,
+                name,
+            },
+            origin,
+            object,
+            spans,
+        })
+    }
+
+    /// Source position of `path`, or of its nearest existing parent when the field is absent.
+    pub fn position_of(&self, path: &FieldPath) -> Option<Position> {
+        self.spans.as_ref().map(|s| s.locate(path))
+    }
+
+    /// Position where the object itself starts.
+    pub fn start(&self) -> Option<Position> {
+        self.spans.as_ref().map(SpanTree::position)
+    }
+}

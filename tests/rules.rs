@@ -1,0 +1,123 @@
+//! Rule fixtures: for every rule, each `pass_*` file yields none of its findings and each
+//! `fail_*` file at least one; the findings are snapshotted. Also the catalog's contract.
+
+use crate::common::{evaluator, repo, scan_paths};
+use posture::resource::Origin;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::path::PathBuf;
+
+fn fixtures(slug: &str) -> Vec<PathBuf> {
+    let dir = repo().join("fixtures/rules").join(slug);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+fn file_name(p: &std::path::Path) -> String {
+    p.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn every_rule_has_pass_and_fail_fixtures() {
+    let mut missing = Vec::new();
+    for rule in evaluator().rules() {
+        let names: Vec<String> = fixtures(&rule.slug).iter().map(|p| file_name(p)).collect();
+        for prefix in ["pass_", "fail_"] {
+            if !names.iter().any(|n| n.starts_with(prefix)) {
+                missing.push(format!(
+                    "{} ({}): no {prefix}* fixture in fixtures/rules/{}/",
+                    rule.id, rule.slug, rule.slug
+                ));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn fixture_folders_belong_to_rules() {
+    let slugs: BTreeSet<String> = evaluator().rules().iter().map(|r| r.slug.clone()).collect();
+    let orphans: Vec<String> = std::fs::read_dir(repo().join("fixtures/rules"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !slugs.contains(n))
+        .collect();
+    assert!(
+        orphans.is_empty(),
+        "fixture folders without a rule: {orphans:?}"
+    );
+}
+
+#[test]
+fn rule_ids_are_unique_and_well_formed() {
+    let mut seen = BTreeSet::new();
+    for rule in evaluator().rules() {
+        assert!(seen.insert(rule.id.clone()), "duplicate id {}", rule.id);
+        let digits = rule.id.strip_prefix("PST-").unwrap_or("");
+        assert!(
+            digits.len() == 4 && digits.chars().all(|c| c.is_ascii_digit()),
+            "id {} is not PST-NNNN",
+            rule.id
+        );
+        assert!(
+            !rule.remediation.is_empty() && !rule.description.is_empty(),
+            "{} lacks text",
+            rule.id
+        );
+    }
+}
+
+/// POSTURE_RULE=slug limits this test to one rule while writing it.
+#[test]
+fn fixtures_pass_and_fail_as_named() {
+    let only = std::env::var("POSTURE_RULE").ok();
+    let mut errors = Vec::new();
+    for rule in evaluator().rules() {
+        if only.as_deref().is_some_and(|o| o != rule.slug) {
+            continue;
+        }
+        let mut snapshot = String::new();
+        for file in fixtures(&rule.slug) {
+            let name = file_name(&file);
+            let report = scan_paths(&[&file]);
+            for p in &report.problems {
+                errors.push(format!("{}/{name}: unexpected problem: {p}", rule.slug));
+            }
+            let mine: Vec<_> = report
+                .findings
+                .iter()
+                .filter(|f| f.rule_id == rule.id)
+                .collect();
+            if name.starts_with("pass_") && !mine.is_empty() {
+                errors.push(format!(
+                    "{}/{name}: expected no finding, got: {}",
+                    rule.slug,
+                    mine.iter()
+                        .map(|f| f.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                ));
+            }
+            if name.starts_with("fail_") && mine.is_empty() {
+                errors.push(format!(
+                    "{}/{name}: expected a finding, got none",
+                    rule.slug
+                ));
+            }
+            for f in mine {
+                let Origin::File { .. } = &f.origin;
+                let pos = f
+                    .position
+                    .map(|p| format!("{}:{}", p.line, p.column))
+                    .unwrap_or_default();
+                writeln!(snapshot, "{name}:{pos} {}\n  {}", f.path, f.message).unwrap();
+            }
+        }
+        insta::assert_snapshot!(format!("rule_{}", rule.slug), snapshot);
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
