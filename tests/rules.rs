@@ -121,3 +121,21 @@ fn fixtures_pass_and_fail_as_named() {
     }
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
+
+#[test]
+fn embedded_catalog_matches_policies_dir() {
+    let embedded = posture::policy::Catalog::builtin().expect("embedded rules load");
+    let disk = posture::policy::Catalog::builtin_from_dir(&repo().join("policies"))
+        .expect("rules on disk load");
+    let texts = |c: &posture::policy::Catalog| -> Vec<(String, String)> {
+        c.libraries
+            .iter()
+            .chain(c.rules.iter().map(|r| &r.source))
+            .map(|s| (s.path.clone(), s.text.clone()))
+            .collect()
+    };
+    assert!(
+        texts(&embedded) == texts(&disk),
+        "the binary embeds stale policies: rebuild (build.rs watches policies/)"
+    );
+}

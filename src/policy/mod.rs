@@ -94,10 +94,38 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The rules shipped with posture.
+    /// The rules shipped with posture (embedded in the binary).
     pub fn builtin() -> Result<Catalog, PolicyError> {
         let mut files = Vec::new();
         collect_embedded(&BUILTIN, &mut files);
+        Catalog::from_builtin_sources(files)
+    }
+
+    /// The built-in layout (`lib/`, `rules/<group>/<slug>.rego`) read from a directory on disk;
+    /// tests use it so that editing a rule needs no rebuild.
+    pub fn builtin_from_dir(root: &Path) -> Result<Catalog, PolicyError> {
+        let mut files = Vec::new();
+        for entry in walkdir::WalkDir::new(root)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let path = entry.path();
+            if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "rego") {
+                let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                let rel = path.strip_prefix(root).unwrap_or(path);
+                files.push(Source {
+                    path: rel.to_string_lossy().replace('\\', "/"),
+                    text,
+                });
+            }
+        }
+        Catalog::from_builtin_sources(files)
+    }
+
+    fn from_builtin_sources(mut files: Vec<Source>) -> Result<Catalog, PolicyError> {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let mut catalog = Catalog::default();
         for source in files {

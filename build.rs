@@ -1,0 +1,4 @@
+// The policies are embedded with include_dir!, which cannot tell cargo to watch them on stable.
+fn main() {
+    println!("cargo:rerun-if-changed=policies");
+}
