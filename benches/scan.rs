@@ -1,1 +1,104 @@
-fn main() {}
+//! Whole-scan benchmarks through the library API: collect generated manifests from disk, then
+//! evaluate every built-in rule on them.
+//!
+//! Inputs come from `examples/gen_manifests.rs` (included below, so the generator exists once):
+//! small (100 objects), medium (1,000) and large (10,000), plus a sweep over 1 and 2 rayon
+//! threads on the medium input. The evaluator is built once; compiling the rules is not what
+//! these measure. Budget: the whole run stays within about three minutes on two cores.
+
+#[allow(dead_code)] // the generator's `main` and `generate` are for the example binary
+#[path = "../examples/gen_manifests.rs"]
+mod gen;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use posture::collect::manifests;
+use posture::engine::Evaluator;
+use posture::scan;
+use std::path::PathBuf;
+use std::time::Duration;
+use tempfile::TempDir;
+
+const SMALL: usize = 100;
+const MEDIUM: usize = 1_000;
+const LARGE: usize = 10_000;
+
+/// Generated manifests in a temporary directory, removed on drop.
+struct Input {
+    objects: usize,
+    dir: TempDir,
+}
+
+impl Input {
+    fn new(objects: usize) -> Input {
+        let dir = tempfile::tempdir().expect("the system temp directory is writable");
+        gen::write_dir(objects, dir.path()).expect("the temp directory is writable");
+        Input { objects, dir }
+    }
+
+    fn paths(&self) -> Vec<PathBuf> {
+        vec![self.dir.path().to_path_buf()]
+    }
+}
+
+fn evaluator() -> Evaluator {
+    let catalog = scan::load_catalog(&[]).expect("the built-in rules load");
+    Evaluator::new(&catalog).expect("the built-in rules compile")
+}
+
+/// One scan; panics if the input did not load cleanly, since then the numbers would mislead.
+fn scan_dir(evaluator: &Evaluator, paths: &[PathBuf], objects: usize) -> usize {
+    let report = scan::evaluate(evaluator, manifests::collect(paths));
+    assert_eq!(report.objects, objects, "every generated object loads");
+    assert!(
+        !report.has_errors(),
+        "generated input scans without errors: {:?}",
+        report.problems.first()
+    );
+    report.findings.len()
+}
+
+fn sizes(c: &mut Criterion) {
+    let evaluator = evaluator();
+    let mut group = c.benchmark_group("scan");
+    for objects in [SMALL, MEDIUM, LARGE] {
+        let input = Input::new(objects);
+        let paths = input.paths();
+        if objects >= LARGE {
+            // A large scan takes about a second; ten samples keep the group to ~15 s.
+            group.sample_size(10);
+            group.warm_up_time(Duration::from_secs(1));
+            group.measurement_time(Duration::from_secs(10));
+        } else {
+            group.sample_size(20);
+            group.measurement_time(Duration::from_secs(5));
+        }
+        group.throughput(Throughput::Elements(input.objects as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(objects), &paths, |b, paths| {
+            b.iter(|| scan_dir(&evaluator, paths, objects))
+        });
+    }
+    group.finish();
+}
+
+fn threads(c: &mut Criterion) {
+    let evaluator = evaluator();
+    let input = Input::new(MEDIUM);
+    let paths = input.paths();
+    let mut group = c.benchmark_group("threads");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(input.objects as u64));
+    for n in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .expect("a rayon pool of 1 or 2 threads builds");
+        group.bench_with_input(BenchmarkId::from_parameter(n), &paths, |b, paths| {
+            b.iter(|| pool.install(|| scan_dir(&evaluator, paths, input.objects)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, sizes, threads);
+criterion_main!(benches);

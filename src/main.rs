@@ -5,6 +5,11 @@ mod cli;
 
 use clap::Parser;
 
+// The rule engine allocates small values at a high rate; mimalloc makes scans markedly faster
+// than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::run(cli::Cli::parse())
 }

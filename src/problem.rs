@@ -23,6 +23,8 @@ pub enum Code {
     ReadError,
     /// A document is not valid YAML or JSON.
     ParseError,
+    /// A mapping repeats a key; the last value is used.
+    DuplicateKey,
     /// A document was skipped because it is not a Kubernetes object.
     NotAnObject,
     /// A path named on the command line matched no manifest file.
@@ -38,6 +40,7 @@ impl Code {
         match self {
             Code::ReadError => "read-error",
             Code::ParseError => "parse-error",
+            Code::DuplicateKey => "duplicate-key",
             Code::NotAnObject => "not-an-object",
             Code::NoInput => "no-input",
             Code::PolicyError => "policy-error",

@@ -23,13 +23,23 @@ pod_metadata_path := array.concat(array.slice(pod_spec_path, 0, count(pod_spec_p
 
 is_workload if pod_spec_path
 
-pod_spec := object.get(input, pod_spec_path, {})
+# Each of these is an object even when the manifest has null or a wrong type there, so rules
+# can index them without guarding (regorus errors on iterating null).
+pod_spec := as_object(object.get(input, pod_spec_path, {}))
 
-pod_metadata := object.get(input, pod_metadata_path, {})
+pod_metadata := as_object(object.get(input, pod_metadata_path, {}))
 
-pod_annotations := object.get(pod_metadata, "annotations", {})
+pod_annotations := as_object(object.get(pod_metadata, "annotations", {}))
 
-pod_security_context := object.get(pod_spec, "securityContext", {})
+pod_security_context := as_object(object.get(pod_spec, "securityContext", {}))
+
+as_object(x) := x if is_object(x)
+
+as_object(x) := {} if not is_object(x)
+
+as_array(x) := x if is_array(x)
+
+as_array(x) := [] if not is_array(x)
 
 # Path of a pod-spec field, e.g. pod_path(["securityContext", "runAsUser"]).
 pod_path(fields) := array.concat(pod_spec_path, fields)
@@ -48,7 +58,8 @@ container_lists := {
 # Every container of the workload, init and ephemeral included, with its path.
 containers contains c if {
 	some field, label in container_lists
-	some i, container in object.get(pod_spec, field, [])
+	some i, container in as_array(object.get(pod_spec, field, []))
+	is_object(container)
 	c := {
 		"container": container,
 		"name": object.get(container, "name", sprintf("#%d", [i])),
@@ -61,7 +72,7 @@ containers contains c if {
 # Container 'api' of Deployment 'ratings-api'
 describe(c) := sprintf("%s '%s' of %s", [c.label, c.name, workload])
 
-container_security_context(c) := object.get(c.container, "securityContext", {})
+container_security_context(c) := as_object(object.get(c.container, "securityContext", {}))
 
 # Path of a field inside a container, e.g. container_path(c, ["securityContext", "privileged"]).
 container_path(c, fields) := array.concat(c.path, fields)
@@ -97,4 +108,4 @@ namespace_label := sprintf("namespace '%s'", [namespace]) if namespace != ""
 namespace_label := "the deploy-time namespace" if namespace == ""
 
 # Labels of the pods a workload creates.
-pod_labels := object.get(pod_metadata, "labels", {})
+pod_labels := as_object(object.get(pod_metadata, "labels", {}))

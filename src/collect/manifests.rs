@@ -108,6 +108,17 @@ pub fn load_text(path: &Path, text: &str) -> Collected {
         yaml::parse_stream(text)
     };
     let mut out = Collected::default();
+    if documents.is_empty() {
+        // Say so rather than let a file vanish from the scan without a word.
+        out.problems.push(
+            Problem::new(
+                Level::Note,
+                Code::NotAnObject,
+                "skipped: the file holds no YAML documents, only comments or whitespace",
+            )
+            .in_file(path, Some(Position { line: 1, column: 1 })),
+        );
+    }
     for doc in documents {
         add_document(path, doc, &mut out);
     }
@@ -147,7 +158,15 @@ fn json_documents(text: &str) -> Vec<Document> {
 
 fn add_document(path: &Path, doc: Document, out: &mut Collected) {
     let (value, spans) = match doc.content {
-        Ok(Some(c)) => c,
+        Ok(Some(d)) => {
+            for w in d.warnings {
+                out.problems.push(
+                    Problem::new(Level::Warning, Code::DuplicateKey, w.message)
+                        .in_file(path, Some(w.position)),
+                );
+            }
+            (d.value, d.spans)
+        }
         Ok(None) => return,
         Err(e) => {
             out.problems.push(

@@ -100,29 +100,27 @@ fn position(loc: &serde_saphyr::Location) -> Position {
     }
 }
 
-/// Map keys are strings in Kubernetes objects; other scalars are written as YAML would print them.
-fn key_text(node: Node) -> String {
+/// Map keys are strings in Kubernetes objects; other scalars are spelled as YAML wrote them
+/// (sigs.k8s.io/yaml does the same), and a mapping or sequence as a key is an error.
+fn key_text(node: Node) -> Option<String> {
     match node {
-        Node::Str(s) => s,
-        Node::Null => "null".to_owned(),
-        Node::Bool(b) => b.to_string(),
-        Node::Int(i) => i.to_string(),
-        Node::UInt(u) => u.to_string(),
-        Node::Float(f) => f.to_string(),
-        other => {
-            let (value, _) = convert(Spanned::new(
-                other,
-                serde_saphyr::Location::UNKNOWN,
-                serde_saphyr::Location::UNKNOWN,
-            ));
-            value.to_string()
-        }
+        Node::Str(s) => Some(s),
+        Node::Null => Some("null".to_owned()),
+        Node::Bool(b) => Some(b.to_string()),
+        Node::Int(i) => Some(i.to_string()),
+        Node::UInt(u) => Some(u.to_string()),
+        Node::Float(f) => Some(f.to_string()),
+        Node::Seq(_) | Node::Map(_) => None,
     }
 }
 
-fn convert(node: Spanned<Node>) -> (Value, SpanTree) {
+/// Converts a decoded node into JSON plus positions; duplicate keys become `warnings`.
+fn convert(
+    node: Spanned<Node>,
+    warnings: &mut Vec<SyntaxError>,
+) -> Result<(Value, SpanTree), SyntaxError> {
     let at = position(&node.referenced);
-    match node.value {
+    Ok(match node.value {
         Node::Null => (Value::Null, SpanTree::leaf(at)),
         Node::Bool(b) => (Value::Bool(b), SpanTree::leaf(at)),
         Node::Int(i) => (Value::Number(i.into()), SpanTree::leaf(at)),
@@ -136,7 +134,7 @@ fn convert(node: Spanned<Node>) -> (Value, SpanTree) {
             let mut values = Vec::with_capacity(items.len());
             let mut spans = Vec::with_capacity(items.len());
             for item in items {
-                let (v, s) = convert(item);
+                let (v, s) = convert(item, warnings)?;
                 values.push(v);
                 spans.push(s);
             }
@@ -147,16 +145,29 @@ fn convert(node: Spanned<Node>) -> (Value, SpanTree) {
             let mut spans = Vec::with_capacity(entries.len());
             for (key, value) in entries {
                 let key_at = position(&key.referenced);
-                let key = key_text(key.value);
-                let (v, s) = convert(value);
+                let key = key_text(key.value).ok_or_else(|| SyntaxError {
+                    position: key_at,
+                    message: "a mapping key must be a string, not a mapping or list \
+                              (is this a template with unrendered {{ }} placeholders?)"
+                        .to_owned(),
+                })?;
+                let (v, s) = convert(value, warnings)?;
                 // The entry is located at its key; its children keep their own positions.
                 let s = SpanTree::relocated(s, key_at);
-                values.insert(key.clone(), v);
+                if values.insert(key.clone(), v).is_some() {
+                    warnings.push(SyntaxError {
+                        position: key_at,
+                        message: format!(
+                            "duplicate key '{key}': the last value is used, as kubectl's decoder \
+                             does, but `kubectl apply --validate=strict` rejects the object"
+                        ),
+                    });
+                }
                 spans.push((key, s));
             }
             (Value::Object(values), SpanTree::map(at, spans))
         }
-    }
+    })
 }
 
 /// A YAML syntax or structure error with its position in the file.
@@ -166,6 +177,14 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// A decoded document: the object, its positions, and warnings (duplicate keys).
+#[derive(Debug)]
+pub struct Decoded {
+    pub value: Value,
+    pub spans: SpanTree,
+    pub warnings: Vec<SyntaxError>,
+}
+
 /// One document of a file: its 0-based index, first line, Helm `# Source:` and decoded content.
 #[derive(Debug)]
 pub struct Document {
@@ -173,7 +192,7 @@ pub struct Document {
     pub start_line: u32,
     pub helm_source: Option<String>,
     /// `None` when the document holds only comments or whitespace.
-    pub content: Result<Option<(Value, SpanTree)>, SyntaxError>,
+    pub content: Result<Option<Decoded>, SyntaxError>,
 }
 
 fn options() -> serde_saphyr::Options {
@@ -187,11 +206,13 @@ fn options() -> serde_saphyr::Options {
         // kubectl reads `0644` as octal (420): defaultMode and friends depend on it.
         legacy_octal_numbers: true,
         budget: Some(budget),
+        // Duplicates reach our visitor, which keeps the last and warns.
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
     }
 }
 
 /// Decodes one document's text; positions are relative to `text`.
-pub fn parse_document(text: &str) -> Result<Option<(Value, SpanTree)>, SyntaxError> {
+pub fn parse_document(text: &str) -> Result<Option<Decoded>, SyntaxError> {
     if text.lines().all(|l| {
         matches!(l.trim_start().chars().next(), None | Some('#'))
             || l.trim() == "---"
@@ -200,7 +221,15 @@ pub fn parse_document(text: &str) -> Result<Option<(Value, SpanTree)>, SyntaxErr
         return Ok(None);
     }
     match serde_saphyr::from_str_with_options::<Option<Spanned<Node>>>(text, options()) {
-        Ok(Some(node)) => Ok(Some(convert(node))),
+        Ok(Some(node)) => {
+            let mut warnings = Vec::new();
+            let (value, spans) = convert(node, &mut warnings)?;
+            Ok(Some(Decoded {
+                value,
+                spans,
+                warnings,
+            }))
+        }
         Ok(None) => Ok(None),
         Err(err) => Err(SyntaxError {
             position: err
@@ -241,9 +270,12 @@ pub fn parse_stream(text: &str) -> Vec<Document> {
     let mut offset = 0usize;
     let push = |chunk: &str, first_line: u32, documents: &mut Vec<Document>| {
         let content = parse_document(chunk).map(|c| {
-            c.map(|(v, mut s)| {
-                s.shift_lines(first_line);
-                (v, s)
+            c.map(|mut d| {
+                d.spans.shift_lines(first_line);
+                for w in &mut d.warnings {
+                    w.position.line += first_line;
+                }
+                d
             })
         });
         let content = content.map_err(|mut e| {
@@ -311,7 +343,8 @@ mod tests {
         let text = "a: 1\n---\n# Source: chart/templates/x.yaml\nkind: Pod\nspec:\n  containers:\n    - name: c\n      image: nginx\n";
         let docs = parse_stream(text);
         assert_eq!(docs.len(), 2);
-        let (value, spans) = docs[1].content.as_ref().unwrap().as_ref().unwrap();
+        let d = docs[1].content.as_ref().unwrap().as_ref().unwrap();
+        let (value, spans) = (&d.value, &d.spans);
         assert_eq!(value["spec"]["containers"][0]["image"], "nginx");
         assert_eq!(
             docs[1].helm_source.as_deref(),
@@ -332,8 +365,8 @@ mod tests {
 
     #[test]
     fn legacy_octal_reads_like_kubectl() {
-        let (value, _) = parse_document("mode: 0644\n").unwrap().unwrap();
-        assert_eq!(value["mode"], 420);
+        let d = parse_document("mode: 0644\n").unwrap().unwrap();
+        assert_eq!(d.value["mode"], 420);
     }
 
     #[test]
@@ -349,9 +382,26 @@ mod tests {
     #[test]
     fn bare_equals_sign_is_a_string() {
         // prometheus-operator CRDs contain `enum: ['!=', =, =~, '!~']`.
-        let (value, _) = parse_document("enum: ['!=', =, =~, '!~']\n")
+        let d = parse_document("enum: ['!=', =, =~, '!~']\n")
             .unwrap()
             .unwrap();
-        assert_eq!(value["enum"][1], "=");
+        assert_eq!(d.value["enum"][1], "=");
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_value_and_warn() {
+        let d = parse_document("a: 1\nb: 2\na: 3\n").unwrap().unwrap();
+        assert_eq!(d.value["a"], 3);
+        assert_eq!(d.warnings.len(), 1);
+        let w = d.warnings[0].position;
+        assert_eq!((w.line, w.column), (3, 1));
+    }
+
+    #[test]
+    fn template_placeholder_key_is_an_error_at_its_line() {
+        let err =
+            parse_document("kind: ConfigMap\ndata:\n  config: {{config_data}}\n").unwrap_err();
+        assert_eq!(err.position.line, 3);
+        assert!(err.message.contains("placeholders"), "{}", err.message);
     }
 }

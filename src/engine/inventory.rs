@@ -21,6 +21,7 @@ pub fn build(resources: &[Resource]) -> Value {
     let mut network_policies = Map::new();
     let mut service_accounts = Map::new();
     let mut bindings = Vec::new();
+    let mut role_bindings = Map::new();
     let mut namespaces = Map::new();
     for r in resources {
         let o = &r.object;
@@ -35,15 +36,52 @@ pub fn build(resources: &[Resource]) -> Value {
                     "policyTypes": o.pointer("/spec/policyTypes").cloned().unwrap_or(Value::Null),
                 }),
             ),
-            ("", "ServiceAccount") => push(
-                &mut service_accounts,
-                ns(r),
-                json!({
-                    "name": r.id.name,
-                    "automountServiceAccountToken": o.get("automountServiceAccountToken").cloned().unwrap_or(Value::Null),
-                }),
-            ),
+            // Keyed by namespace, then name: rules look up the account a pod runs as.
+            ("", "ServiceAccount") => {
+                let by_name = service_accounts
+                    .entry(ns(r))
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(m) = by_name {
+                    m.insert(
+                        r.id.name.clone(),
+                        json!({
+                            "automountServiceAccountToken": o
+                                .get("automountServiceAccountToken")
+                                .cloned()
+                                .unwrap_or(Value::Null),
+                        }),
+                    );
+                }
+            }
             ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
+                // Keyed by the role a binding grants, so a rule on a role finds its bindings with
+                // one lookup: "ClusterRole/<name>", or "Role/<namespace>/<name>" (a RoleBinding
+                // can only grant a Role of its own namespace).
+                let ref_kind = o
+                    .pointer("/roleRef/kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let ref_name = o
+                    .pointer("/roleRef/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let key = match (r.id.kind.as_str(), ref_kind) {
+                    (_, "ClusterRole") => Some(format!("ClusterRole/{ref_name}")),
+                    ("RoleBinding", "Role") => Some(format!("Role/{}/{ref_name}", ns(r))),
+                    _ => None,
+                };
+                if let Some(key) = key {
+                    push(
+                        &mut role_bindings,
+                        key,
+                        json!({
+                            "kind": r.id.kind,
+                            "namespace": ns(r),
+                            "name": r.id.name,
+                            "subjects": o.get("subjects").cloned().unwrap_or(json!([])),
+                        }),
+                    );
+                }
                 bindings.push(json!({
                     "kind": r.id.kind,
                     "namespace": ns(r),
@@ -66,6 +104,7 @@ pub fn build(resources: &[Resource]) -> Value {
             "network_policies": network_policies,
             "service_accounts": service_accounts,
             "bindings": bindings,
+            "role_bindings": role_bindings,
             "namespaces": namespaces,
         }
     })

@@ -29,11 +29,16 @@ fn location(f: &Finding) -> String {
     if let Some(src) = helm_source {
         s.push_str(&format!("\n(template {src})"));
     }
-    if !f.path.is_empty() {
-        s.push('\n');
-        s.push_str(&f.path.to_string());
-    }
     s
+}
+
+/// The message, then the offending field on its own line.
+fn finding_text(f: &Finding) -> String {
+    if f.path.is_empty() {
+        f.message.clone()
+    } else {
+        format!("{}\n→ {}", f.message, f.path)
+    }
 }
 
 fn object(f: &Finding) -> String {
@@ -97,7 +102,7 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
                 rule,
                 Cell::new(object(f)),
                 Cell::new(location(f)),
-                Cell::new(&f.message),
+                Cell::new(finding_text(f)),
             ]);
         }
         writeln!(out, "{table}")?;

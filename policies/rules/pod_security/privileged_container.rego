@@ -17,7 +17,7 @@
 #   frameworks:
 #     cis-1.12: ["5.2.2"]
 #     pod-security: baseline
-#     nsa: ["Pod security: non-root and unprivileged containers"]
+#     nsa: ["Pod security: non-root and unprivileged containers", "Pod security: pod security enforcement"]
 package posture.rules.pod_security.privileged_container
 
 import data.posture.lib.k8s

@@ -1,0 +1,76 @@
+# Helpers for the restricted-profile rules and the CIS 5.x rules that sit next to them: where
+# to point when a field is missing, and the exemptions Pod Security admission grants.
+# Source: the restricted checks of k8s.io/pod-security-admission/policy at their newest
+# policy version (1.35), which the published page lags behind (it omits `image` volumes).
+package posture.lib.restricted
+
+import data.posture.lib.k8s
+import data.posture.lib.pod_security as pss
+import rego.v1
+
+# Restricted "Volume Types": the inline volume sources a pod may use
+# (check_restrictedVolumes.go; `image` since 1.33, kubernetes/kubernetes#130394).
+allowed_volume_types := {
+	"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
+	"persistentVolumeClaim", "projected", "secret",
+}
+
+# Every container of k8s.containers, plus what the rules here read from it, worked out once
+# per object and shared by all of them (function calls cost more than field lookups):
+#   context   its securityContext as an object, {} when absent or null
+#   add, drop its capability lists, [] when absent, null or not a list
+#   added, dropped  the capabilities those lists grant or remove, by pss.capability_name
+containers contains object.union(c, {
+	"context": context,
+	"add": add,
+	"drop": drop,
+	"added": {pss.capability_name(name) | some name in add},
+	"dropped": {pss.capability_name(name) | some name in drop},
+}) if {
+	some c in k8s.containers
+	context := as_object(object.get(c.container, "securityContext", {}))
+	add := as_array(object.get(context, ["capabilities", "add"], []))
+	drop := as_array(object.get(context, ["capabilities", "drop"], []))
+}
+
+# The pod's securityContext as an object, {} when absent or null.
+pod_context := as_object(k8s.pod_security_context)
+
+as_object(x) := x if is_object(x)
+
+else := {}
+
+# A list to iterate, [] for null or anything else: iterating null is an error in regorus.
+as_array(x) := x if is_array(x)
+
+else := []
+
+# Whether a securityContext sets `field` to something other than null.
+sets(context, field) if context[field] != null
+
+# The path of `fields` (up to three keys) below `base_path` in `obj` if the whole of it
+# exists, else of its longest existing prefix: where to point when the fix is to add the
+# missing part. An explicit `null` counts as existing, so the finding lands on the line that
+# says null. An else chain rather than a comprehension: it runs once per finding.
+nearest_path(obj, base_path, fields) := array.concat(base_path, fields) if {
+	object.get(obj, fields, absent) != absent
+} else := array.concat(base_path, prefix) if {
+	prefix := array.slice(fields, 0, count(fields) - 1)
+	object.get(obj, prefix, absent) != absent
+} else := array.concat(base_path, prefix) if {
+	prefix := array.slice(fields, 0, count(fields) - 2)
+	object.get(obj, prefix, absent) != absent
+} else := base_path
+
+absent := "\u0000absent"
+
+# nearest_path for a container, and for the pod spec.
+container_nearest(c, fields) := nearest_path(c.container, c.path, fields)
+
+pod_nearest(fields) := nearest_path(pod_spec, pod_spec_path, fields)
+
+# Same-package aliases: a function here whose body names k8s.pod_spec directly evaluated to
+# undefined under regorus 0.14 when called from a rule package.
+pod_spec := k8s.pod_spec
+
+pod_spec_path := k8s.pod_spec_path

@@ -1,0 +1,48 @@
+# METADATA
+# title: Probe or lifecycle hook sends requests to another host
+# description: >-
+#   The `host` field of an httpGet or tcpSocket probe or lifecycle hook makes the kubelet
+#   connect to that address instead of the pod. The kubelet runs on the node's network, so a
+#   pod author can aim it at node-local services, cloud metadata endpoints or other hosts
+#   that trust the node (a server-side request forgery through the kubelet). Since
+#   Kubernetes 1.34 the Pod Security Standards' baseline profile requires the field to be
+#   empty or unset.
+# scope: package
+# related_resources:
+#   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline
+#   - ref: https://github.com/kubernetes/enhancements/issues/4940
+# custom:
+#   id: PST-0009
+#   severity: medium
+#   remediation: >-
+#     Remove `host` from the probe or hook so the kubelet connects to the pod's own IP. For an
+#     HTTP server that checks the Host header, set it with `httpHeaders` instead.
+#   kinds: [workloads]
+#   frameworks:
+#     pod-security: baseline
+#     nsa: ["Pod security: pod security enforcement"]
+package posture.rules.pod_security.probe_host_set
+
+import data.posture.lib.k8s
+import data.posture.lib.pod_security as pss
+import rego.v1
+
+deny contains {"msg": msg, "path": path} if {
+	some c in k8s.containers
+	some field, label in pss.probe_fields
+	some handler in pss.network_handlers
+	host := c.container[field][handler].host
+	not host in {"", null}
+	path := k8s.container_path(c, [field, handler, "host"])
+	msg := sprintf("%s points its %s at host '%v'", [k8s.describe(c), label, host])
+}
+
+deny contains {"msg": msg, "path": path} if {
+	some c in k8s.containers
+	some hook, label in pss.lifecycle_hooks
+	some handler in pss.network_handlers
+	host := c.container.lifecycle[hook][handler].host
+	not host in {"", null}
+	path := k8s.container_path(c, ["lifecycle", hook, handler, "host"])
+	msg := sprintf("%s points its %s at host '%v'", [k8s.describe(c), label, host])
+}

@@ -1,0 +1,53 @@
+# METADATA
+# title: Container without CPU or memory limit
+# description: >-
+#   A container with no memory limit can use all the memory of its node until the kernel's
+#   out-of-memory killer picks victims, possibly other tenants' pods; with no CPU limit it can
+#   starve them of CPU. A compromised or faulty container then becomes a denial of service for
+#   the whole node. A limit set at pod level (`spec.resources`, Kubernetes 1.32+) bounds every
+#   container of the pod and counts here. Init containers count (sidecars among them run for
+#   the pod's lifetime); ephemeral containers do not, since the API gives them no resources.
+#   A namespace LimitRange can supply defaults at admission, which a manifest scan cannot see.
+# scope: package
+# related_resources:
+#   - ref: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
+#   - ref: https://kubernetes.io/docs/concepts/policy/limit-range/
+# custom:
+#   id: PST-0201
+#   severity: medium
+#   remediation: >-
+#     Set `resources.limits.memory` and `resources.limits.cpu` on every container, sized from
+#     observed usage, or give the namespace a LimitRange with default limits.
+#   kinds: [workloads]
+#   frameworks:
+#     nsa: ["Network separation: resource policies"]
+package posture.rules.workload.resource_limits_missing
+
+import data.posture.lib.k8s
+import rego.v1
+
+present(x) if {
+	x != null
+}
+
+limited(c, r) if present(object.get(c.container, ["resources", "limits", r], null))
+
+limited(_, r) if present(object.get(k8s.pod_spec, ["resources", "limits", r], null))
+
+# The deepest part of `resources.limits` that is written (null included): where the missing
+# key goes.
+limits_path(c) := k8s.container_path(c, ["resources", "limits"]) if {
+	is_object(c.container.resources)
+	"limits" in object.keys(c.container.resources)
+} else := k8s.container_path(c, ["resources"]) if {
+	"resources" in object.keys(c.container)
+} else := c.path
+
+deny contains {"msg": msg, "path": path} if {
+	some c in k8s.containers
+	c.list != "ephemeralContainers"
+	missing := [name | some r, name in {"cpu": "CPU", "memory": "memory"}; not limited(c, r)]
+	count(missing) > 0
+	path := limits_path(c)
+	msg := sprintf("%s has no %s limit", [k8s.describe(c), concat(" or ", missing)])
+}

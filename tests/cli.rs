@@ -1,0 +1,254 @@
+//! The binary end to end: exit codes, stdout, stderr.
+
+use crate::common::repo;
+use std::process::{Command, Output};
+
+fn posture(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_posture"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .output()
+        .expect("posture runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn fail_on_gates_on_severity() {
+    let out = posture(&[
+        "scan",
+        "-f",
+        "fixtures/cli/privileged.yaml",
+        "--fail-on",
+        "high",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let out = posture(&[
+        "scan",
+        "-f",
+        "fixtures/cli/privileged.yaml",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    // Without --fail-on, findings alone never fail the run.
+    let out = posture(&["scan", "-f", "fixtures/cli/privileged.yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn fail_on_ignores_findings_below_the_threshold() {
+    let out = posture(&[
+        "scan",
+        "-f",
+        "fixtures/policies/good/deployment.yaml",
+        "--policy",
+        "fixtures/policies/good",
+        "--format",
+        "json",
+        "--fail-on",
+        "medium",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["rule_id"] == "ACME-0001"),
+        "user rule ran"
+    );
+    let worst = findings
+        .iter()
+        .filter_map(|f| f["severity"].as_str())
+        .any(|s| s != "low");
+    assert_eq!(out.status.code(), Some(if worst { 1 } else { 0 }));
+}
+
+#[test]
+fn malformed_file_exits_2_and_the_rest_is_still_scanned() {
+    let out = posture(&[
+        "scan",
+        "-f",
+        "fixtures/cli/malformed.yaml",
+        "-f",
+        "fixtures/cli/privileged.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("fixtures/cli/malformed.yaml:14:"),
+        "file:line:column on stderr: {stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["summary"]["objects"], 3,
+        "documents around the broken one still load"
+    );
+    let problem = &json["problems"][0];
+    assert_eq!(problem["code"], "parse-error");
+    assert_eq!(problem["line"], 14);
+    assert!(json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["object"]["name"] == "debug"));
+}
+
+#[test]
+fn malformed_file_wins_over_fail_on() {
+    let out = posture(&[
+        "scan",
+        "-f",
+        "fixtures/cli/malformed.yaml",
+        "-f",
+        "fixtures/cli/privileged.yaml",
+        "--fail-on",
+        "low",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("fixtures/cli/malformed.yaml:14:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("PST-0003"), "{stdout}");
+}
+
+#[test]
+fn broken_user_policy_names_file_and_line() {
+    let out = posture(&[
+        "scan",
+        "-f",
+        "fixtures/cli/privileged.yaml",
+        "--policy",
+        "fixtures/policies/broken",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("bad_syntax.rego:1"), "{stderr}");
+}
+
+#[test]
+fn missing_input_is_an_error() {
+    let out = posture(&["scan", "-f", "fixtures/does-not-exist.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stdout).contains("no such file or directory"));
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_posture"))
+        .args(["scan", "-f", "-", "--format", "json"])
+        .current_dir(repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let manifest = std::fs::read(repo().join("fixtures/cli/privileged.yaml")).unwrap();
+    child.stdin.take().unwrap().write_all(&manifest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "PST-0003")
+            .count(),
+        1
+    );
+    assert_eq!(json["findings"][0]["location"]["file"], "-");
+}
+
+#[test]
+fn table_has_no_colour_when_piped_or_no_color() {
+    let out = posture(&["scan", "-f", "fixtures/cli/privileged.yaml"]);
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains('\x1b'), "no ANSI escapes when piped");
+    assert!(stdout.contains("CRITICAL"));
+    assert!(
+        stdout.lines().all(|l| l.chars().count() <= 140),
+        "wrapped to 140 columns when piped"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_posture"))
+        .args([
+            "scan",
+            "-f",
+            "fixtures/cli/privileged.yaml",
+            "--color",
+            "always",
+        ])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(text(&out.stdout).contains('\x1b'), "--color always colours");
+}
+
+#[test]
+fn rules_and_explain() {
+    let out = posture(&["rules"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("PST-0003") && stdout.contains("CIS 5.2.2"),
+        "{stdout}"
+    );
+    let out = posture(&["explain", "PST-0003"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("Remediation:"));
+    let out = posture(&["explain", "PST-9999"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("posture rules"));
+}
+
+#[test]
+fn output_is_byte_identical_between_runs() {
+    for format in ["json", "sarif", "table"] {
+        let a = posture(&[
+            "scan",
+            "-f",
+            "fixtures/ratings",
+            "-f",
+            "fixtures/rules",
+            "--format",
+            format,
+        ]);
+        let b = posture(&[
+            "scan",
+            "-f",
+            "fixtures/rules",
+            "-f",
+            "fixtures/ratings",
+            "--format",
+            format,
+        ]);
+        let c = posture(&[
+            "scan",
+            "-f",
+            "fixtures/ratings",
+            "-f",
+            "fixtures/rules",
+            "--format",
+            format,
+        ]);
+        assert_eq!(
+            a.stdout, c.stdout,
+            "{format} differs between identical runs"
+        );
+        assert!(!a.stdout.is_empty());
+        if format != "table" {
+            // Same inputs named in another order: the same findings.
+            let count = |o: &Output| {
+                text(&o.stdout).matches("\"fingerprint\"").count()
+                    + text(&o.stdout).matches("postureFinding/v1").count()
+            };
+            assert_eq!(count(&a), count(&b));
+        }
+    }
+}
