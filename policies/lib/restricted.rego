@@ -28,22 +28,10 @@ containers contains object.union(c, {
 	"dropped": {pss.capability_name(name) | some name in drop},
 }) if {
 	some c in k8s.containers
-	context := as_object(object.get(c.container, "securityContext", {}))
-	add := as_array(object.get(context, ["capabilities", "add"], []))
-	drop := as_array(object.get(context, ["capabilities", "drop"], []))
+	context := k8s.container_security_context(c)
+	add := k8s.as_array(object.get(context, ["capabilities", "add"], []))
+	drop := k8s.as_array(object.get(context, ["capabilities", "drop"], []))
 }
-
-# The pod's securityContext as an object, {} when absent or null.
-pod_context := as_object(k8s.pod_security_context)
-
-as_object(x) := x if is_object(x)
-
-else := {}
-
-# A list to iterate, [] for null or anything else: iterating null is an error in regorus.
-as_array(x) := x if is_array(x)
-
-else := []
 
 # Whether a securityContext sets `field` to something other than null.
 sets(context, field) if context[field] != null
@@ -67,10 +55,4 @@ absent := "\u0000absent"
 # nearest_path for a container, and for the pod spec.
 container_nearest(c, fields) := nearest_path(c.container, c.path, fields)
 
-pod_nearest(fields) := nearest_path(pod_spec, pod_spec_path, fields)
-
-# Same-package aliases: a function here whose body names k8s.pod_spec directly evaluated to
-# undefined under regorus 0.14 when called from a rule package.
-pod_spec := k8s.pod_spec
-
-pod_spec_path := k8s.pod_spec_path
+pod_nearest(fields) := nearest_path(k8s.pod_spec, k8s.pod_spec_path, fields)

@@ -30,7 +30,7 @@ import data.posture.lib.k8s
 import data.posture.lib.restricted
 import rego.v1
 
-pod_has if count(restricted.pod_context) > 0
+pod_has if count(k8s.pod_security_context) > 0
 
 container_has(c) if count(c.context) > 0
 

@@ -36,7 +36,7 @@ import rego.v1
 
 applies if not pss.in_user_namespace(k8s.pod_spec)
 
-pod_sets if restricted.sets(restricted.pod_context, "runAsNonRoot")
+pod_sets if restricted.sets(k8s.pod_security_context, "runAsNonRoot")
 
 container_sets(c) if restricted.sets(c.context, "runAsNonRoot")
 
@@ -47,7 +47,7 @@ some_container_sets if {
 
 deny contains {"msg": msg, "path": path} if {
 	applies
-	restricted.pod_context.runAsNonRoot == false
+	k8s.pod_security_context.runAsNonRoot == false
 	path := k8s.pod_path(["securityContext", "runAsNonRoot"])
 	msg := sprintf("%s sets runAsNonRoot to false at pod level", [k8s.workload])
 }

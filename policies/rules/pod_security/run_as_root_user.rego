@@ -34,7 +34,7 @@ import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
 	not pss.in_user_namespace(k8s.pod_spec)
-	restricted.pod_context.runAsUser == 0
+	k8s.pod_security_context.runAsUser == 0
 	path := k8s.pod_path(["securityContext", "runAsUser"])
 	msg := sprintf("%s sets runAsUser to 0 (root) at pod level", [k8s.workload])
 }

@@ -33,7 +33,7 @@ import data.posture.lib.k8s
 import data.posture.lib.restricted
 import rego.v1
 
-pod_sets if restricted.sets(restricted.pod_context, "seccompProfile")
+pod_sets if restricted.sets(k8s.pod_security_context, "seccompProfile")
 
 container_sets(c) if restricted.sets(c.context, "seccompProfile")
 

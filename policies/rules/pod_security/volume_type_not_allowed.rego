@@ -31,8 +31,8 @@ import data.posture.lib.restricted
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	some i, volume in restricted.as_array(k8s.pod_spec.volumes)
-	some type, source in restricted.as_object(volume)
+	some i, volume in k8s.as_array(k8s.pod_spec.volumes)
+	some type, source in k8s.as_object(volume)
 	type != "name"
 	source != null
 	not type in restricted.allowed_volume_types

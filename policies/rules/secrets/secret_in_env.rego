@@ -26,12 +26,11 @@
 package posture.rules.secrets.secret_in_env
 
 import data.posture.lib.k8s
-import data.posture.lib.restricted
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
 	some c in k8s.containers
-	some i, env in restricted.as_array(c.container.env)
+	some i, env in k8s.as_array(c.container.env)
 	ref := env.valueFrom.secretKeyRef
 	is_object(ref)
 	path := k8s.container_path(c, ["env", i, "valueFrom", "secretKeyRef"])
@@ -45,7 +44,7 @@ deny contains {"msg": msg, "path": path} if {
 
 deny contains {"msg": msg, "path": path} if {
 	some c in k8s.containers
-	some i, source in restricted.as_array(c.container.envFrom)
+	some i, source in k8s.as_array(c.container.envFrom)
 	ref := source.secretRef
 	is_object(ref)
 	path := k8s.container_path(c, ["envFrom", i, "secretRef"])
