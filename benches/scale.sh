@@ -37,10 +37,9 @@ trap 'rm -rf "$work"' EXIT
 
 threads=${RAYON_NUM_THREADS:-$(nproc) (all cores)}
 echo "threads: $threads"
-if [ -n "${RUST_BACKTRACE:-}${RUST_LIB_BACKTRACE:-}" ]; then
-    # anyhow (inside regorus) captures a backtrace for every error value it builds, and
-    # regorus builds some during ordinary evaluation: measurably slower.
-    echo "note: RUST_BACKTRACE/RUST_LIB_BACKTRACE is set; errors capture backtraces"
+# posture turns off library backtraces itself unless RUST_LIB_BACKTRACE asks for them.
+if [ -n "${RUST_LIB_BACKTRACE:-}" ] && [ "${RUST_LIB_BACKTRACE}" != 0 ]; then
+    echo "note: RUST_LIB_BACKTRACE=${RUST_LIB_BACKTRACE}: errors inside the engine capture backtraces, which slows scans"
 fi
 printf '%10s %10s %10s %12s %14s\n' objects wall_s cpu_s objects/s peak_rss_mb
 

@@ -1,6 +1,9 @@
 //! Times the phases of a scan (compile, collect, evaluate) on the given inputs; `ONLY=group,slug,id`
 //! limits the rules. `cargo run --release --example timing -- DIR`.
 use std::time::Instant;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let inputs: Vec<std::path::PathBuf> = std::env::args().skip(1).map(Into::into).collect();
     let t = Instant::now();

@@ -252,3 +252,60 @@ fn output_is_byte_identical_between_runs() {
         }
     }
 }
+
+#[test]
+fn secret_values_never_reach_any_output() {
+    // The ratings fixture's fake credentials, base64 as stored and decoded.
+    let secrets = [
+        "bW9uZ29kYjovL3JhdGluZ3N1c2VyOkZBS0UtUnQ5eEsycEx3N3FaLW5vdC1hLXJlYWwtcGFzc3dvcmRAcmF0aW5ncy1tb25nb2RiLnJhdGluZ3NhcHA6MjcwMTcvcmF0aW5nc2Ri",
+        "RkFLRS1yb290LU00dlE4c0pkMW5IYy1ub3QtcmVhbA==",
+        "RkFLRS1SdDl4SzJwTHc3cVotbm90LWEtcmVhbC1wYXNzd29yZA==",
+        "FAKE-Rt9xK2pLw7qZ-not-a-real-password",
+        "FAKE-root-M4vQ8sJd1nHc-not-real",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    // A last-applied annotation can carry a whole Secret; it must be dropped too.
+    let applied = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: default\n  annotations:\n    \
+         kubectl.kubernetes.io/last-applied-configuration: '{{\"data\":{{\"p\":\"{}\"}}}}'\n",
+        secrets[1]
+    );
+    std::fs::write(dir.path().join("applied.yaml"), applied).unwrap();
+    let applied_path = dir.path().join("applied.yaml");
+    // What the engine sees (and later snapshots store) holds no value either.
+    let collected = posture::collect::manifests::collect(&[
+        repo().join("fixtures/ratings"),
+        applied_path.clone(),
+    ]);
+    let objects: String = collected
+        .resources
+        .iter()
+        .map(|r| r.object.to_string())
+        .collect();
+    assert!(objects.contains("MONGOCONNECTION"), "Secret keys are kept");
+    for s in secrets {
+        assert!(
+            !objects.contains(s),
+            "a loaded object still holds a secret value"
+        );
+    }
+    for format in ["table", "json", "sarif"] {
+        let out = posture(&[
+            "scan",
+            "-f",
+            "fixtures/ratings",
+            "-f",
+            applied_path.to_str().unwrap(),
+            "--format",
+            format,
+        ]);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            all.contains("mongosecret") || format == "table",
+            "{format} output names the Secret"
+        );
+        for s in secrets {
+            assert!(!all.contains(s), "{format} output contains a secret value");
+        }
+    }
+}

@@ -6,7 +6,7 @@ package posture.lib.pod_security
 import rego.v1
 
 # Baseline "Capabilities": what a container may add (check_capabilities_baseline.go).
-baseline_capabilities := {
+memo_baseline_capabilities := {
 	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
 	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
 }
@@ -18,7 +18,7 @@ capability_name(name) := trim_prefix(upper(name), "CAP_") if is_string(name)
 
 # Baseline "Sysctls": the safe set (check_sysctls.go; the 1.32 policy version added
 # tcp_rmem and tcp_wmem).
-safe_sysctls := {
+memo_safe_sysctls := {
 	"kernel.shm_rmid_forced",
 	"net.ipv4.ip_local_port_range",
 	"net.ipv4.ip_local_reserved_ports",
@@ -35,10 +35,10 @@ safe_sysctls := {
 
 # Baseline "SELinux": the types a pod or container may ask for ("" is the runtime's
 # choice; container_engine_t joined in the 1.31 policy version). user and role must stay empty.
-selinux_types := {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
+memo_selinux_types := {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
 
 # Baseline "Seccomp" and "AppArmor": the profile types a securityContext may set.
-allowed_profile_types := {"RuntimeDefault", "Localhost"}
+memo_allowed_profile_types := {"RuntimeDefault", "Localhost"}
 
 # Where a finding about a profile points: its type, or the profile itself when it has none.
 profile_type_path(base, profile) := array.concat(base, ["type"]) if {
@@ -46,18 +46,18 @@ profile_type_path(base, profile) := array.concat(base, ["type"]) if {
 } else := base
 
 # Baseline "AppArmor" through the deprecated per-container annotation.
-apparmor_annotation_prefix := "container.apparmor.security.beta.kubernetes.io/"
+memo_apparmor_annotation_prefix := "container.apparmor.security.beta.kubernetes.io/"
 
 allowed_apparmor_annotation(value) if value in {"", "runtime/default"}
 
 allowed_apparmor_annotation(value) if startswith(value, "localhost/")
 
 # Baseline "Probes / Lifecycle Hooks" (1.34): the handlers whose host field must stay empty.
-probe_fields := {"livenessProbe": "liveness probe", "readinessProbe": "readiness probe", "startupProbe": "startup probe"}
+memo_probe_fields := {"livenessProbe": "liveness probe", "readinessProbe": "readiness probe", "startupProbe": "startup probe"}
 
-lifecycle_hooks := {"postStart": "postStart hook", "preStop": "preStop hook"}
+memo_lifecycle_hooks := {"postStart": "postStart hook", "preStop": "preStop hook"}
 
-network_handlers := {"httpGet", "tcpSocket"}
+memo_network_handlers := {"httpGet", "tcpSocket"}
 
 # A pod in its own user namespace (hostUsers: false) may unmask /proc under baseline
 # (check_procMount_baseline.go, 1.35 policy version).
@@ -70,3 +70,16 @@ show(v) := v if {
 } else := "(empty)" if {
 	v == ""
 } else := sprintf("%v", [v])
+
+# Accessors. A reference from another package to a complete rule costs regorus about
+# 5 µs each time (it resolves the package's virtual document), a call to a function that
+# returns the same memoised rule about 1 µs; rules are evaluated on every object, so the
+# shared values are read through these functions.
+baseline_capabilities() := memo_baseline_capabilities
+safe_sysctls() := memo_safe_sysctls
+selinux_types() := memo_selinux_types
+allowed_profile_types() := memo_allowed_profile_types
+apparmor_annotation_prefix() := memo_apparmor_annotation_prefix
+probe_fields() := memo_probe_fields
+lifecycle_hooks() := memo_lifecycle_hooks
+network_handlers() := memo_network_handlers

@@ -207,7 +207,7 @@ impl Evaluator {
         rules: &[usize],
     ) -> Evaluation {
         let mut out = Evaluation::default();
-        let input = regorus::Value::from(resource.object.clone());
+        let input = to_rego(&resource.object);
         let entry = plan_entry(plan);
         let result = match worker.vm.as_mut() {
             Some(vm) => {
@@ -253,6 +253,31 @@ impl Evaluator {
             }
         }
         out
+    }
+}
+
+/// Converts without the deep clone that `regorus::Value::from(serde_json::Value)` needs.
+fn to_rego(value: &serde_json::Value) -> regorus::Value {
+    use serde_json::Value as J;
+    match value {
+        J::Null => regorus::Value::Null,
+        J::Bool(b) => regorus::Value::from(*b),
+        J::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                regorus::Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                regorus::Value::from(u)
+            } else {
+                regorus::Value::from(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        J::String(s) => regorus::Value::from(s.as_str()),
+        J::Array(items) => regorus::Value::from(items.iter().map(to_rego).collect::<Vec<_>>()),
+        J::Object(map) => regorus::Value::from(
+            map.iter()
+                .map(|(k, v)| (regorus::Value::from(k.as_str()), to_rego(v)))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        ),
     }
 }
 

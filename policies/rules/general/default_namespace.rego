@@ -49,7 +49,7 @@ built_in := {
 
 deny contains {"msg": msg, "path": path} if {
 	input.metadata.namespace == "default"
-	not [input.kind, k8s.name] in built_in
+	not [input.kind, k8s.name()] in built_in
 	path := ["metadata", "namespace"]
-	msg := sprintf("%s is placed in the default namespace", [k8s.workload])
+	msg := sprintf("%s is placed in the default namespace", [k8s.workload()])
 }

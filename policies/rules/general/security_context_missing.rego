@@ -30,27 +30,27 @@ import data.posture.lib.k8s
 import data.posture.lib.restricted
 import rego.v1
 
-pod_has if count(k8s.pod_security_context) > 0
+pod_has if count(k8s.pod_security_context()) > 0
 
 container_has(c) if count(c.context) > 0
 
 some_container_has if {
-	some c in restricted.containers
+	some c in restricted.containers()
 	container_has(c)
 }
 
 deny contains {"msg": msg, "path": path} if {
-	count(k8s.containers) > 0
+	count(k8s.containers()) > 0
 	not pod_has
 	not some_container_has
 	path := restricted.pod_nearest(["securityContext"])
-	msg := sprintf("%s sets no securityContext, neither at pod level nor on any container", [k8s.workload])
+	msg := sprintf("%s sets no securityContext, neither at pod level nor on any container", [k8s.workload()])
 }
 
 deny contains {"msg": msg, "path": path} if {
 	not pod_has
 	some_container_has
-	some c in restricted.containers
+	some c in restricted.containers()
 	not container_has(c)
 	path := restricted.container_nearest(c, ["securityContext"])
 	msg := sprintf("%s has no securityContext, and its pod sets none at pod level", [k8s.describe(c)])

@@ -31,39 +31,39 @@ import data.posture.lib.network
 import rego.v1
 
 policies := p if {
-	p := data.inventory.network_policies[k8s.namespace]
+	p := data.inventory.network_policies[k8s.namespace()]
 	is_array(p)
 } else := []
 
 applies if {
-	k8s.is_workload
-	not k8s.pod_spec.hostNetwork == true
+	k8s.is_workload()
+	not k8s.pod_spec().hostNetwork == true
 }
 
 namespace_path := ["metadata", "namespace"] if {
 	is_string(input.metadata.namespace)
 } else := ["metadata"]
 
-labels_path := array.concat(k8s.pod_metadata_path, ["labels"]) if {
-	is_object(k8s.pod_metadata)
-	"labels" in object.keys(k8s.pod_metadata)
-} else := k8s.pod_metadata_path if {
-	is_object(object.get(input, k8s.pod_metadata_path, null))
-} else := k8s.pod_spec_path
+labels_path := array.concat(k8s.pod_metadata_path(), ["labels"]) if {
+	is_object(k8s.pod_metadata())
+	"labels" in object.keys(k8s.pod_metadata())
+} else := k8s.pod_metadata_path() if {
+	is_object(object.get(input, k8s.pod_metadata_path(), null))
+} else := k8s.pod_spec_path()
 
 deny contains {"msg": msg, "path": namespace_path} if {
 	applies
 	count(policies) == 0
-	msg := sprintf("%s runs in %s, which has no NetworkPolicy", [k8s.workload, k8s.namespace_label])
+	msg := sprintf("%s runs in %s, which has no NetworkPolicy", [k8s.workload(), k8s.namespace_label()])
 }
 
 deny contains {"msg": msg, "path": labels_path} if {
 	applies
 	count(policies) > 0
-	labels := network.as_object(k8s.pod_labels)
+	labels := network.as_object(k8s.pod_labels())
 	not selected(labels)
 	names := concat(", ", sort({sprintf("'%s'", [p.name]) | some p in policies}))
-	msg := sprintf("%s runs in %s, where no NetworkPolicy selects its pods (policies there: %s)", [k8s.workload, k8s.namespace_label, names])
+	msg := sprintf("%s runs in %s, where no NetworkPolicy selects its pods (policies there: %s)", [k8s.workload(), k8s.namespace_label(), names])
 }
 
 selected(labels) if {

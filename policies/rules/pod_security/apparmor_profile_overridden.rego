@@ -29,28 +29,28 @@ import data.posture.lib.pod_security as pss
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	profile := k8s.pod_security_context.appArmorProfile
+	profile := k8s.pod_security_context().appArmorProfile
 	profile != null
-	not profile.type in pss.allowed_profile_types
+	not profile.type in pss.allowed_profile_types()
 	path := pss.profile_type_path(k8s.pod_path(["securityContext", "appArmorProfile"]), profile)
-	msg := sprintf("%s sets AppArmor profile type %s for its containers", [k8s.workload, pss.show(object.get(profile, "type", ""))])
+	msg := sprintf("%s sets AppArmor profile type %s for its containers", [k8s.workload(), pss.show(object.get(profile, "type", ""))])
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	profile := k8s.container_security_context(c).appArmorProfile
 	profile != null
-	not profile.type in pss.allowed_profile_types
+	not profile.type in pss.allowed_profile_types()
 	path := pss.profile_type_path(k8s.container_path(c, ["securityContext", "appArmorProfile"]), profile)
 	msg := sprintf("%s sets AppArmor profile type %s", [k8s.describe(c), pss.show(object.get(profile, "type", ""))])
 }
 
 deny contains {"msg": msg, "path": path} if {
-	is_object(k8s.pod_annotations)
-	some key, value in k8s.pod_annotations
-	startswith(key, pss.apparmor_annotation_prefix)
+	is_object(k8s.pod_annotations())
+	some key, value in k8s.pod_annotations()
+	startswith(key, pss.apparmor_annotation_prefix())
 	not pss.allowed_apparmor_annotation(value)
-	container := substring(key, count(pss.apparmor_annotation_prefix), -1)
-	path := array.concat(k8s.pod_metadata_path, ["annotations", key])
-	msg := sprintf("%s sets AppArmor profile '%v' for container '%s' through an annotation", [k8s.workload, value, container])
+	container := substring(key, count(pss.apparmor_annotation_prefix()), -1)
+	path := array.concat(k8s.pod_metadata_path(), ["annotations", key])
+	msg := sprintf("%s sets AppArmor profile '%v' for container '%s' through an annotation", [k8s.workload(), value, container])
 }

@@ -32,8 +32,8 @@ import data.posture.lib.restricted
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows
-	some c in restricted.containers
+	not k8s.is_windows()
+	some c in restricted.containers()
 	not "ALL" in c.drop
 	some i, name in c.drop
 	pss.capability_name(name) == "ALL"
@@ -42,8 +42,8 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows
-	some c in restricted.containers
+	not k8s.is_windows()
+	some c in restricted.containers()
 	not "ALL" in c.dropped
 	path := restricted.container_nearest(c, ["securityContext", "capabilities", "drop"])
 	msg := sprintf("%s does not drop ALL capabilities", [k8s.describe(c)])

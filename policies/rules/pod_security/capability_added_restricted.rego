@@ -34,11 +34,11 @@ import data.posture.lib.restricted
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows
-	some c in restricted.containers
+	not k8s.is_windows()
+	some c in restricted.containers()
 	some i, name in c.add
 	capability := pss.capability_name(name)
-	capability in pss.baseline_capabilities
+	capability in pss.baseline_capabilities()
 	capability != "NET_BIND_SERVICE"
 	path := k8s.container_path(c, ["securityContext", "capabilities", "add", i])
 	msg := sprintf("%s adds capability %v; the restricted profile allows adding only NET_BIND_SERVICE", [k8s.describe(c), name])

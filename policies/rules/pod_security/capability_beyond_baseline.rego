@@ -31,11 +31,11 @@ import data.posture.lib.pod_security as pss
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	added := k8s.container_security_context(c).capabilities.add
 	is_array(added)
 	some i, name in added
-	not pss.capability_name(name) in pss.baseline_capabilities
+	not pss.capability_name(name) in pss.baseline_capabilities()
 	path := k8s.container_path(c, ["securityContext", "capabilities", "add", i])
 	msg := sprintf("%s adds capability %s, outside the baseline set", [k8s.describe(c), spelled(name)])
 }

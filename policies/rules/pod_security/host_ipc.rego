@@ -25,7 +25,7 @@ import data.posture.lib.k8s
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	k8s.pod_spec.hostIPC == true
+	k8s.pod_spec().hostIPC == true
 	path := k8s.pod_path(["hostIPC"])
-	msg := sprintf("%s shares the host's IPC namespace", [k8s.workload])
+	msg := sprintf("%s shares the host's IPC namespace", [k8s.workload()])
 }

@@ -26,7 +26,7 @@ import data.posture.lib.k8s
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	k8s.pod_spec.hostNetwork == true
+	k8s.pod_spec().hostNetwork == true
 	path := k8s.pod_path(["hostNetwork"])
-	msg := sprintf("%s shares the host's network namespace", [k8s.workload])
+	msg := sprintf("%s shares the host's network namespace", [k8s.workload()])
 }

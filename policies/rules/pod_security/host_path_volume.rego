@@ -27,11 +27,11 @@ import data.posture.lib.k8s
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	volumes := k8s.pod_spec.volumes
+	volumes := k8s.pod_spec().volumes
 	is_array(volumes)
 	some i, volume in volumes
 	volume.hostPath != null
 	path := k8s.pod_path(["volumes", i, "hostPath"])
 	host_path := object.get(volume, ["hostPath", "path"], "")
-	msg := sprintf("%s mounts host path '%s' as volume '%s'", [k8s.workload, host_path, object.get(volume, "name", sprintf("#%d", [i]))])
+	msg := sprintf("%s mounts host path '%s' as volume '%s'", [k8s.workload(), host_path, object.get(volume, "name", sprintf("#%d", [i]))])
 }

@@ -25,7 +25,7 @@ import data.posture.lib.k8s
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	k8s.pod_spec.hostPID == true
+	k8s.pod_spec().hostPID == true
 	path := k8s.pod_path(["hostPID"])
-	msg := sprintf("%s shares the host's PID namespace", [k8s.workload])
+	msg := sprintf("%s shares the host's PID namespace", [k8s.workload()])
 }

@@ -27,7 +27,7 @@ import data.posture.lib.k8s
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	ports := c.container.ports
 	is_array(ports)
 	some i, port in ports

@@ -27,13 +27,13 @@ import data.posture.lib.k8s
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	k8s.pod_security_context.windowsOptions.hostProcess == true
+	k8s.pod_security_context().windowsOptions.hostProcess == true
 	path := k8s.pod_path(["securityContext", "windowsOptions", "hostProcess"])
-	msg := sprintf("%s runs its containers as Windows HostProcess containers", [k8s.workload])
+	msg := sprintf("%s runs its containers as Windows HostProcess containers", [k8s.workload()])
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	k8s.container_security_context(c).windowsOptions.hostProcess == true
 	path := k8s.container_path(c, ["securityContext", "windowsOptions", "hostProcess"])
 	msg := sprintf("%s runs as a Windows HostProcess container", [k8s.describe(c)])

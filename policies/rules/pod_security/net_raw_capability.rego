@@ -32,12 +32,12 @@ import data.posture.lib.restricted
 import rego.v1
 
 candidate(c) if {
-	not k8s.is_windows
+	not k8s.is_windows()
 	not c.context.privileged == true
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some c in restricted.containers
+	some c in restricted.containers()
 	candidate(c)
 	some i, name in c.add
 	pss.capability_name(name) == "NET_RAW"
@@ -46,7 +46,7 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some c in restricted.containers
+	some c in restricted.containers()
 	candidate(c)
 	some i, name in c.add
 	pss.capability_name(name) == "ALL"
@@ -55,7 +55,7 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some c in restricted.containers
+	some c in restricted.containers()
 	candidate(c)
 	not "NET_RAW" in c.added
 	not "ALL" in c.added

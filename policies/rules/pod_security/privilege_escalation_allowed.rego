@@ -30,16 +30,16 @@ import data.posture.lib.restricted
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows
-	some c in restricted.containers
+	not k8s.is_windows()
+	some c in restricted.containers()
 	c.context.allowPrivilegeEscalation == true
 	path := k8s.container_path(c, ["securityContext", "allowPrivilegeEscalation"])
 	msg := sprintf("%s allows privilege escalation explicitly", [k8s.describe(c)])
 }
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows
-	some c in restricted.containers
+	not k8s.is_windows()
+	some c in restricted.containers()
 	not object.get(c.context, "allowPrivilegeEscalation", null) in {true, false}
 	path := restricted.container_nearest(c, ["securityContext", "allowPrivilegeEscalation"])
 	msg := sprintf("%s does not set allowPrivilegeEscalation to false, so its processes may gain privileges", [k8s.describe(c)])

@@ -24,7 +24,7 @@ import data.posture.lib.k8s
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	k8s.container_security_context(c).privileged == true
 	path := k8s.container_path(c, ["securityContext", "privileged"])
 	msg := sprintf("%s runs privileged", [k8s.describe(c)])

@@ -28,9 +28,9 @@ import data.posture.lib.pod_security as pss
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
-	some field, label in pss.probe_fields
-	some handler in pss.network_handlers
+	some c in k8s.containers()
+	some field, label in pss.probe_fields()
+	some handler in pss.network_handlers()
 	host := c.container[field][handler].host
 	not host in {"", null}
 	path := k8s.container_path(c, [field, handler, "host"])
@@ -38,9 +38,9 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
-	some hook, label in pss.lifecycle_hooks
-	some handler in pss.network_handlers
+	some c in k8s.containers()
+	some hook, label in pss.lifecycle_hooks()
+	some handler in pss.network_handlers()
 	host := c.container.lifecycle[hook][handler].host
 	not host in {"", null}
 	path := k8s.container_path(c, ["lifecycle", hook, handler, "host"])

@@ -27,8 +27,8 @@ import data.posture.lib.pod_security as pss
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	not pss.in_user_namespace(k8s.pod_spec)
-	some c in k8s.containers
+	not pss.in_user_namespace(k8s.pod_spec())
+	some c in k8s.containers()
 	proc_mount := k8s.container_security_context(c).procMount
 	not proc_mount in {"Default", null}
 	path := k8s.container_path(c, ["securityContext", "procMount"])

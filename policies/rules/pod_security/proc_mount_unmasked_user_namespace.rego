@@ -29,8 +29,8 @@ import data.posture.lib.restricted
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	pss.in_user_namespace(k8s.pod_spec)
-	some c in restricted.containers
+	pss.in_user_namespace(k8s.pod_spec())
+	some c in restricted.containers()
 	proc_mount := c.context.procMount
 	not proc_mount in {"Default", null}
 	path := k8s.container_path(c, ["securityContext", "procMount"])

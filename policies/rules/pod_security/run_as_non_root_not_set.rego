@@ -34,27 +34,27 @@ import data.posture.lib.pod_security as pss
 import data.posture.lib.restricted
 import rego.v1
 
-applies if not pss.in_user_namespace(k8s.pod_spec)
+applies if not pss.in_user_namespace(k8s.pod_spec())
 
-pod_sets if restricted.sets(k8s.pod_security_context, "runAsNonRoot")
+pod_sets if restricted.sets(k8s.pod_security_context(), "runAsNonRoot")
 
 container_sets(c) if restricted.sets(c.context, "runAsNonRoot")
 
 some_container_sets if {
-	some c in restricted.containers
+	some c in restricted.containers()
 	container_sets(c)
 }
 
 deny contains {"msg": msg, "path": path} if {
 	applies
-	k8s.pod_security_context.runAsNonRoot == false
+	k8s.pod_security_context().runAsNonRoot == false
 	path := k8s.pod_path(["securityContext", "runAsNonRoot"])
-	msg := sprintf("%s sets runAsNonRoot to false at pod level", [k8s.workload])
+	msg := sprintf("%s sets runAsNonRoot to false at pod level", [k8s.workload()])
 }
 
 deny contains {"msg": msg, "path": path} if {
 	applies
-	some c in restricted.containers
+	some c in restricted.containers()
 	c.context.runAsNonRoot == false
 	path := k8s.container_path(c, ["securityContext", "runAsNonRoot"])
 	msg := sprintf("%s sets runAsNonRoot to false", [k8s.describe(c)])
@@ -62,18 +62,18 @@ deny contains {"msg": msg, "path": path} if {
 
 deny contains {"msg": msg, "path": path} if {
 	applies
-	count(k8s.containers) > 0
+	count(k8s.containers()) > 0
 	not pod_sets
 	not some_container_sets
 	path := restricted.pod_nearest(["securityContext", "runAsNonRoot"])
-	msg := sprintf("%s sets runAsNonRoot neither at pod level nor on any container", [k8s.workload])
+	msg := sprintf("%s sets runAsNonRoot neither at pod level nor on any container", [k8s.workload()])
 }
 
 deny contains {"msg": msg, "path": path} if {
 	applies
 	not pod_sets
 	some_container_sets
-	some c in restricted.containers
+	some c in restricted.containers()
 	not container_sets(c)
 	path := restricted.container_nearest(c, ["securityContext", "runAsNonRoot"])
 	msg := sprintf("%s does not set runAsNonRoot, and its pod does not set it at pod level", [k8s.describe(c)])

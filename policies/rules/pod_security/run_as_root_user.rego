@@ -33,15 +33,15 @@ import data.posture.lib.restricted
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	not pss.in_user_namespace(k8s.pod_spec)
-	k8s.pod_security_context.runAsUser == 0
+	not pss.in_user_namespace(k8s.pod_spec())
+	k8s.pod_security_context().runAsUser == 0
 	path := k8s.pod_path(["securityContext", "runAsUser"])
-	msg := sprintf("%s sets runAsUser to 0 (root) at pod level", [k8s.workload])
+	msg := sprintf("%s sets runAsUser to 0 (root) at pod level", [k8s.workload()])
 }
 
 deny contains {"msg": msg, "path": path} if {
-	not pss.in_user_namespace(k8s.pod_spec)
-	some c in restricted.containers
+	not pss.in_user_namespace(k8s.pod_spec())
+	some c in restricted.containers()
 	c.context.runAsUser == 0
 	path := k8s.container_path(c, ["securityContext", "runAsUser"])
 	msg := sprintf("%s runs as root (runAsUser 0)", [k8s.describe(c)])

@@ -33,29 +33,29 @@ import data.posture.lib.k8s
 import data.posture.lib.restricted
 import rego.v1
 
-pod_sets if restricted.sets(k8s.pod_security_context, "seccompProfile")
+pod_sets if restricted.sets(k8s.pod_security_context(), "seccompProfile")
 
 container_sets(c) if restricted.sets(c.context, "seccompProfile")
 
 some_container_sets if {
-	some c in restricted.containers
+	some c in restricted.containers()
 	container_sets(c)
 }
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows
-	count(k8s.containers) > 0
+	not k8s.is_windows()
+	count(k8s.containers()) > 0
 	not pod_sets
 	not some_container_sets
 	path := restricted.pod_nearest(["securityContext", "seccompProfile"])
-	msg := sprintf("%s sets no seccomp profile, neither at pod level nor on any container", [k8s.workload])
+	msg := sprintf("%s sets no seccomp profile, neither at pod level nor on any container", [k8s.workload()])
 }
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows
+	not k8s.is_windows()
 	not pod_sets
 	some_container_sets
-	some c in restricted.containers
+	some c in restricted.containers()
 	not container_sets(c)
 	path := restricted.container_nearest(c, ["securityContext", "seccompProfile"])
 	msg := sprintf("%s sets no seccomp profile, and its pod sets none at pod level to inherit", [k8s.describe(c)])

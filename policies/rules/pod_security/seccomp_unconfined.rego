@@ -26,18 +26,18 @@ import data.posture.lib.pod_security as pss
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	profile := k8s.pod_security_context.seccompProfile
+	profile := k8s.pod_security_context().seccompProfile
 	profile != null
-	not profile.type in pss.allowed_profile_types
+	not profile.type in pss.allowed_profile_types()
 	path := pss.profile_type_path(k8s.pod_path(["securityContext", "seccompProfile"]), profile)
-	msg := sprintf("%s sets seccomp profile type %s for its containers", [k8s.workload, pss.show(object.get(profile, "type", ""))])
+	msg := sprintf("%s sets seccomp profile type %s for its containers", [k8s.workload(), pss.show(object.get(profile, "type", ""))])
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	profile := k8s.container_security_context(c).seccompProfile
 	profile != null
-	not profile.type in pss.allowed_profile_types
+	not profile.type in pss.allowed_profile_types()
 	path := pss.profile_type_path(k8s.container_path(c, ["securityContext", "seccompProfile"]), profile)
 	msg := sprintf("%s sets seccomp profile type %s", [k8s.describe(c), pss.show(object.get(profile, "type", ""))])
 }

@@ -37,19 +37,19 @@ unsafe(options) := {[field, value] |
 
 allowed(_, value) if value == null
 
-allowed("type", value) if value in pss.selinux_types
+allowed("type", value) if value in pss.selinux_types()
 
 allowed(field, "") if field in {"user", "role"}
 
 deny contains {"msg": msg, "path": path} if {
-	options := k8s.pod_security_context.seLinuxOptions
+	options := k8s.pod_security_context().seLinuxOptions
 	some [field, value] in unsafe(options)
 	path := k8s.pod_path(["securityContext", "seLinuxOptions", field])
-	msg := sprintf("%s sets SELinux %s %s for its containers", [k8s.workload, field, pss.show(value)])
+	msg := sprintf("%s sets SELinux %s %s for its containers", [k8s.workload(), field, pss.show(value)])
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	options := k8s.container_security_context(c).seLinuxOptions
 	some [field, value] in unsafe(options)
 	path := k8s.container_path(c, ["securityContext", "seLinuxOptions", field])

@@ -31,11 +31,11 @@ import data.posture.lib.pod_security as pss
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	sysctls := k8s.pod_security_context.sysctls
+	sysctls := k8s.pod_security_context().sysctls
 	is_array(sysctls)
 	some i, sysctl in sysctls
 	name := object.get(sysctl, "name", "")
-	not name in pss.safe_sysctls
+	not name in pss.safe_sysctls()
 	path := k8s.pod_path(["securityContext", "sysctls", i, "name"])
-	msg := sprintf("%s sets sysctl %s, outside the safe set", [k8s.workload, pss.show(name)])
+	msg := sprintf("%s sets sysctl %s, outside the safe set", [k8s.workload(), pss.show(name)])
 }

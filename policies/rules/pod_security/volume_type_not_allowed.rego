@@ -31,7 +31,7 @@ import data.posture.lib.restricted
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	some i, volume in k8s.as_array(k8s.pod_spec.volumes)
+	some i, volume in k8s.as_array(k8s.pod_spec().volumes)
 	some type, source in k8s.as_object(volume)
 	type != "name"
 	source != null
@@ -39,5 +39,5 @@ deny contains {"msg": msg, "path": path} if {
 	type != "hostPath"
 	path := k8s.pod_path(["volumes", i, type])
 	name := object.get(volume, "name", sprintf("#%d", [i]))
-	msg := sprintf("%s declares volume '%s' of type %s, which the restricted profile does not allow", [k8s.workload, name, type])
+	msg := sprintf("%s declares volume '%s' of type %s, which the restricted profile does not allow", [k8s.workload(), name, type])
 }

@@ -29,7 +29,7 @@ import rego.v1
 deny contains {"msg": msg, "path": ["subjects", j]} if {
 	rbac.role_ref_kind(input) == "ClusterRole"
 	rbac.role_ref_name(input) == "cluster-admin"
-	some j, s in rbac.binding_subjects
+	some j, s in rbac.binding_subjects()
 	not rbac.is_system_masters(s)
 	msg := sprintf(
 		"%s is bound to cluster-admin by %s",

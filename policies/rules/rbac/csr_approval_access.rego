@@ -33,7 +33,7 @@ import rego.v1
 approval := "certificatesigningrequests/approval"
 
 deny contains {"msg": msg, "path": ["rules", i, "verbs"]} if {
-	some i, rule in rbac.checked_rules
+	some i, rule in rbac.checked_rules()
 	count(rule.resources & {"certificatesigningrequests/approval", "*/approval", "*"}) > 0
 	verbs := rbac.granted_verbs(rule, ["update", "patch"], "certificates.k8s.io", approval)
 	count(verbs) > 0

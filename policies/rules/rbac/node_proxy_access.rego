@@ -32,7 +32,7 @@ import rego.v1
 http_verbs := ["get", "create", "update", "patch", "delete"]
 
 deny contains {"msg": msg, "path": ["rules", i, "verbs"]} if {
-	some i, rule in rbac.checked_rules
+	some i, rule in rbac.checked_rules()
 	count(rule.resources & {"nodes/proxy", "*/proxy", "*"}) > 0
 	verbs := rbac.granted_verbs(rule, http_verbs, "", "nodes/proxy")
 	count(verbs) > 0

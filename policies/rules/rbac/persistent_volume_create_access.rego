@@ -29,7 +29,7 @@ import data.posture.lib.rbac
 import rego.v1
 
 deny contains {"msg": msg, "path": ["rules", i, "verbs"]} if {
-	some i, rule in rbac.checked_rules
+	some i, rule in rbac.checked_rules()
 	count(rule.resources & {"persistentvolumes", "*"}) > 0
 	rbac.grants(rule, "create", "", "persistentvolumes")
 	msg := sprintf(

@@ -47,7 +47,7 @@ pod_creators := [
 candidates := {r[1] | some r in pod_creators} | {"*"}
 
 deny contains {"msg": msg, "path": ["rules", i, "verbs"]} if {
-	some i, rule in rbac.checked_rules
+	some i, rule in rbac.checked_rules()
 	count(rule.resources & candidates) > 0
 	resources := [r[1] | some r in pod_creators; rbac.grants(rule, "create", r[0], r[1])]
 	count(resources) > 0

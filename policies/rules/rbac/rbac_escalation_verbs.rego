@@ -55,7 +55,7 @@ allows(rule, verb) if {
 }
 
 deny contains {"msg": msg, "path": ["rules", i, "verbs"]} if {
-	some i, rule in rbac.checked_rules
+	some i, rule in rbac.checked_rules()
 	count(rule.verbs & {"bind", "escalate", "impersonate", "*"}) > 0
 	verbs := [v | some v in ["bind", "escalate", "impersonate"]; allows(rule, v)]
 	count(verbs) > 0

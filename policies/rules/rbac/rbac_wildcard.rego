@@ -29,7 +29,7 @@ import rego.v1
 wildcard_fields := ["apiGroups", "resources", "verbs", "nonResourceURLs"]
 
 deny contains {"msg": msg, "path": ["rules", i, fields[0]]} if {
-	some i, rule in rbac.checked_rules
+	some i, rule in rbac.checked_rules()
 	fields := [f | some f in wildcard_fields; "*" in rule[f]]
 	count(fields) > 0
 	msg := sprintf(

@@ -30,7 +30,7 @@ import data.posture.lib.rbac
 import rego.v1
 
 deny contains {"msg": msg, "path": ["rules", i, "verbs"]} if {
-	some i, rule in rbac.checked_rules
+	some i, rule in rbac.checked_rules()
 	count(rule.resources & {"secrets", "*"}) > 0
 	not rbac.has_resource_names(rule)
 	verbs := rbac.granted_verbs(rule, ["get", "list", "watch"], "", "secrets")

@@ -30,8 +30,8 @@ import data.posture.lib.rbac
 import rego.v1
 
 deny contains {"msg": msg, "path": ["subjects", j]} if {
-	not rbac.is_bootstrap
-	some j, s in rbac.binding_subjects
+	not rbac.is_bootstrap()
+	some j, s in rbac.binding_subjects()
 	rbac.is_system_masters(s)
 	msg := sprintf(
 		"Group system:masters is bound to %s '%s' by %s",

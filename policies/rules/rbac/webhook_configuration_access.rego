@@ -38,7 +38,7 @@ group := "admissionregistration.k8s.io"
 candidates := {r | some r in webhook_resources} | {"*"}
 
 deny contains {"msg": msg, "path": ["rules", i, "verbs"]} if {
-	some i, rule in rbac.checked_rules
+	some i, rule in rbac.checked_rules()
 	count(rule.resources & candidates) > 0
 	resources := [r |
 		some r in webhook_resources

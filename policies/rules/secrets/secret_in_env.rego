@@ -29,7 +29,7 @@ import data.posture.lib.k8s
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	some i, env in k8s.as_array(c.container.env)
 	ref := env.valueFrom.secretKeyRef
 	is_object(ref)
@@ -43,7 +43,7 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	some i, source in k8s.as_array(c.container.envFrom)
 	ref := source.secretRef
 	is_object(ref)

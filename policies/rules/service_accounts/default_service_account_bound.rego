@@ -27,8 +27,8 @@ import data.posture.lib.rbac
 import rego.v1
 
 deny contains {"msg": msg, "path": ["subjects", j]} if {
-	not rbac.is_bootstrap
-	some j, s in rbac.binding_subjects
+	not rbac.is_bootstrap()
+	some j, s in rbac.binding_subjects()
 	who := holder(s)
 	msg := sprintf(
 		"%s is bound to %s '%s' by %s",

@@ -27,11 +27,11 @@ import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
 	input.kind == "ServiceAccount"
-	k8s.name == "default"
+	k8s.name() == "default"
 	setting := object.get(input, "automountServiceAccountToken", null)
 	setting != false
 	path := where
-	msg := sprintf("The default ServiceAccount of %s %s", [k8s.namespace_label, problem(setting)])
+	msg := sprintf("The default ServiceAccount of %s %s", [k8s.namespace_label(), problem(setting)])
 }
 
 # The field when written (even as null), else the object.

@@ -28,29 +28,29 @@ package posture.rules.service_accounts.service_account_token_automounted
 import data.posture.lib.k8s
 import rego.v1
 
-pod_setting := object.get(k8s.pod_spec, "automountServiceAccountToken", null)
+pod_setting := object.get(k8s.pod_spec(), "automountServiceAccountToken", null)
 
 # serviceAccountName wins over the deprecated serviceAccount; empty means default.
 account := name if {
-	name := object.get(k8s.pod_spec, "serviceAccountName", "")
+	name := object.get(k8s.pod_spec(), "serviceAccountName", "")
 	is_string(name)
 	name != ""
 } else := name if {
-	name := object.get(k8s.pod_spec, "serviceAccount", "")
+	name := object.get(k8s.pod_spec(), "serviceAccount", "")
 	is_string(name)
 	name != ""
 } else := "default"
 
 # The scanned ServiceAccount the pods run as, if any.
 accounts := [sa |
-	sa := object.get(data.inventory.service_accounts, [k8s.namespace, account], null)
+	sa := object.get(data.inventory.service_accounts, [k8s.namespace(), account], null)
 	is_object(sa)
 ]
 
 deny contains {"msg": msg, "path": path} if {
-	k8s.is_workload
+	k8s.is_workload()
 	[path, why] := mounted
-	msg := sprintf("%s mounts the API token of ServiceAccount '%s': %s", [k8s.workload, account, why])
+	msg := sprintf("%s mounts the API token of ServiceAccount '%s': %s", [k8s.workload(), account, why])
 }
 
 # Where to fix it (the pod's field when written, even as null, else the pod spec) and why the
@@ -70,10 +70,10 @@ mounted := [unset_path, why] if {
 	count(accounts) == 0
 	why := sprintf(
 		"the pod spec does not set automountServiceAccountToken: false, and ServiceAccount '%s' is not among the scanned objects of %s; its default mounts the token",
-		[account, k8s.namespace_label],
+		[account, k8s.namespace_label()],
 	)
 }
 
 unset_path := k8s.pod_path(["automountServiceAccountToken"]) if {
-	"automountServiceAccountToken" in object.keys(k8s.pod_spec)
-} else := k8s.pod_spec_path
+	"automountServiceAccountToken" in object.keys(k8s.pod_spec())
+} else := k8s.pod_spec_path()

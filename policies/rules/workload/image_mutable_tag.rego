@@ -58,7 +58,7 @@ problem(image) := "with neither a tag nor a digest, so it pulls 'latest'" if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	raw := c.container.image
 	is_string(raw)
 	image := trim_space(raw)

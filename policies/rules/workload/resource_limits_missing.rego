@@ -32,7 +32,7 @@ present(x) if {
 
 limited(c, r) if present(object.get(c.container, ["resources", "limits", r], null))
 
-limited(_, r) if present(object.get(k8s.pod_spec, ["resources", "limits", r], null))
+limited(_, r) if present(object.get(k8s.pod_spec(), ["resources", "limits", r], null))
 
 # The deepest part of `resources.limits` that is written (null included): where the missing
 # key goes.
@@ -44,7 +44,7 @@ limits_path(c) := k8s.container_path(c, ["resources", "limits"]) if {
 } else := c.path
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	c.list != "ephemeralContainers"
 	missing := [name | some r, name in {"cpu": "CPU", "memory": "memory"}; not limited(c, r)]
 	count(missing) > 0

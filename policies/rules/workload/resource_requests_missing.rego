@@ -37,9 +37,9 @@ requested(c, r) if present(object.get(c.container, ["resources", "requests", r],
 
 requested(c, r) if present(object.get(c.container, ["resources", "limits", r], null))
 
-requested(_, r) if present(object.get(k8s.pod_spec, ["resources", "requests", r], null))
+requested(_, r) if present(object.get(k8s.pod_spec(), ["resources", "requests", r], null))
 
-requested(_, r) if present(object.get(k8s.pod_spec, ["resources", "limits", r], null))
+requested(_, r) if present(object.get(k8s.pod_spec(), ["resources", "limits", r], null))
 
 # The deepest part of `resources.requests` that is written (null included): where the missing
 # key goes.
@@ -51,7 +51,7 @@ requests_path(c) := k8s.container_path(c, ["resources", "requests"]) if {
 } else := c.path
 
 deny contains {"msg": msg, "path": path} if {
-	some c in k8s.containers
+	some c in k8s.containers()
 	c.list != "ephemeralContainers"
 	missing := [name | some r, name in {"cpu": "CPU", "memory": "memory"}; not requested(c, r)]
 	count(missing) > 0

@@ -44,8 +44,8 @@ field_path(c) := k8s.container_path(c, ["securityContext", "readOnlyRootFilesyst
 } else := c.path
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows
-	some c in k8s.containers
+	not k8s.is_windows()
+	some c in k8s.containers()
 	sc := security_context(c)
 	object.get(sc, "readOnlyRootFilesystem", null) != true
 	path := field_path(c)
