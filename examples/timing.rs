@@ -28,4 +28,13 @@ fn main() {
         r.findings.len(),
         r.problems.len()
     );
+    for format in [
+        posture::report::Format::Json,
+        posture::report::Format::Sarif,
+    ] {
+        let t = Instant::now();
+        let mut out = Vec::new();
+        posture::report::write(format, &r, posture::report::Style::default(), &mut out).unwrap();
+        eprintln!("report {format:?} {:?} {} bytes", t.elapsed(), out.len());
+    }
 }

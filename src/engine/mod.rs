@@ -157,17 +157,30 @@ impl Evaluator {
             Backend::Interpreter => None,
             Backend::Bytecode => Bytecode::compile(&mut engine, plans.len()).ok(),
         };
-        let results: Vec<Evaluation> = resources
-            .par_iter()
-            .zip(plan_index.par_iter())
-            .filter(|(_, &p)| !plans[p].is_empty())
-            .map_init(
-                || Worker {
+        let work: Vec<(&Resource, usize)> = resources
+            .iter()
+            .zip(plan_index)
+            .filter(|(_, p)| !plans[*p].is_empty())
+            .collect();
+        // A few chunks per thread: each builds its own VM once (see `Bytecode::vm`), and
+        // several per thread still even out uneven objects.
+        let chunk = work.len().div_ceil(rayon::current_num_threads() * 4).max(1);
+        let results: Vec<Evaluation> = work
+            .par_chunks(chunk)
+            .map(|chunk| {
+                let mut worker = Worker {
                     engine: engine.clone(),
                     vm: bytecode.as_ref().and_then(|b| b.vm(&data)),
-                },
-                |worker, (resource, &p)| self.evaluate_one(worker, resource, p, &plans[p]),
-            )
+                };
+                let mut out = Evaluation::default();
+                for &(resource, p) in chunk {
+                    let r = self.evaluate_one(&mut worker, resource, p, &plans[p]);
+                    out.findings.extend(r.findings);
+                    out.problems.extend(r.problems);
+                    out.interpreted += r.interpreted;
+                }
+                out
+            })
             .collect();
         let mut out = Evaluation::default();
         for r in results {
@@ -310,8 +323,14 @@ impl Bytecode {
 
     fn vm(&self, data: &regorus::Value) -> Option<regorus::rvm::RegoVM> {
         let mut vm = regorus::rvm::RegoVM::new_with_policy(self.policy.clone());
-        vm.load_program(self.program.clone());
-        vm.set_data(data.clone()).ok()?;
+        // Each worker gets its own copy of the program and data: the VM clones and drops
+        // `Arc`s to them on every instruction, and two threads sharing one reference count
+        // spend their time fighting over its cache line.
+        vm.load_program(std::sync::Arc::new(regorus::rvm::Program::clone(
+            &self.program,
+        )));
+        let data = regorus::Value::from_json_str(&data.to_json_str().ok()?).ok()?;
+        vm.set_data(data).ok()?;
         Some(vm)
     }
 }
