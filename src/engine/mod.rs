@@ -188,9 +188,6 @@ impl Evaluator {
             out.problems.extend(r.problems);
             out.interpreted += r.interpreted;
         }
-        if bytecode.is_none() && self.backend == Backend::Bytecode {
-            out.interpreted = resources.len();
-        }
         finding::sort(&mut out.findings);
         out.problems.sort();
         out
@@ -234,7 +231,7 @@ impl Evaluator {
             Some(v) => Ok(v),
             // The interpreter is the reference; it also says which rule failed.
             None => {
-                out.interpreted += usize::from(worker.vm.is_some());
+                out.interpreted += usize::from(self.backend == Backend::Bytecode);
                 engine.set_input(input);
                 engine.eval_rule(entry)
             }
