@@ -47,6 +47,14 @@ pub struct Evaluation {
     pub interpreted: usize,
 }
 
+impl Evaluation {
+    fn absorb(&mut self, other: Evaluation) {
+        self.findings.extend(other.findings);
+        self.problems.extend(other.problems);
+        self.interpreted += other.interpreted;
+    }
+}
+
 impl Evaluator {
     /// Compiles the libraries and rules of `catalog`.
     pub fn new(catalog: &Catalog) -> Result<Self, CompileError> {
@@ -174,19 +182,14 @@ impl Evaluator {
                 };
                 let mut out = Evaluation::default();
                 for &(resource, p) in chunk {
-                    let r = self.evaluate_one(&mut worker, resource, p, &plans[p]);
-                    out.findings.extend(r.findings);
-                    out.problems.extend(r.problems);
-                    out.interpreted += r.interpreted;
+                    out.absorb(self.evaluate_one(&mut worker, resource, p, &plans[p]));
                 }
                 out
             })
             .collect();
         let mut out = Evaluation::default();
         for r in results {
-            out.findings.extend(r.findings);
-            out.problems.extend(r.problems);
-            out.interpreted += r.interpreted;
+            out.absorb(r);
         }
         finding::sort(&mut out.findings);
         out.problems.sort();
