@@ -20,7 +20,6 @@ fn push(map: &mut Map<String, Value>, key: String, value: Value) {
 pub fn build(resources: &[Resource]) -> Value {
     let mut network_policies = Map::new();
     let mut service_accounts = Map::new();
-    let mut bindings = Vec::new();
     let mut role_bindings = Map::new();
     let mut namespaces = Map::new();
     for r in resources {
@@ -82,13 +81,6 @@ pub fn build(resources: &[Resource]) -> Value {
                         }),
                     );
                 }
-                bindings.push(json!({
-                    "kind": r.id.kind,
-                    "namespace": ns(r),
-                    "name": r.id.name,
-                    "roleRef": o.get("roleRef").cloned().unwrap_or(Value::Null),
-                    "subjects": o.get("subjects").cloned().unwrap_or(json!([])),
-                }))
             }
             ("", "Namespace") => {
                 namespaces.insert(
@@ -103,7 +95,6 @@ pub fn build(resources: &[Resource]) -> Value {
         "inventory": {
             "network_policies": network_policies,
             "service_accounts": service_accounts,
-            "bindings": bindings,
             "role_bindings": role_bindings,
             "namespaces": namespaces,
         }
