@@ -2,27 +2,19 @@
 # whether a NetworkPolicy (or any selector) picks a workload's pods.
 package posture.lib.network
 
+import data.posture.lib.k8s
 import rego.v1
-
-# `x` when it is an object, else {}: manifests may write `podSelector: null` or
-# `matchLabels: null`, which the API server treats as empty.
-as_object(x) := x if is_object(x)
-
-else := {}
-
-as_array(x) := x if is_array(x)
-
-else := []
 
 # A metav1.LabelSelector selects `labels` when every matchLabels pair and every
 # matchExpressions requirement holds; an empty (or null) selector selects everything.
+# A null podSelector or matchLabels counts as empty, as the API server treats it.
 # https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#resources-that-support-set-based-requirements
 selects(selector, labels) if {
-	sel := as_object(selector)
-	every key, value in as_object(object.get(sel, "matchLabels", {})) {
+	sel := k8s.as_object(selector)
+	every key, value in k8s.as_object(object.get(sel, "matchLabels", {})) {
 		labels[key] == value
 	}
-	every requirement in as_array(object.get(sel, "matchExpressions", [])) {
+	every requirement in k8s.as_array(object.get(sel, "matchExpressions", [])) {
 		requirement_holds(requirement, labels)
 	}
 }
@@ -33,12 +25,12 @@ has_label(labels, key) if _ = labels[key]
 # matches nothing here.
 requirement_holds(r, labels) if {
 	r.operator == "In"
-	labels[r.key] in as_array(object.get(r, "values", []))
+	labels[r.key] in k8s.as_array(object.get(r, "values", []))
 }
 
 requirement_holds(r, labels) if {
 	r.operator == "NotIn"
-	not labels[r.key] in as_array(object.get(r, "values", []))
+	not labels[r.key] in k8s.as_array(object.get(r, "values", []))
 }
 
 requirement_holds(r, labels) if {

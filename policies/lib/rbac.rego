@@ -4,10 +4,11 @@
 #
 # Referring to any rule of a package makes regorus (0.14) evaluate all of the package's complete
 # rules for the object, so the complete rules here are few and cheap, what only a finding needs
-# is a function, and this file does not import posture.lib.k8s (whose complete rules walk pod
-# specs).
+# is a function, and from posture.lib.k8s (whose complete rules walk pod specs) this file calls
+# only functions, which do not evaluate that package's rules.
 package posture.lib.rbac
 
+import data.posture.lib.k8s
 import rego.v1
 
 bootstrap_annotation := "rbac.authorization.kubernetes.io/autoupdate"
@@ -43,14 +44,12 @@ memo_checked_rules[i] := {
 } if {
 	not memo_is_bootstrap
 	not is_aggregated
-	some i, r in as_array(object.get(input, "rules", []))
+	some i, r in k8s.as_array(object.get(input, "rules", []))
 	is_object(r)
 }
 
-as_array(x) := x if is_array(x) else := []
-
 # A list field of a PolicyRule; absent or null reads as empty.
-field(rule, f) := as_array(object.get(rule, f, []))
+field(rule, f) := k8s.as_array(object.get(rule, f, []))
 
 # VerbMatches, APIGroupMatches and ResourceMatches from k8s.io/component-helpers/auth/rbac:
 # "*" matches everything, "*/sub" matches subresource "sub" of any resource; nothing else is a
@@ -136,9 +135,9 @@ role_key(role) := sprintf("ClusterRole/%s", [name(role)]) if role.kind == "Clust
 role_key(role) := sprintf("Role/%s/%s", [namespace(role), name(role)]) if role.kind == "Role"
 
 bound_subjects(role) := sort([sprintf("%s by %s", [subject_label(s, b.namespace), by]) |
-	some b in as_array(object.get(data.inventory, ["role_bindings", role_key(role)], []))
+	some b in k8s.as_array(object.get(data.inventory, ["role_bindings", role_key(role)], []))
 	by := binding_label(b.kind, b.name, b.namespace)
-	some s in as_array(object.get(b, "subjects", []))
+	some s in k8s.as_array(object.get(b, "subjects", []))
 	is_object(s)
 ])
 
@@ -158,7 +157,7 @@ bound_listing(subjects) := "" if {
 
 # Subjects of the input binding, with their index.
 memo_binding_subjects[j] := s if {
-	some j, s in as_array(object.get(input, "subjects", []))
+	some j, s in k8s.as_array(object.get(input, "subjects", []))
 	is_object(s)
 }
 

@@ -60,7 +60,7 @@ deny contains {"msg": msg, "path": namespace_path} if {
 deny contains {"msg": msg, "path": labels_path} if {
 	applies
 	count(policies) > 0
-	labels := network.as_object(k8s.pod_labels())
+	labels := k8s.pod_labels()
 	not selected(labels)
 	names := concat(", ", sort({sprintf("'%s'", [p.name]) | some p in policies}))
 	msg := sprintf("%s runs in %s, where no NetworkPolicy selects its pods (policies there: %s)", [k8s.workload(), k8s.namespace_label(), names])
