@@ -43,7 +43,7 @@ deny contains {"msg": msg, "path": path} if {
 	count(k8s.containers()) > 0
 	not pod_has
 	not some_container_has
-	path := restricted.pod_nearest(["securityContext"])
+	path := k8s.pod_nearest(["securityContext"])
 	msg := sprintf("%s sets no securityContext, neither at pod level nor on any container", [k8s.workload()])
 }
 
@@ -52,6 +52,6 @@ deny contains {"msg": msg, "path": path} if {
 	some_container_has
 	some c in restricted.containers()
 	not container_has(c)
-	path := restricted.container_nearest(c, ["securityContext"])
+	path := k8s.container_nearest(c, ["securityContext"])
 	msg := sprintf("%s has no securityContext, and its pod sets none at pod level", [k8s.describe(c)])
 }

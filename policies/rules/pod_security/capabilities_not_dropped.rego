@@ -45,6 +45,6 @@ deny contains {"msg": msg, "path": path} if {
 	not k8s.is_windows()
 	some c in restricted.containers()
 	not "ALL" in c.dropped
-	path := restricted.container_nearest(c, ["securityContext", "capabilities", "drop"])
+	path := k8s.container_nearest(c, ["securityContext", "capabilities", "drop"])
 	msg := sprintf("%s does not drop ALL capabilities", [k8s.describe(c)])
 }

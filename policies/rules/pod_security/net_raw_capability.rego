@@ -61,6 +61,6 @@ deny contains {"msg": msg, "path": path} if {
 	not "ALL" in c.added
 	not "NET_RAW" in c.dropped
 	not "ALL" in c.dropped
-	path := restricted.container_nearest(c, ["securityContext", "capabilities", "drop"])
+	path := k8s.container_nearest(c, ["securityContext", "capabilities", "drop"])
 	msg := sprintf("%s keeps NET_RAW from the runtime's default capabilities: it drops neither NET_RAW nor ALL", [k8s.describe(c)])
 }

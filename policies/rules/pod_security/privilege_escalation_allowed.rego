@@ -41,6 +41,6 @@ deny contains {"msg": msg, "path": path} if {
 	not k8s.is_windows()
 	some c in restricted.containers()
 	not object.get(c.context, "allowPrivilegeEscalation", null) in {true, false}
-	path := restricted.container_nearest(c, ["securityContext", "allowPrivilegeEscalation"])
+	path := k8s.container_nearest(c, ["securityContext", "allowPrivilegeEscalation"])
 	msg := sprintf("%s does not set allowPrivilegeEscalation to false, so its processes may gain privileges", [k8s.describe(c)])
 }

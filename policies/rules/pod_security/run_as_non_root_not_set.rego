@@ -65,7 +65,7 @@ deny contains {"msg": msg, "path": path} if {
 	count(k8s.containers()) > 0
 	not pod_sets
 	not some_container_sets
-	path := restricted.pod_nearest(["securityContext", "runAsNonRoot"])
+	path := k8s.pod_nearest(["securityContext", "runAsNonRoot"])
 	msg := sprintf("%s sets runAsNonRoot neither at pod level nor on any container", [k8s.workload()])
 }
 
@@ -75,6 +75,6 @@ deny contains {"msg": msg, "path": path} if {
 	some_container_sets
 	some c in restricted.containers()
 	not container_sets(c)
-	path := restricted.container_nearest(c, ["securityContext", "runAsNonRoot"])
+	path := k8s.container_nearest(c, ["securityContext", "runAsNonRoot"])
 	msg := sprintf("%s does not set runAsNonRoot, and its pod does not set it at pod level", [k8s.describe(c)])
 }

@@ -47,7 +47,7 @@ deny contains {"msg": msg, "path": path} if {
 	count(k8s.containers()) > 0
 	not pod_sets
 	not some_container_sets
-	path := restricted.pod_nearest(["securityContext", "seccompProfile"])
+	path := k8s.pod_nearest(["securityContext", "seccompProfile"])
 	msg := sprintf("%s sets no seccomp profile, neither at pod level nor on any container", [k8s.workload()])
 }
 
@@ -57,6 +57,6 @@ deny contains {"msg": msg, "path": path} if {
 	some_container_sets
 	some c in restricted.containers()
 	not container_sets(c)
-	path := restricted.container_nearest(c, ["securityContext", "seccompProfile"])
+	path := k8s.container_nearest(c, ["securityContext", "seccompProfile"])
 	msg := sprintf("%s sets no seccomp profile, and its pod sets none at pod level to inherit", [k8s.describe(c)])
 }

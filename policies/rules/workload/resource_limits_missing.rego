@@ -34,20 +34,11 @@ limited(c, r) if present(object.get(c.container, ["resources", "limits", r], nul
 
 limited(_, r) if present(object.get(k8s.pod_spec(), ["resources", "limits", r], null))
 
-# The deepest part of `resources.limits` that is written (null included): where the missing
-# key goes.
-limits_path(c) := k8s.container_path(c, ["resources", "limits"]) if {
-	is_object(c.container.resources)
-	"limits" in object.keys(c.container.resources)
-} else := k8s.container_path(c, ["resources"]) if {
-	"resources" in object.keys(c.container)
-} else := c.path
-
 deny contains {"msg": msg, "path": path} if {
 	some c in k8s.containers()
 	c.list != "ephemeralContainers"
 	missing := [name | some r, name in {"cpu": "CPU", "memory": "memory"}; not limited(c, r)]
 	count(missing) > 0
-	path := limits_path(c)
+	path := k8s.container_nearest(c, ["resources", "limits"])
 	msg := sprintf("%s has no %s limit", [k8s.describe(c), concat(" or ", missing)])
 }

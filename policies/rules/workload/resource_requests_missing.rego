@@ -41,20 +41,11 @@ requested(_, r) if present(object.get(k8s.pod_spec(), ["resources", "requests", 
 
 requested(_, r) if present(object.get(k8s.pod_spec(), ["resources", "limits", r], null))
 
-# The deepest part of `resources.requests` that is written (null included): where the missing
-# key goes.
-requests_path(c) := k8s.container_path(c, ["resources", "requests"]) if {
-	is_object(c.container.resources)
-	"requests" in object.keys(c.container.resources)
-} else := k8s.container_path(c, ["resources"]) if {
-	"resources" in object.keys(c.container)
-} else := c.path
-
 deny contains {"msg": msg, "path": path} if {
 	some c in k8s.containers()
 	c.list != "ephemeralContainers"
 	missing := [name | some r, name in {"cpu": "CPU", "memory": "memory"}; not requested(c, r)]
 	count(missing) > 0
-	path := requests_path(c)
+	path := k8s.container_nearest(c, ["resources", "requests"])
 	msg := sprintf("%s has no %s request", [k8s.describe(c), concat(" or ", missing)])
 }
