@@ -31,13 +31,7 @@ impl Finding {
         path: &FieldPath,
     ) -> String {
         let mut h = Sha256::new();
-        let source = match origin {
-            Origin::File {
-                path, helm_source, ..
-            } => helm_source
-                .clone()
-                .unwrap_or_else(|| path.to_string_lossy().replace('\\', "/")),
-        };
+        let source = origin.source_key();
         for part in [
             rule_id,
             &source,
@@ -69,14 +63,15 @@ impl Finding {
     }
 }
 
-fn origin_key(o: &Origin) -> (&std::path::Path, usize, Option<usize>) {
+fn origin_key(o: &Origin) -> (&str, &std::path::Path, usize, Option<usize>) {
     match o {
         Origin::File {
             path,
             document,
             item,
             ..
-        } => (path.as_path(), *document, *item),
+        } => ("", path.as_path(), *document, *item),
+        Origin::Cluster { cluster } => (cluster, std::path::Path::new(""), 0, None),
     }
 }
 

@@ -1,6 +1,7 @@
 //! posture: a container-security posture scanner for Kubernetes.
 //!
-//! The pipeline runs one way: `collect` reads manifests into [`Resource`]s, `engine` evaluates
+//! The pipeline runs one way: `collect` reads manifests, or a live cluster through a
+//! [`snapshot::Snapshot`], into [`Resource`]s, `engine` evaluates
 //! the Rego rules of the `policy` catalog on them in parallel and yields [`Finding`]s, and
 //! `report` renders a [`ScanReport`] as a table, JSON or SARIF. Problems (a malformed file, a
 //! failing rule) never abort a scan; they travel with the report.
@@ -14,6 +15,7 @@ pub mod report;
 pub mod resource;
 pub mod scan;
 pub mod severity;
+pub mod snapshot;
 
 pub use finding::Finding;
 pub use problem::Problem;

@@ -33,6 +33,9 @@ pub enum Code {
     PolicyError,
     /// A rule failed while evaluating an object.
     EvalError,
+    /// Part of a cluster could not be collected (a forbidden type, a timeout, a kubelet that
+    /// cannot be reached).
+    NotCollected,
 }
 
 impl Code {
@@ -45,6 +48,7 @@ impl Code {
             Code::NoInput => "no-input",
             Code::PolicyError => "policy-error",
             Code::EvalError => "eval-error",
+            Code::NotCollected => "not-collected",
         }
     }
 }

@@ -5,7 +5,10 @@ use crate::engine::{CompileError, Evaluator};
 use crate::finding::Finding;
 use crate::policy::{Catalog, PolicyError, Rule};
 use crate::problem::Problem;
+use crate::resource::Resource;
 use crate::severity::Severity;
+use crate::snapshot::{ClusterInfo, Snapshot};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// What to scan and with which rules.
@@ -26,9 +29,23 @@ pub enum ScanError {
     Compile(#[from] CompileError),
 }
 
+/// What was scanned, for report headers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// Manifest files.
+    Manifests,
+    /// A live cluster, directly or through a snapshot of it.
+    Cluster {
+        info: ClusterInfo,
+        /// When the objects were collected (RFC 3339).
+        collected_at: String,
+    },
+}
+
 /// Everything a reporter needs.
 #[derive(Debug, Clone)]
 pub struct ScanReport {
+    pub target: Target,
     /// The rules that ran, in catalog order.
     pub rules: Vec<Rule>,
     /// Sorted findings.
@@ -61,6 +78,43 @@ impl ScanReport {
     }
 }
 
+/// Kinds a cluster scan collects whatever the rules select: the inventory rules read
+/// (bindings, service accounts, NetworkPolicies, namespaces), node and control-plane evidence
+/// (Nodes, mirror Pods, the kubeadm-config and kube-proxy ConfigMaps), and Secrets (metadata only).
+const EVIDENCE: &[(&str, &str)] = &[
+    ("", "Namespace"),
+    ("", "Node"),
+    ("", "Pod"),
+    ("", "ConfigMap"),
+    ("", "Secret"),
+    ("", "ServiceAccount"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+];
+
+/// The resource types a cluster scan needs: every kind some rule selects, plus [`EVIDENCE`].
+pub struct NeededTypes {
+    selectors: Vec<crate::policy::kinds::KindSelector>,
+}
+
+impl NeededTypes {
+    pub fn of(catalog: &Catalog) -> NeededTypes {
+        NeededTypes {
+            selectors: catalog.rules.iter().map(|r| r.kinds.clone()).collect(),
+        }
+    }
+}
+
+impl crate::collect::cluster::TypeFilter for NeededTypes {
+    fn wants(&self, group: &str, kind: &str) -> bool {
+        EVIDENCE.contains(&(group, kind))
+            || self.selectors.iter().any(|s| s.matches_type(group, kind))
+    }
+}
+
 /// Loads the built-in rules plus those in `policy_dirs`.
 pub fn load_catalog(policy_dirs: &[PathBuf]) -> Result<Catalog, PolicyError> {
     let mut catalog = Catalog::builtin()?;
@@ -78,16 +132,68 @@ pub fn scan(options: &ScanOptions) -> Result<ScanReport, ScanError> {
     Ok(evaluate(&evaluator, collected))
 }
 
+/// Scans a cluster snapshot: the same findings whether it was just collected or read from a file.
+pub fn scan_snapshot(evaluator: &Evaluator, snapshot: &Snapshot) -> ScanReport {
+    let mut report = evaluate(evaluator, snapshot.collected());
+    report.target = Target::Cluster {
+        info: snapshot.cluster.clone(),
+        collected_at: snapshot.collected_at.clone(),
+    };
+    report
+}
+
 /// Evaluates already-collected objects.
 pub fn evaluate(evaluator: &Evaluator, collected: Collected) -> ScanReport {
-    let evaluation = evaluator.evaluate(&collected.resources);
+    let objects = collected.resources.len();
+    let targets = without_owned(collected.resources);
+    let evaluation = evaluator.evaluate(&targets);
     let mut problems = collected.problems;
     problems.extend(evaluation.problems);
     problems.sort();
     ScanReport {
+        target: Target::Manifests,
         rules: evaluator.rules().to_vec(),
         findings: evaluation.findings,
         problems,
-        objects: collected.resources.len(),
+        objects,
     }
+}
+
+/// Drops objects whose controller is also in the input: a Deployment's ReplicaSets and Pods
+/// carry its pod template, so reporting them too would triple every workload finding (kubescape
+/// reports workloads the same way). Objects whose owner is absent (a bare Pod, a mirror pod owned
+/// by its Node) are kept.
+fn without_owned(resources: Vec<Resource>) -> Vec<Resource> {
+    let present: HashSet<(&str, Option<&str>, &str)> = resources
+        .iter()
+        .map(|r| {
+            (
+                r.id.kind.as_str(),
+                r.id.namespace.as_deref(),
+                r.id.name.as_str(),
+            )
+        })
+        .collect();
+    let owned: Vec<bool> = resources
+        .iter()
+        .map(|r| {
+            let refs = r.object["metadata"]["ownerReferences"].as_array();
+            refs.into_iter().flatten().any(|o| {
+                o["controller"] == true
+                    && match (o["kind"].as_str(), o["name"].as_str()) {
+                        (Some(kind), Some(name)) => {
+                            kind != "Node"
+                                && (present.contains(&(kind, r.id.namespace.as_deref(), name))
+                                    || present.contains(&(kind, None, name)))
+                        }
+                        _ => false,
+                    }
+            })
+        })
+        .collect();
+    resources
+        .into_iter()
+        .zip(owned)
+        .filter_map(|(r, owned)| (!owned).then_some(r))
+        .collect()
 }

@@ -108,12 +108,16 @@ fn every_corpus_file_is_scanned_or_reported() {
 
     let mut objects: BTreeMap<PathBuf, usize> = BTreeMap::new();
     for r in report.findings.iter().map(|f| &f.origin) {
-        let Origin::File { path, .. } = r;
+        let Origin::File { path, .. } = r else {
+            panic!("a manifest finding has a file origin: {r:?}");
+        };
         assert!(path.starts_with(&dir));
     }
     let collected = posture::collect::manifests::collect(std::slice::from_ref(&dir));
     for r in &collected.resources {
-        let Origin::File { path, .. } = &r.origin;
+        let Origin::File { path, .. } = &r.origin else {
+            panic!("a manifest has a file origin: {:?}", r.origin);
+        };
         *objects.entry(path.clone()).or_default() += 1;
     }
     let mut with_problem: BTreeSet<PathBuf> = BTreeSet::new();

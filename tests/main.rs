@@ -1,8 +1,10 @@
 //! One integration-test binary (so it links once), a module per area.
 
 mod cli;
+mod cluster;
 mod common;
 mod corpus;
 mod engine;
+mod lab;
 mod report;
 mod rules;

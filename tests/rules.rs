@@ -109,7 +109,7 @@ fn fixtures_pass_and_fail_as_named() {
                 ));
             }
             for f in mine {
-                let Origin::File { .. } = &f.origin;
+                assert!(matches!(f.origin, Origin::File { .. }), "{:?}", f.origin);
                 let pos = f
                     .position
                     .map(|p| format!("{}:{}", p.line, p.column))

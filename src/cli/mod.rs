@@ -1,8 +1,10 @@
 //! Command-line interface: clap argument types and one function per subcommand. The only place
 //! that uses `anyhow` and decides exit codes.
 
+mod cluster;
 mod rules;
 mod scan;
+mod snapshot;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -20,7 +22,7 @@ pub mod exit {
     version,
     about = "Container-security posture scanner for Kubernetes",
     long_about = "Scans Kubernetes manifests (helm template / kustomize build output, plain YAML \
-                  and JSON) against Pod Security Standards, the CIS Kubernetes Benchmark and \
+                  and JSON) or a live cluster against Pod Security Standards, the CIS Kubernetes Benchmark and \
                   workload hygiene rules, and reports as a table, JSON or SARIF."
 )]
 pub struct Cli {
@@ -30,8 +32,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan manifests and report findings.
+    /// Scan manifests, a live cluster or a cluster snapshot, and report findings.
     Scan(scan::ScanArgs),
+    /// Collect a cluster into a snapshot file to scan later.
+    Snapshot(snapshot::SnapshotArgs),
     /// List the rule catalog.
     Rules(rules::RulesArgs),
     /// Show a rule's description and remediation.
@@ -41,13 +45,23 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Some library errors (kube's) repeat their cause in their own message; print each
+            // part of the chain once.
+            let mut parts: Vec<String> = Vec::new();
+            for cause in err.chain() {
+                let text = cause.to_string();
+                if !parts.iter().any(|p| p.contains(&text)) {
+                    parts.push(text);
+                }
+            }
+            eprintln!("error: {}", parts.join(": "));
             ExitCode::from(exit::ERRORS)
         }
     }

@@ -1,10 +1,14 @@
 //! `posture scan`.
 
+use super::cluster::{self, ClusterArgs};
 use super::exit;
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use posture::collect;
+use posture::engine::Evaluator;
 use posture::report::{self, Format, Style};
-use posture::scan::{scan, ScanOptions};
+use posture::scan::{evaluate, load_catalog, scan_snapshot, NeededTypes, ScanReport};
+use posture::snapshot::Snapshot;
 use posture::Severity;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -16,11 +20,21 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Scans manifests (`-f`), a saved cluster snapshot (`--snapshot`), or, with neither, the
+/// cluster of the kubeconfig's current (or `--context`) context.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Manifest files or directories to scan (*.yaml, *.yml, *.json, recursively); `-` reads stdin.
-    #[arg(short = 'f', long = "file", value_name = "PATH", required = true, num_args = 1..)]
+    #[arg(short = 'f', long = "file", value_name = "PATH", num_args = 1.., conflicts_with = "snapshot")]
     pub files: Vec<PathBuf>,
+    /// Scan a cluster snapshot written by `posture snapshot` instead of a live cluster.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Exit 2 when any part of the cluster could not be collected.
+    #[arg(long)]
+    pub strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -52,12 +66,43 @@ fn width(on_terminal: bool) -> u16 {
     terminal.or(from_env).unwrap_or(140).clamp(60, 400)
 }
 
-pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
-    let options = ScanOptions {
-        inputs: args.files,
-        policy_dirs: args.policies,
+/// Whether any cluster option was given, which makes no sense with files or a snapshot.
+fn names_a_cluster(c: &ClusterArgs) -> bool {
+    c.kubeconfig.is_some()
+        || c.context.is_some()
+        || !c.namespaces.is_empty()
+        || c.all_namespaces
+        || !c.exclude_namespaces.is_empty()
+}
+
+fn report(args: &ScanArgs) -> anyhow::Result<ScanReport> {
+    if names_a_cluster(&args.cluster) && (!args.files.is_empty() || args.snapshot.is_some()) {
+        bail!(
+            "cluster options (--context, --kubeconfig, --namespace, ...) apply to live scans; \
+             drop them to scan files or a snapshot"
+        );
+    }
+    let catalog = load_catalog(&args.policies).context("cannot load the rules")?;
+    let evaluator = Evaluator::new(&catalog).context("cannot load the rules")?;
+    if !args.files.is_empty() {
+        return Ok(evaluate(
+            &evaluator,
+            collect::manifests::collect(&args.files),
+        ));
+    }
+    let snapshot = match &args.snapshot {
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            Snapshot::read(file).with_context(|| format!("cannot use {}", path.display()))?
+        }
+        None => cluster::collect(&args.cluster, &NeededTypes::of(&catalog))?,
     };
-    let report = scan(&options).context("cannot load the rules")?;
+    Ok(scan_snapshot(&evaluator, &snapshot))
+}
+
+pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
+    let report = report(&args)?;
     let stdout = std::io::stdout();
     let on_terminal = args.output.is_none() && stdout.is_terminal();
     // comfy-table ignores NO_COLOR, so it is honoured here (https://no-color.org).
@@ -89,7 +134,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
             writeln!(err, "{p}")?;
         }
     }
-    Ok(if report.has_errors() {
+    let incomplete = args.strict
+        && report
+            .problems
+            .iter()
+            .any(|p| p.code == posture::problem::Code::NotCollected);
+    Ok(if report.has_errors() || incomplete {
         exit::ERRORS
     } else if args.fail_on.is_some_and(|t| report.fails(t)) {
         exit::FINDINGS

@@ -2,6 +2,7 @@
 //!
 //! All filesystem (and later network) I/O lives here; no policy knowledge.
 
+pub mod cluster;
 pub mod manifests;
 pub mod yaml;
 

@@ -350,6 +350,7 @@ fn eval_problem(rule: &Rule, resource: &Resource, message: &str) -> Problem {
     );
     match &resource.origin {
         crate::resource::Origin::File { path, .. } => p.in_file(path.clone(), resource.start()),
+        crate::resource::Origin::Cluster { .. } => p,
     }
 }
 

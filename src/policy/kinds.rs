@@ -59,9 +59,13 @@ impl KindSelector {
     }
 
     pub fn matches(&self, id: &ObjectRef) -> bool {
-        let group = api_group(&id.api_version);
-        self.entries.iter().any(|(kind, groups)| {
-            *kind == id.kind && (groups.is_empty() || groups.iter().any(|g| g == group))
+        self.matches_type(api_group(&id.api_version), &id.kind)
+    }
+
+    /// Whether objects of `kind` served by API group `group` are selected.
+    pub fn matches_type(&self, group: &str, kind: &str) -> bool {
+        self.entries.iter().any(|(k, groups)| {
+            k == kind && (groups.is_empty() || groups.iter().any(|g| g == group))
         })
     }
 

@@ -5,17 +5,19 @@ use super::display_path;
 use crate::finding::Finding;
 use crate::problem::{Level, Problem};
 use crate::resource::Origin;
-use crate::scan::ScanReport;
+use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use serde::Serialize;
 use std::io::{self, Write};
 
-pub const SCHEMA_VERSION: &str = "1.0";
+pub const SCHEMA_VERSION: &str = "1.1";
 
 #[derive(Serialize)]
 struct Document<'a> {
     schema_version: &'static str,
     tool: Tool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster: Option<JsonCluster<'a>>,
     summary: Summary,
     findings: Vec<JsonFinding<'a>>,
     problems: Vec<JsonProblem<'a>>,
@@ -25,6 +27,17 @@ struct Document<'a> {
 struct Tool {
     name: &'static str,
     version: &'static str,
+}
+
+/// The scanned cluster, for cluster scans only.
+#[derive(Serialize)]
+struct JsonCluster<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<&'a str>,
+    server_version: &'a str,
+    platform: &'a str,
+    collected_at: &'a str,
 }
 
 #[derive(Serialize)]
@@ -68,17 +81,31 @@ struct JsonObject<'a> {
 
 #[derive(Serialize)]
 struct JsonLocation {
-    file: String,
-    document: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    item: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    helm_source: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    column: Option<u32>,
+    #[serde(flatten)]
+    source: JsonSource,
     path: String,
+}
+
+/// A manifest position, or the object's address in a cluster.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JsonSource {
+    File {
+        file: String,
+        document: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item: Option<usize>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        helm_source: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        line: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        column: Option<u32>,
+    },
+    Cluster {
+        cluster: String,
+        uri: String,
+    },
 }
 
 #[derive(Serialize)]
@@ -95,12 +122,25 @@ struct JsonProblem<'a> {
 }
 
 fn finding<'a>(report: &'a ScanReport, f: &'a Finding) -> JsonFinding<'a> {
-    let Origin::File {
-        path,
-        document,
-        item,
-        helm_source,
-    } = &f.origin;
+    let source = match &f.origin {
+        Origin::File {
+            path,
+            document,
+            item,
+            helm_source,
+        } => JsonSource::File {
+            file: display_path(path),
+            document: *document,
+            item: *item,
+            helm_source: helm_source.clone(),
+            line: f.position.map(|p| p.line),
+            column: f.position.map(|p| p.column),
+        },
+        Origin::Cluster { cluster } => JsonSource::Cluster {
+            cluster: cluster.clone(),
+            uri: super::object_uri(cluster, &f.object),
+        },
+    };
     JsonFinding {
         rule_id: &f.rule_id,
         title: &f.rule_title,
@@ -113,12 +153,7 @@ fn finding<'a>(report: &'a ScanReport, f: &'a Finding) -> JsonFinding<'a> {
             name: &f.object.name,
         },
         location: JsonLocation {
-            file: display_path(path),
-            document: *document,
-            item: *item,
-            helm_source: helm_source.clone(),
-            line: f.position.map(|p| p.line),
-            column: f.position.map(|p| p.column),
+            source,
             path: f.path.to_string(),
         },
         frameworks: report
@@ -146,6 +181,16 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
         tool: Tool {
             name: "posture",
             version: env!("CARGO_PKG_VERSION"),
+        },
+        cluster: match &report.target {
+            Target::Manifests => None,
+            Target::Cluster { info, collected_at } => Some(JsonCluster {
+                name: &info.name,
+                context: info.context.as_deref(),
+                server_version: &info.server_version.git_version,
+                platform: info.platform.kind.as_str(),
+                collected_at,
+            }),
         },
         summary: Summary {
             objects: report.objects,

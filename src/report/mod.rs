@@ -46,6 +46,32 @@ pub fn write(
     }
 }
 
+/// The stable address of a cluster object: `k8s://<cluster>/<namespace>/<Kind>/<name>`, or
+/// `k8s://<cluster>/<Kind>/<name>` for cluster-scoped objects. Kinds served by more than one
+/// group are told apart by the group (`Kind.group`).
+pub fn object_uri(cluster: &str, object: &crate::ObjectRef) -> String {
+    format!(
+        "k8s://{}/{}",
+        crate::resource::uri_component(cluster),
+        object_path(object)
+    )
+}
+
+/// The part of [`object_uri`] after the cluster.
+pub(crate) fn object_path(object: &crate::ObjectRef) -> String {
+    use crate::resource::uri_component as enc;
+    let group = crate::policy::kinds::api_group(&object.api_version);
+    let kind = if group.is_empty() {
+        object.kind.clone()
+    } else {
+        format!("{}.{group}", object.kind)
+    };
+    match &object.namespace {
+        Some(ns) => format!("{}/{}/{}", enc(ns), enc(&kind), enc(&object.name)),
+        None => format!("{}/{}", enc(&kind), enc(&object.name)),
+    }
+}
+
 /// A file path as reports show it: forward slashes, no leading `./`.
 pub(crate) fn display_path(path: &std::path::Path) -> String {
     let s = path.to_string_lossy().replace('\\', "/");

@@ -7,7 +7,7 @@ use crate::finding::Finding;
 use crate::policy::Rule;
 use crate::problem::{Level, Problem};
 use crate::resource::{Origin, Position};
-use crate::scan::ScanReport;
+use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use serde_json::json;
 use serde_sarif::sarif::{
@@ -23,6 +23,7 @@ use std::path::Path;
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// Base id that relative URIs resolve against: the checkout root in code scanning.
 const SRCROOT: &str = "%SRCROOT%";
+const CLUSTER: &str = "CLUSTER";
 /// The key of our fingerprint in `partialFingerprints`; bump the suffix if its inputs change.
 pub const FINGERPRINT_KEY: &str = "postureFinding/v1";
 
@@ -205,10 +206,25 @@ fn physical(path: &Path, position: Option<Position>) -> PhysicalLocation {
     location
 }
 
+/// A cluster object's location: its path relative to the `CLUSTER` base (`k8s://<cluster>/`),
+/// so the URI is stable across scans and still relative, as code scanning requires.
+fn cluster_physical(f: &Finding) -> PhysicalLocation {
+    let mut artifact = ArtifactLocation::builder()
+        .uri(super::object_path(&f.object))
+        .build();
+    artifact.uri_base_id = Some(CLUSTER.to_owned());
+    PhysicalLocation::builder()
+        .artifact_location(artifact)
+        .build()
+}
+
 fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
-    let Origin::File {
-        path, helm_source, ..
-    } = &f.origin;
+    let (physical_location, helm_source) = match &f.origin {
+        Origin::File {
+            path, helm_source, ..
+        } => (physical(path, f.position), helm_source.as_ref()),
+        Origin::Cluster { .. } => (cluster_physical(f), None),
+    };
     let qualified = match &f.object.namespace {
         Some(ns) => format!("{ns}/{}/{}", f.object.kind, f.object.name),
         None => format!("{}/{}", f.object.kind, f.object.name),
@@ -219,7 +235,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         .kind("resource")
         .build();
     let location = Location::builder()
-        .physical_location(physical(path, f.position))
+        .physical_location(physical_location)
         .logical_locations(vec![logical])
         .build();
     let mut fingerprints = BTreeMap::new();
@@ -292,6 +308,21 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             )
             .build(),
     );
+    if let Target::Cluster { info, .. } = &report.target {
+        let mut root = ArtifactLocation::builder()
+            .uri(format!(
+                "k8s://{}/",
+                crate::resource::uri_component(&info.name)
+            ))
+            .description(
+                Message::builder()
+                    .text(format!("Objects of cluster {}.", info.name))
+                    .build(),
+            )
+            .build();
+        root.uri_base_id = None;
+        base_ids.insert(CLUSTER.to_owned(), root);
+    }
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .invocations(vec![invocation])

@@ -4,7 +4,7 @@ use super::{display_path, Style};
 use crate::finding::Finding;
 use crate::problem::Level;
 use crate::resource::Origin;
-use crate::scan::ScanReport;
+use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use std::io::{self, Write};
@@ -19,9 +19,12 @@ fn color_of(severity: Severity) -> Color {
 }
 
 fn location(f: &Finding) -> String {
-    let Origin::File {
-        path, helm_source, ..
-    } = &f.origin;
+    let (path, helm_source) = match &f.origin {
+        Origin::File {
+            path, helm_source, ..
+        } => (path, helm_source),
+        Origin::Cluster { cluster } => return format!("cluster {cluster}"),
+    };
     let mut s = display_path(path);
     if let Some(p) = f.position {
         s.push_str(&format!(":{}:{}", p.line, p.column));
@@ -77,7 +80,27 @@ fn heading(text: &str, color: Option<Color>, style: Style) -> String {
     }
 }
 
+/// `Cluster aks-prod (context aks), Kubernetes v1.28.0 on AKS, collected 2026-11-22T10:00:00Z`
+fn cluster_line(report: &ScanReport) -> Option<String> {
+    let Target::Cluster { info, collected_at } = &report.target else {
+        return None;
+    };
+    let context = match &info.context {
+        Some(c) if *c != info.name => format!(" (context {c})"),
+        _ => String::new(),
+    };
+    Some(format!(
+        "Cluster {}{context}, Kubernetes {} on {}, collected {collected_at}",
+        info.name,
+        info.server_version.git_version,
+        info.platform.kind.as_str()
+    ))
+}
+
 pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(line) = cluster_line(report) {
+        writeln!(out, "{line}\n")?;
+    }
     for severity in Severity::ALL {
         let findings: Vec<&Finding> = report
             .findings
@@ -90,7 +113,13 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
         let title = format!("{} ({})", severity.as_str().to_uppercase(), findings.len());
         writeln!(out, "{}", heading(&title, Some(color_of(severity)), style))?;
         let mut table = new_table(style);
-        table.set_header(vec!["Rule", "Object", "Location", "Finding"]);
+        // A cluster scan names its cluster once, above the tables; files need a column.
+        let with_location = matches!(report.target, Target::Manifests);
+        if with_location {
+            table.set_header(vec!["Rule", "Object", "Location", "Finding"]);
+        } else {
+            table.set_header(vec!["Rule", "Object", "Finding"]);
+        }
         for f in findings {
             let rule = Cell::new(format!("{}\n{}", f.rule_id, f.rule_title));
             let rule = if style.color {
@@ -98,12 +127,12 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
             } else {
                 rule
             };
-            table.add_row(vec![
-                rule,
-                Cell::new(object(f)),
-                Cell::new(location(f)),
-                Cell::new(finding_text(f)),
-            ]);
+            let mut row = vec![rule, Cell::new(object(f))];
+            if with_location {
+                row.push(Cell::new(location(f)));
+            }
+            row.push(Cell::new(finding_text(f)));
+            table.add_row(row);
         }
         writeln!(out, "{table}")?;
         writeln!(out)?;

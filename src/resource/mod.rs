@@ -33,6 +33,40 @@ pub enum Origin {
         #[serde(skip_serializing_if = "Option::is_none")]
         helm_source: Option<String>,
     },
+    /// An object read from a live cluster's API, directly or through a snapshot of it.
+    Cluster {
+        /// The cluster's name as the kubeconfig names it (or as the snapshot recorded it).
+        cluster: String,
+    },
+}
+
+impl Origin {
+    /// The stable name of where findings live, for fingerprints and SARIF: the chart template or
+    /// file for manifests, `k8s://<cluster>` for a cluster.
+    pub fn source_key(&self) -> String {
+        match self {
+            Origin::File {
+                path, helm_source, ..
+            } => helm_source
+                .clone()
+                .unwrap_or_else(|| path.to_string_lossy().replace('\\', "/")),
+            Origin::Cluster { cluster } => format!("k8s://{}", uri_component(cluster)),
+        }
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, so cluster names such as EKS
+/// ARNs (`arn:aws:eks:...:cluster/name`) stay one URI segment.
+pub fn uri_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Identity of an object: what a finding names.

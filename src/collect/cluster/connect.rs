@@ -1,0 +1,194 @@
+//! Connecting like kubectl: which kubeconfig, which context, which cluster name, and a client
+//! whose requests time out and retry throttled or failed attempts.
+
+use super::ClusterError;
+use http::{Request, Response, StatusCode};
+use kube::client::{Body, ClientBuilder};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use std::path::PathBuf;
+use std::time::Duration;
+use tower::retry::{Policy, RetryLayer};
+use tower::timeout::TimeoutLayer;
+use tower::BoxError;
+
+/// Where to find the cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// `--kubeconfig`; otherwise KUBECONFIG (several files merged), then ~/.kube/config, then the
+    /// in-cluster service account.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--context`; otherwise the kubeconfig's current context.
+    pub context: Option<String>,
+    /// Limit for one request attempt (connect, send, and the whole response).
+    pub request_timeout: Duration,
+}
+
+/// The names a cluster is reported under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterName {
+    pub cluster: String,
+    pub context: Option<String>,
+}
+
+/// Builds a client the way kubectl resolves its configuration, exec credential plugins included.
+pub async fn connect(options: &ConnectOptions) -> Result<(Client, ClusterName), ClusterError> {
+    let (mut config, name) = config(options).await?;
+    config.connect_timeout = Some(options.request_timeout);
+    config.read_timeout = Some(options.request_timeout);
+    config.write_timeout = Some(options.request_timeout);
+    // Our own retry layer below retries every 5xx and caps waits; kube's default retries for up
+    // to 15 attempts with waits up to 1,000 s, too long for a scan.
+    config.default_retry = false;
+    let builder = ClientBuilder::try_from(config).map_err(ClusterError::Client)?;
+    let client = builder
+        .with_layer(&tower::buffer::BufferLayer::new(1024))
+        .with_layer(&TimeoutLayer::new(options.request_timeout))
+        .with_layer(&RetryLayer::new(RetryPolicy::default()))
+        .build();
+    Ok((client, name))
+}
+
+async fn config(options: &ConnectOptions) -> Result<(Config, ClusterName), ClusterError> {
+    let kubeconfig = match &options.kubeconfig {
+        Some(path) => Some(Kubeconfig::read_from(path).map_err(ClusterError::Kubeconfig)?),
+        None => match Kubeconfig::read() {
+            Ok(kc) => Some(kc),
+            // No kubeconfig at all: inside a cluster, use the pod's service account.
+            Err(_) if options.context.is_none() && in_cluster() => None,
+            Err(e) => return Err(ClusterError::Kubeconfig(e)),
+        },
+    };
+    let Some(kubeconfig) = kubeconfig else {
+        let config = Config::incluster().map_err(ClusterError::InCluster)?;
+        let name = ClusterName {
+            cluster: "in-cluster".to_owned(),
+            context: None,
+        };
+        return Ok((config, name));
+    };
+    let context = options
+        .context
+        .clone()
+        .or_else(|| kubeconfig.current_context.clone())
+        .ok_or(ClusterError::NoContext)?;
+    let cluster = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.as_ref())
+        .map(|c| c.cluster.clone())
+        .ok_or_else(|| ClusterError::UnknownContext(context.clone()))?;
+    let kube_options = KubeConfigOptions {
+        context: Some(context.clone()),
+        ..KubeConfigOptions::default()
+    };
+    let config = Config::from_custom_kubeconfig(kubeconfig, &kube_options)
+        .await
+        .map_err(ClusterError::Kubeconfig)?;
+    Ok((
+        config,
+        ClusterName {
+            cluster,
+            context: Some(context),
+        },
+    ))
+}
+
+fn in_cluster() -> bool {
+    std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+}
+
+/// Retries GETs answered 429 or 5xx (not 501), with exponential backoff, or after the
+/// server's `Retry-After` when it gives one (capped, so a scan never stalls for minutes).
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    attempt: u32,
+    max_retries: u32,
+    base: Duration,
+    max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempt: 0,
+            max_retries: 4,
+            base: Duration::from_millis(250),
+            max_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn retryable(status: StatusCode) -> bool {
+        status == StatusCode::TOO_MANY_REQUESTS
+            || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
+    }
+
+    /// The wait before the next attempt: the server's `Retry-After` seconds, else
+    /// 250 ms doubled per attempt.
+    fn wait(&self, retry_after: Option<u64>) -> Duration {
+        let backoff = self.base * 2u32.saturating_pow(self.attempt);
+        retry_after
+            .map(Duration::from_secs)
+            .unwrap_or(backoff)
+            .min(self.max_wait)
+    }
+}
+
+impl<B> Policy<Request<Body>, Response<B>, BoxError> for RetryPolicy {
+    type Future = tokio::time::Sleep;
+
+    fn retry(
+        &mut self,
+        req: &mut Request<Body>,
+        result: &mut Result<Response<B>, BoxError>,
+    ) -> Option<Self::Future> {
+        let response = result.as_ref().ok()?;
+        if req.method() != http::Method::GET
+            || !Self::retryable(response.status())
+            || self.attempt >= self.max_retries
+        {
+            return None;
+        }
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let wait = self.wait(retry_after);
+        self.attempt += 1;
+        Some(tokio::time::sleep(wait))
+    }
+
+    fn clone_request(&mut self, req: &Request<Body>) -> Option<Request<Body>> {
+        let body = req.body().try_clone()?;
+        let mut clone = Request::builder()
+            .method(req.method().clone())
+            .uri(req.uri().clone())
+            .version(req.version())
+            .body(body)
+            .ok()?;
+        *clone.headers_mut() = req.headers().clone();
+        *clone.extensions_mut() = req.extensions().clone();
+        Some(clone)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_wins_over_backoff_but_is_capped() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.wait(None), Duration::from_millis(250));
+        assert_eq!(p.wait(Some(2)), Duration::from_secs(2));
+        assert_eq!(p.wait(Some(3600)), Duration::from_secs(30));
+        assert!(RetryPolicy::retryable(StatusCode::TOO_MANY_REQUESTS));
+        assert!(RetryPolicy::retryable(StatusCode::BAD_GATEWAY));
+        assert!(!RetryPolicy::retryable(StatusCode::NOT_IMPLEMENTED));
+        assert!(!RetryPolicy::retryable(StatusCode::FORBIDDEN));
+    }
+}

@@ -1,0 +1,156 @@
+//! Listing one resource type: paginated, restarted when the server expires the continue token,
+//! metadata-only for Secrets, and every object cleaned before it is kept.
+
+use super::api_error_reason;
+use super::discovery::ServedType;
+use crate::resource::sanitize;
+use kube::api::ListParams;
+use kube::Client;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// How many times a list whose continue token expired (410 Gone) is started again.
+const MAX_RESTARTS: usize = 3;
+
+#[derive(Debug, Deserialize)]
+struct ListPage {
+    #[serde(default)]
+    metadata: ListMeta,
+    #[serde(default)]
+    items: Vec<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListMeta {
+    #[serde(default, rename = "continue")]
+    continue_token: Option<String>,
+}
+
+/// Lists every object of `ty`, in `namespace` or cluster-wide. `metadata_only` asks the server
+/// for PartialObjectMetadata, so object bodies (Secret values) never cross the wire.
+pub async fn list_all(
+    client: &Client,
+    ty: &ServedType,
+    namespace: Option<&str>,
+    page_size: u32,
+    metadata_only: bool,
+) -> Result<Vec<Value>, String> {
+    let mut restarts = 0;
+    'restart: loop {
+        let mut objects = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let params = ListParams {
+                limit: Some(page_size),
+                continue_token: token.clone(),
+                ..ListParams::default()
+            };
+            match page(client, ty, namespace, &params, metadata_only).await {
+                Ok(page) => {
+                    objects.extend(page.items.into_iter().map(|o| normalize(o, ty)));
+                    token = page.metadata.continue_token.filter(|t| !t.is_empty());
+                    if token.is_none() {
+                        return Ok(objects);
+                    }
+                }
+                // The continue token outlived the server's compaction window: the list must be
+                // read again from the start to stay consistent.
+                Err(kube::Error::Api(status))
+                    if status.code == 410 && token.is_some() && restarts < MAX_RESTARTS =>
+                {
+                    restarts += 1;
+                    continue 'restart;
+                }
+                Err(e) => return Err(api_error_reason(&e)),
+            }
+        }
+    }
+}
+
+async fn page(
+    client: &Client,
+    ty: &ServedType,
+    namespace: Option<&str>,
+    params: &ListParams,
+    metadata_only: bool,
+) -> Result<ListPage, kube::Error> {
+    let request = kube::core::Request::new(collection_path(ty, namespace));
+    let built = if metadata_only {
+        request.list_metadata(params)
+    } else {
+        request.list(params)
+    };
+    let built = built.map_err(kube::Error::BuildRequest)?;
+    client.request::<ListPage>(built).await
+}
+
+fn collection_path(ty: &ServedType, namespace: Option<&str>) -> String {
+    let base = if ty.group.is_empty() {
+        format!("/api/{}", ty.version)
+    } else {
+        format!("/apis/{}/{}", ty.group, ty.version)
+    };
+    match namespace {
+        Some(ns) if ty.namespaced => format!("{base}/namespaces/{ns}/{}", ty.plural),
+        _ => format!("{base}/{}", ty.plural),
+    }
+}
+
+/// List items omit `apiVersion` and `kind` (and metadata-only items name PartialObjectMetadata),
+/// so both are set from the type; managed fields are bookkeeping no rule reads; values that must
+/// never be stored are dropped here, before the object is kept anywhere.
+fn normalize(mut object: Value, ty: &ServedType) -> Value {
+    if let Value::Object(map) = &mut object {
+        map.insert("apiVersion".to_owned(), json!(ty.api_version()));
+        map.insert("kind".to_owned(), json!(ty.kind));
+        if let Some(Value::Object(meta)) = map.get_mut("metadata") {
+            meta.remove("managedFields");
+        }
+    }
+    sanitize(&mut object);
+    object
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(group: &str, plural: &str, namespaced: bool) -> ServedType {
+        ServedType {
+            group: group.to_owned(),
+            version: "v1".to_owned(),
+            kind: "K".to_owned(),
+            plural: plural.to_owned(),
+            namespaced,
+        }
+    }
+
+    #[test]
+    fn paths_follow_the_api_layout() {
+        assert_eq!(collection_path(&ty("", "pods", true), None), "/api/v1/pods");
+        assert_eq!(
+            collection_path(&ty("apps", "deployments", true), Some("web")),
+            "/apis/apps/v1/namespaces/web/deployments"
+        );
+        assert_eq!(
+            collection_path(&ty("", "nodes", false), Some("web")),
+            "/api/v1/nodes"
+        );
+    }
+
+    #[test]
+    fn full_secrets_lose_their_values_when_listed() {
+        let secret = json!({"metadata": {"name": "s", "managedFields": [{}],
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"data\":{\"p\":\"c2VjcmV0\"}}"}},
+            "data": {"p": "c2VjcmV0"}, "stringData": {"q": "secret"}});
+        let mut t = ty("", "secrets", true);
+        t.kind = "Secret".to_owned();
+        let out = normalize(secret, &t).to_string();
+        assert!(
+            !out.contains("c2VjcmV0") && !out.contains("\"secret\""),
+            "{out}"
+        );
+        assert!(!out.contains("managedFields"));
+        assert!(out.contains("\"kind\":\"Secret\""));
+    }
+}

@@ -1,0 +1,644 @@
+//! The live-cluster path against the recorded lab API server (tests/lab): collection, paging,
+//! errors that must not abort, kubelet configuration, platform, snapshots, and Secret values
+//! that must never appear anywhere.
+
+use crate::common::{evaluator, repo};
+use crate::lab::{LabOptions, LabServer};
+use crate::report::{assert_valid_sarif, render};
+use posture::collect::cluster::{self, ClusterOptions, ConnectOptions, Silent};
+use posture::problem::Code;
+use posture::report::Format;
+use posture::scan::{scan_snapshot, NeededTypes, ScanReport};
+use posture::snapshot::{DiscoveryMethod, KubeletConfig, PlatformKind, Snapshot};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+fn options(server: &LabServer) -> ClusterOptions {
+    ClusterOptions {
+        connect: ConnectOptions {
+            kubeconfig: Some(server.kubeconfig()),
+            context: None,
+            request_timeout: Duration::from_secs(10),
+        },
+        ..ClusterOptions::default()
+    }
+}
+
+fn needed() -> NeededTypes {
+    let catalog = posture::policy::Catalog::builtin_from_dir(&repo().join("policies")).unwrap();
+    NeededTypes::of(&catalog)
+}
+
+fn collect_with(_server: &LabServer, options: &ClusterOptions) -> Snapshot {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(cluster::collect(options, &needed(), &Silent))
+        .unwrap_or_else(|e| panic!("collection fails: {e:#}"))
+}
+
+fn collect(server: &LabServer) -> Snapshot {
+    collect_with(server, &options(server))
+}
+
+fn counts_by_type(snapshot: &Snapshot) -> BTreeMap<String, usize> {
+    snapshot
+        .resource_types
+        .iter()
+        .map(|t| (t.qualified_name(), t.count))
+        .collect()
+}
+
+/// The types a cluster scan must read: what the rules select plus the evidence they need.
+const EXPECTED_TYPES: &[&str] = &[
+    "clusterrolebindings.rbac.authorization.k8s.io",
+    "clusterroles.rbac.authorization.k8s.io",
+    "configmaps",
+    "cronjobs.batch",
+    "daemonsets.apps",
+    "deployments.apps",
+    "horizontalpodautoscalers.autoscaling",
+    "ingresses.networking.k8s.io",
+    "jobs.batch",
+    "namespaces",
+    "networkpolicies.networking.k8s.io",
+    "nodes",
+    "persistentvolumeclaims",
+    "poddisruptionbudgets.policy",
+    "pods",
+    "podtemplates",
+    "replicasets.apps",
+    "replicationcontrollers",
+    "rolebindings.rbac.authorization.k8s.io",
+    "roles.rbac.authorization.k8s.io",
+    "secrets",
+    "serviceaccounts",
+    "services",
+    "statefulsets.apps",
+];
+
+#[test]
+fn every_collected_type_has_the_recorded_count() {
+    let server = LabServer::start(LabOptions {
+        forbidden: vec![],
+        ..LabOptions::default()
+    });
+    let snapshot = collect(&server);
+    let counts = server.counts();
+    let collected = counts_by_type(&snapshot);
+    let names: Vec<&str> = collected.keys().map(String::as_str).collect();
+    assert_eq!(names, EXPECTED_TYPES);
+    for (name, count) in &collected {
+        assert_eq!(Some(count), counts.get(name), "objects of {name}");
+    }
+    assert_eq!(snapshot.objects.len(), collected.values().sum::<usize>());
+    assert!(
+        snapshot.not_collected.is_empty(),
+        "{:?}",
+        snapshot.not_collected
+    );
+    assert_eq!(snapshot.discovery, DiscoveryMethod::Aggregated);
+    // /version, two discovery requests, one page per type (all under 500 objects), one configz
+    // per node: what the README says a scan of this cluster costs.
+    assert_eq!(server.requests().len(), 1 + 2 + EXPECTED_TYPES.len() + 4);
+    // HPAs come at the version the server prefers, autoscaling/v2, not v1.
+    let hpa = snapshot
+        .resource_types
+        .iter()
+        .find(|t| t.kind == "HorizontalPodAutoscaler")
+        .unwrap();
+    assert_eq!(hpa.api_version, "autoscaling/v2");
+    // Secrets were asked for as metadata only.
+    let secret_lists: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/secrets")
+        .collect();
+    assert!(!secret_lists.is_empty());
+    for r in secret_lists {
+        let accept = r.accept.unwrap_or_default();
+        assert!(accept.contains("as=PartialObjectMetadataList"), "{accept}");
+    }
+}
+
+#[test]
+fn small_pages_collect_the_same_objects() {
+    let server = LabServer::start(LabOptions::default());
+    let whole = collect(&server);
+    let paged = collect_with(
+        &server,
+        &ClusterOptions {
+            page_size: 3,
+            ..options(&server)
+        },
+    );
+    assert_eq!(whole.objects, paged.objects);
+    let deployment_pages: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/apis/apps/v1/deployments" && r.query.contains("limit=3"))
+        .map(|r| r.query)
+        .collect();
+    assert_eq!(deployment_pages.len(), 3, "8 deployments in pages of 3");
+    assert!(deployment_pages[1].contains("continue="));
+}
+
+/// An etcd compaction expires the continue token mid-list: that list starts over and nothing is
+/// lost or doubled.
+#[test]
+fn an_expired_continue_token_restarts_the_list() {
+    let server = LabServer::start(LabOptions {
+        expire_continue_once: true,
+        ..LabOptions::default()
+    });
+    let snapshot = collect_with(
+        &server,
+        &ClusterOptions {
+            page_size: 3,
+            concurrency: 1,
+            ..options(&server)
+        },
+    );
+    assert!(server.requests().iter().any(|r| r.status == 410));
+    let counts = server.counts();
+    for (name, count) in counts_by_type(&snapshot) {
+        assert_eq!(Some(&count), counts.get(&name), "objects of {name}");
+    }
+    assert!(snapshot.not_collected.iter().all(|n| n.target == "secrets"));
+}
+
+#[test]
+fn throttled_requests_are_retried() {
+    let server = LabServer::start(LabOptions {
+        throttle_first: 3,
+        retry_after_secs: 0,
+        ..LabOptions::default()
+    });
+    let snapshot = collect(&server);
+    assert_eq!(
+        server.requests().iter().filter(|r| r.status == 429).count(),
+        3
+    );
+    assert_eq!(
+        snapshot.not_collected.len(),
+        1,
+        "{:?}",
+        snapshot.not_collected
+    );
+    assert_eq!(counts_by_type(&snapshot)["pods"], 24);
+}
+
+/// A server before 1.26 has no aggregated discovery: the per-group walk finds the same types.
+#[test]
+fn discovery_falls_back_to_per_group() {
+    let old = LabServer::start(LabOptions {
+        aggregated_discovery: false,
+        ..LabOptions::default()
+    });
+    let new = LabServer::start(LabOptions::default());
+    let (a, b) = (collect(&old), collect(&new));
+    assert_eq!(a.discovery, DiscoveryMethod::PerGroup);
+    assert_eq!(b.discovery, DiscoveryMethod::Aggregated);
+    assert_eq!(a.resource_types, b.resource_types);
+    assert_eq!(a.objects, b.objects);
+}
+
+#[test]
+fn read_only_user_gets_findings_and_not_collected_secrets() {
+    let server = LabServer::start(LabOptions::default());
+    let snapshot = collect(&server);
+    assert_eq!(snapshot.not_collected.len(), 1);
+    let missing = &snapshot.not_collected[0];
+    assert_eq!(missing.target, "secrets");
+    assert!(
+        missing.reason.starts_with("403 Forbidden"),
+        "{}",
+        missing.reason
+    );
+    let report = scan_snapshot(evaluator(), &snapshot);
+    assert!(!report.findings.is_empty());
+    let not_collected: Vec<String> = report
+        .problems
+        .iter()
+        .filter(|p| p.code == Code::NotCollected)
+        .map(|p| p.message.clone())
+        .collect();
+    assert_eq!(
+        not_collected.len(),
+        4,
+        "secrets and three kubelets: {not_collected:?}"
+    );
+    assert!(not_collected[0..]
+        .iter()
+        .any(|m| m.starts_with("not collected: secrets: 403")));
+    assert!(!report.has_errors());
+}
+
+#[test]
+fn kubelet_config_is_read_where_the_kubelet_answers() {
+    let server = LabServer::start(LabOptions::default());
+    let snapshot = collect(&server);
+    assert_eq!(snapshot.nodes.len(), 4);
+    for node in &snapshot.nodes {
+        match (&node.kubelet_config, node.name.as_str()) {
+            (KubeletConfig::Collected { source, config }, "lab-kubelet-0") => {
+                assert_eq!(source, "configz");
+                assert_eq!(config["authentication"]["anonymous"]["enabled"], false);
+            }
+            (KubeletConfig::NotCollected { reason }, name) => {
+                assert!(name.starts_with("aks-nodepool1-"), "{name}");
+                assert_eq!(reason, "400 BadRequest: address not allowed");
+            }
+            (other, name) => panic!("{name}: {other:?}"),
+        }
+    }
+    let node = snapshot
+        .nodes
+        .iter()
+        .find(|n| n.name == "lab-kubelet-0")
+        .unwrap();
+    assert_eq!(node.kubelet_version, "v1.28.0");
+    assert_eq!(node.container_runtime, "containerd://1.6.20");
+    // The collected configuration reaches the engine as an object named after its node.
+    let collected = snapshot.collected();
+    let kubelets: Vec<_> = collected
+        .resources
+        .iter()
+        .filter(|r| r.id.kind == "KubeletConfiguration")
+        .collect();
+    assert_eq!(kubelets.len(), 1);
+    assert_eq!(kubelets[0].id.name, "lab-kubelet-0");
+}
+
+#[test]
+fn platform_is_detected_as_aks() {
+    let server = LabServer::start(LabOptions::default());
+    let snapshot = collect(&server);
+    assert_eq!(snapshot.cluster.platform.kind, PlatformKind::Aks);
+    assert_eq!(snapshot.cluster.name, "lab-aks");
+    assert_eq!(snapshot.cluster.context.as_deref(), Some("lab-aks"));
+    assert_eq!(snapshot.cluster.server_version.git_version, "v1.28.0");
+}
+
+fn reports_in_every_format(report: &ScanReport) -> Vec<String> {
+    [Format::Table, Format::Json, Format::Sarif]
+        .into_iter()
+        .map(|f| render(f, report))
+        .collect()
+}
+
+#[test]
+fn a_saved_snapshot_gives_the_live_findings() {
+    let server = LabServer::start(LabOptions::default());
+    let live = collect(&server);
+    let mut file = Vec::new();
+    live.write(&mut file).unwrap();
+    let saved = Snapshot::read(file.as_slice()).unwrap();
+    assert_eq!(live, saved);
+    let (a, b) = (
+        scan_snapshot(evaluator(), &live),
+        scan_snapshot(evaluator(), &saved),
+    );
+    assert_eq!(reports_in_every_format(&a), reports_in_every_format(&b));
+}
+
+/// Every string `secrets.json` holds as a value: data (base64 and decoded), stringData, and the
+/// last-applied annotations (which repeat them).
+fn secret_values() -> Vec<String> {
+    let path = repo().join("../shared/lab/api/resources/secrets.json");
+    let list: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut values = Vec::new();
+    for item in list["items"].as_array().unwrap() {
+        for field in ["data", "stringData"] {
+            for v in item[field]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, v)| v)
+            {
+                let text = v.as_str().unwrap().to_owned();
+                if let Some(decoded) = base64_decode(&text) {
+                    values.push(decoded);
+                }
+                values.push(text);
+            }
+        }
+        if let Some(a) = item["metadata"]["annotations"]
+            ["kubectl.kubernetes.io/last-applied-configuration"]
+            .as_str()
+        {
+            values.push(a.trim().to_owned());
+        }
+    }
+    // A value the cluster also serves outside Secrets is public there (the cluster CA
+    // certificate is in every kube-root-ca.crt ConfigMap; a token Secret's `namespace` is a
+    // namespace name), so finding it in a report proves nothing.
+    let elsewhere: String = std::fs::read_dir(repo().join("../shared/lab/api/resources"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.ends_with("secrets.json"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    values.retain(|v| v.len() >= 6 && !elsewhere.contains(v.as_str()));
+    assert!(
+        values.iter().any(|v| v.starts_with("eyJhbGciOi"))
+            && values.iter().any(|v| v == "X7j2qKwPa5"),
+        "the lab's secrets.json holds a token and passwords to look for: {values:?}"
+    );
+    values
+}
+
+fn base64_decode(text: &str) -> Option<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in text.bytes().filter(|c| *c != b'=') {
+        bits = (bits << 6) | ALPHABET.iter().position(|a| *a == c)? as u32;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+            bits &= (1 << n) - 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A server that ignores the metadata-only request sends Secrets whole; their values still must
+/// not reach the snapshot or any report.
+#[test]
+fn no_secret_value_reaches_any_output() {
+    let server = LabServer::start(LabOptions {
+        forbidden: vec![],
+        metadata_lists: false,
+        ..LabOptions::default()
+    });
+    let snapshot = collect(&server);
+    assert_eq!(counts_by_type(&snapshot)["secrets"], 5);
+    let mut outputs = vec![serde_json::to_string(&snapshot).unwrap()];
+    outputs.extend(reports_in_every_format(&scan_snapshot(
+        evaluator(),
+        &snapshot,
+    )));
+    for value in secret_values() {
+        for (i, out) in outputs.iter().enumerate() {
+            assert!(!out.contains(&value), "output {i} contains a Secret value");
+        }
+    }
+}
+
+#[test]
+fn cluster_sarif_passes_the_validator_with_stable_uris() {
+    let server = LabServer::start(LabOptions::default());
+    let report = scan_snapshot(evaluator(), &collect(&server));
+    let sarif = render(Format::Sarif, &report);
+    // SARIF2017 asks every physical location for a region; a cluster object has no text to
+    // point into, so its locations are the object's URI and a logical location only.
+    assert_valid_sarif(&sarif, &["SARIF2017"]);
+    let doc: Value = serde_json::from_str(&sarif).unwrap();
+    let run = &doc["runs"][0];
+    assert_eq!(
+        run["originalUriBaseIds"]["CLUSTER"]["uri"],
+        "k8s://lab-aks/"
+    );
+    let uris: Vec<&str> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let artifact = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+            assert_eq!(artifact["uriBaseId"], "CLUSTER");
+            artifact["uri"].as_str().unwrap()
+        })
+        .collect();
+    assert!(
+        uris.contains(&"ratingsapp/Deployment.apps/ratings-api"),
+        "{uris:?}"
+    );
+    assert!(uris.contains(
+        &"ClusterRoleBinding.rbac.authorization.k8s.io/azure-devops-deployer-cluster-admin"
+    ));
+    let notifications = &run["invocations"][0]["toolExecutionNotifications"];
+    assert!(notifications
+        .to_string()
+        .contains("not collected: secrets: 403"));
+}
+
+/// Fingerprints of a cluster's findings depend on the cluster and object, not on when or how
+/// the objects were collected, so code scanning and baselines can follow them between scans.
+#[test]
+fn cluster_fingerprints_are_stable_across_collections() {
+    let server = LabServer::start(LabOptions::default());
+    let first = scan_snapshot(evaluator(), &collect(&server));
+    let second = scan_snapshot(
+        evaluator(),
+        &collect_with(
+            &server,
+            &ClusterOptions {
+                page_size: 2,
+                ..options(&server)
+            },
+        ),
+    );
+    let prints = |r: &ScanReport| {
+        r.findings
+            .iter()
+            .map(|f| f.fingerprint.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(prints(&first), prints(&second));
+}
+
+#[test]
+fn namespace_scope_limits_namespaced_objects() {
+    let server = LabServer::start(LabOptions::default());
+    let snapshot = collect_with(
+        &server,
+        &ClusterOptions {
+            namespaces: Some(vec!["ratingsapp".into(), "kube-system".into()]),
+            exclude_namespaces: vec!["kube-system".into()],
+            ..options(&server)
+        },
+    );
+    for o in &snapshot.objects {
+        if let Some(ns) = o["metadata"]["namespace"].as_str() {
+            assert_eq!(ns, "ratingsapp", "{}", o["metadata"]["name"]);
+        }
+    }
+    let namespaces: Vec<&str> = snapshot
+        .objects
+        .iter()
+        .filter(|o| o["kind"] == "Namespace")
+        .map(|o| o["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(namespaces, ["ratingsapp"]);
+    assert!(snapshot.objects.iter().any(|o| o["kind"] == "ClusterRole"));
+    assert_eq!(counts_by_type(&snapshot)["pods"], 3);
+}
+
+fn posture(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_posture"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .env("HOME", repo().join("target/no-home"))
+        .output()
+        .expect("posture runs")
+}
+
+/// Not collected never aborts: the exit code follows the findings and --fail-on, and --strict
+/// turns anything missing into exit 2.
+#[test]
+fn cli_cluster_scan_exit_codes() {
+    let server = LabServer::start(LabOptions::default());
+    let kubeconfig = server.kubeconfig();
+    let k = kubeconfig.to_str().unwrap();
+    let out = posture(&["scan", "--kubeconfig", k]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("Cluster lab-aks, Kubernetes v1.28.0 on AKS, collected "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("not collected: secrets: 403 Forbidden"));
+    assert!(stdout.contains("kubelet config of node aks-nodepool1-38290315-vmss000000: 400"));
+    let out = posture(&["scan", "--kubeconfig", k, "--fail-on", "high"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = posture(&["scan", "--kubeconfig", k, "--strict"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = posture(&["scan", "--kubeconfig", k, "--context", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("context 'nope' is not in the kubeconfig")
+    );
+}
+
+#[test]
+fn cli_snapshot_then_scan_matches_live_json() {
+    let server = LabServer::start(LabOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.json");
+    let k = server.kubeconfig();
+    let k = k.to_str().unwrap();
+    let out = posture(&["snapshot", "--kubeconfig", k, "-o", file.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_file = posture(&[
+        "scan",
+        "--snapshot",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let live = posture(&["scan", "--kubeconfig", k, "--format", "json"]);
+    let strip_time = |o: &std::process::Output| {
+        let mut v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["cluster"]["collected_at"] = Value::Null;
+        v
+    };
+    assert_eq!(strip_time(&from_file), strip_time(&live));
+}
+
+/// fixtures/clusters/aks-ratings.json is posture's snapshot of the recorded lab as its read-only
+/// user sees it; regenerate with `POSTURE_UPDATE_FIXTURES=1 cargo test cluster_fixture`.
+#[test]
+fn cluster_fixture_is_a_current_snapshot_of_the_lab() {
+    let server = LabServer::start(LabOptions::default());
+    let mut snapshot = collect(&server);
+    snapshot.collected_at = "2026-11-22T13:30:00Z".to_owned();
+    let mut fresh = Vec::new();
+    snapshot.write(&mut fresh).unwrap();
+    let path = repo().join("fixtures/clusters/aks-ratings.json");
+    if std::env::var_os("POSTURE_UPDATE_FIXTURES").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    let stored = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        stored == fresh,
+        "{} is stale; regenerate with POSTURE_UPDATE_FIXTURES=1 cargo test cluster_fixture",
+        path.display()
+    );
+    let saved = Snapshot::read(stored.as_slice()).unwrap();
+    let report = scan_snapshot(evaluator(), &saved);
+    insta::assert_snapshot!("aks_ratings_table", render(Format::Table, &report));
+}
+
+/// KUBECONFIG names several files and kubectl merges them: a context from the second file works.
+#[test]
+fn kubeconfig_files_in_kubeconfig_are_merged() {
+    let server = LabServer::start(LabOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other");
+    std::fs::write(
+        &other,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: elsewhere\n  cluster:\n    server: http://127.0.0.1:9\n\
+         users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: elsewhere\n  context:\n    cluster: elsewhere\n    user: u\n\
+         current-context: elsewhere\n",
+    )
+    .unwrap();
+    let joined = std::env::join_paths([other, server.kubeconfig()]).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_posture"))
+        .args(["scan", "--context", "lab-aks", "--format", "json"])
+        .current_dir(repo())
+        .env("KUBECONFIG", joined)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["cluster"]["name"], "lab-aks");
+    assert_eq!(report["cluster"]["platform"], "AKS");
+}
+
+/// An API server that accepts connections and never answers: the request times out and the
+/// scan ends with a clear error instead of hanging.
+#[test]
+fn an_unanswering_server_times_out() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: silent\n  cluster:\n    server: http://{address}\n\
+             users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: silent\n  context:\n    cluster: silent\n    user: u\n\
+             current-context: silent\n"
+        ),
+    )
+    .unwrap();
+    let out = posture(&[
+        "scan",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--request-timeout",
+        "500ms",
+    ]);
+    drop(listener);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot reach the API server: timed out"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,19 @@
+//! A recorded Kubernetes v1.28 API server (`shared/lab`, see its README)
+//! replayed on 127.0.0.1, so tests run the live-cluster collector and the
+//! real kube client against it without a cluster. GETs only. Not a mock: it
+//! answers what the recorded apiserver answered, errors included, plus the
+//! failures a test asks for through `LabOptions`.
+
+mod api;
+// benches/cluster.rs compiles this module too, with `cfg(test)` but no test
+// harness: the `#[test]` functions vanish there and leave their imports unused.
+#[allow(unused_imports)]
+mod kube_client;
+mod list;
+mod options;
+mod recording;
+mod server;
+mod status;
+
+pub use options::LabOptions;
+pub use server::{LabServer, RecordedRequest};

@@ -1,0 +1,52 @@
+//! What a `LabServer` replays, and which of a real cluster's failures it
+//! injects. Plain data; the behaviour lives in `api`.
+
+use std::path::PathBuf;
+
+/// How the lab API server behaves. `Default` is the recorded v1.28 cluster as
+/// the read-only scanner identity saw it: Secrets forbidden, aggregated
+/// discovery and metadata-only lists served, three kubelets unreachable.
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    /// The recording: `<lab_dir>/api/...`.
+    pub lab_dir: PathBuf,
+    /// Resource keys as in `counts.json` (`secrets`, `deployments.apps`) whose
+    /// lists answer 403 Forbidden.
+    pub forbidden: Vec<String>,
+    /// Serve `apidiscovery.k8s.io/v2beta1` at `/api` and `/apis` when asked
+    /// (as 1.28 does; v2 came in 1.30). `false` is a server before 1.26.
+    pub aggregated_discovery: bool,
+    /// Honour `Accept: ...;as=PartialObjectMetadataList`. `false` is a server
+    /// or proxy that ignores it and sends full objects.
+    pub metadata_lists: bool,
+    /// Largest page the server sends, whatever `limit` the client asks for
+    /// (also without one).
+    pub max_page: Option<usize>,
+    /// The first request that carries a valid `continue` token answers
+    /// 410 Expired, as after an etcd compaction.
+    pub expire_continue_once: bool,
+    /// The first N list requests answer 429 Too Many Requests.
+    pub throttle_first: usize,
+    /// The `Retry-After` header (seconds) of those 429s.
+    pub retry_after_secs: u64,
+    /// Node proxy `configz` answers the recorded 400 for every node except
+    /// `lab-kubelet-0`, the one kubelet that ran. `false` serves its
+    /// configuration for every node.
+    pub unreachable_kubelets: bool,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        LabOptions {
+            lab_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/lab"),
+            forbidden: vec!["secrets".to_string()],
+            aggregated_discovery: true,
+            metadata_lists: true,
+            max_page: None,
+            expire_continue_once: false,
+            throttle_first: 0,
+            retry_after_secs: 0,
+            unreachable_kubelets: true,
+        }
+    }
+}
