@@ -6,5 +6,6 @@ mod common;
 mod corpus;
 mod engine;
 mod lab;
+mod node;
 mod report;
 mod rules;

@@ -2,6 +2,7 @@
 //! that uses `anyhow` and decides exit codes.
 
 mod cluster;
+mod node_collect;
 mod rules;
 mod scan;
 mod snapshot;
@@ -36,6 +37,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Collect a cluster into a snapshot file to scan later.
     Snapshot(snapshot::SnapshotArgs),
+    /// On a node: record modes and owners of the benchmark's files and the Kubernetes processes.
+    NodeCollect(node_collect::NodeCollectArgs),
     /// List the rule catalog.
     Rules(rules::RulesArgs),
     /// Show a rule's description and remediation.
@@ -46,6 +49,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Snapshot(args) => snapshot::run(args),
+        Command::NodeCollect(args) => node_collect::run(args),
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
     };

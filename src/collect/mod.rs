@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod manifests;
+pub mod node;
 pub mod yaml;
 
 use crate::problem::Problem;

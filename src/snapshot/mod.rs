@@ -4,8 +4,10 @@
 //! A live scan goes through the same [`Snapshot`] value as a scan of a saved file, so both give
 //! the same findings. Pure data: no I/O beyond (de)serializing, no policy knowledge.
 
+mod node_facts;
 mod platform;
 
+pub use node_facts::{FileFact, NodeFacts, ProcessFact, NODE_FACTS_SCHEMA_VERSION};
 pub use platform::{detect_platform, Platform, PlatformKind};
 
 use crate::collect::Collected;

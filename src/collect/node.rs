@@ -1,0 +1,458 @@
+//! `posture node-collect`: on one node, the mode and owner of every file the CIS benchmark
+//! names (candidate paths per distribution, as kube-bench lists them) and the command lines of
+//! the Kubernetes processes. Reads metadata only: no file's content is opened, so keys and
+//! kubeconfigs are never read.
+//!
+//! Everything is read under `root` (the host filesystem mounted into a pod, e.g. `/host`), and
+//! symbolic links are resolved under it too, so an absolute link on the host does not escape
+//! into the collector's own filesystem.
+
+use crate::snapshot::{FileFact, NodeFacts, ProcessFact, NODE_FACTS_SCHEMA_VERSION};
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+
+/// Where to look.
+#[derive(Debug, Clone)]
+pub struct NodeCollectOptions {
+    /// The host's root filesystem (`/` on the node itself).
+    pub root: PathBuf,
+    /// The process table to read: `/proc` in a pod with `hostPID: true`.
+    pub proc_dir: PathBuf,
+    /// The node's name; `None` reads the host's /etc/hostname.
+    pub node_name: Option<String>,
+}
+
+/// Files by role: each role's candidate paths, most common first. Directories marked with a
+/// trailing `/*` stand for every entry in them (PKI certificates and keys, CNI configuration).
+const CANDIDATES: &[(&str, &[&str])] = &[
+    (
+        "kube-apiserver/pod-spec",
+        &[
+            "/etc/kubernetes/manifests/kube-apiserver.yaml",
+            "/etc/kubernetes/manifests/kube-apiserver.yml",
+            "/etc/kubernetes/manifests/kube-apiserver.manifest",
+            "/var/lib/rancher/rke2/agent/pod-manifests/kube-apiserver.yaml",
+            "/var/snap/microk8s/current/args/kube-apiserver",
+        ],
+    ),
+    (
+        "kube-controller-manager/pod-spec",
+        &[
+            "/etc/kubernetes/manifests/kube-controller-manager.yaml",
+            "/etc/kubernetes/manifests/kube-controller-manager.yml",
+            "/etc/kubernetes/manifests/kube-controller-manager.manifest",
+            "/var/lib/rancher/rke2/agent/pod-manifests/kube-controller-manager.yaml",
+            "/var/snap/microk8s/current/args/kube-controller-manager",
+        ],
+    ),
+    (
+        "kube-scheduler/pod-spec",
+        &[
+            "/etc/kubernetes/manifests/kube-scheduler.yaml",
+            "/etc/kubernetes/manifests/kube-scheduler.yml",
+            "/etc/kubernetes/manifests/kube-scheduler.manifest",
+            "/var/lib/rancher/rke2/agent/pod-manifests/kube-scheduler.yaml",
+            "/var/snap/microk8s/current/args/kube-scheduler",
+        ],
+    ),
+    (
+        "etcd/pod-spec",
+        &[
+            "/etc/kubernetes/manifests/etcd.yaml",
+            "/etc/kubernetes/manifests/etcd.yml",
+            "/etc/kubernetes/manifests/etcd.manifest",
+            "/var/lib/rancher/rke2/agent/pod-manifests/etcd.yaml",
+            "/etc/etcd/etcd.conf",
+            "/usr/lib/systemd/system/etcd.service",
+        ],
+    ),
+    (
+        "etcd/data-dir",
+        &[
+            "/var/lib/etcd",
+            "/var/lib/etcd/default.etcd",
+            "/var/lib/etcd/data.etcd",
+            "/var/lib/rancher/rke2/server/db/etcd",
+            "/var/lib/rancher/k3s/server/db/etcd",
+        ],
+    ),
+    ("cni/config", &["/etc/cni/net.d/*"]),
+    (
+        "admin/kubeconfig",
+        &[
+            "/etc/kubernetes/admin.conf",
+            "/etc/kubernetes/super-admin.conf",
+        ],
+    ),
+    (
+        "kube-scheduler/kubeconfig",
+        &[
+            "/etc/kubernetes/scheduler.conf",
+            "/var/lib/kube-scheduler/kubeconfig",
+            "/var/lib/rancher/rke2/server/cred/scheduler.kubeconfig",
+        ],
+    ),
+    (
+        "kube-controller-manager/kubeconfig",
+        &[
+            "/etc/kubernetes/controller-manager.conf",
+            "/var/lib/kube-controller-manager/kubeconfig",
+            "/var/lib/rancher/rke2/server/cred/controller.kubeconfig",
+        ],
+    ),
+    ("pki/directory", &["/etc/kubernetes/pki"]),
+    (
+        "pki/certificate",
+        &[
+            "/etc/kubernetes/pki/*.crt",
+            "/etc/kubernetes/pki/etcd/*.crt",
+        ],
+    ),
+    (
+        "pki/key",
+        &[
+            "/etc/kubernetes/pki/*.key",
+            "/etc/kubernetes/pki/etcd/*.key",
+        ],
+    ),
+    (
+        "kubelet/service-file",
+        &[
+            "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+            "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf",
+            "/etc/systemd/system/kubelet.service",
+            "/lib/systemd/system/kubelet.service",
+            "/etc/systemd/system/snap.kubelet.daemon.service",
+        ],
+    ),
+    (
+        "kubelet/kubeconfig",
+        &[
+            "/etc/kubernetes/kubelet.conf",
+            "/etc/kubernetes/kubelet-kubeconfig.conf",
+            "/var/lib/kubelet/kubeconfig",
+            "/etc/kubernetes/kubelet/kubeconfig",
+            "/var/lib/rancher/rke2/agent/kubelet.kubeconfig",
+            "/var/lib/rancher/k3s/agent/kubelet.kubeconfig",
+        ],
+    ),
+    (
+        "kubelet/config",
+        &[
+            "/var/lib/kubelet/config.yaml",
+            "/var/lib/kubelet/config.yml",
+            "/etc/kubernetes/kubelet-config.yaml",
+            "/etc/kubernetes/kubelet/kubelet-config.json",
+            "/etc/kubernetes/kubelet/config.json",
+            "/home/kubernetes/kubelet-config.yaml",
+        ],
+    ),
+    (
+        "kubelet/client-ca",
+        &[
+            "/etc/kubernetes/pki/ca.crt",
+            "/etc/kubernetes/certs/ca.crt",
+            "/etc/kubernetes/cert/ca.pem",
+            "/var/lib/rancher/rke2/agent/client-ca.crt",
+            "/var/lib/rancher/k3s/agent/client-ca.crt",
+        ],
+    ),
+    (
+        "kube-proxy/kubeconfig",
+        &[
+            "/etc/kubernetes/proxy.conf",
+            "/var/lib/kube-proxy/kubeconfig",
+            "/var/lib/kube-proxy/kubeconfig.conf",
+            "/var/lib/rancher/rke2/agent/kubeproxy.kubeconfig",
+            "/var/lib/rancher/k3s/agent/kubeproxy.kubeconfig",
+        ],
+    ),
+];
+
+/// Program names of the components, as `argv[0]`'s file name or after `hyperkube`.
+const COMPONENTS: &[&str] = &[
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "etcd",
+    "kubelet",
+    "kube-proxy",
+];
+
+/// Flags whose value names a file whose mode and owner the benchmark checks; the file is added
+/// under the role given, so a kubelet started with a non-standard `--config` is still checked.
+const FILE_FLAGS: &[(&str, &str, &str)] = &[
+    ("kubelet", "--config", "kubelet/config"),
+    ("kubelet", "--kubeconfig", "kubelet/kubeconfig"),
+    ("kubelet", "--client-ca-file", "kubelet/client-ca"),
+    ("kube-proxy", "--kubeconfig", "kube-proxy/kubeconfig"),
+    (
+        "kube-scheduler",
+        "--kubeconfig",
+        "kube-scheduler/kubeconfig",
+    ),
+    (
+        "kube-controller-manager",
+        "--kubeconfig",
+        "kube-controller-manager/kubeconfig",
+    ),
+    ("etcd", "--data-dir", "etcd/data-dir"),
+];
+
+pub fn collect(options: &NodeCollectOptions) -> NodeFacts {
+    let root = &options.root;
+    let mut not_collected = Vec::new();
+    let processes = processes(&options.proc_dir, &mut not_collected);
+    let users = id_names(&under(root, "/etc/passwd"));
+    let groups = id_names(&under(root, "/etc/group"));
+
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for (role, paths) in CANDIDATES {
+        for p in *paths {
+            wanted.push((role.to_string(), p.to_string()));
+        }
+    }
+    for p in &processes {
+        for (component, flag, role) in FILE_FLAGS {
+            if p.component == *component {
+                if let Some(value) = flag_value(&p.args, flag) {
+                    wanted.push((role.to_string(), value));
+                }
+            }
+        }
+    }
+
+    let mut files = Vec::new();
+    for (role, pattern) in &wanted {
+        for path in expand(root, pattern) {
+            match stat(root, &path) {
+                Ok(Some((meta, link_target))) => files.push(FileFact {
+                    role: role.clone(),
+                    path: path.clone(),
+                    file_type: if meta.is_dir() { "directory" } else { "file" }.to_owned(),
+                    mode: format!("{:o}", meta.mode() & 0o7777),
+                    uid: meta.uid(),
+                    gid: meta.gid(),
+                    owner: users.get(&meta.uid()).cloned(),
+                    group: groups.get(&meta.gid()).cloned(),
+                    link_target,
+                }),
+                Ok(None) => {}
+                Err(e) => not_collected.push(format!("{path}: {e}")),
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    let absent = CANDIDATES
+        .iter()
+        .map(|(role, _)| role.to_string())
+        .filter(|role| !files.iter().any(|f| f.role == *role))
+        .collect();
+    let node = options
+        .node_name
+        .clone()
+        .or_else(|| {
+            std::fs::read_to_string(under(root, "/etc/hostname"))
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    NodeFacts {
+        schema_version: NODE_FACTS_SCHEMA_VERSION.to_owned(),
+        kind: "NodeFacts".to_owned(),
+        node,
+        collected_at: jiff::Timestamp::now()
+            .round(jiff::Unit::Second)
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+            .to_string(),
+        files,
+        absent,
+        processes,
+        not_collected,
+    }
+}
+
+/// `path` (absolute on the host) under `root`.
+fn under(root: &Path, path: &str) -> PathBuf {
+    root.join(path.trim_start_matches('/'))
+}
+
+/// Host paths matching `pattern`; only a trailing `*`-glob in the file name is supported.
+fn expand(root: &Path, pattern: &str) -> Vec<String> {
+    let Some((dir, name)) = pattern.rsplit_once('/') else {
+        return vec![];
+    };
+    if !name.contains('*') {
+        return vec![pattern.to_owned()];
+    }
+    let (prefix, suffix) = name.split_once('*').unwrap_or((name, ""));
+    let Ok(entries) = std::fs::read_dir(under(root, dir)) else {
+        return vec![];
+    };
+    let mut found: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| {
+            n.starts_with(prefix) && n.ends_with(suffix) && n.len() >= prefix.len() + suffix.len()
+        })
+        .map(|n| format!("{dir}/{n}"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Metadata of the host path `path`, following symbolic links inside `root`; `None` when it
+/// does not exist.
+fn stat(root: &Path, path: &str) -> std::io::Result<Option<(std::fs::Metadata, Option<String>)>> {
+    let mut current = path.to_owned();
+    let mut link_target = None;
+    for _ in 0..16 {
+        let meta = match std::fs::symlink_metadata(under(root, &current)) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !meta.file_type().is_symlink() {
+            return Ok(Some((meta, link_target)));
+        }
+        let target = std::fs::read_link(under(root, &current))?;
+        let base = Path::new(&current).parent().unwrap_or(Path::new("/"));
+        current = normalize(&base.join(target));
+        link_target = Some(current.clone());
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+/// Resolves `.` and `..` lexically, so a link cannot climb above the host's `/`.
+fn normalize(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                parts.pop();
+            }
+            _ => {}
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// uid or gid → name from a passwd or group file.
+fn id_names(file: &Path) -> BTreeMap<u32, String> {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut fields = l.split(':');
+            let name = fields.next()?;
+            let id = fields.nth(1)?.parse().ok()?;
+            Some((id, name.to_owned()))
+        })
+        .collect()
+}
+
+fn processes(proc_dir: &Path, not_collected: &mut Vec<String>) -> Vec<ProcessFact> {
+    let entries = match std::fs::read_dir(proc_dir) {
+        Ok(e) => e,
+        Err(e) => {
+            not_collected.push(format!("processes ({}): {e}", proc_dir.display()));
+            return vec![];
+        }
+    };
+    let mut found: Vec<ProcessFact> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let raw = std::fs::read(e.path().join("cmdline")).ok()?;
+            let args: Vec<String> = raw
+                .split(|b| *b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            let component = component_of(&args)?;
+            Some(ProcessFact {
+                component,
+                pid,
+                args,
+            })
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The component a command line runs: `argv[0]`'s file name, or `hyperkube <component>`.
+fn component_of(args: &[String]) -> Option<String> {
+    let program = Path::new(args.first()?).file_name()?.to_str()?;
+    let name = if program == "hyperkube" {
+        args.get(1)?.as_str()
+    } else {
+        program
+    };
+    let name = match name {
+        "apiserver" => "kube-apiserver",
+        "controller-manager" => "kube-controller-manager",
+        "scheduler" => "kube-scheduler",
+        "proxy" => "kube-proxy",
+        other => other,
+    };
+    COMPONENTS.contains(&name).then(|| name.to_owned())
+}
+
+/// The value of `--flag=value` or `--flag value`; the last one wins, as with Go's flag package.
+pub fn flag_value(args: &[String], flag: &str) -> Option<String> {
+    let mut value = None;
+    let mut iter = args.iter().skip(1).peekable();
+    while let Some(arg) = iter.next() {
+        if let Some(v) = arg.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
+            value = Some(v.to_owned());
+        } else if arg == flag {
+            if let Some(next) = iter.peek().filter(|n| !n.starts_with("--")) {
+                value = Some((*next).clone());
+                iter.next();
+            }
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn flags_in_both_forms_and_the_last_wins() {
+        let a = args("/usr/bin/kubelet --config /a.yaml --kubeconfig=/k --config=/b.yaml");
+        assert_eq!(flag_value(&a, "--config").as_deref(), Some("/b.yaml"));
+        assert_eq!(flag_value(&a, "--kubeconfig").as_deref(), Some("/k"));
+        assert_eq!(flag_value(&a, "--kube"), None);
+    }
+
+    #[test]
+    fn components_by_program_name() {
+        assert_eq!(
+            component_of(&args("/usr/local/bin/kube-apiserver --x")).as_deref(),
+            Some("kube-apiserver")
+        );
+        assert_eq!(
+            component_of(&args("hyperkube proxy --x")).as_deref(),
+            Some("kube-proxy")
+        );
+        assert_eq!(component_of(&args("/bin/bash -c kubelet")), None);
+        assert_eq!(component_of(&args("etcdctl get")), None);
+    }
+
+    #[test]
+    fn links_resolve_inside_the_root() {
+        assert_eq!(normalize(Path::new("/etc/kubernetes/../../../../x")), "/x");
+        assert_eq!(normalize(Path::new("/a/./b")), "/a/b");
+    }
+}
