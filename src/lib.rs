@@ -6,6 +6,7 @@
 //! `report` renders a [`ScanReport`] as a table, JSON or SARIF. Problems (a malformed file, a
 //! failing rule) never abort a scan; they travel with the report.
 
+pub mod benchmark;
 pub mod collect;
 pub mod engine;
 pub mod finding;
