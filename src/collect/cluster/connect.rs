@@ -191,4 +191,41 @@ mod tests {
         assert!(!RetryPolicy::retryable(StatusCode::NOT_IMPLEMENTED));
         assert!(!RetryPolicy::retryable(StatusCode::FORBIDDEN));
     }
+
+    fn response(status: u16, retry_after: Option<&str>) -> Result<Response<()>, BoxError> {
+        let mut r = Response::builder().status(status);
+        if let Some(v) = retry_after {
+            r = r.header(http::header::RETRY_AFTER, v);
+        }
+        Ok(r.body(()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn throttled_gets_wait_for_retry_after_then_give_up() {
+        let mut policy = RetryPolicy::default();
+        let mut get = Request::get("/api/v1/pods").body(Body::empty()).unwrap();
+        let start = tokio::time::Instant::now();
+        let sleep = policy
+            .retry(&mut get, &mut response(429, Some("2")))
+            .expect("a 429 is retried");
+        let waited = sleep.deadline() - start;
+        assert!(
+            waited >= Duration::from_secs(2) && waited < Duration::from_secs(3),
+            "{waited:?}"
+        );
+        for _ in 1..4 {
+            assert!(policy.retry(&mut get, &mut response(503, None)).is_some());
+        }
+        assert!(
+            policy.retry(&mut get, &mut response(503, None)).is_none(),
+            "four retries at most"
+        );
+        let mut fresh = RetryPolicy::default();
+        assert!(fresh.retry(&mut get, &mut response(403, None)).is_none());
+        let mut post = Request::post("/api/v1/pods").body(Body::empty()).unwrap();
+        assert!(
+            fresh.retry(&mut post, &mut response(503, None)).is_none(),
+            "only GETs are retried"
+        );
+    }
 }
