@@ -5,6 +5,7 @@ use super::exit;
 use anyhow::Context;
 use clap::Args;
 use posture::scan::{load_catalog, NeededTypes};
+use posture::snapshot::KubeletConfig;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -31,8 +32,24 @@ pub fn run(args: SnapshotArgs) -> anyhow::Result<u8> {
         None => std::io::stdout().lock().write_all(&buffer)?,
     }
     let mut err = std::io::stderr().lock();
-    for missing in &snapshot.not_collected {
+    for missing in snapshot.missing() {
         writeln!(err, "{}", missing.problem())?;
     }
+    let kubelets = snapshot
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kubelet_config, KubeletConfig::Collected { .. }))
+        .count();
+    writeln!(
+        err,
+        "collected {} objects of {} types and {kubelets} of {} kubelet configurations from \
+         cluster {} ({}, {})",
+        snapshot.objects.len(),
+        snapshot.resource_types.len(),
+        snapshot.nodes.len(),
+        snapshot.cluster.name,
+        snapshot.cluster.platform.kind.as_str(),
+        snapshot.cluster.server_version.git_version
+    )?;
     Ok(exit::CLEAN)
 }

@@ -231,6 +231,20 @@ impl Snapshot {
         out.write_all(b"\n")
     }
 
+    /// Everything not collected: the recorded entries, then each node whose kubelet
+    /// configuration is missing.
+    pub fn missing(&self) -> Vec<NotCollected> {
+        let mut missing = self.not_collected.clone();
+        missing.extend(self.nodes.iter().filter_map(|n| match &n.kubelet_config {
+            KubeletConfig::NotCollected { reason } => Some(NotCollected {
+                target: format!("kubelet config of node {}", n.name),
+                reason: reason.clone(),
+            }),
+            KubeletConfig::Collected { .. } => None,
+        }));
+        missing
+    }
+
     /// The objects the engine evaluates: every collected object plus one `KubeletConfiguration`
     /// per node whose configuration was collected; everything missing becomes a problem.
     pub fn collected(&self) -> Collected {
@@ -250,23 +264,7 @@ impl Snapshot {
             ),
             KubeletConfig::NotCollected { .. } => None,
         }));
-        let mut problems: Vec<Problem> = self
-            .not_collected
-            .iter()
-            .map(NotCollected::problem)
-            .collect();
-        problems.extend(self.nodes.iter().filter_map(|n| {
-            match &n.kubelet_config {
-                KubeletConfig::NotCollected { reason } => Some(
-                    NotCollected {
-                        target: format!("kubelet config of node {}", n.name),
-                        reason: reason.clone(),
-                    }
-                    .problem(),
-                ),
-                KubeletConfig::Collected { .. } => None,
-            }
-        }));
+        let problems = self.missing().iter().map(NotCollected::problem).collect();
         Collected {
             resources,
             problems,
