@@ -7,6 +7,7 @@
 //! symbolic links are resolved under it too, so an absolute link on the host does not escape
 //! into the collector's own filesystem.
 
+use crate::resource::CommandLine;
 use crate::snapshot::{FileFact, NodeFacts, ProcessFact, NODE_FACTS_SCHEMA_VERSION};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -216,8 +217,8 @@ pub fn collect(options: &NodeCollectOptions) -> NodeFacts {
     for p in &processes {
         for (component, flag, role) in FILE_FLAGS {
             if p.component == *component {
-                if let Some(value) = flag_value(&p.args, flag) {
-                    wanted.push((role.to_string(), value));
+                if let Some(value) = CommandLine::parse(&p.args).value(flag) {
+                    wanted.push((role.to_string(), value.to_owned()));
                 }
             }
         }
@@ -403,37 +404,12 @@ fn component_of(args: &[String]) -> Option<String> {
     COMPONENTS.contains(&name).then(|| name.to_owned())
 }
 
-/// The value of `--flag=value` or `--flag value`; the last one wins, as with Go's flag package.
-pub fn flag_value(args: &[String], flag: &str) -> Option<String> {
-    let mut value = None;
-    let mut iter = args.iter().skip(1).peekable();
-    while let Some(arg) = iter.next() {
-        if let Some(v) = arg.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
-            value = Some(v.to_owned());
-        } else if arg == flag {
-            if let Some(next) = iter.peek().filter(|n| !n.starts_with("--")) {
-                value = Some((*next).clone());
-                iter.next();
-            }
-        }
-    }
-    value
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_owned).collect()
-    }
-
-    #[test]
-    fn flags_in_both_forms_and_the_last_wins() {
-        let a = args("/usr/bin/kubelet --config /a.yaml --kubeconfig=/k --config=/b.yaml");
-        assert_eq!(flag_value(&a, "--config").as_deref(), Some("/b.yaml"));
-        assert_eq!(flag_value(&a, "--kubeconfig").as_deref(), Some("/k"));
-        assert_eq!(flag_value(&a, "--kube"), None);
     }
 
     #[test]

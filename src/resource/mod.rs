@@ -4,10 +4,12 @@
 //! and no policy knowledge lives here. Values that must never reach the engine or any report
 //! (Secret data, last-applied annotations) are removed by [`sanitize`] before a `Resource` exists.
 
+mod command_line;
 mod path;
 mod sanitize;
 mod spans;
 
+pub use command_line::CommandLine;
 pub use path::{FieldPath, Segment};
 pub use sanitize::sanitize;
 pub use spans::{Position, SpanTree};
