@@ -27,21 +27,33 @@ import data.posture.lib.k8s
 import data.posture.lib.pod_security as pss
 import rego.v1
 
+# Most containers have few probes and hooks, so a missing one is dropped (is_object) before
+# the handlers are tried on it.
 deny contains {"msg": msg, "path": path} if {
+	fields := pss.probe_fields()
+	handlers := pss.network_handlers()
 	some c in k8s.containers()
-	some field, label in pss.probe_fields()
-	some handler in pss.network_handlers()
-	host := c.container[field][handler].host
+	some field, label in fields
+	probe := c.container[field]
+	is_object(probe)
+	some handler in handlers
+	host := probe[handler].host
 	not host in {"", null}
 	path := k8s.container_path(c, [field, handler, "host"])
 	msg := sprintf("%s points its %s at host '%v'", [k8s.describe(c), label, host])
 }
 
 deny contains {"msg": msg, "path": path} if {
+	hooks := pss.lifecycle_hooks()
+	handlers := pss.network_handlers()
 	some c in k8s.containers()
-	some hook, label in pss.lifecycle_hooks()
-	some handler in pss.network_handlers()
-	host := c.container.lifecycle[hook][handler].host
+	lifecycle := c.container.lifecycle
+	is_object(lifecycle)
+	some hook, label in hooks
+	hook_handlers := lifecycle[hook]
+	is_object(hook_handlers)
+	some handler in handlers
+	host := hook_handlers[handler].host
 	not host in {"", null}
 	path := k8s.container_path(c, ["lifecycle", hook, handler, "host"])
 	msg := sprintf("%s points its %s at host '%v'", [k8s.describe(c), label, host])
