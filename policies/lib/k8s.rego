@@ -55,24 +55,29 @@ container_lists := {
 	"ephemeralContainers": "Ephemeral container",
 }
 
-# Every container of the workload, init and ephemeral included, with its path.
-memo_containers contains c if {
+# Every container of the workload, init and ephemeral included, with its path and its
+# securityContext as an object ({} when absent, null or not a mapping), which most rules read.
+# An array, not a set: regorus steps through a set by searching it for the element after the
+# last one, and these elements are whole containers, so each step compared them field by field.
+memo_containers := [c |
 	some field, label in container_lists
 	some i, container in as_array(object.get(memo_pod_spec, field, []))
 	is_object(container)
 	c := {
 		"container": container,
+		"context": as_object(object.get(container, "securityContext", {})),
 		"name": object.get(container, "name", sprintf("#%d", [i])),
 		"list": field,
 		"label": label,
 		"path": array.concat(memo_pod_spec_path, [field, i]),
 	}
-}
+]
 
 # Container 'api' of Deployment 'ratings-api'
 describe(c) := sprintf("%s '%s' of %s", [c.label, c.name, memo_workload])
 
-container_security_context(c) := as_object(object.get(c.container, "securityContext", {}))
+# The container's securityContext as an object; rules read c.context, the same value.
+container_security_context(c) := c.context
 
 # Path of a field inside a container, e.g. container_path(c, ["securityContext", "privileged"]).
 container_path(c, fields) := array.concat(c.path, fields)
@@ -81,7 +86,7 @@ container_path(c, fields) := array.concat(c.path, fields)
 # (runAsUser, runAsGroup, runAsNonRoot, seLinuxOptions, seccompProfile, windowsOptions,
 # appArmorProfile). A value is "set" when present and not null.
 effective(c, field) := v if {
-	v := container_security_context(c)[field]
+	v := c.context[field]
 	v != null
 } else := v if {
 	v := memo_pod_security_context[field]
@@ -91,7 +96,7 @@ effective(c, field) := v if {
 # Where the effective value of an inherited field comes from: the container's field when it
 # sets one, else the pod's, else the container (the place to add it).
 effective_path(c, field) := container_path(c, ["securityContext", field]) if {
-	container_security_context(c)[field] != null
+	c.context[field] != null
 } else := pod_path(["securityContext", field]) if {
 	memo_pod_security_context[field] != null
 } else := c.path

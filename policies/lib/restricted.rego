@@ -17,21 +17,19 @@ allowed_volume_types := {
 
 # Every container of k8s.containers, plus what the rules here read from it, worked out once
 # per object and shared by all of them (function calls cost more than field lookups):
-#   context   its securityContext as an object, {} when absent or null
+#   context   its securityContext as an object, {} when absent or null (from k8s.containers)
 #   add, drop its capability lists, [] when absent, null or not a list
 #   added, dropped  the capabilities those lists grant or remove, by pss.capability_name
-memo_containers contains object.union(c, {
-	"context": context,
+memo_containers := [object.union(c, {
 	"add": add,
 	"drop": drop,
 	"added": {pss.capability_name(name) | some name in add},
 	"dropped": {pss.capability_name(name) | some name in drop},
-}) if {
+}) |
 	some c in k8s.containers()
-	context := k8s.container_security_context(c)
-	add := k8s.as_array(object.get(context, ["capabilities", "add"], []))
-	drop := k8s.as_array(object.get(context, ["capabilities", "drop"], []))
-}
+	add := k8s.as_array(object.get(c.context, ["capabilities", "add"], []))
+	drop := k8s.as_array(object.get(c.context, ["capabilities", "drop"], []))
+]
 
 # Whether a securityContext sets `field` to something other than null.
 sets(context, field) if context[field] != null

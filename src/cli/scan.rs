@@ -116,15 +116,21 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
         color,
         width: width(on_terminal),
     };
-    let mut buffer = Vec::new();
-    report::write(args.format, &report, style, &mut buffer)?;
+    // Streamed through a buffer rather than rendered whole first: a large scan's JSON is tens of
+    // megabytes, which would otherwise sit in memory twice.
     match &args.output {
-        Some(path) => std::fs::write(path, &buffer)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+            report::write(args.format, &report, style, &mut out)
+                .and_then(|()| out.flush())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
         None => {
-            let mut lock = stdout.lock();
-            lock.write_all(&buffer)?;
-            lock.flush()?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            report::write(args.format, &report, style, &mut out)?;
+            out.flush()?;
         }
     }
     // Machine formats go to stdout or a file; problems also go to stderr so a CI log shows them.

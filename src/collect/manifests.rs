@@ -185,10 +185,10 @@ fn add_document(path: &Path, doc: Document, out: &mut Collected) {
     let doc_start = spans.position();
     if let Some(items) = list_items(&value) {
         for (i, item) in items.iter().enumerate() {
-            let item_spans = spans
-                .child(&crate::resource::Segment::Key("items".into()))
-                .and_then(|s| s.child(&crate::resource::Segment::Index(i)))
-                .cloned();
+            let item_spans = spans.subtree(&[
+                crate::resource::Segment::Key("items".into()),
+                crate::resource::Segment::Index(i),
+            ]);
             let at = item_spans.as_ref().map(SpanTree::position);
             push_object(path, item.clone(), origin(Some(i)), item_spans, at, out);
         }

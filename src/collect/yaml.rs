@@ -114,35 +114,45 @@ fn key_text(node: Node) -> Option<String> {
     }
 }
 
-/// Converts a decoded node into JSON plus positions; duplicate keys become `warnings`.
+/// Converts a decoded node into JSON, adding its positions to `spans`; duplicate keys become
+/// `warnings`. A mapping entry (`entry`: its key and the key's position) is located at its key;
+/// its children keep their own positions.
 fn convert(
     node: Spanned<Node>,
+    entry: Option<(Position, &str)>,
+    spans: &mut SpanTree,
     warnings: &mut Vec<SyntaxError>,
-) -> Result<(Value, SpanTree), SyntaxError> {
-    let at = position(&node.referenced);
+) -> Result<Value, SyntaxError> {
+    let (at, key) = match entry {
+        Some((at, key)) => (at, Some(key)),
+        None => (position(&node.referenced), None),
+    };
+    let leaf = |spans: &mut SpanTree, value| {
+        spans.push_leaf(at, key);
+        value
+    };
     Ok(match node.value {
-        Node::Null => (Value::Null, SpanTree::leaf(at)),
-        Node::Bool(b) => (Value::Bool(b), SpanTree::leaf(at)),
-        Node::Int(i) => (Value::Number(i.into()), SpanTree::leaf(at)),
-        Node::UInt(u) => (Value::Number(u.into()), SpanTree::leaf(at)),
-        Node::Float(f) => (
+        Node::Null => leaf(spans, Value::Null),
+        Node::Bool(b) => leaf(spans, Value::Bool(b)),
+        Node::Int(i) => leaf(spans, Value::Number(i.into())),
+        Node::UInt(u) => leaf(spans, Value::Number(u.into())),
+        Node::Float(f) => leaf(
+            spans,
             Number::from_f64(f).map_or_else(|| Value::String(f.to_string()), Value::Number),
-            SpanTree::leaf(at),
         ),
-        Node::Str(s) => (Value::String(s), SpanTree::leaf(at)),
+        Node::Str(s) => leaf(spans, Value::String(s)),
         Node::Seq(items) => {
+            let open = spans.open_seq(at, key);
             let mut values = Vec::with_capacity(items.len());
-            let mut spans = Vec::with_capacity(items.len());
             for item in items {
-                let (v, s) = convert(item, warnings)?;
-                values.push(v);
-                spans.push(s);
+                values.push(convert(item, None, spans, warnings)?);
             }
-            (Value::Array(values), SpanTree::seq(at, spans))
+            spans.close(open);
+            Value::Array(values)
         }
         Node::Map(entries) => {
+            let open = spans.open_map(at, key);
             let mut values = Map::with_capacity(entries.len());
-            let mut spans = Vec::with_capacity(entries.len());
             for (key, value) in entries {
                 let key_at = position(&key.referenced);
                 let key = key_text(key.value).ok_or_else(|| SyntaxError {
@@ -151,21 +161,27 @@ fn convert(
                               (is this a template with unrendered {{ }} placeholders?)"
                         .to_owned(),
                 })?;
-                let (v, s) = convert(value, warnings)?;
-                // The entry is located at its key; its children keep their own positions.
-                let s = SpanTree::relocated(s, key_at);
-                if values.insert(key.clone(), v).is_some() {
-                    warnings.push(SyntaxError {
-                        position: key_at,
-                        message: format!(
-                            "duplicate key '{key}': the last value is used, as kubectl's decoder \
-                             does, but `kubectl apply --validate=strict` rejects the object"
-                        ),
-                    });
+                let v = convert(value, Some((key_at, &key)), spans, warnings)?;
+                match values.entry(key) {
+                    serde_json::map::Entry::Vacant(e) => {
+                        e.insert(v);
+                    }
+                    serde_json::map::Entry::Occupied(mut e) => {
+                        warnings.push(SyntaxError {
+                            position: key_at,
+                            message: format!(
+                                "duplicate key '{}': the last value is used, as kubectl's \
+                                 decoder does, but `kubectl apply --validate=strict` rejects \
+                                 the object",
+                                e.key()
+                            ),
+                        });
+                        e.insert(v);
+                    }
                 }
-                spans.push((key, s));
             }
-            (Value::Object(values), SpanTree::map(at, spans))
+            spans.close(open);
+            Value::Object(values)
         }
     })
 }
@@ -223,10 +239,11 @@ pub fn parse_document(text: &str) -> Result<Option<Decoded>, SyntaxError> {
     match serde_saphyr::from_str_with_options::<Option<Spanned<Node>>>(text, options()) {
         Ok(Some(node)) => {
             let mut warnings = Vec::new();
-            let (value, spans) = convert(node, &mut warnings)?;
+            let mut spans = SpanTree::building();
+            let value = convert(node, None, &mut spans, &mut warnings)?;
             Ok(Some(Decoded {
                 value,
-                spans,
+                spans: spans.finish().expect("the document's root node was added"),
                 warnings,
             }))
         }

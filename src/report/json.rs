@@ -7,21 +7,11 @@ use crate::problem::{Level, Problem};
 use crate::resource::Origin;
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};
 
 pub const SCHEMA_VERSION: &str = "1.1";
-
-#[derive(Serialize)]
-struct Document<'a> {
-    schema_version: &'static str,
-    tool: Tool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cluster: Option<JsonCluster<'a>>,
-    summary: Summary,
-    findings: Vec<JsonFinding<'a>>,
-    problems: Vec<JsonProblem<'a>>,
-}
 
 #[derive(Serialize)]
 struct Tool {
@@ -121,7 +111,7 @@ struct JsonProblem<'a> {
     message: &'a str,
 }
 
-fn finding<'a>(report: &'a ScanReport, f: &'a Finding) -> JsonFinding<'a> {
+fn finding<'a>(rule: Option<&'a crate::policy::Rule>, f: &'a Finding) -> JsonFinding<'a> {
     let source = match &f.origin {
         Origin::File {
             path,
@@ -156,8 +146,7 @@ fn finding<'a>(report: &'a ScanReport, f: &'a Finding) -> JsonFinding<'a> {
             source,
             path: f.path.to_string(),
         },
-        frameworks: report
-            .rule(&f.rule_id)
+        frameworks: rule
             .map(|r| &r.frameworks)
             .filter(|fw| **fw != crate::policy::Frameworks::default()),
         fingerprint: &f.fingerprint,
@@ -176,45 +165,121 @@ fn problem(p: &Problem) -> JsonProblem<'_> {
 }
 
 pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
-    let doc = Document {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "posture",
-            version: env!("CARGO_PKG_VERSION"),
+    let summary = Summary {
+        objects: report.objects,
+        findings: report.findings.len(),
+        by_severity: BySeverity {
+            critical: report.count(Severity::Critical),
+            high: report.count(Severity::High),
+            medium: report.count(Severity::Medium),
+            low: report.count(Severity::Low),
         },
-        cluster: match &report.target {
-            Target::Manifests => None,
-            Target::Cluster { info, collected_at } => Some(JsonCluster {
-                name: &info.name,
-                context: info.context.as_deref(),
-                server_version: &info.server_version.git_version,
-                platform: info.platform.kind.as_str(),
-                collected_at,
-            }),
-        },
-        summary: Summary {
-            objects: report.objects,
-            findings: report.findings.len(),
-            by_severity: BySeverity {
-                critical: report.count(Severity::Critical),
-                high: report.count(Severity::High),
-                medium: report.count(Severity::Medium),
-                low: report.count(Severity::Low),
-            },
-            errors: report
-                .problems
-                .iter()
-                .filter(|p| p.level == Level::Error)
-                .count(),
-            warnings: report
-                .problems
-                .iter()
-                .filter(|p| p.level == Level::Warning)
-                .count(),
-        },
-        findings: report.findings.iter().map(|f| finding(report, f)).collect(),
-        problems: report.problems.iter().map(problem).collect(),
+        errors: report
+            .problems
+            .iter()
+            .filter(|p| p.level == Level::Error)
+            .count(),
+        warnings: report
+            .problems
+            .iter()
+            .filter(|p| p.level == Level::Warning)
+            .count(),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    out.write_all(b"\n")
+    let tool = Tool {
+        name: "posture",
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    // The same bytes as `serde_json::to_writer_pretty` on the whole document, but findings
+    // (tens of megabytes for a large scan) are rendered on every core, and into memory rather
+    // than through `dyn Write` one token at a time.
+    let mut doc = Vec::with_capacity(1 << 16);
+    doc.extend_from_slice(b"{\n  \"schema_version\": ");
+    pretty(&SCHEMA_VERSION, 1, &mut doc)?;
+    doc.extend_from_slice(b",\n  \"tool\": ");
+    pretty(&tool, 1, &mut doc)?;
+    let cluster = match &report.target {
+        Target::Manifests => None,
+        Target::Cluster { info, collected_at } => Some(JsonCluster {
+            name: &info.name,
+            context: info.context.as_deref(),
+            server_version: &info.server_version.git_version,
+            platform: info.platform.kind.as_str(),
+            collected_at,
+        }),
+    };
+    if let Some(cluster) = &cluster {
+        doc.extend_from_slice(b",\n  \"cluster\": ");
+        pretty(cluster, 1, &mut doc)?;
+    }
+    doc.extend_from_slice(b",\n  \"summary\": ");
+    pretty(&summary, 1, &mut doc)?;
+    doc.extend_from_slice(b",\n  \"findings\": ");
+    out.write_all(&doc)?;
+    doc.clear();
+    if report.findings.is_empty() {
+        out.write_all(b"[]")?;
+    } else {
+        out.write_all(b"[")?;
+        // Rendered a batch at a time, so that only a batch is held twice in memory. Findings
+        // are sorted by rule, so a chunk looks up few rules.
+        const CHUNK: usize = 1024;
+        for (b, batch) in report.findings.chunks(CHUNK * 16).enumerate() {
+            let chunks: Vec<io::Result<Vec<u8>>> = batch
+                .par_chunks(CHUNK)
+                .map(|chunk| {
+                    let mut buf = Vec::with_capacity(chunk.len() * 1024);
+                    let mut rule: Option<&crate::policy::Rule> = None;
+                    for f in chunk {
+                        if rule.is_none_or(|r| r.id != f.rule_id) {
+                            rule = report.rule(&f.rule_id);
+                        }
+                        buf.extend_from_slice(b",\n    ");
+                        pretty(&finding(rule, f), 2, &mut buf)?;
+                    }
+                    Ok(buf)
+                })
+                .collect();
+            for (i, chunk) in chunks.into_iter().enumerate() {
+                let chunk = chunk?;
+                // Every entry starts with ",\n    "; the array's first one has no comma.
+                out.write_all(if b == 0 && i == 0 {
+                    &chunk[1..]
+                } else {
+                    &chunk
+                })?;
+            }
+        }
+        out.write_all(b"\n  ]")?;
+    }
+    let problems: Vec<JsonProblem<'_>> = report.problems.iter().map(problem).collect();
+    doc.extend_from_slice(b",\n  \"problems\": ");
+    pretty(&problems, 1, &mut doc)?;
+    doc.extend_from_slice(b"\n}\n");
+    out.write_all(&doc)
+}
+
+/// Appends `value` as `serde_json::to_writer_pretty` writes it `depth` levels deep: every line
+/// after the first indented by two spaces per level. Raw newlines in pretty JSON only separate
+/// tokens (newlines inside strings are escaped), so indenting after each one is exact.
+fn pretty<T: Serialize + ?Sized>(value: &T, depth: usize, out: &mut Vec<u8>) -> io::Result<()> {
+    if depth == 0 {
+        return serde_json::to_writer_pretty(out, value).map_err(io::Error::from);
+    }
+    let start = out.len();
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    let newlines = out[start..].iter().filter(|&&b| b == b'\n').count();
+    if newlines == 0 {
+        return Ok(());
+    }
+    let indent = 2 * depth;
+    let rendered = out.split_off(start);
+    out.reserve(rendered.len() + newlines * indent);
+    for (i, line) in rendered.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+            out.extend(std::iter::repeat_n(b' ', indent));
+        }
+        out.extend_from_slice(line);
+    }
+    Ok(())
 }

@@ -12,86 +12,277 @@ pub struct Position {
 
 /// Positions of a node and its children. For a mapping entry the position is that of its key,
 /// which is where an editor should put the cursor for `privileged: true`.
+///
+/// Stored flat, one small record per node in document order and every mapping key in one
+/// string, rather than as a tree of vectors with a `String` per key: a large scan holds the
+/// positions of every node of every object until the end, and this layout takes a fraction of
+/// the allocations and memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpanTree {
-    position: Position,
-    children: Children,
+    /// Pre-order: a node's descendants follow it, up to its `end`.
+    nodes: Vec<SpanNode>,
+    /// The keys of mapping entries, concatenated; a node names its key by range.
+    keys: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Children {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SpanNode {
+    position: Position,
+    /// Range of this node's key in `keys`, when it is a mapping entry.
+    key_start: u32,
+    key_len: u32,
+    /// Index one past this node's last descendant.
+    end: u32,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
     Leaf,
-    Map(Vec<(String, SpanTree)>),
-    Seq(Vec<SpanTree>),
+    Map,
+    Seq,
+}
+
+/// A node of a [`SpanTree`] under construction, to be closed after its children.
+#[must_use = "an opened node must be closed"]
+#[derive(Debug)]
+pub struct Open(usize);
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("a document has fewer than 4 Gi nodes and key bytes")
+}
+
+/// Building, in document order: open a node, add its children, close it. (The loader's API;
+/// the type stays the one `Resource` holds.)
+impl SpanTree {
+    /// A tree with no node yet; [`SpanTree::finish`] says whether one was added.
+    pub(crate) fn building() -> Self {
+        SpanTree {
+            nodes: Vec::new(),
+            keys: String::new(),
+        }
+    }
+
+    fn open(&mut self, position: Position, key: Option<&str>, kind: Kind) -> Open {
+        let (key_start, key_len) = match key {
+            Some(k) => {
+                let start = self.keys.len();
+                self.keys.push_str(k);
+                (to_u32(start), to_u32(k.len()))
+            }
+            None => (0, 0),
+        };
+        let index = self.nodes.len();
+        self.nodes.push(SpanNode {
+            position,
+            key_start,
+            key_len,
+            end: 0,
+            kind,
+        });
+        Open(index)
+    }
+
+    /// Starts a mapping; a mapping entry passes its key.
+    pub(crate) fn open_map(&mut self, position: Position, key: Option<&str>) -> Open {
+        self.open(position, key, Kind::Map)
+    }
+
+    /// Starts a sequence; a mapping entry passes its key.
+    pub(crate) fn open_seq(&mut self, position: Position, key: Option<&str>) -> Open {
+        self.open(position, key, Kind::Seq)
+    }
+
+    /// Adds a scalar; a mapping entry passes its key.
+    pub(crate) fn push_leaf(&mut self, position: Position, key: Option<&str>) {
+        let leaf = self.open(position, key, Kind::Leaf);
+        self.close(leaf);
+    }
+
+    /// Ends a node after all its children.
+    pub(crate) fn close(&mut self, node: Open) {
+        let end = to_u32(self.nodes.len());
+        self.nodes[node.0].end = end;
+    }
+
+    /// The finished tree; `None` when no node was added.
+    pub(crate) fn finish(mut self) -> Option<SpanTree> {
+        if self.nodes.is_empty() {
+            return None;
+        }
+        self.nodes.shrink_to_fit();
+        self.keys.shrink_to_fit();
+        Some(self)
+    }
 }
 
 impl SpanTree {
+    /// A single node with no children.
     pub fn leaf(position: Position) -> Self {
-        SpanTree {
-            position,
-            children: Children::Leaf,
-        }
-    }
-
-    pub fn map(position: Position, entries: Vec<(String, SpanTree)>) -> Self {
-        SpanTree {
-            position,
-            children: Children::Map(entries),
-        }
-    }
-
-    pub fn seq(position: Position, items: Vec<SpanTree>) -> Self {
-        SpanTree {
-            position,
-            children: Children::Seq(items),
-        }
+        let mut t = SpanTree::building();
+        t.push_leaf(position, None);
+        t
     }
 
     pub fn position(&self) -> Position {
-        self.position
+        self.nodes[0].position
     }
 
-    /// The child at one step, if present.
-    pub fn child(&self, segment: &Segment) -> Option<&SpanTree> {
-        match (&self.children, segment) {
+    fn key(&self, node: &SpanNode) -> &str {
+        let start = node.key_start as usize;
+        &self.keys[start..start + node.key_len as usize]
+    }
+
+    /// Index of the child of node `at` at one step, if present.
+    fn child_index(&self, at: usize, segment: &Segment) -> Option<usize> {
+        let node = &self.nodes[at];
+        let end = node.end as usize;
+        let mut child = at + 1;
+        match (node.kind, segment) {
             // Last wins, as for duplicate keys in the decoded object.
-            (Children::Map(entries), Segment::Key(k)) => entries
-                .iter()
-                .rev()
-                .find(|(key, _)| key == k)
-                .map(|(_, t)| t),
-            (Children::Seq(items), Segment::Index(i)) => items.get(*i),
+            (Kind::Map, Segment::Key(k)) => {
+                let mut found = None;
+                while child < end {
+                    if self.key(&self.nodes[child]) == k {
+                        found = Some(child);
+                    }
+                    child = self.nodes[child].end as usize;
+                }
+                found
+            }
+            (Kind::Seq, Segment::Index(i)) => {
+                for _ in 0..*i {
+                    if child >= end {
+                        return None;
+                    }
+                    child = self.nodes[child].end as usize;
+                }
+                (child < end).then_some(child)
+            }
             _ => None,
         }
     }
 
+    /// The positions of the node at `path`, if it exists, as a tree of its own.
+    pub fn subtree(&self, path: &[Segment]) -> Option<SpanTree> {
+        let mut at = 0;
+        for segment in path {
+            at = self.child_index(at, segment)?;
+        }
+        let end = self.nodes[at].end as usize;
+        let base = to_u32(at);
+        // Keys are copied with their nodes; offsets shift to the copy's start.
+        let key_base = self.nodes[at..end]
+            .iter()
+            .filter(|n| n.key_len > 0)
+            .map(|n| n.key_start)
+            .min()
+            .unwrap_or(0);
+        let key_end = self.nodes[at..end]
+            .iter()
+            .map(|n| n.key_start + n.key_len)
+            .max()
+            .unwrap_or(0)
+            .max(key_base);
+        let nodes = self.nodes[at..end]
+            .iter()
+            .map(|n| SpanNode {
+                end: n.end - base,
+                key_start: if n.key_len > 0 {
+                    n.key_start - key_base
+                } else {
+                    0
+                },
+                ..*n
+            })
+            .collect();
+        Some(SpanTree {
+            nodes,
+            keys: self.keys[key_base as usize..key_end as usize].to_owned(),
+        })
+    }
+
     /// Position of `path`, or of the deepest parent that exists.
     pub fn locate(&self, path: &FieldPath) -> Position {
-        let mut node = self;
+        let mut at = 0;
         for segment in &path.0 {
-            match node.child(segment) {
-                Some(next) => node = next,
+            match self.child_index(at, segment) {
+                Some(next) => at = next,
                 None => break,
             }
         }
-        node.position
+        self.nodes[at].position
     }
 
     /// Moves every position down by `lines` (documents parsed out of a larger file).
     pub fn shift_lines(&mut self, lines: u32) {
-        self.position.line += lines;
-        match &mut self.children {
-            Children::Leaf => {}
-            Children::Map(entries) => entries.iter_mut().for_each(|(_, t)| t.shift_lines(lines)),
-            Children::Seq(items) => items.iter_mut().for_each(|t| t.shift_lines(lines)),
+        for node in &mut self.nodes {
+            node.position.line += lines;
         }
     }
 }
 
-impl SpanTree {
-    /// The same subtree, located at `position` (a mapping entry is located at its key).
-    pub(crate) fn relocated(mut tree: SpanTree, position: Position) -> SpanTree {
-        tree.position = position;
-        tree
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: u32, column: u32) -> Position {
+        Position { line, column }
+    }
+
+    /// `a: {b: 1, c: [x, y]}`, `d: 2`, with a duplicate `d`.
+    fn sample() -> SpanTree {
+        let mut b = SpanTree::building();
+        let root = b.open_map(at(1, 1), None);
+        let a = b.open_map(at(1, 1), Some("a"));
+        b.push_leaf(at(2, 3), Some("b"));
+        let c = b.open_seq(at(3, 3), Some("c"));
+        for line in [4, 5] {
+            b.push_leaf(at(line, 5), None);
+        }
+        b.close(c);
+        b.close(a);
+        for line in [6, 7] {
+            b.push_leaf(at(line, 1), Some("d"));
+        }
+        b.close(root);
+        b.finish().unwrap()
+    }
+
+    fn path(segments: &[Segment]) -> FieldPath {
+        FieldPath(segments.to_vec())
+    }
+
+    #[test]
+    fn locate_walks_keys_and_indices_and_stops_at_the_nearest_parent() {
+        let t = sample();
+        let key = |k: &str| Segment::Key(k.to_owned());
+        assert_eq!(
+            t.locate(&path(&[key("a"), key("c"), Segment::Index(1)])),
+            at(5, 5)
+        );
+        assert_eq!(t.locate(&path(&[key("a"), key("b")])), at(2, 3));
+        assert_eq!(
+            t.locate(&path(&[key("a"), key("c"), Segment::Index(2)])),
+            at(3, 3)
+        );
+        assert_eq!(t.locate(&path(&[key("a"), Segment::Index(0)])), at(1, 1));
+        assert_eq!(t.locate(&path(&[key("x")])), at(1, 1));
+        // The last of duplicate keys wins, as in the decoded object.
+        assert_eq!(t.locate(&path(&[key("d")])), at(7, 1));
+    }
+
+    #[test]
+    fn subtree_keeps_its_own_keys_and_positions() {
+        let t = sample();
+        let key = |k: &str| Segment::Key(k.to_owned());
+        let a = t.subtree(&[key("a")]).unwrap();
+        assert_eq!(a.position(), at(1, 1));
+        assert_eq!(a.locate(&path(&[key("c"), Segment::Index(0)])), at(4, 5));
+        assert_eq!(a.locate(&path(&[key("b")])), at(2, 3));
+        assert!(t.subtree(&[key("a"), key("z")]).is_none());
+        let mut shifted = a.clone();
+        shifted.shift_lines(10);
+        assert_eq!(shifted.locate(&path(&[key("b")])), at(12, 3));
     }
 }

@@ -32,7 +32,7 @@ import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
 	some c in k8s.containers()
-	added := k8s.container_security_context(c).capabilities.add
+	added := c.context.capabilities.add
 	is_array(added)
 	some i, name in added
 	not pss.capability_name(name) in pss.baseline_capabilities()

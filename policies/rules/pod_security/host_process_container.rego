@@ -34,7 +34,7 @@ deny contains {"msg": msg, "path": path} if {
 
 deny contains {"msg": msg, "path": path} if {
 	some c in k8s.containers()
-	k8s.container_security_context(c).windowsOptions.hostProcess == true
+	c.context.windowsOptions.hostProcess == true
 	path := k8s.container_path(c, ["securityContext", "windowsOptions", "hostProcess"])
 	msg := sprintf("%s runs as a Windows HostProcess container", [k8s.describe(c)])
 }

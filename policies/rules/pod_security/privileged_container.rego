@@ -25,7 +25,7 @@ import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
 	some c in k8s.containers()
-	k8s.container_security_context(c).privileged == true
+	c.context.privileged == true
 	path := k8s.container_path(c, ["securityContext", "privileged"])
 	msg := sprintf("%s runs privileged", [k8s.describe(c)])
 }

@@ -29,7 +29,7 @@ import rego.v1
 deny contains {"msg": msg, "path": path} if {
 	not pss.in_user_namespace(k8s.pod_spec())
 	some c in k8s.containers()
-	proc_mount := k8s.container_security_context(c).procMount
+	proc_mount := c.context.procMount
 	not proc_mount in {"Default", null}
 	path := k8s.container_path(c, ["securityContext", "procMount"])
 	msg := sprintf("%s mounts /proc with procMount %s outside a user namespace", [k8s.describe(c), pss.show(proc_mount)])

@@ -35,7 +35,7 @@ deny contains {"msg": msg, "path": path} if {
 
 deny contains {"msg": msg, "path": path} if {
 	some c in k8s.containers()
-	profile := k8s.container_security_context(c).seccompProfile
+	profile := c.context.seccompProfile
 	profile != null
 	not profile.type in pss.allowed_profile_types()
 	path := pss.profile_type_path(k8s.container_path(c, ["securityContext", "seccompProfile"]), profile)

@@ -50,7 +50,7 @@ deny contains {"msg": msg, "path": path} if {
 
 deny contains {"msg": msg, "path": path} if {
 	some c in k8s.containers()
-	options := k8s.container_security_context(c).seLinuxOptions
+	options := c.context.seLinuxOptions
 	some [field, value] in unsafe(options)
 	path := k8s.container_path(c, ["securityContext", "seLinuxOptions", field])
 	msg := sprintf("%s sets SELinux %s %s", [k8s.describe(c), field, pss.show(value)])

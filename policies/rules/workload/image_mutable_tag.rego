@@ -49,13 +49,17 @@ tag(image) := t if {
 	t := substring(c, i + 1, -1)
 }
 
-problem(image) := "with neither a tag nor a digest, so it pulls 'latest'" if {
-	not tag(image)
-} else := "with an empty tag and no digest" if {
-	tag(image) == ""
-} else := sprintf("by the mutable tag '%s' with no digest", [tag(image)]) if {
-	lower(tag(image)) == "latest"
+# The tag is worked out once: this runs for every container.
+problem(image) := p if {
+	t := tag(image)
+	p := tag_problem(t)
 }
+
+problem(image) := "with neither a tag nor a digest, so it pulls 'latest'" if not tag(image)
+
+tag_problem(t) := "with an empty tag and no digest" if t == ""
+
+tag_problem(t) := sprintf("by the mutable tag '%s' with no digest", [t]) if lower(t) == "latest"
 
 deny contains {"msg": msg, "path": path} if {
 	some c in k8s.containers()

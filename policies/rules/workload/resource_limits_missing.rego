@@ -26,18 +26,17 @@ package posture.rules.workload.resource_limits_missing
 import data.posture.lib.k8s
 import rego.v1
 
-present(x) if {
-	x != null
-}
-
-limited(c, r) if present(object.get(c.container, ["resources", "limits", r], null))
-
-limited(_, r) if present(object.get(k8s.pod_spec(), ["resources", "limits", r], null))
-
+# A pod-level limit (spec.resources, 1.32+) covers every container. A limit is set when
+# present and not null.
 deny contains {"msg": msg, "path": path} if {
+	pod_spec := k8s.pod_spec()
 	some c in k8s.containers()
 	c.list != "ephemeralContainers"
-	missing := [name | some r, name in {"cpu": "CPU", "memory": "memory"}; not limited(c, r)]
+	missing := [name |
+		some r, name in {"cpu": "CPU", "memory": "memory"}
+		object.get(c.container, ["resources", "limits", r], null) == null
+		object.get(pod_spec, ["resources", "limits", r], null) == null
+	]
 	count(missing) > 0
 	path := k8s.container_nearest(c, ["resources", "limits"])
 	msg := sprintf("%s has no %s limit", [k8s.describe(c), concat(" or ", missing)])

@@ -27,24 +27,19 @@ package posture.rules.workload.resource_requests_missing
 import data.posture.lib.k8s
 import rego.v1
 
-present(x) if {
-	x != null
-}
-
 # Kubernetes defaults a missing request to the limit of the same resource, for containers and
-# for pod-level resources alike.
-requested(c, r) if present(object.get(c.container, ["resources", "requests", r], null))
-
-requested(c, r) if present(object.get(c.container, ["resources", "limits", r], null))
-
-requested(_, r) if present(object.get(k8s.pod_spec(), ["resources", "requests", r], null))
-
-requested(_, r) if present(object.get(k8s.pod_spec(), ["resources", "limits", r], null))
-
+# for pod-level resources alike. A request or limit is set when present and not null.
 deny contains {"msg": msg, "path": path} if {
+	pod_spec := k8s.pod_spec()
 	some c in k8s.containers()
 	c.list != "ephemeralContainers"
-	missing := [name | some r, name in {"cpu": "CPU", "memory": "memory"}; not requested(c, r)]
+	missing := [name |
+		some r, name in {"cpu": "CPU", "memory": "memory"}
+		object.get(c.container, ["resources", "requests", r], null) == null
+		object.get(c.container, ["resources", "limits", r], null) == null
+		object.get(pod_spec, ["resources", "requests", r], null) == null
+		object.get(pod_spec, ["resources", "limits", r], null) == null
+	]
 	count(missing) > 0
 	path := k8s.container_nearest(c, ["resources", "requests"])
 	msg := sprintf("%s has no %s request", [k8s.describe(c), concat(" or ", missing)])

@@ -29,16 +29,10 @@ problem(sc) := "sets readOnlyRootFilesystem to false" if {
 	sc.readOnlyRootFilesystem == false
 } else := "does not set readOnlyRootFilesystem"
 
-# The container's securityContext; {} when it is absent or null.
-security_context(c) := sc if {
-	sc := c.container.securityContext
-	is_object(sc)
-} else := {}
-
 # The field itself when it is written (false or null), else the securityContext, else the
 # container: the nearest place to add it.
 field_path(c) := k8s.container_path(c, ["securityContext", "readOnlyRootFilesystem"]) if {
-	"readOnlyRootFilesystem" in object.keys(security_context(c))
+	"readOnlyRootFilesystem" in object.keys(c.context)
 } else := k8s.container_path(c, ["securityContext"]) if {
 	"securityContext" in object.keys(c.container)
 } else := c.path
@@ -46,8 +40,7 @@ field_path(c) := k8s.container_path(c, ["securityContext", "readOnlyRootFilesyst
 deny contains {"msg": msg, "path": path} if {
 	not k8s.is_windows()
 	some c in k8s.containers()
-	sc := security_context(c)
-	object.get(sc, "readOnlyRootFilesystem", null) != true
+	object.get(c.context, "readOnlyRootFilesystem", null) != true
 	path := field_path(c)
-	msg := sprintf("%s %s", [k8s.describe(c), problem(sc)])
+	msg := sprintf("%s %s", [k8s.describe(c), problem(c.context)])
 }
