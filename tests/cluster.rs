@@ -642,3 +642,46 @@ fn an_unanswering_server_times_out() {
         "{stderr}"
     );
 }
+
+/// Credentials from an exec plugin (kubelogin, `aws eks get-token`, gke-gcloud-auth-plugin all
+/// work this way): kubectl's ExecCredential protocol, here with a shell command standing in.
+#[test]
+fn exec_credential_plugins_supply_the_token() {
+    let server = LabServer::start(LabOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let plugin = dir.path().join("credential.sh");
+    std::fs::write(
+        &plugin,
+        r#"echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec-plugin"}}'"#,
+    )
+    .unwrap();
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: lab-aks\n  cluster:\n    server: {}\n\
+             users:\n- name: exec-user\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n\
+             \x20     command: sh\n      args: [\"{}\"]\n      interactiveMode: Never\n\
+             contexts:\n- name: aks\n  context:\n    cluster: lab-aks\n    user: exec-user\ncurrent-context: aks\n",
+            server.url(),
+            plugin.display()
+        ),
+    )
+    .unwrap();
+    let out = posture(&[
+        "scan",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["cluster"]["context"], "aks");
+    assert!(report["summary"]["findings"].as_u64().unwrap() > 0);
+}
