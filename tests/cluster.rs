@@ -685,3 +685,55 @@ fn exec_credential_plugins_supply_the_token() {
     assert_eq!(report["cluster"]["context"], "aks");
     assert!(report["summary"]["findings"].as_u64().unwrap() > 0);
 }
+
+/// deploy/rbac.yaml's ClusterRole grants list on exactly what a scan reads, nothing beyond
+/// get/list/watch (and get on nodes/proxy), and the README shows the same role.
+#[test]
+fn shipped_cluster_role_covers_what_is_collected_and_no_more() {
+    let text = std::fs::read_to_string(repo().join("deploy/rbac.yaml")).unwrap();
+    let start = text
+        .find("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n")
+        .unwrap();
+    let end = start + text[start..].find("---").unwrap();
+    let role_text = &text[start..end];
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(
+        readme.contains(role_text.trim_end()),
+        "README shows deploy/rbac.yaml's ClusterRole"
+    );
+
+    let role: Value = serde_saphyr::from_str(role_text).unwrap();
+    let mut granted: Vec<String> = Vec::new();
+    for rule in role["rules"].as_array().unwrap() {
+        let verbs: Vec<&str> = rule["verbs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        if rule.get("nonResourceURLs").is_some() {
+            assert_eq!(verbs, ["get"]);
+            continue;
+        }
+        for group in rule["apiGroups"].as_array().unwrap() {
+            for resource in rule["resources"].as_array().unwrap() {
+                let (group, resource) = (group.as_str().unwrap(), resource.as_str().unwrap());
+                let name = if group.is_empty() {
+                    resource.to_owned()
+                } else {
+                    format!("{resource}.{group}")
+                };
+                if resource == "nodes/proxy" {
+                    assert_eq!(verbs, ["get"]);
+                } else {
+                    assert_eq!(verbs, ["get", "list", "watch"], "{name}");
+                    granted.push(name);
+                }
+            }
+        }
+    }
+    granted.sort();
+    let mut expected: Vec<String> = EXPECTED_TYPES.iter().map(|t| t.to_string()).collect();
+    expected.sort();
+    assert_eq!(granted, expected);
+}
