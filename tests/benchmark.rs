@@ -517,3 +517,40 @@ fn catalog_listings() {
         insta::assert_snapshot!(format!("catalog_{name}"), listing(&builtin(name)));
     }
 }
+
+/// fixtures/control-plane/kubeadm holds the static-pod manifests kubeadm writes by default: each
+/// loads as one control-plane Pod whose command line names its component and parses into flags.
+#[test]
+fn kubeadm_static_pod_fixtures_parse_as_components() {
+    use posture::resource::CommandLine;
+    let dir = repo().join("fixtures/control-plane/kubeadm");
+    let collected = posture::collect::manifests::collect(std::slice::from_ref(&dir));
+    assert!(collected.problems.is_empty(), "{:?}", collected.problems);
+    let mut components = Vec::new();
+    for r in &collected.resources {
+        assert_eq!(r.id.kind, "Pod");
+        let component = r.object["metadata"]["labels"]["component"]
+            .as_str()
+            .unwrap();
+        let flags = CommandLine::of_container(&r.object["spec"]["containers"][0]);
+        assert_eq!(flags.program.as_deref(), Some(component));
+        components.push((component.to_owned(), flags));
+    }
+    components.sort_by(|a, b| a.0.cmp(&b.0));
+    let names: Vec<&str> = components.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "etcd",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler"
+        ]
+    );
+    let apiserver = &components[1].1;
+    assert_eq!(apiserver.list("--authorization-mode"), ["Node", "RBAC"]);
+    // kubeadm leaves profiling and the kubelet CA check to the defaults.
+    assert!(!apiserver.is_set("--profiling"));
+    assert!(!apiserver.is_set("--kubelet-certificate-authority"));
+    assert_eq!(components[0].1.value("--client-cert-auth"), Some("true"));
+}
