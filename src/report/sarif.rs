@@ -173,17 +173,12 @@ fn uri(path: &Path) -> (String, bool) {
     }
 }
 
+/// Percent-encodes each path segment, keeping the slashes between them.
 fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    s.split('/')
+        .map(crate::resource::uri_component)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn physical(path: &Path, position: Option<Position>) -> PhysicalLocation {
