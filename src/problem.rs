@@ -106,3 +106,18 @@ impl fmt::Display for Problem {
         write!(f, "{level}[{}]: {}", self.code.as_str(), self.message)
     }
 }
+
+/// An error and its causes as one line, `outer: cause: root`. Some libraries (kube, hyper)
+/// repeat their cause inside their own message, so a part already said is left out.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}

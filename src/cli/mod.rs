@@ -56,16 +56,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            // Some library errors (kube's) repeat their cause in their own message; print each
-            // part of the chain once.
-            let mut parts: Vec<String> = Vec::new();
-            for cause in err.chain() {
-                let text = cause.to_string();
-                if !parts.iter().any(|p| p.contains(&text)) {
-                    parts.push(text);
-                }
-            }
-            eprintln!("error: {}", parts.join(": "));
+            eprintln!("error: {}", posture::problem::error_chain(err.as_ref()));
             ExitCode::from(exit::ERRORS)
         }
     }

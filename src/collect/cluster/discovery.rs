@@ -27,10 +27,15 @@ pub struct ServedType {
 
 impl ServedType {
     pub fn api_version(&self) -> String {
+        group_version(&self.group, &self.version)
+    }
+
+    /// `deployments.apps`, `pods`: how kubectl names a resource type.
+    pub fn qualified_name(&self) -> String {
         if self.group.is_empty() {
-            self.version.clone()
+            self.plural.clone()
         } else {
-            format!("{}/{}", self.group, self.version)
+            format!("{}.{}", self.plural, self.group)
         }
     }
 }

@@ -110,17 +110,7 @@ pub fn api_error_reason(error: &kube::Error) -> String {
             format!("{}{reason}: {}", status.code, status.message)
         }
         other => {
-            // hyper and kube repeat their sources in their own messages; keep each once.
-            let mut parts: Vec<String> = Vec::new();
-            let mut current: Option<&dyn std::error::Error> = Some(other);
-            while let Some(e) = current {
-                let text = e.to_string();
-                if !parts.iter().any(|p| p.contains(&text)) {
-                    parts.push(text);
-                }
-                current = e.source();
-            }
-            let text = parts.join(": ");
+            let text = crate::problem::error_chain(other);
             if text.contains("timed out") || text.contains("elapsed") {
                 format!("timed out (see --request-timeout): {text}")
             } else {
@@ -180,7 +170,7 @@ pub async fn collect(
                 objects.extend(kept);
             }
             Err(reason) => not_collected.push(NotCollected {
-                target: qualified(ty),
+                target: ty.qualified_name(),
                 reason,
             }),
         }
@@ -238,7 +228,7 @@ async fn list_types(
                     list::list_all(client, ty, ns, options.page_size, is_secret(ty)).await?,
                 );
             }
-            progress.step(&qualified(ty));
+            progress.step(&ty.qualified_name());
             Ok(objects)
         })
         .buffered(options.concurrency.max(1))
@@ -270,14 +260,6 @@ fn is_secret(ty: &ServedType) -> bool {
 
 fn is_kind(object: &Value, api_version: &str, kind: &str) -> bool {
     object["apiVersion"] == api_version && object["kind"] == kind
-}
-
-fn qualified(ty: &ServedType) -> String {
-    if ty.group.is_empty() {
-        ty.plural.clone()
-    } else {
-        format!("{}.{}", ty.plural, ty.group)
-    }
 }
 
 /// Namespaced objects follow the namespace scope, and so do Namespace objects themselves.
