@@ -1,17 +1,10 @@
 //! Prints the bytecode (RVM) listing of rules, to see what a rule costs the VM per object:
-//! `ONLY=slug cargo run --release --example rvm_listing`. `ONLY` and `POLICIES` are as in `examples/timing.rs`.
+//! `ONLY=slug cargo run --release --example rvm_listing`. `ONLY` and `POLICIES` are described in `examples/support/catalog.rs`.
+
+#[path = "support/catalog.rs"]
+mod support;
 fn main() {
-    let mut catalog = match std::env::var_os("POLICIES") {
-        Some(dir) => posture::policy::Catalog::builtin_from_dir(dir.as_ref()).unwrap(),
-        None => posture::scan::load_catalog(&[]).unwrap(),
-    };
-    if let Ok(only) = std::env::var("ONLY") {
-        let ids: Vec<&str> = only.split(',').collect();
-        catalog.rules.retain(|r| {
-            ids.iter()
-                .any(|i| r.id == *i || r.slug == *i || r.group == *i)
-        });
-    }
+    let catalog = support::from_env();
     let mut engine = regorus::Engine::new();
     for s in catalog
         .libraries

@@ -6,6 +6,9 @@
 //! - `POLICIES=DIR` reads the built-in rules from DIR (e.g. `policies`) instead of the copy
 //!   embedded in the binary, to try a rule change without rebuilding.
 //! - `OUT=FILE` also writes the JSON report to FILE, to compare findings before and after.
+
+#[path = "support/catalog.rs"]
+mod support;
 use std::time::Instant;
 
 #[global_allocator]
@@ -19,17 +22,7 @@ fn main() {
     }
     let inputs: Vec<std::path::PathBuf> = std::env::args().skip(1).map(Into::into).collect();
     let t = Instant::now();
-    let mut catalog = match std::env::var_os("POLICIES") {
-        Some(dir) => posture::policy::Catalog::builtin_from_dir(dir.as_ref()).unwrap(),
-        None => posture::scan::load_catalog(&[]).unwrap(),
-    };
-    if let Ok(only) = std::env::var("ONLY") {
-        let ids: Vec<&str> = only.split(',').collect();
-        catalog.rules.retain(|r| {
-            ids.iter()
-                .any(|i| r.id == *i || r.slug == *i || r.group == *i)
-        });
-    }
+    let catalog = support::from_env();
     let ev = posture::engine::Evaluator::new(&catalog).unwrap();
     eprintln!("compile {:?} ({} rules)", t.elapsed(), catalog.rules.len());
     let t = Instant::now();
