@@ -133,12 +133,13 @@ pub fn scan(options: &ScanOptions) -> Result<ScanReport, ScanError> {
 }
 
 /// Scans a cluster snapshot: the same findings whether it was just collected or read from a file.
-pub fn scan_snapshot(evaluator: &Evaluator, snapshot: &Snapshot) -> ScanReport {
-    let mut report = evaluate(evaluator, snapshot.collected());
-    report.target = Target::Cluster {
+pub fn scan_snapshot(evaluator: &Evaluator, snapshot: Snapshot) -> ScanReport {
+    let target = Target::Cluster {
         info: snapshot.cluster.clone(),
         collected_at: snapshot.collected_at.clone(),
     };
+    let mut report = evaluate(evaluator, snapshot.into_collected());
+    report.target = target;
     report
 }
 

@@ -219,7 +219,7 @@ fn read_only_user_gets_findings_and_not_collected_secrets() {
         "{}",
         missing.reason
     );
-    let report = scan_snapshot(evaluator(), &snapshot);
+    let report = scan_snapshot(evaluator(), snapshot);
     assert!(!report.findings.is_empty());
     let not_collected: Vec<String> = report
         .problems
@@ -264,7 +264,7 @@ fn kubelet_config_is_read_where_the_kubelet_answers() {
     assert_eq!(node.kubelet_version, "v1.28.0");
     assert_eq!(node.container_runtime, "containerd://1.6.20");
     // The collected configuration reaches the engine as an object named after its node.
-    let collected = snapshot.collected();
+    let collected = snapshot.clone().into_collected();
     let kubelets: Vec<_> = collected
         .resources
         .iter()
@@ -300,8 +300,8 @@ fn a_saved_snapshot_gives_the_live_findings() {
     let saved = Snapshot::read(file.as_slice()).unwrap();
     assert_eq!(live, saved);
     let (a, b) = (
-        scan_snapshot(evaluator(), &live),
-        scan_snapshot(evaluator(), &saved),
+        scan_snapshot(evaluator(), live.clone()),
+        scan_snapshot(evaluator(), saved),
     );
     assert_eq!(reports_in_every_format(&a), reports_in_every_format(&b));
 }
@@ -383,7 +383,7 @@ fn no_secret_value_reaches_any_output() {
     let mut outputs = vec![serde_json::to_string(&snapshot).unwrap()];
     outputs.extend(reports_in_every_format(&scan_snapshot(
         evaluator(),
-        &snapshot,
+        snapshot,
     )));
     for value in secret_values() {
         for (i, out) in outputs.iter().enumerate() {
@@ -395,7 +395,7 @@ fn no_secret_value_reaches_any_output() {
 #[test]
 fn cluster_sarif_passes_the_validator_with_stable_uris() {
     let server = LabServer::start(LabOptions::default());
-    let report = scan_snapshot(evaluator(), &collect(&server));
+    let report = scan_snapshot(evaluator(), collect(&server));
     let sarif = render(Format::Sarif, &report);
     // SARIF2017 asks every physical location for a region; a cluster object has no text to
     // point into, so its locations are the object's URI and a logical location only.
@@ -434,10 +434,10 @@ fn cluster_sarif_passes_the_validator_with_stable_uris() {
 #[test]
 fn cluster_fingerprints_are_stable_across_collections() {
     let server = LabServer::start(LabOptions::default());
-    let first = scan_snapshot(evaluator(), &collect(&server));
+    let first = scan_snapshot(evaluator(), collect(&server));
     let second = scan_snapshot(
         evaluator(),
-        &collect_with(
+        collect_with(
             &server,
             &ClusterOptions {
                 page_size: 2,
@@ -575,8 +575,23 @@ fn cluster_fixture_is_a_current_snapshot_of_the_lab() {
         path.display()
     );
     let saved = Snapshot::read(stored.as_slice()).unwrap();
-    let report = scan_snapshot(evaluator(), &saved);
+    let report = scan_snapshot(evaluator(), saved);
     insta::assert_snapshot!("aks_ratings_table", render(Format::Table, &report));
+}
+
+/// Writes a kubeconfig with one cluster and one context, both named `name`, whose user is
+/// described by `user` (YAML at the indentation of a user's fields, e.g. `token: t`).
+fn write_kubeconfig(path: &std::path::Path, name: &str, server: &str, user: &str) {
+    let user: String = user.lines().map(|l| format!("    {l}\n")).collect();
+    std::fs::write(
+        path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {server}\n\
+             users:\n- name: {name}-user\n  user:\n{user}contexts:\n- name: {name}\n  context:\n    \
+             cluster: {name}\n    user: {name}-user\ncurrent-context: {name}\n"
+        ),
+    )
+    .unwrap();
 }
 
 /// KUBECONFIG names several files and kubectl merges them: a context from the second file works.
@@ -585,13 +600,7 @@ fn kubeconfig_files_in_kubeconfig_are_merged() {
     let server = LabServer::start(LabOptions::default());
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("other");
-    std::fs::write(
-        &other,
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: elsewhere\n  cluster:\n    server: http://127.0.0.1:9\n\
-         users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: elsewhere\n  context:\n    cluster: elsewhere\n    user: u\n\
-         current-context: elsewhere\n",
-    )
-    .unwrap();
+    write_kubeconfig(&other, "elsewhere", "http://127.0.0.1:9", "token: t");
     let joined = std::env::join_paths([other, server.kubeconfig()]).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_posture"))
         .args(["scan", "--context", "lab-aks", "--format", "json"])
@@ -618,15 +627,12 @@ fn an_unanswering_server_times_out() {
     let address = listener.local_addr().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
+    write_kubeconfig(
         &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: silent\n  cluster:\n    server: http://{address}\n\
-             users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: silent\n  context:\n    cluster: silent\n    user: u\n\
-             current-context: silent\n"
-        ),
-    )
-    .unwrap();
+        "silent",
+        &format!("http://{address}"),
+        "token: t",
+    );
     let out = posture(&[
         "scan",
         "--kubeconfig",
@@ -656,18 +662,16 @@ fn exec_credential_plugins_supply_the_token() {
         r#"echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec-plugin"}}'"#,
     )
     .unwrap();
-    std::fs::write(
+    write_kubeconfig(
         &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: lab-aks\n  cluster:\n    server: {}\n\
-             users:\n- name: exec-user\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n\
-             \x20     command: sh\n      args: [\"{}\"]\n      interactiveMode: Never\n\
-             contexts:\n- name: aks\n  context:\n    cluster: lab-aks\n    user: exec-user\ncurrent-context: aks\n",
-            server.url(),
+        "aks",
+        &server.url(),
+        &format!(
+            "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: sh\n  \
+             args: [\"{}\"]\n  interactiveMode: Never",
             plugin.display()
         ),
-    )
-    .unwrap();
+    );
     let out = posture(&[
         "scan",
         "--kubeconfig",

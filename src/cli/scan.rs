@@ -98,7 +98,7 @@ fn report(args: &ScanArgs) -> anyhow::Result<ScanReport> {
         }
         None => cluster::collect(&args.cluster, &NeededTypes::of(&catalog))?,
     };
-    Ok(scan_snapshot(&evaluator, &snapshot))
+    Ok(scan_snapshot(&evaluator, snapshot))
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<u8> {

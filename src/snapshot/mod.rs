@@ -247,24 +247,29 @@ impl Snapshot {
 
     /// The objects the engine evaluates: every collected object plus one `KubeletConfiguration`
     /// per node whose configuration was collected; everything missing becomes a problem.
-    pub fn collected(&self) -> Collected {
+    /// Consumes the snapshot, so a scan does not copy every object.
+    pub fn into_collected(self) -> Collected {
+        let problems = self.missing().iter().map(NotCollected::problem).collect();
         let origin = Origin::Cluster {
-            cluster: self.cluster.name.clone(),
+            cluster: self.cluster.name,
         };
         let mut resources: Vec<Resource> = self
             .objects
-            .iter()
-            .filter_map(|o| Resource::from_object(o.clone(), origin.clone(), None))
+            .into_iter()
+            .filter_map(|o| Resource::from_object(o, origin.clone(), None))
             .collect();
-        resources.extend(self.nodes.iter().filter_map(|n| match &n.kubelet_config {
-            KubeletConfig::Collected { config, source } => Resource::from_object(
-                kubelet_object(&n.name, source, config),
-                origin.clone(),
-                None,
-            ),
-            KubeletConfig::NotCollected { .. } => None,
-        }));
-        let problems = self.missing().iter().map(NotCollected::problem).collect();
+        resources.extend(
+            self.nodes
+                .into_iter()
+                .filter_map(|n| match n.kubelet_config {
+                    KubeletConfig::Collected { config, source } => Resource::from_object(
+                        kubelet_object(&n.name, &source, config),
+                        origin.clone(),
+                        None,
+                    ),
+                    KubeletConfig::NotCollected { .. } => None,
+                }),
+        );
         Collected {
             resources,
             problems,
@@ -274,9 +279,9 @@ impl Snapshot {
 
 /// A kubelet's configuration as an object: `/configz` serves the fields without apiVersion and
 /// kind, so they are added, and the node becomes the name.
-fn kubelet_object(node: &str, source: &str, config: &Value) -> Value {
+fn kubelet_object(node: &str, source: &str, config: Value) -> Value {
     let mut object = match config {
-        Value::Object(map) => Value::Object(map.clone()),
+        Value::Object(map) => Value::Object(map),
         _ => json!({}),
     };
     object["apiVersion"] = json!(KUBELET_CONFIG_API_VERSION);
