@@ -48,7 +48,9 @@ fn lab_scan(c: &mut Criterion) {
             let snapshot = runtime
                 .block_on(cluster::collect(&options, &needed, &Silent))
                 .expect("the lab collects");
-            scan::scan_snapshot(&evaluator, snapshot).findings.len()
+            scan::scan_snapshot(&evaluator, snapshot, &scan::BenchmarkRequest::default())
+                .findings
+                .len()
         })
     });
     group.finish();

@@ -3,11 +3,13 @@
 //! The pipeline runs one way: `collect` reads manifests, or a live cluster through a
 //! [`snapshot::Snapshot`], into [`Resource`]s, `engine` evaluates
 //! the Rego rules of the `policy` catalog on them in parallel and yields [`Finding`]s, and
-//! `report` renders a [`ScanReport`] as a table, JSON or SARIF. Problems (a malformed file, a
+//! `compliance` applies a CIS benchmark to the scan (flags, kubelet configuration, node files and
+//! the rules' findings), and `report` renders a [`ScanReport`] as a table, JSON or SARIF. Problems (a malformed file, a
 //! failing rule) never abort a scan; they travel with the report.
 
 pub mod benchmark;
 pub mod collect;
+pub mod compliance;
 pub mod engine;
 pub mod finding;
 pub mod policy;

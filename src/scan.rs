@@ -1,6 +1,8 @@
 //! One scan from end to end: collect, evaluate, and hand reporters a [`ScanReport`].
 
+use crate::benchmark::Benchmark;
 use crate::collect::{self, Collected};
+use crate::compliance::{self, Compliance, FactsFile, Selection};
 use crate::engine::{CompileError, Evaluator};
 use crate::finding::Finding;
 use crate::policy::{Catalog, PolicyError, Rule};
@@ -18,6 +20,36 @@ pub struct ScanOptions {
     pub inputs: Vec<PathBuf>,
     /// Extra rule directories (`--policy`).
     pub policy_dirs: Vec<PathBuf>,
+    pub benchmark: BenchmarkRequest,
+}
+
+/// Which CIS benchmark to apply (`--benchmark`), and the node facts it may read.
+#[derive(Debug, Clone, Default)]
+pub struct BenchmarkRequest {
+    pub choice: BenchmarkChoice,
+    /// Parsed `--node-facts` files.
+    pub node_facts: Vec<FactsFile>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BenchmarkChoice {
+    /// The platform's benchmark for a cluster; CIS Kubernetes for manifests that hold
+    /// control-plane, kubelet or kube-proxy settings (or with node facts); none otherwise.
+    #[default]
+    Auto,
+    /// No benchmark: findings of the rules only.
+    Off,
+    /// A built-in benchmark by name.
+    Named(String),
+}
+
+impl BenchmarkRequest {
+    pub fn off() -> BenchmarkRequest {
+        BenchmarkRequest {
+            choice: BenchmarkChoice::Off,
+            node_facts: Vec::new(),
+        }
+    }
 }
 
 /// Errors that stop a scan before it starts: the rules themselves do not load.
@@ -54,6 +86,8 @@ pub struct ScanReport {
     pub problems: Vec<Problem>,
     /// How many objects were evaluated.
     pub objects: usize,
+    /// The benchmark's result, when one was applied.
+    pub compliance: Option<Compliance>,
 }
 
 impl ScanReport {
@@ -129,35 +163,143 @@ pub fn scan(options: &ScanOptions) -> Result<ScanReport, ScanError> {
     let catalog = load_catalog(&options.policy_dirs)?;
     let evaluator = Evaluator::new(&catalog)?;
     let collected = collect::manifests::collect(&options.inputs);
-    Ok(evaluate(&evaluator, collected))
+    Ok(evaluate_with(
+        &evaluator,
+        collected,
+        &options.benchmark,
+        compliance::Context::default(),
+    ))
 }
 
 /// Scans a cluster snapshot: the same findings whether it was just collected or read from a file.
-pub fn scan_snapshot(evaluator: &Evaluator, snapshot: Snapshot) -> ScanReport {
+pub fn scan_snapshot(
+    evaluator: &Evaluator,
+    snapshot: Snapshot,
+    benchmark: &BenchmarkRequest,
+) -> ScanReport {
     let target = Target::Cluster {
         info: snapshot.cluster.clone(),
         collected_at: snapshot.collected_at.clone(),
     };
-    let mut report = evaluate(evaluator, snapshot.into_collected());
+    let context = compliance::Context {
+        cluster: Some(snapshot.cluster.name.clone()),
+        platform: Some(snapshot.cluster.platform.kind),
+        nodes: snapshot
+            .nodes
+            .iter()
+            .map(|n| {
+                let reason = match &n.kubelet_config {
+                    crate::snapshot::KubeletConfig::Collected { .. } => None,
+                    crate::snapshot::KubeletConfig::NotCollected { reason } => Some(reason.clone()),
+                };
+                (n.name.clone(), reason)
+            })
+            .collect(),
+        missing_types: snapshot
+            .not_collected
+            .iter()
+            .map(|m| (m.target.clone(), m.reason.clone()))
+            .collect(),
+        node_facts: Vec::new(),
+    };
+    let mut report = evaluate_with(evaluator, snapshot.into_collected(), benchmark, context);
     report.target = target;
     report
 }
 
-/// Evaluates already-collected objects.
+/// Evaluates already-collected objects with the rules only.
 pub fn evaluate(evaluator: &Evaluator, collected: Collected) -> ScanReport {
+    evaluate_with(
+        evaluator,
+        collected,
+        &BenchmarkRequest::off(),
+        compliance::Context::default(),
+    )
+}
+
+/// Evaluates already-collected objects, then applies the requested benchmark.
+pub fn evaluate_with(
+    evaluator: &Evaluator,
+    collected: Collected,
+    benchmark: &BenchmarkRequest,
+    mut context: compliance::Context,
+) -> ScanReport {
     let objects = collected.resources.len();
     let targets = without_owned(collected.resources);
     let evaluation = evaluator.evaluate(&targets);
     let mut problems = collected.problems;
     problems.extend(evaluation.problems);
-    problems.sort();
-    ScanReport {
+    let mut report = ScanReport {
         target: Target::Manifests,
         rules: evaluator.rules().to_vec(),
         findings: evaluation.findings,
-        problems,
+        problems: Vec::new(),
         objects,
+        compliance: None,
+    };
+    context.node_facts = benchmark.node_facts.clone();
+    if let Some((name, selection)) = choose(&benchmark.choice, &context, &targets) {
+        match apply(&name, selection, &targets, &report, &context) {
+            Ok(assessed) => {
+                report.findings.extend(assessed.findings);
+                crate::finding::sort(&mut report.findings);
+                report.rules.extend(assessed.rules);
+                report.compliance = Some(assessed.compliance);
+            }
+            Err(message) => problems.push(Problem::new(
+                crate::problem::Level::Error,
+                crate::problem::Code::EvalError,
+                message,
+            )),
+        }
     }
+    problems.sort();
+    report.problems = problems;
+    report
+}
+
+/// The benchmark to apply, and why.
+fn choose(
+    choice: &BenchmarkChoice,
+    context: &compliance::Context,
+    targets: &[Resource],
+) -> Option<(String, Selection)> {
+    match choice {
+        BenchmarkChoice::Off => None,
+        BenchmarkChoice::Named(name) => Some((name.clone(), Selection::Named)),
+        BenchmarkChoice::Auto => match context.platform {
+            Some(platform) => {
+                let name = compliance::for_platform(platform);
+                let reason = format!("{} detected", platform.as_str());
+                Some((name.to_owned(), Selection::Auto { reason }))
+            }
+            None => compliance::has_benchmark_evidence(targets, &context.node_facts).then(|| {
+                let reason = "the inputs hold control-plane, kubelet or kube-proxy settings \
+                              or node facts"
+                    .to_owned();
+                ("cis-1.12".to_owned(), Selection::Auto { reason })
+            }),
+        },
+    }
+}
+
+fn apply(
+    name: &str,
+    selection: Selection,
+    targets: &[Resource],
+    report: &ScanReport,
+    context: &compliance::Context,
+) -> Result<compliance::Assessed, String> {
+    let benchmark = Benchmark::builtin(name).map_err(|e| e.to_string())?;
+    compliance::assess(
+        &benchmark,
+        selection,
+        targets,
+        &report.findings,
+        &report.rules,
+        context,
+    )
+    .map_err(|e| format!("the benchmark could not be evaluated: {e}"))
 }
 
 /// Drops objects whose controller is also in the input: a Deployment's ReplicaSets and Pods

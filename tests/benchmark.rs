@@ -307,6 +307,7 @@ checks:
     title: Profiling is off
     assessment: automated
     scored: true
+    severity: low
     target: control-plane
     evidence: flags
     component: kube-apiserver
@@ -367,8 +368,8 @@ fn parsing_rejects_an_unknown_op_naming_file_and_check() {
 #[test]
 fn parsing_rejects_unknown_fields() {
     let err = broken(
-        "    scored: true\n",
-        "    scored: true\n    severity: high\n",
+        "    severity: low\n",
+        "    severity: low\n    weight: high\n",
     );
     assert!(
         err.to_string().starts_with("test.yaml: check 1.1: "),
@@ -406,6 +407,16 @@ fn validation_rejects_structural_mistakes() {
             Some("check 1.1: evidence flags, kubelet-config and node-file need a component"),
         ),
         (
+            "    severity: low\n",
+            "",
+            Some("check 1.1: a check with a test or file spec needs a severity"),
+        ),
+        (
+            "          default: \"true\"\n",
+            "          default: \"true\"\n          cli_default: \"true\"\n",
+            Some("check 1.1: test item 1: cli_default needs both a flag and a config_path"),
+        ),
+        (
             "    remediation: Set --profiling=false.\n",
             "    rule: PST-0001\n    remediation: Set --profiling=false.\n",
             Some("check 1.1: a rule belongs to evidence api"),
@@ -423,6 +434,7 @@ fn validation_rejects_structural_mistakes() {
 #[test]
 fn validation_rejects_unknown_rule_ids() {
     let text = MINIMAL
+        .replace("    severity: low\n", "")
         .replace("    evidence: flags\n    component: kube-apiserver\n", "    evidence: api\n")
         .replace(
             "    test:\n      all:\n        - flag: --profiling\n          op: eq\n          value: \"false\"\n          default: \"true\"\n",

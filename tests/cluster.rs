@@ -8,7 +8,7 @@ use crate::report::{assert_valid_sarif, render};
 use posture::collect::cluster::{self, ClusterOptions, ConnectOptions, Silent};
 use posture::problem::Code;
 use posture::report::Format;
-use posture::scan::{scan_snapshot, NeededTypes, ScanReport};
+use posture::scan::{scan_snapshot, BenchmarkRequest, NeededTypes, ScanReport};
 use posture::snapshot::{DiscoveryMethod, KubeletConfig, PlatformKind, Snapshot};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -219,7 +219,7 @@ fn read_only_user_gets_findings_and_not_collected_secrets() {
         "{}",
         missing.reason
     );
-    let report = scan_snapshot(evaluator(), snapshot);
+    let report = scan_snapshot(evaluator(), snapshot, &auto());
     assert!(!report.findings.is_empty());
     let not_collected: Vec<String> = report
         .problems
@@ -300,8 +300,8 @@ fn a_saved_snapshot_gives_the_live_findings() {
     let saved = Snapshot::read(file.as_slice()).unwrap();
     assert_eq!(live, saved);
     let (a, b) = (
-        scan_snapshot(evaluator(), live.clone()),
-        scan_snapshot(evaluator(), saved),
+        scan_snapshot(evaluator(), live.clone(), &auto()),
+        scan_snapshot(evaluator(), saved, &auto()),
     );
     assert_eq!(reports_in_every_format(&a), reports_in_every_format(&b));
 }
@@ -384,6 +384,7 @@ fn no_secret_value_reaches_any_output() {
     outputs.extend(reports_in_every_format(&scan_snapshot(
         evaluator(),
         snapshot,
+        &auto(),
     )));
     for value in secret_values() {
         for (i, out) in outputs.iter().enumerate() {
@@ -395,7 +396,7 @@ fn no_secret_value_reaches_any_output() {
 #[test]
 fn cluster_sarif_passes_the_validator_with_stable_uris() {
     let server = LabServer::start(LabOptions::default());
-    let report = scan_snapshot(evaluator(), collect(&server));
+    let report = scan_snapshot(evaluator(), collect(&server), &auto());
     let sarif = render(Format::Sarif, &report);
     // SARIF2017 asks every physical location for a region; a cluster object has no text to
     // point into, so its locations are the object's URI and a logical location only.
@@ -434,7 +435,7 @@ fn cluster_sarif_passes_the_validator_with_stable_uris() {
 #[test]
 fn cluster_fingerprints_are_stable_across_collections() {
     let server = LabServer::start(LabOptions::default());
-    let first = scan_snapshot(evaluator(), collect(&server));
+    let first = scan_snapshot(evaluator(), collect(&server), &auto());
     let second = scan_snapshot(
         evaluator(),
         collect_with(
@@ -444,6 +445,7 @@ fn cluster_fingerprints_are_stable_across_collections() {
                 ..options(&server)
             },
         ),
+        &auto(),
     );
     let prints = |r: &ScanReport| {
         r.findings
@@ -575,7 +577,7 @@ fn cluster_fixture_is_a_current_snapshot_of_the_lab() {
         path.display()
     );
     let saved = Snapshot::read(stored.as_slice()).unwrap();
-    let report = scan_snapshot(evaluator(), saved);
+    let report = scan_snapshot(evaluator(), saved, &auto());
     insta::assert_snapshot!("aks_ratings_table", render(Format::Table, &report));
 }
 
@@ -740,4 +742,9 @@ fn shipped_cluster_role_covers_what_is_collected_and_no_more() {
     let mut expected: Vec<String> = EXPECTED_TYPES.iter().map(|t| t.to_string()).collect();
     expected.sort();
     assert_eq!(granted, expected);
+}
+
+/// `--benchmark auto`, the default of `posture scan`.
+fn auto() -> BenchmarkRequest {
+    BenchmarkRequest::default()
 }

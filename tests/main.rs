@@ -4,6 +4,7 @@ mod benchmark;
 mod cli;
 mod cluster;
 mod common;
+mod compliance;
 mod corpus;
 mod engine;
 mod lab;

@@ -43,6 +43,7 @@ fn fixed_report() -> ScanReport {
         position: Some(Position { line: 5, column: 3 }),
     };
     ScanReport {
+        compliance: None,
         target: posture::scan::Target::Manifests,
         rules: catalog.rules,
         findings: vec![finding],

@@ -1,6 +1,7 @@
 //! Serde types for a benchmark file, the embedded built-in files, and their validation.
 
-use serde::{Deserialize, Deserializer};
+use crate::severity::Severity;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -44,6 +45,10 @@ pub struct Benchmark {
 pub struct Section {
     pub id: String,
     pub title: String,
+    /// For a part of the cluster the provider runs (AKS and EKS section 1): why the benchmark
+    /// has no recommendations there. Reports show the section as not applicable.
+    #[serde(default)]
+    pub managed: Option<String>,
 }
 
 /// One recommendation.
@@ -59,6 +64,11 @@ pub struct Check {
     pub level: Option<u8>,
     /// Whether the benchmark counts the recommendation in its score.
     pub scored: bool,
+    /// How serious a failure is: posture's judgement, since CIS rates none. Required on the
+    /// checks posture evaluates itself (a `test` or `file`); an `api` check's findings carry
+    /// the severity of their rules.
+    #[serde(default)]
+    pub severity: Option<Severity>,
     pub target: Target,
     pub evidence: Evidence,
     #[serde(default)]
@@ -80,13 +90,78 @@ pub struct Check {
 }
 
 impl Check {
+    /// How posture judges the check, in a few words (for `posture rules --benchmark`):
+    /// `flags of kube-apiserver: --profiling eq false (default true)`.
+    pub fn method(&self) -> String {
+        let component = self.component.map_or("", Component::as_str);
+        if let Some(test) = &self.test {
+            let items: Vec<String> = test
+                .items()
+                .iter()
+                .map(|i| {
+                    let setting = match (&i.flag, &i.config_path) {
+                        (Some(f), Some(c)) => format!("{f} | {c}"),
+                        (Some(f), None) => f.clone(),
+                        (None, Some(c)) => c.clone(),
+                        (None, None) => String::new(),
+                    };
+                    let value = i
+                        .value
+                        .as_deref()
+                        .map_or(String::new(), |v| format!(" {v}"));
+                    let default = i
+                        .default
+                        .as_deref()
+                        .map_or(String::new(), |d| format!(" (default {d:?})"));
+                    format!("{setting} {}{value}{default}", i.op.as_str())
+                })
+                .collect();
+            let joined = items.join(if matches!(test, Test::All(_)) {
+                " and "
+            } else {
+                " or "
+            });
+            let source = match self.evidence {
+                Evidence::KubeletConfig => "kubelet configuration and flags",
+                _ => "flags",
+            };
+            return format!("{source} of {component}: {joined}");
+        }
+        if let Some(file) = &self.file {
+            let mut wants = Vec::new();
+            if let Some(mode) = &file.mode {
+                wants.push(format!("mode {mode} or stricter"));
+            }
+            if let Some(owner) = &file.owner {
+                wants.push(format!("owner {owner}"));
+            }
+            return format!(
+                "node facts: {component} {} files, {}",
+                file.kind.as_str(),
+                wants.join(", ")
+            );
+        }
+        let rules = if self.rule.is_empty() {
+            String::new()
+        } else {
+            format!(" (rules {} give evidence)", self.rule.join(", "))
+        };
+        match (self.assessment, self.evidence) {
+            (Assessment::Automated, Evidence::Api) => {
+                format!("findings of {}", self.rule.join(", "))
+            }
+            (_, Evidence::Cloud) => format!("by hand, in the cloud provider's settings{rules}"),
+            _ => format!("by hand{rules}"),
+        }
+    }
+
     /// The id of the section the check belongs to: its id without the last component.
     pub fn section_id(&self) -> &str {
         self.id.rsplit_once('.').map_or("", |(parent, _)| parent)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Assessment {
     Automated,
@@ -126,7 +201,7 @@ impl Target {
 }
 
 /// What a verdict would be based on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Evidence {
     /// A component's command-line flags (or, with `config_path`, its configuration file).
@@ -233,6 +308,10 @@ pub struct TestItem {
     /// is required so that every item states it.
     #[serde(deserialize_with = "nullable")]
     pub default: Option<String>,
+    /// The kubelet's default for the flag when it runs without a configuration file, where that
+    /// differs from the file's `default` (`--anonymous-auth` is `true` on a bare command line).
+    #[serde(default)]
+    pub cli_default: Option<String>,
 }
 
 /// Comparison operators, as kube-bench names them.
@@ -318,6 +397,8 @@ pub enum FileKind {
     PodSpec,
     Kubeconfig,
     Config,
+    /// The cloud provider's configuration file on a node (AKS's azure.json).
+    CloudConfig,
     ServiceFile,
     PkiDir,
     PkiCert,
@@ -332,6 +413,7 @@ impl FileKind {
             FileKind::PodSpec => "pod-spec",
             FileKind::Kubeconfig => "kubeconfig",
             FileKind::Config => "config",
+            FileKind::CloudConfig => "cloud-config",
             FileKind::ServiceFile => "service-file",
             FileKind::PkiDir => "pki-dir",
             FileKind::PkiCert => "pki-cert",
@@ -585,6 +667,19 @@ fn check_violations(check: &Check, sections: &BTreeSet<&str>, problems: &mut Vec
             }
         }
     }
+    let judged_here = check.test.is_some() || check.file.is_some();
+    if judged_here && check.severity.is_none() {
+        problem(
+            problems,
+            "a check with a test or file spec needs a severity",
+        );
+    }
+    if !judged_here && check.severity.is_some() {
+        problem(
+            problems,
+            "severity belongs to checks with a test or file spec (rules carry their own)",
+        );
+    }
     if let Some(test) = &check.test {
         if test.items().is_empty() {
             problems.push("test has no items".to_owned());
@@ -646,6 +741,11 @@ fn test_item_violations(item: &TestItem, n: usize, problems: &mut Vec<String>) {
     }
     if item.op == Op::Bitmask && !item.value.as_deref().is_some_and(is_octal_mode) {
         problems.push(format!("test item {n}: bitmask value is not an octal mode"));
+    }
+    if item.cli_default.is_some() && (item.flag.is_none() || item.config_path.is_none()) {
+        problems.push(format!(
+            "test item {n}: cli_default needs both a flag and a config_path"
+        ));
     }
 }
 
@@ -719,6 +819,7 @@ mod tests {
             assessment: Assessment::Manual,
             level: None,
             scored: false,
+            severity: None,
             target: Target::Policies,
             evidence: Evidence::Manual,
             component: None,

@@ -4,6 +4,7 @@ use super::exit;
 use anyhow::{bail, Context};
 use clap::Args;
 use comfy_table::{presets, ContentArrangement, Table};
+use posture::benchmark::{Assessment, Benchmark};
 use posture::policy::Rule;
 use posture::scan::load_catalog;
 use std::path::PathBuf;
@@ -16,6 +17,10 @@ pub struct RulesArgs {
     /// Print the catalog as JSON.
     #[arg(long)]
     pub json: bool,
+    /// List a CIS benchmark's recommendations instead, with how posture judges each
+    /// (cis-1.12, cis-aks-1.8, cis-eks-1.8).
+    #[arg(long, value_name = "NAME")]
+    pub benchmark: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -41,7 +46,62 @@ fn frameworks(rule: &Rule) -> String {
     parts.join("; ")
 }
 
+fn list_benchmark(name: &str, json: bool) -> anyhow::Result<u8> {
+    let benchmark = Benchmark::builtin(name)?;
+    if json {
+        let checks: Vec<_> = benchmark
+            .checks
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.id, "title": c.title, "assessment": c.assessment,
+                    "scored": c.scored, "evidence": c.evidence, "severity": c.severity,
+                    "method": c.method(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&checks)?);
+        return Ok(exit::CLEAN);
+    }
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .force_no_tty()
+        .set_header(vec!["ID", "Assessment", "Title", "How posture judges it"]);
+    if table.width().is_none() {
+        table.set_width(160);
+    }
+    for c in &benchmark.checks {
+        table.add_row(vec![
+            c.id.clone(),
+            c.assessment.as_str().to_owned(),
+            c.title.clone(),
+            c.method(),
+        ]);
+    }
+    println!(
+        "{} {} ({})",
+        benchmark.title, benchmark.version, benchmark.benchmark
+    );
+    println!("{table}");
+    let automated = benchmark
+        .checks
+        .iter()
+        .filter(|c| c.assessment == Assessment::Automated)
+        .count();
+    println!(
+        "{} recommendations ({automated} automated, {} manual)",
+        benchmark.checks.len(),
+        benchmark.checks.len() - automated
+    );
+    Ok(exit::CLEAN)
+}
+
 pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
+    if let Some(name) = &args.benchmark {
+        return list_benchmark(name, args.json);
+    }
     let catalog = load_catalog(&args.policies).context("cannot load the rules")?;
     if args.json {
         let rules: Vec<_> = catalog

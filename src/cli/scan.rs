@@ -4,10 +4,15 @@ use super::cluster::{self, ClusterArgs};
 use super::exit;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use posture::benchmark::BUILTIN_NAMES;
 use posture::collect;
+use posture::collect::Collected;
 use posture::engine::Evaluator;
 use posture::report::{self, Format, Style};
-use posture::scan::{evaluate, load_catalog, scan_snapshot, NeededTypes, ScanReport};
+use posture::scan::{
+    evaluate_with, load_catalog, scan_snapshot, BenchmarkChoice, BenchmarkRequest, NeededTypes,
+    ScanReport,
+};
 use posture::snapshot::Snapshot;
 use posture::Severity;
 use std::io::{IsTerminal, Write};
@@ -47,6 +52,15 @@ pub struct ScanArgs {
     /// Extra Rego rules (a directory or file), under the same contract as the built-in rules.
     #[arg(long = "policy", value_name = "DIR")]
     pub policies: Vec<PathBuf>,
+    /// CIS benchmark to apply: `auto` picks the platform's (AKS, EKS, else CIS Kubernetes 1.12)
+    /// for a cluster, and CIS Kubernetes 1.12 for manifests that hold control-plane, kubelet or
+    /// kube-proxy settings; `none` reports the rules' findings only.
+    #[arg(long, value_name = "NAME", default_value = "auto", value_parser = parse_benchmark)]
+    pub benchmark: BenchmarkChoice,
+    /// Node facts from `posture node-collect` (files, or directories of *.json), for the
+    /// benchmark's file checks and the command lines of node processes.
+    #[arg(long = "node-facts", value_name = "PATH", num_args = 1..)]
+    pub node_facts: Vec<PathBuf>,
     /// When to colour the table; `auto` means on a terminal and NO_COLOR unset.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -54,6 +68,18 @@ pub struct ScanArgs {
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
+}
+
+fn parse_benchmark(s: &str) -> Result<BenchmarkChoice, String> {
+    match s {
+        "auto" => Ok(BenchmarkChoice::Auto),
+        "none" => Ok(BenchmarkChoice::Off),
+        name if BUILTIN_NAMES.contains(&name) => Ok(BenchmarkChoice::Named(name.to_owned())),
+        other => Err(format!(
+            "unknown benchmark '{other}': use auto, none, or one of {}",
+            BUILTIN_NAMES.join(", ")
+        )),
+    }
 }
 
 /// Width to wrap the table to: the terminal's, else $COLUMNS, else a width that reads well in
@@ -84,11 +110,24 @@ fn report(args: &ScanArgs) -> anyhow::Result<ScanReport> {
     }
     let catalog = load_catalog(&args.policies).context("cannot load the rules")?;
     let evaluator = Evaluator::new(&catalog).context("cannot load the rules")?;
+    let (node_facts, facts_problems) = collect::node::read_facts(&args.node_facts);
+    let benchmark = BenchmarkRequest {
+        choice: args.benchmark.clone(),
+        node_facts,
+    };
+    let with_facts_problems = |mut report: ScanReport| {
+        report.problems.extend(facts_problems.iter().cloned());
+        report.problems.sort();
+        report
+    };
     if !args.files.is_empty() {
-        return Ok(evaluate(
+        let collected: Collected = collect::manifests::collect(&args.files);
+        return Ok(with_facts_problems(evaluate_with(
             &evaluator,
-            collect::manifests::collect(&args.files),
-        ));
+            collected,
+            &benchmark,
+            Default::default(),
+        )));
     }
     let snapshot = match &args.snapshot {
         Some(path) => {
@@ -98,7 +137,9 @@ fn report(args: &ScanArgs) -> anyhow::Result<ScanReport> {
         }
         None => cluster::collect(&args.cluster, &NeededTypes::of(&catalog))?,
     };
-    Ok(scan_snapshot(&evaluator, snapshot))
+    Ok(with_facts_problems(scan_snapshot(
+        &evaluator, snapshot, &benchmark,
+    )))
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<u8> {

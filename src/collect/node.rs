@@ -1,14 +1,15 @@
-//! `posture node-collect`: on one node, the mode and owner of every file the CIS benchmark
+//! `posture node-collect` and `--node-facts`: on one node, the mode and owner of every file the CIS benchmark
 //! names (candidate paths per distribution, as kube-bench lists them) and the command lines of
 //! the Kubernetes processes. Reads metadata only: no file's content is opened, so keys and
-//! kubeconfigs are never read.
+//! kubeconfigs are never read. [`read_facts`] reads what it wrote back in for a scan.
 //!
 //! Everything is read under `root` (the host filesystem mounted into a pod, e.g. `/host`), and
 //! symbolic links are resolved under it too, so an absolute link on the host does not escape
 //! into the collector's own filesystem.
 
-use crate::resource::CommandLine;
-use crate::snapshot::{FileFact, NodeFacts, ProcessFact, NODE_FACTS_SCHEMA_VERSION};
+use crate::problem::{Code, Level, Problem};
+use crate::resource::{CommandLine, Position};
+use crate::snapshot::{FactsFile, FileFact, NodeFacts, ProcessFact, NODE_FACTS_SCHEMA_VERSION};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
@@ -149,6 +150,7 @@ const CANDIDATES: &[(&str, &[&str])] = &[
             "/home/kubernetes/kubelet-config.yaml",
         ],
     ),
+    ("kubelet/cloud-config", &["/etc/kubernetes/azure.json"]),
     (
         "kubelet/client-ca",
         &[
@@ -200,6 +202,90 @@ const FILE_FLAGS: &[(&str, &str, &str)] = &[
     ),
     ("etcd", "--data-dir", "etcd/data-dir"),
 ];
+
+/// Reads `--node-facts`: files written by `posture node-collect`, or directories of them
+/// (`*.json`). A file may hold several nodes' facts one after another (`kubectl logs` of every
+/// collector pod into one file). A file that is not node facts is a problem; the others are read.
+pub fn read_facts(paths: &[PathBuf]) -> (Vec<FactsFile>, Vec<Problem>) {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(path)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .map(|e| e.into_path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            if found.is_empty() {
+                found.push(path.join("*.json"));
+            }
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut facts = Vec::new();
+    let mut problems = Vec::new();
+    for file in files {
+        let problem = |message: String| {
+            Problem::new(Level::Error, Code::ReadError, message).in_file(file.clone(), None)
+        };
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                problems.push(problem(format!("cannot read node facts: {e}")));
+                continue;
+            }
+        };
+        for document in serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>() {
+            let parsed = document
+                .map_err(|e| (e.line(), e.column(), e.to_string()))
+                .and_then(|value| {
+                    if value["kind"] != "NodeFacts" {
+                        return Err((
+                            0,
+                            0,
+                            "not node facts (no `\"kind\": \"NodeFacts\"`); \
+                                   write them with `posture node-collect`"
+                                .to_owned(),
+                        ));
+                    }
+                    let major = value["schema_version"].as_str().unwrap_or_default();
+                    if major.split('.').next() != NODE_FACTS_SCHEMA_VERSION.split('.').next() {
+                        return Err((
+                            0,
+                            0,
+                            format!(
+                                "node facts schema {major} is not supported (this posture reads \
+                             {NODE_FACTS_SCHEMA_VERSION}); collect them again with this version"
+                            ),
+                        ));
+                    }
+                    serde_json::from_value::<NodeFacts>(value).map_err(|e| (0, 0, e.to_string()))
+                });
+            match parsed {
+                Ok(node) => facts.push(FactsFile {
+                    path: file.clone(),
+                    facts: node,
+                }),
+                Err((line, column, message)) => {
+                    let position = (line > 0).then_some(Position {
+                        line: line as u32,
+                        column: column as u32,
+                    });
+                    problems.push(
+                        Problem::new(Level::Error, Code::ParseError, message)
+                            .in_file(file.clone(), position),
+                    );
+                    break;
+                }
+            }
+        }
+    }
+    (facts, problems)
+}
 
 pub fn collect(options: &NodeCollectOptions) -> NodeFacts {
     let root = &options.root;

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};
 
-pub const SCHEMA_VERSION: &str = "1.1";
+pub const SCHEMA_VERSION: &str = "1.2";
 
 #[derive(Serialize)]
 struct Tool {
@@ -213,6 +213,10 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     }
     doc.extend_from_slice(b",\n  \"summary\": ");
     pretty(&summary, 1, &mut doc)?;
+    if let Some(compliance) = &report.compliance {
+        doc.extend_from_slice(b",\n  \"compliance\": ");
+        pretty(compliance, 1, &mut doc)?;
+    }
     doc.extend_from_slice(b",\n  \"findings\": ");
     out.write_all(&doc)?;
     doc.clear();

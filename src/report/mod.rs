@@ -1,6 +1,7 @@
 //! Reporters: one module per format behind one `match` on [`Format`]. Reporters only render;
 //! they write to a `&mut dyn Write` and never decide exit codes.
 
+pub mod compliance;
 pub mod json;
 pub mod sarif;
 pub mod table;
@@ -73,7 +74,7 @@ pub(crate) fn object_path(object: &crate::ObjectRef) -> String {
 }
 
 /// A file path as reports show it: forward slashes, no leading `./`.
-pub(crate) fn display_path(path: &std::path::Path) -> String {
+pub fn display_path(path: &std::path::Path) -> String {
     let s = path.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
 }

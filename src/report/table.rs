@@ -1,4 +1,5 @@
-//! The human-readable table: findings grouped by severity, then problems, then a summary line.
+//! The human-readable table: findings grouped by severity, the benchmark's compliance summary,
+//! problems, then summary lines.
 
 use super::{display_path, Style};
 use crate::finding::Finding;
@@ -51,7 +52,7 @@ fn object(f: &Finding) -> String {
     }
 }
 
-fn new_table(style: Style) -> Table {
+pub(super) fn new_table(style: Style) -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
@@ -65,13 +66,14 @@ fn new_table(style: Style) -> Table {
     table
 }
 
-fn heading(text: &str, color: Option<Color>, style: Style) -> String {
+pub(super) fn heading(text: &str, color: Option<Color>, style: Style) -> String {
     match (style.color, color) {
         (true, Some(c)) => {
             let code = match c {
                 Color::Magenta => 35,
                 Color::Red => 31,
                 Color::Yellow => 33,
+                Color::Cyan => 36,
                 _ => 34,
             };
             format!("\x1b[1;{code}m{text}\x1b[0m")
@@ -137,6 +139,9 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
         writeln!(out, "{table}")?;
         writeln!(out)?;
     }
+    if let Some(compliance) = &report.compliance {
+        super::compliance::write(compliance, style, out)?;
+    }
     if !report.problems.is_empty() {
         writeln!(
             out,
@@ -152,7 +157,11 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
         }
         writeln!(out)?;
     }
-    writeln!(out, "{}", summary(report))
+    writeln!(out, "{}", summary(report))?;
+    if let Some(compliance) = &report.compliance {
+        writeln!(out, "{}", super::compliance::summary(compliance))?;
+    }
+    Ok(())
 }
 
 /// `12 findings (1 critical, 3 high, 6 medium, 2 low) in 9 objects; 1 error`

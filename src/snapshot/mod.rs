@@ -7,7 +7,7 @@
 mod node_facts;
 mod platform;
 
-pub use node_facts::{FileFact, NodeFacts, ProcessFact, NODE_FACTS_SCHEMA_VERSION};
+pub use node_facts::{FactsFile, FileFact, NodeFacts, ProcessFact, NODE_FACTS_SCHEMA_VERSION};
 pub use platform::{detect_platform, Platform, PlatformKind};
 
 use crate::collect::Collected;

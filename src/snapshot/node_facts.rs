@@ -4,6 +4,7 @@
 //! `collect::node`. Schema in docs/node-facts.md.
 
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 /// Bump the major number on any change that can break a reader.
 pub const NODE_FACTS_SCHEMA_VERSION: &str = "1.0";
@@ -60,4 +61,11 @@ pub struct ProcessFact {
     pub pid: u32,
     /// The full command line, program first.
     pub args: Vec<String>,
+}
+
+/// Node facts with the file they were read from (`--node-facts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactsFile {
+    pub path: PathBuf,
+    pub facts: NodeFacts,
 }

@@ -1,0 +1,805 @@
+//! The CIS benchmark applied to a scan: every recommendation of the chosen benchmark ends in one
+//! [`State`] (pass, fail, manual, not-applicable, not-collected), per section and in total, and
+//! each failure of a check posture judges itself becomes a [`Finding`].
+//!
+//! How each kind of evidence is judged:
+//! - flags and kubelet configuration: the one Rego rule in policies/benchmark/settings.rego, on
+//!   every run of the component ([`subjects`]);
+//! - node files: the modes and owners in node facts ([`files`]);
+//! - API objects: the findings of the Rego rules the check names;
+//! - cloud settings and manual checks: what a person should look at.
+//!
+//! No I/O here: node facts arrive parsed, and reporters render the result.
+
+pub mod files;
+pub mod settings;
+pub mod subjects;
+
+use crate::benchmark::{Assessment, Benchmark, Check, Component, Evidence, Target};
+use crate::finding::Finding;
+use crate::policy::{self, Rule};
+use crate::resource::{FieldPath, ObjectRef, Origin, Position, Segment};
+use crate::snapshot::PlatformKind;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub use crate::snapshot::FactsFile;
+pub use settings::SettingsError;
+
+/// The end state of a check, on one subject or overall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    Pass,
+    Fail,
+    /// Only a person can judge it; the detail says what to look at.
+    Manual,
+    /// Does not apply here (a control plane the provider runs; a file this node does not have).
+    NotApplicable,
+    /// The evidence was not available; the detail says why.
+    NotCollected,
+}
+
+impl State {
+    pub const ALL: [State; 5] = [
+        State::Pass,
+        State::Fail,
+        State::Manual,
+        State::NotApplicable,
+        State::NotCollected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pass => "pass",
+            State::Fail => "fail",
+            State::Manual => "manual",
+            State::NotApplicable => "not-applicable",
+            State::NotCollected => "not-collected",
+        }
+    }
+}
+
+/// One check's verdict on one subject (a component run, a node).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubjectResult {
+    /// `kube-apiserver in Pod 'kube-system/kube-apiserver-cp-1'`, `node 'cp-1'`.
+    pub subject: String,
+    pub state: State,
+    pub detail: String,
+}
+
+/// One recommendation's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub section: String,
+    pub assessment: Assessment,
+    pub scored: bool,
+    pub evidence: Evidence,
+    pub state: State,
+    /// Why: what failed, why it could not be judged, or what to check by hand.
+    pub detail: String,
+    /// Per-subject verdicts, for checks judged on component runs or nodes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<SubjectResult>,
+    /// The rule id of this check's findings (`cis-1.12/1.2.15`), or the Rego rules of an API
+    /// check.
+    pub rules: Vec<String>,
+}
+
+/// Counts per state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub pass: usize,
+    pub fail: usize,
+    pub manual: usize,
+    pub not_applicable: usize,
+    pub not_collected: usize,
+}
+
+impl Tally {
+    fn add(&mut self, state: State) {
+        *self.slot(state) += 1;
+    }
+
+    fn slot(&mut self, state: State) -> &mut usize {
+        match state {
+            State::Pass => &mut self.pass,
+            State::Fail => &mut self.fail,
+            State::Manual => &mut self.manual,
+            State::NotApplicable => &mut self.not_applicable,
+            State::NotCollected => &mut self.not_collected,
+        }
+    }
+
+    pub fn get(&self, state: State) -> usize {
+        match state {
+            State::Pass => self.pass,
+            State::Fail => self.fail,
+            State::Manual => self.manual,
+            State::NotApplicable => self.not_applicable,
+            State::NotCollected => self.not_collected,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        State::ALL.iter().map(|s| self.get(*s)).sum()
+    }
+
+    /// Passed / (passed + failed) of the automated checks, in percent; `None` when none was
+    /// judged.
+    pub fn score(&self) -> Option<f64> {
+        let judged = self.pass + self.fail;
+        (judged > 0).then(|| (self.pass as f64 * 1000.0 / judged as f64).round() / 10.0)
+    }
+}
+
+/// A section's counts. Scores count automated checks only, as the benchmark does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectionSummary {
+    pub id: String,
+    pub title: String,
+    /// Every check of the section and its subsections.
+    pub counts: Tally,
+    /// Automated checks only: the basis of `score`.
+    pub automated: Tally,
+    pub score: Option<f64>,
+    /// Why a section without checks has none (`managed by the provider`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// How the benchmark was chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "by", rename_all = "kebab-case")]
+pub enum Selection {
+    /// `--benchmark auto`: from the detected platform, or from the inputs.
+    Auto { reason: String },
+    /// `--benchmark <name>`.
+    Named,
+}
+
+/// The benchmark's result for one scan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Compliance {
+    pub benchmark: String,
+    pub title: String,
+    pub version: String,
+    pub selection: Selection,
+    pub total: Tally,
+    pub automated: Tally,
+    pub score: Option<f64>,
+    pub sections: Vec<SectionSummary>,
+    pub checks: Vec<CheckResult>,
+}
+
+/// What a benchmark assessment reads besides the objects.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The cluster's name, for a cluster scan (origins of node-level findings).
+    pub cluster: Option<String>,
+    /// The detected platform, for a cluster scan.
+    pub platform: Option<PlatformKind>,
+    /// Nodes of the cluster and, for each, why its kubelet configuration was not collected.
+    pub nodes: Vec<(String, Option<String>)>,
+    /// Resource types that could not be listed (`secrets`), with the reason.
+    pub missing_types: Vec<(String, String)>,
+    pub node_facts: Vec<FactsFile>,
+}
+
+/// What [`assess`] produced.
+pub struct Assessed {
+    pub compliance: Compliance,
+    /// One finding per failing subject of each check posture judges itself.
+    pub findings: Vec<Finding>,
+    /// Descriptors of those checks, for reporters (SARIF rules, JSON, the table).
+    pub rules: Vec<Rule>,
+}
+
+/// The rule id of a benchmark check's findings: `cis-1.12/1.2.15`.
+pub fn rule_id(benchmark: &str, check: &str) -> String {
+    format!("{benchmark}/{check}")
+}
+
+/// Applies `benchmark` to a scan's objects (`resources`), findings and context.
+pub fn assess(
+    benchmark: &Benchmark,
+    selection: Selection,
+    resources: &[crate::resource::Resource],
+    findings: &[Finding],
+    catalog_rules: &[Rule],
+    context: &Context,
+) -> Result<Assessed, SettingsError> {
+    let rule = settings::SettingsRule::new()?;
+    let runs = subjects::runs(resources, &context.node_facts, context.cluster.as_deref());
+    let mut results = Vec::with_capacity(benchmark.checks.len());
+    let mut out_findings = Vec::new();
+    let mut rules = Vec::new();
+
+    // Settings checks are judged per run, all checks of a component at once.
+    let mut verdicts: BTreeMap<(usize, String), settings::Verdict> = BTreeMap::new();
+    for (i, run) in runs.iter().enumerate() {
+        let checks: Vec<&Check> = benchmark
+            .checks
+            .iter()
+            .filter(|c| c.test.is_some() && c.component == Some(run.component))
+            .collect();
+        if checks.is_empty() {
+            continue;
+        }
+        for (id, verdict) in rule.judge(run, &checks)? {
+            verdicts.insert((i, id), verdict);
+        }
+    }
+
+    for check in &benchmark.checks {
+        let judged_here = check.test.is_some() || check.file.is_some();
+        let id = rule_id(&benchmark.benchmark, &check.id);
+        let (state, detail, subjects, failures) = if check.assessment == Assessment::Manual {
+            manual(check, findings)
+        } else if check.test.is_some() {
+            by_settings(check, &runs, &verdicts, context)
+        } else if let Some(spec) = &check.file {
+            by_files(check, spec, context)
+        } else if check.evidence == Evidence::Api && !check.rule.is_empty() {
+            by_rules(check, findings, catalog_rules, context)
+        } else {
+            manual(check, findings)
+        };
+        if judged_here {
+            rules.push(descriptor(benchmark, check, &id));
+            for failure in failures {
+                out_findings.push(failure.into_finding(check, &id));
+            }
+        }
+        results.push(CheckResult {
+            id: check.id.clone(),
+            title: check.title.clone(),
+            section: check.section_id().to_owned(),
+            assessment: check.assessment,
+            scored: check.scored,
+            evidence: check.evidence,
+            state,
+            detail,
+            subjects,
+            rules: if judged_here {
+                vec![id]
+            } else {
+                check.rule.clone()
+            },
+        });
+    }
+    let compliance = summarize(benchmark, selection, results);
+    Ok(Assessed {
+        compliance,
+        findings: out_findings,
+        rules,
+    })
+}
+
+/// Where and how a failing subject becomes a finding.
+struct Failure {
+    object: ObjectRef,
+    origin: Origin,
+    path: FieldPath,
+    position: Option<Position>,
+    message: String,
+}
+
+impl Failure {
+    fn into_finding(self, check: &Check, id: &str) -> Finding {
+        let fingerprint = Finding::fingerprint_of(id, &self.object, &self.origin, &self.path);
+        Finding {
+            rule_id: id.to_owned(),
+            rule_title: check.title.clone(),
+            severity: check
+                .severity
+                .expect("validated: checks with a test or file spec have a severity"),
+            message: self.message,
+            object: self.object,
+            origin: self.origin,
+            path: self.path,
+            position: self.position,
+            fingerprint,
+        }
+    }
+}
+
+type Judged = (State, String, Vec<SubjectResult>, Vec<Failure>);
+
+fn manual(check: &Check, findings: &[Finding]) -> Judged {
+    let mut detail = check
+        .manual
+        .clone()
+        .unwrap_or_else(|| check.remediation.clone());
+    if !check.rule.is_empty() {
+        let n = findings
+            .iter()
+            .filter(|f| check.rule.contains(&f.rule_id))
+            .count();
+        detail = format!(
+            "{detail} (posture's {} found {n} finding{} to start from.)",
+            check.rule.join(", "),
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    (State::Manual, detail, Vec::new(), Vec::new())
+}
+
+/// The overall state of a check judged on several subjects: one failure fails it; a subject
+/// that could not be judged keeps the others' passes from counting as a pass for all.
+fn combine(subjects: &[SubjectResult]) -> Option<State> {
+    [
+        State::Fail,
+        State::NotCollected,
+        State::Pass,
+        State::NotApplicable,
+    ]
+    .into_iter()
+    .find(|s| subjects.iter().any(|r| r.state == *s))
+}
+
+fn summary_detail(state: State, subjects: &[SubjectResult]) -> String {
+    let relevant: Vec<String> = subjects
+        .iter()
+        .filter(|s| s.state == state)
+        .map(|s| format!("{}: {}", s.subject, s.detail))
+        .collect();
+    relevant.join("; ")
+}
+
+/// Why a component's checks have nothing to look at.
+fn no_runs(check: &Check, context: &Context) -> (State, String) {
+    let component = check.component.map_or("the component", Component::as_str);
+    let control_plane = matches!(check.target, Target::ControlPlane | Target::Etcd);
+    match context.platform {
+        Some(p) if control_plane && p.managed_control_plane() => (
+            State::NotApplicable,
+            format!(
+                "managed by the provider: {} runs the control plane and does not expose {component}",
+                p.as_str().to_uppercase()
+            ),
+        ),
+        _ if check.component == Some(Component::Kubelet) => (
+            State::NotCollected,
+            "no kubelet configuration: scan a cluster, a KubeletConfiguration file \
+             (-f /var/lib/kubelet/config.yaml) or node facts (--node-facts)"
+                .to_owned(),
+        ),
+        _ => (
+            State::NotCollected,
+            format!(
+                "no {component} command line: scan a cluster with its mirror pods, a static-pod \
+                 manifest (-f /etc/kubernetes/manifests/) or node facts (--node-facts)"
+            ),
+        ),
+    }
+}
+
+fn by_settings(
+    check: &Check,
+    runs: &[subjects::Run<'_>],
+    verdicts: &BTreeMap<(usize, String), settings::Verdict>,
+    context: &Context,
+) -> Judged {
+    let test = check.test.as_ref().expect("caller checked: a test");
+    let mut subjects = Vec::new();
+    let mut failures = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        if Some(run.component) != check.component {
+            continue;
+        }
+        let Some(verdict) = verdicts.get(&(i, check.id.clone())) else {
+            continue;
+        };
+        let (state, detail) = match verdict.outcome {
+            settings::Outcome::Pass => {
+                let mut observed: Vec<&str> = Vec::new();
+                for item in &verdict.items {
+                    if !observed.contains(&item.observed.as_str()) {
+                        observed.push(&item.observed);
+                    }
+                }
+                (State::Pass, observed.join(", "))
+            }
+            settings::Outcome::Fail => {
+                let mut explained = verdict.explain(test);
+                if verdict.decided_by_default() {
+                    explained.push_str(" (decided by the component's default)");
+                }
+                (State::Fail, explained)
+            }
+            settings::Outcome::Unknown => (
+                State::NotCollected,
+                format!(
+                    "{}: read {} with -f, or scan the cluster",
+                    verdict.explain(test),
+                    run.config_unread
+                        .as_deref()
+                        .unwrap_or("its configuration file")
+                ),
+            ),
+        };
+        if state == State::Fail {
+            failures.push(failure_of(run, verdict, &detail));
+        }
+        subjects.push(SubjectResult {
+            subject: run.label.clone(),
+            state,
+            detail,
+        });
+    }
+    // Cluster nodes whose kubelet could not be read are part of the verdict.
+    if check.component == Some(Component::Kubelet) {
+        for (node, reason) in &context.nodes {
+            let judged = runs
+                .iter()
+                .any(|r| r.component == Component::Kubelet && r.node.as_deref() == Some(node));
+            if !judged {
+                subjects.push(SubjectResult {
+                    subject: format!("kubelet on node '{node}'"),
+                    state: State::NotCollected,
+                    detail: reason
+                        .clone()
+                        .unwrap_or_else(|| "kubelet configuration not collected".to_owned()),
+                });
+            }
+        }
+    }
+    match combine(&subjects) {
+        Some(state) => {
+            let detail = summary_detail(state, &subjects);
+            (state, detail, subjects, failures)
+        }
+        None => {
+            let (state, detail) = no_runs(check, context);
+            (state, detail, subjects, failures)
+        }
+    }
+}
+
+/// A failing run as a finding: at the flag in the container's command line, at the field of
+/// the configuration, or on the node.
+fn failure_of(run: &subjects::Run<'_>, verdict: &settings::Verdict, detail: &str) -> Failure {
+    let message = format!("{}: {detail}", run.label);
+    let failing = verdict
+        .items
+        .iter()
+        .find(|i| i.outcome != settings::Outcome::Pass);
+    match &run.anchor {
+        subjects::Anchor::Container {
+            resource,
+            container,
+        } => {
+            let path = failing
+                .and_then(|i| flag_path(&resource.object, container, &i.setting))
+                .unwrap_or_else(|| {
+                    let mut p = container.clone();
+                    let key = if resource
+                        .object
+                        .pointer(&pointer(container))
+                        .is_some_and(|c| c["command"].is_array())
+                    {
+                        "command"
+                    } else {
+                        "args"
+                    };
+                    p.0.push(Segment::Key(key.to_owned()));
+                    p
+                });
+            Failure {
+                object: resource.id.clone(),
+                origin: resource.origin.clone(),
+                position: resource.position_of(&path),
+                path,
+                message,
+            }
+        }
+        subjects::Anchor::Config { resource, prefix } => {
+            let mut path = prefix.clone();
+            if prefix.is_empty() {
+                if let Some(item) = failing.filter(|i| i.source == "config") {
+                    path.0
+                        .extend(item.setting.split('.').map(|k| Segment::Key(k.to_owned())));
+                }
+            }
+            Failure {
+                object: resource.id.clone(),
+                origin: resource.origin.clone(),
+                position: resource.position_of(&path),
+                path,
+                message,
+            }
+        }
+        subjects::Anchor::Node { name, origin } => Failure {
+            object: node_ref(name),
+            origin: origin.clone(),
+            path: FieldPath::default(),
+            position: None,
+            message,
+        },
+    }
+}
+
+fn node_ref(name: &str) -> ObjectRef {
+    ObjectRef {
+        api_version: "v1".to_owned(),
+        kind: "Node".to_owned(),
+        namespace: None,
+        name: name.to_owned(),
+    }
+}
+
+fn pointer(path: &FieldPath) -> String {
+    path.0
+        .iter()
+        .map(|s| match s {
+            Segment::Key(k) => format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+            Segment::Index(i) => format!("/{i}"),
+        })
+        .collect()
+}
+
+/// The last command-line word that sets `flag` in the container.
+fn flag_path(object: &serde_json::Value, container: &FieldPath, flag: &str) -> Option<FieldPath> {
+    if !flag.starts_with("--") {
+        return None;
+    }
+    let spec = object.pointer(&pointer(container))?;
+    let mut found = None;
+    for key in ["command", "args"] {
+        for (i, word) in spec[key].as_array().into_iter().flatten().enumerate() {
+            let word = word.as_str().unwrap_or_default();
+            if word == flag || word.starts_with(&format!("{flag}=")) {
+                let mut p = container.clone();
+                p.0.push(Segment::Key(key.to_owned()));
+                p.0.push(Segment::Index(i));
+                found = Some(p);
+            }
+        }
+    }
+    found
+}
+
+fn by_files(check: &Check, spec: &crate::benchmark::FileSpec, context: &Context) -> Judged {
+    let component = check
+        .component
+        .expect("validated: node-file checks have a component");
+    let mut subjects = Vec::new();
+    let mut failures = Vec::new();
+    for file in &context.node_facts {
+        let node = &file.facts.node;
+        let subject = format!("node '{node}'");
+        let (state, detail) = match files::judge(component, spec, &file.facts) {
+            files::FileVerdict::Pass { checked } => (State::Pass, checked.join(", ")),
+            files::FileVerdict::Fail { offending } => {
+                let detail = offending.join("; ");
+                failures.push(Failure {
+                    object: node_ref(node),
+                    origin: subjects::facts_origin(file, context.cluster.as_deref()),
+                    path: FieldPath::default(),
+                    position: None,
+                    message: format!("node '{node}': {detail}"),
+                });
+                (State::Fail, detail)
+            }
+            files::FileVerdict::Absent => (
+                State::NotApplicable,
+                format!(
+                    "no {} {} file on this node",
+                    component.as_str(),
+                    spec.kind.as_str()
+                ),
+            ),
+        };
+        subjects.push(SubjectResult {
+            subject,
+            state,
+            detail,
+        });
+    }
+    match combine(&subjects) {
+        Some(state) => {
+            let detail = summary_detail(state, &subjects);
+            (state, detail, subjects, failures)
+        }
+        None => {
+            let control_plane = matches!(check.target, Target::ControlPlane | Target::Etcd);
+            let (state, detail) = match context.platform {
+                Some(p) if control_plane && p.managed_control_plane() => (
+                    State::NotApplicable,
+                    format!(
+                        "managed by the provider: {} runs the control plane nodes",
+                        p.as_str().to_uppercase()
+                    ),
+                ),
+                _ => (
+                    State::NotCollected,
+                    "needs node facts: run `posture node-collect` on the nodes \
+                     (deploy/node-collector.yaml) and pass them with --node-facts"
+                        .to_owned(),
+                ),
+            };
+            (state, detail, subjects, failures)
+        }
+    }
+}
+
+fn by_rules(
+    check: &Check,
+    findings: &[Finding],
+    catalog_rules: &[Rule],
+    context: &Context,
+) -> Judged {
+    let n = findings
+        .iter()
+        .filter(|f| check.rule.contains(&f.rule_id))
+        .count();
+    if n > 0 {
+        let detail = format!(
+            "{n} finding{} of {}",
+            if n == 1 { "" } else { "s" },
+            check.rule.join(", ")
+        );
+        return (State::Fail, detail, Vec::new(), Vec::new());
+    }
+    let rules: Vec<&Rule> = catalog_rules
+        .iter()
+        .filter(|r| check.rule.contains(&r.id))
+        .collect();
+    if rules.len() < check.rule.len() {
+        return (
+            State::NotCollected,
+            format!("{} did not run", check.rule.join(", ")),
+            Vec::new(),
+            Vec::new(),
+        );
+    }
+    let missing: Vec<String> = context
+        .missing_types
+        .iter()
+        .filter(|(plural, _)| {
+            rules
+                .iter()
+                .any(|r| r.kinds.kinds().iter().any(|k| plural_of(k) == *plural))
+        })
+        .map(|(plural, reason)| format!("{plural}: {reason}"))
+        .collect();
+    if !missing.is_empty() {
+        return (
+            State::NotCollected,
+            missing.join("; "),
+            Vec::new(),
+            Vec::new(),
+        );
+    }
+    (
+        State::Pass,
+        format!("no finding of {}", check.rule.join(", ")),
+        Vec::new(),
+        Vec::new(),
+    )
+}
+
+/// A kind's resource name as the API serves it by default (`NetworkPolicy` → `networkpolicies`).
+fn plural_of(kind: &str) -> String {
+    let lower = kind.to_ascii_lowercase();
+    if let Some(stem) = lower.strip_suffix('y') {
+        format!("{stem}ies")
+    } else if lower.ends_with('s') {
+        format!("{lower}es")
+    } else {
+        format!("{lower}s")
+    }
+}
+
+/// A check as a rule descriptor, so that reporters describe its findings like any rule's.
+fn descriptor(benchmark: &Benchmark, check: &Check, id: &str) -> Rule {
+    let how = match check.evidence {
+        Evidence::NodeFile => "posture's node-file check",
+        _ => "policies/benchmark/settings.rego",
+    };
+    Rule {
+        id: id.to_owned(),
+        slug: check
+            .title
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+            .join("_"),
+        group: benchmark.benchmark.clone(),
+        package: String::new(),
+        title: check.title.clone(),
+        description: format!(
+            "{} {} recommendation {}: {}. Judged by {how}.",
+            benchmark.title, benchmark.version, check.id, check.title
+        ),
+        severity: check
+            .severity
+            .expect("validated: checks with a test or file spec have a severity"),
+        remediation: check.remediation.clone(),
+        kinds: policy::KindSelector::none(),
+        frameworks: policy::Frameworks {
+            cis_1_12: if benchmark.benchmark == "cis-1.12" {
+                vec![check.id.clone()]
+            } else {
+                Vec::new()
+            },
+            ..Default::default()
+        },
+        related: Vec::new(),
+        source: policy::Source {
+            path: format!("benchmarks/{}.yaml", benchmark.benchmark),
+            text: String::new(),
+        },
+        builtin: true,
+    }
+}
+
+fn summarize(benchmark: &Benchmark, selection: Selection, checks: Vec<CheckResult>) -> Compliance {
+    let tally = |prefix: Option<&str>, automated_only: bool| {
+        let mut t = Tally::default();
+        for c in &checks {
+            let inside = prefix.is_none_or(|p| c.id.starts_with(&format!("{p}.")));
+            if inside && (!automated_only || c.assessment == Assessment::Automated) {
+                t.add(c.state);
+            }
+        }
+        t
+    };
+    let sections = benchmark
+        .sections
+        .iter()
+        .map(|s| {
+            let counts = tally(Some(&s.id), false);
+            let automated = tally(Some(&s.id), true);
+            let note = match &s.managed {
+                Some(managed) => Some(format!("not applicable: {managed}")),
+                None => (counts.total() == 0).then(|| "no recommendations".to_owned()),
+            };
+            SectionSummary {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                counts,
+                automated,
+                score: automated.score(),
+                note,
+            }
+        })
+        .collect();
+    let total = tally(None, false);
+    let automated = tally(None, true);
+    Compliance {
+        benchmark: benchmark.benchmark.clone(),
+        title: benchmark.title.clone(),
+        version: benchmark.version.clone(),
+        selection,
+        total,
+        automated,
+        score: automated.score(),
+        sections,
+        checks,
+    }
+}
+
+/// The benchmark `--benchmark auto` picks for a cluster on `platform`.
+pub fn for_platform(platform: PlatformKind) -> &'static str {
+    match platform {
+        PlatformKind::Aks => "cis-aks-1.8",
+        PlatformKind::Eks => "cis-eks-1.8",
+        _ => "cis-1.12",
+    }
+}
+
+/// Whether manifests carry anything the benchmark judges beyond what the rules see: a
+/// control-plane or kube-proxy command line, a kubelet or kube-proxy configuration, or node
+/// facts.
+pub fn has_benchmark_evidence(
+    resources: &[crate::resource::Resource],
+    facts: &[FactsFile],
+) -> bool {
+    !facts.is_empty() || !subjects::runs(resources, &[], None).is_empty()
+}

@@ -1,0 +1,107 @@
+//! The benchmark's compliance summary as the table shows it: counts per section, the failed
+//! checks, and what could not be collected, grouped by reason.
+
+use super::Style;
+use crate::compliance::{Compliance, Selection, State, Tally};
+use comfy_table::{Cell, CellAlignment, Color};
+use std::io::{self, Write};
+
+fn cells(t: &Tally, score: Option<f64>) -> Vec<Cell> {
+    let mut row: Vec<Cell> = State::ALL
+        .iter()
+        .map(|s| Cell::new(t.get(*s)).set_alignment(CellAlignment::Right))
+        .collect();
+    row.push(
+        Cell::new(score.map_or("—".to_owned(), |s| format!("{s:.1}%")))
+            .set_alignment(CellAlignment::Right),
+    );
+    row
+}
+
+/// `CIS Kubernetes Benchmark 1.12.0 (cis-1.12, chosen automatically: AKS detected)`
+pub fn heading(c: &Compliance) -> String {
+    let how = match &c.selection {
+        Selection::Auto { reason } => format!("chosen automatically: {reason}"),
+        Selection::Named => "as requested".to_owned(),
+    };
+    format!("{} {} ({}, {how})", c.title, c.version, c.benchmark)
+}
+
+pub fn write(c: &Compliance, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        super::table::heading(&heading(c).to_uppercase(), Some(Color::Cyan), style)
+    )?;
+    let mut table = super::table::new_table(style);
+    let mut header = vec!["Section".to_owned()];
+    header.extend(State::ALL.iter().map(|s| s.as_str().to_owned()));
+    header.push("score".to_owned());
+    table.set_header(header);
+    for s in &c.sections {
+        let depth = s.id.matches('.').count();
+        // No-break spaces: the table trims ordinary leading spaces when it wraps a cell.
+        let mut name = format!("{}{} {}", "\u{a0}\u{a0}".repeat(depth), s.id, s.title);
+        let mut row = Vec::new();
+        match &s.note {
+            Some(note) if s.counts.total() == 0 => {
+                name = format!("{name}\n{note}");
+                row.push(Cell::new(name));
+                row.extend(
+                    (0..=State::ALL.len())
+                        .map(|_| Cell::new("—").set_alignment(CellAlignment::Right)),
+                );
+            }
+            _ => {
+                row.push(Cell::new(name));
+                row.extend(cells(&s.counts, s.score));
+            }
+        }
+        table.add_row(row);
+    }
+    let mut total = vec![Cell::new("Total")];
+    total.extend(cells(&c.total, c.score));
+    table.add_row(total);
+    writeln!(out, "{table}")?;
+    writeln!(
+        out,
+        "Score: passed / (passed + failed) of the automated checks ({} of {}).",
+        c.automated.pass,
+        c.automated.pass + c.automated.fail
+    )?;
+    let failed: Vec<_> = c.checks.iter().filter(|r| r.state == State::Fail).collect();
+    if !failed.is_empty() {
+        writeln!(out, "Failed:")?;
+        for r in failed {
+            writeln!(out, "  {} {}", r.id, r.title)?;
+        }
+    }
+    // One line per reason, not per check: eleven kubelet checks share one unreachable node.
+    let mut not_collected: Vec<(&str, Vec<&str>)> = Vec::new();
+    for r in c.checks.iter().filter(|r| r.state == State::NotCollected) {
+        match not_collected.iter_mut().find(|(d, _)| *d == r.detail) {
+            Some((_, ids)) => ids.push(&r.id),
+            None => not_collected.push((&r.detail, vec![&r.id])),
+        }
+    }
+    if !not_collected.is_empty() {
+        writeln!(out, "Not collected:")?;
+        for (detail, ids) in not_collected {
+            writeln!(out, "  {}: {detail}", ids.join(", "))?;
+        }
+    }
+    writeln!(out)
+}
+
+/// `CIS AKS 1.8: 5 of 16 automated checks failed, score 0.0%`
+pub fn summary(c: &Compliance) -> String {
+    let judged = c.automated.pass + c.automated.fail;
+    format!(
+        "{}: {} of {judged} judged automated check{} failed{}",
+        c.benchmark,
+        c.automated.fail,
+        if judged == 1 { "" } else { "s" },
+        c.score
+            .map_or(String::new(), |s| format!(", score {s:.1}%"))
+    )
+}

@@ -1,0 +1,587 @@
+//! The CIS benchmark applied to scans: every automated check passes on a hardened fixture and
+//! fails on a weak one, the recorded lab's results per profile, the lab's real control-plane
+//! flags, kubeadm's defaults, the kubelet's own defaults, and node facts on disk.
+
+use crate::common::{evaluator, repo};
+use posture::benchmark::{Assessment, Benchmark, Evidence, BUILTIN_NAMES};
+use posture::collect;
+use posture::compliance::{CheckResult, Compliance, Selection, State};
+use posture::scan::{evaluate_with, scan_snapshot, BenchmarkChoice, BenchmarkRequest, ScanReport};
+use posture::snapshot::{FactsFile, NodeFacts, ProcessFact, Snapshot};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+use std::path::PathBuf;
+
+fn fixture(path: &str) -> PathBuf {
+    repo().join("fixtures").join(path)
+}
+
+fn request(choice: BenchmarkChoice, facts: &[PathBuf]) -> BenchmarkRequest {
+    let (node_facts, problems) = collect::node::read_facts(facts);
+    assert!(problems.is_empty(), "node facts load: {problems:?}");
+    BenchmarkRequest { choice, node_facts }
+}
+
+fn scan_files(inputs: &[PathBuf], request: &BenchmarkRequest) -> ScanReport {
+    let collected = collect::manifests::collect(inputs);
+    evaluate_with(evaluator(), collected, request, Default::default())
+}
+
+fn named(name: &str) -> BenchmarkChoice {
+    BenchmarkChoice::Named(name.to_owned())
+}
+
+fn lab_snapshot() -> Snapshot {
+    let file = std::fs::File::open(fixture("clusters/aks-ratings.json")).unwrap();
+    Snapshot::read(file).unwrap()
+}
+
+fn compliance(report: &ScanReport) -> &Compliance {
+    report.compliance.as_ref().expect("a benchmark was applied")
+}
+
+fn check<'a>(c: &'a Compliance, id: &str) -> &'a CheckResult {
+    c.checks
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("{} has a check {id}", c.benchmark))
+}
+
+/// One line per check (and per subject), for snapshots a reviewer can read.
+fn listing(c: &Compliance) -> String {
+    let mut out = String::new();
+    writeln!(
+        out,
+        "{} {}: total {:?}, automated {:?}, score {:?}",
+        c.benchmark, c.version, c.total, c.automated, c.score
+    )
+    .unwrap();
+    for s in &c.sections {
+        if let Some(note) = &s.note {
+            writeln!(out, "section {} {}: {note}", s.id, s.title).unwrap();
+        }
+    }
+    for r in &c.checks {
+        if r.assessment == Assessment::Manual {
+            continue;
+        }
+        writeln!(out, "{} {}: {}", r.id, r.state.as_str(), r.detail).unwrap();
+        if r.subjects.len() > 1 {
+            for s in &r.subjects {
+                writeln!(out, "    {} {}", s.subject, s.state.as_str()).unwrap();
+            }
+        }
+    }
+    out
+}
+
+/// The scenarios under fixtures/benchmark: (name, inputs, node facts).
+fn scenarios() -> Vec<(&'static str, Vec<PathBuf>, Vec<PathBuf>)> {
+    vec![
+        (
+            "hardened",
+            vec![fixture("benchmark/hardened/manifests")],
+            vec![fixture("benchmark/hardened/node-facts")],
+        ),
+        (
+            "weak",
+            vec![fixture("benchmark/weak/manifests")],
+            vec![fixture("benchmark/weak/node-facts")],
+        ),
+        (
+            "workloads-pass",
+            vec![fixture("benchmark/workloads-pass")],
+            vec![],
+        ),
+        (
+            "workloads-fail",
+            vec![fixture("benchmark/workloads-fail")],
+            vec![],
+        ),
+    ]
+}
+
+#[test]
+fn every_automated_check_has_a_pass_and_a_fail_fixture() {
+    for name in BUILTIN_NAMES {
+        let benchmark = Benchmark::builtin(name).unwrap();
+        let mut seen: BTreeMap<String, BTreeSet<State>> = BTreeMap::new();
+        for (scenario, inputs, facts) in scenarios() {
+            let report = scan_files(&inputs, &request(named(name), &facts));
+            assert!(
+                report.problems.is_empty(),
+                "{name} {scenario}: {:?}",
+                report.problems
+            );
+            for r in &compliance(&report).checks {
+                seen.entry(r.id.clone()).or_default().insert(r.state);
+            }
+        }
+        for c in &benchmark.checks {
+            if c.assessment != Assessment::Automated {
+                continue;
+            }
+            let states = &seen[&c.id];
+            assert!(
+                states.contains(&State::Pass) && states.contains(&State::Fail),
+                "{name} {}: needs a passing and a failing fixture, saw {states:?}",
+                c.id
+            );
+        }
+    }
+}
+
+#[test]
+fn hardened_settings_and_files_pass_and_weak_ones_fail() {
+    for name in BUILTIN_NAMES {
+        for (scenario, want) in [("hardened", State::Pass), ("weak", State::Fail)] {
+            let report = scan_files(
+                &[fixture(&format!("benchmark/{scenario}/manifests"))],
+                &request(
+                    named(name),
+                    &[fixture(&format!("benchmark/{scenario}/node-facts"))],
+                ),
+            );
+            for r in &compliance(&report).checks {
+                let on_host = matches!(
+                    r.evidence,
+                    Evidence::Flags | Evidence::KubeletConfig | Evidence::NodeFile
+                );
+                if on_host && r.assessment == Assessment::Automated {
+                    assert_eq!(r.state, want, "{name} {scenario} {}: {}", r.id, r.detail);
+                }
+            }
+            // Only failures become findings, one per failing subject.
+            let failing = compliance(&report)
+                .checks
+                .iter()
+                .filter(|r| r.state == State::Fail && r.rules[0].starts_with("cis-"))
+                .count();
+            let findings: BTreeSet<&str> = report
+                .findings
+                .iter()
+                .filter(|f| f.rule_id.starts_with("cis-"))
+                .map(|f| f.rule_id.as_str())
+                .collect();
+            assert_eq!(findings.len(), failing, "{name} {scenario}");
+        }
+    }
+}
+
+#[test]
+fn weak_control_plane_findings_point_at_the_flag() {
+    let report = scan_files(
+        &[fixture("benchmark/weak/manifests")],
+        &request(named("cis-1.12"), &[]),
+    );
+    let profiling = report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "cis-1.12/1.2.15")
+        .expect("API server profiling fails");
+    let line = std::fs::read_to_string(fixture("benchmark/weak/manifests/kube-apiserver.yaml"))
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("--profiling"))
+        .unwrap()
+        + 1;
+    assert_eq!(profiling.position.map(|p| p.line as usize), Some(line));
+    assert!(
+        profiling
+            .message
+            .contains("--profiling is true; it must be false"),
+        "{}",
+        profiling.message
+    );
+    let maxbackup = report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "cis-1.12/1.2.18")
+        .unwrap();
+    assert!(
+        maxbackup.message.contains("default 0") && maxbackup.message.contains("default"),
+        "{}",
+        maxbackup.message
+    );
+}
+
+#[test]
+fn lab_snapshot_auto_is_aks_with_kubelets_judged_where_collected() {
+    let report = scan_snapshot(evaluator(), lab_snapshot(), &BenchmarkRequest::default());
+    let c = compliance(&report);
+    assert_eq!(c.benchmark, "cis-aks-1.8");
+    assert_eq!(
+        c.selection,
+        Selection::Auto {
+            reason: "AKS detected".to_owned()
+        }
+    );
+    let control_plane = c.sections.iter().find(|s| s.id == "1").unwrap();
+    assert!(control_plane
+        .note
+        .as_deref()
+        .is_some_and(|n| n.starts_with("not applicable: Azure runs the control plane")));
+    for r in c.checks.iter().filter(|r| r.section == "3.2") {
+        let lab = r
+            .subjects
+            .iter()
+            .find(|s| s.subject == "kubelet on node 'lab-kubelet-0'")
+            .unwrap_or_else(|| panic!("{}: lab-kubelet-0 judged", r.id));
+        assert!(matches!(lab.state, State::Pass | State::Fail), "{}", r.id);
+        let aks: Vec<_> = r
+            .subjects
+            .iter()
+            .filter(|s| s.subject.contains("aks-nodepool1"))
+            .collect();
+        assert_eq!(aks.len(), 3, "{}", r.id);
+        assert!(aks
+            .iter()
+            .all(|s| s.state == State::NotCollected && s.detail.contains("address not allowed")));
+        // A kubelet that could not be read never counts as passing.
+        assert_ne!(r.state, State::Pass, "{}", r.id);
+    }
+    insta::assert_snapshot!("lab_cis_aks", listing(c));
+}
+
+#[test]
+fn lab_mirror_pods_judge_every_control_plane_flag_check() {
+    let report = scan_snapshot(
+        evaluator(),
+        lab_snapshot(),
+        &request(named("cis-1.12"), &[]),
+    );
+    let c = compliance(&report);
+    for r in &c.checks {
+        let flag_section = ["1.2", "1.3", "1.4", "2"].contains(&r.section.as_str());
+        if flag_section && r.assessment == Assessment::Automated {
+            assert!(
+                matches!(r.state, State::Pass | State::Fail),
+                "{}: {}",
+                r.id,
+                r.detail
+            );
+        }
+    }
+    // The weaknesses of a default-heavy kubeadm-like control plane, named with their flag and
+    // whether a default decided them.
+    for (id, flag, by_default) in [
+        ("1.2.15", "--profiling", true),
+        ("1.3.2", "--profiling", true),
+        ("1.4.1", "--profiling", true),
+        ("1.2.5", "--kubelet-certificate-authority", false),
+    ] {
+        let r = check(c, id);
+        assert_eq!(r.state, State::Fail, "{id}");
+        assert!(r.detail.contains(flag), "{id}: {}", r.detail);
+        assert_eq!(
+            r.detail.contains("decided by the component's default"),
+            by_default,
+            "{id}: {}",
+            r.detail
+        );
+    }
+    // Node files on a provider-run control plane are not the user's to fix.
+    assert_eq!(check(c, "1.1.1").state, State::NotApplicable);
+    insta::assert_snapshot!("lab_cis_1_12", listing(c));
+    let eks = scan_snapshot(
+        evaluator(),
+        lab_snapshot(),
+        &request(named("cis-eks-1.8"), &[]),
+    );
+    insta::assert_snapshot!("lab_cis_eks", listing(compliance(&eks)));
+}
+
+/// The flags the lab's components really ran with (../shared/lab/flags/*.args), as node
+/// facts' process list: the same verdicts as from the mirror pods, judged on the process.
+#[test]
+fn lab_process_flags_from_node_facts() {
+    let dir = repo().join("../shared/lab/flags");
+    let processes: Vec<ProcessFact> = [
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "etcd",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(pid, component)| {
+        let text = std::fs::read_to_string(dir.join(format!("{component}.args")))
+            .unwrap_or_else(|e| panic!("the lab's flags are needed in {}: {e}", dir.display()));
+        let mut args = vec![format!("/usr/local/bin/{component}")];
+        args.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_owned),
+        );
+        ProcessFact {
+            component: (*component).to_owned(),
+            pid: 100 + pid as u32,
+            args,
+        }
+    })
+    .collect();
+    let facts = FactsFile {
+        path: PathBuf::from("lab-cp.json"),
+        facts: NodeFacts {
+            schema_version: "1.0".to_owned(),
+            kind: "NodeFacts".to_owned(),
+            node: "lab-cp".to_owned(),
+            collected_at: "2026-11-22T10:00:00Z".to_owned(),
+            files: vec![],
+            absent: vec![],
+            processes,
+            not_collected: vec![],
+        },
+    };
+    let report = scan_files(
+        &[],
+        &BenchmarkRequest {
+            choice: named("cis-1.12"),
+            node_facts: vec![facts],
+        },
+    );
+    let c = compliance(&report);
+    let from_pods = scan_snapshot(
+        evaluator(),
+        lab_snapshot(),
+        &request(named("cis-1.12"), &[]),
+    );
+    for r in &c.checks {
+        if ["1.2", "1.3", "1.4", "2"].contains(&r.section.as_str())
+            && r.assessment == Assessment::Automated
+        {
+            assert_eq!(
+                r.state,
+                check(compliance(&from_pods), &r.id).state,
+                "{}: {}",
+                r.id,
+                r.detail
+            );
+            assert!(
+                r.detail.contains("process on node 'lab-cp'"),
+                "{}",
+                r.detail
+            );
+        }
+    }
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "cis-1.12/1.2.15")
+        .unwrap();
+    assert_eq!(finding.object.kind, "Node");
+    assert_eq!(finding.object.name, "lab-cp");
+}
+
+#[test]
+fn kubeadm_default_manifests() {
+    let report = scan_files(
+        &[fixture("control-plane/kubeadm")],
+        &BenchmarkRequest::default(),
+    );
+    let c = compliance(&report);
+    assert_eq!(
+        c.benchmark, "cis-1.12",
+        "auto picks CIS Kubernetes for manifests"
+    );
+    insta::assert_snapshot!("kubeadm_defaults", listing(c));
+}
+
+#[test]
+fn manifests_without_settings_get_no_benchmark() {
+    let report = scan_files(
+        &[fixture("benchmark/workloads-fail")],
+        &BenchmarkRequest::default(),
+    );
+    assert!(report.compliance.is_none());
+    let off = scan_files(
+        &[fixture("control-plane/kubeadm")],
+        &request(BenchmarkChoice::Off, &[]),
+    );
+    assert!(off.compliance.is_none());
+    assert!(off.findings.iter().all(|f| !f.rule_id.starts_with("cis-")));
+}
+
+fn kubelet_facts(args: &[&str]) -> FactsFile {
+    FactsFile {
+        path: PathBuf::from("node.json"),
+        facts: NodeFacts {
+            schema_version: "1.0".to_owned(),
+            kind: "NodeFacts".to_owned(),
+            node: "worker-1".to_owned(),
+            collected_at: "2026-11-22T10:00:00Z".to_owned(),
+            files: vec![],
+            absent: vec![],
+            processes: vec![ProcessFact {
+                component: "kubelet".to_owned(),
+                pid: 7,
+                args: args.iter().map(|a| (*a).to_owned()).collect(),
+            }],
+            not_collected: vec![],
+        },
+    }
+}
+
+#[test]
+fn a_kubelet_without_a_config_file_uses_its_command_line_defaults() {
+    let report = scan_files(
+        &[],
+        &BenchmarkRequest {
+            choice: named("cis-aks-1.8"),
+            node_facts: vec![kubelet_facts(&[
+                "/usr/bin/kubelet",
+                "--client-ca-file=/ca.crt",
+            ])],
+        },
+    );
+    let c = compliance(&report);
+    // On a bare command line the kubelet allows anonymous requests and serves the read-only
+    // port, unlike a kubelet started with a configuration file.
+    for id in ["3.2.1", "3.2.2", "3.2.4"] {
+        let r = check(c, id);
+        assert_eq!(r.state, State::Fail, "{id}: {}", r.detail);
+        assert!(
+            r.detail.contains("decided by the component's default"),
+            "{}",
+            r.detail
+        );
+    }
+    assert_eq!(check(c, "3.2.3").state, State::Pass);
+}
+
+#[test]
+fn a_kubelet_config_file_that_was_not_read_leaves_its_fields_open() {
+    let report = scan_files(
+        &[],
+        &BenchmarkRequest {
+            choice: named("cis-1.12"),
+            node_facts: vec![kubelet_facts(&[
+                "/usr/bin/kubelet",
+                "--config=/var/lib/kubelet/config.yaml",
+                "--anonymous-auth=false",
+            ])],
+        },
+    );
+    let c = compliance(&report);
+    assert_eq!(check(c, "4.2.1").state, State::Pass, "a flag decides alone");
+    let r = check(c, "4.2.2");
+    assert_eq!(r.state, State::NotCollected);
+    assert!(
+        r.detail.contains("/var/lib/kubelet/config.yaml"),
+        "{}",
+        r.detail
+    );
+}
+
+#[test]
+fn a_kubelet_config_file_merges_with_the_kubelets_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n\
+         authentication:\n  anonymous:\n    enabled: false\nreadOnlyPort: 0\n",
+    )
+    .unwrap();
+    let flag = format!("--config={}", config.display());
+    let report = scan_files(
+        std::slice::from_ref(&config),
+        &BenchmarkRequest {
+            choice: named("cis-eks-1.8"),
+            node_facts: vec![kubelet_facts(&[
+                "/usr/bin/kubelet",
+                &flag,
+                "--read-only-port=10255",
+            ])],
+        },
+    );
+    let c = compliance(&report);
+    assert_eq!(check(c, "3.2.1").state, State::Pass);
+    let r = check(c, "3.2.4");
+    assert_eq!(r.state, State::Fail, "the flag overrides the file");
+    assert!(
+        r.detail.contains("--read-only-port is 10255"),
+        "{}",
+        r.detail
+    );
+    assert_eq!(
+        r.subjects.len(),
+        1,
+        "one kubelet, not two: {:?}",
+        r.subjects
+    );
+}
+
+#[test]
+fn node_facts_files_are_read_and_bad_ones_reported_with_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(fixture("benchmark/hardened/node-facts/cp-1.json")).unwrap();
+    // `kubectl logs` of two collector pods into one file.
+    std::fs::write(
+        dir.path().join("all.json"),
+        format!("{good}\n{}", good.replace("cp-1", "cp-2")),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("broken.json"),
+        "{\n  \"kind\": \"NodeFacts\",\n  oops\n}",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("other.json"), "{\"kind\": \"Pod\"}").unwrap();
+    let (facts, problems) = collect::node::read_facts(&[dir.path().to_path_buf()]);
+    let nodes: Vec<&str> = facts.iter().map(|f| f.facts.node.as_str()).collect();
+    assert_eq!(nodes, ["cp-1", "cp-2"]);
+    let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(problems.len(), 2, "{text:?}");
+    let broken = problems
+        .iter()
+        .find(|p| {
+            p.file
+                .as_deref()
+                .is_some_and(|f| f.ends_with("broken.json"))
+        })
+        .unwrap();
+    assert_eq!(broken.position.map(|p| p.line), Some(3));
+    assert!(
+        text.iter().any(|t| t.contains("not node facts")),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn compliance_travels_in_json_and_sarif() {
+    let report = scan_snapshot(evaluator(), lab_snapshot(), &BenchmarkRequest::default());
+    let mut json = Vec::new();
+    posture::report::json::write(&report, &mut json).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(json["compliance"]["benchmark"], "cis-aks-1.8");
+    assert_eq!(json["compliance"]["checks"].as_array().unwrap().len(), 51);
+    assert_eq!(
+        json["compliance"]["total"]["fail"],
+        compliance(&report).total.fail
+    );
+    let mut sarif = Vec::new();
+    posture::report::sarif::write(&report, &mut sarif).unwrap();
+    let sarif_text = String::from_utf8(sarif).unwrap();
+    crate::report::assert_valid_sarif(&sarif_text, &["SARIF2017"]);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif_text).unwrap();
+    let run = &sarif["runs"][0];
+    assert_eq!(run["properties"]["compliance"]["benchmark"], "cis-aks-1.8");
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.rule_id.starts_with("cis-"))
+    {
+        assert!(
+            rules.contains(&f.rule_id.as_str()),
+            "{} described",
+            f.rule_id
+        );
+    }
+}
