@@ -309,3 +309,86 @@ fn secret_values_never_reach_any_output() {
         }
     }
 }
+
+#[test]
+fn rules_lists_a_benchmark_with_how_each_check_is_judged() {
+    let out = posture(&["rules", "--benchmark", "cis-1.12"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("131 recommendations (65 automated, 66 manual)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("flags of kube-apiserver: --profiling eq false"),
+        "{stdout}"
+    );
+    let out = posture(&["rules", "--benchmark", "cis-9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cis-aks-1.8"));
+}
+
+/// The README's example: the lab snapshot against the AKS benchmark.
+#[test]
+fn benchmark_summary_of_the_lab_snapshot() {
+    let out = posture(&[
+        "scan",
+        "--benchmark",
+        "cis-aks-1.8",
+        "--snapshot",
+        "fixtures/clusters/aks-ratings.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    for expected in [
+        "CIS AZURE KUBERNETES SERVICE (AKS) BENCHMARK 1.8.0 (CIS-AKS-1.8, AS REQUESTED)",
+        "not applicable: Azure runs the control plane",
+        "3.2.6 The kubelet manages its iptables utility chains",
+        "Not collected:",
+        "400 BadRequest: address not allowed",
+        "cis-aks-1.8: 5 of 5 judged automated checks failed, score 0.0%",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn node_facts_add_file_checks_and_gate_like_findings() {
+    let out = posture(&[
+        "scan",
+        "-f",
+        "fixtures/benchmark/weak/manifests",
+        "--node-facts",
+        "fixtures/benchmark/weak/node-facts",
+        "--format",
+        "json",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["compliance"]["benchmark"], "cis-1.12");
+    let file_finding = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "cis-1.12/1.1.13")
+        .expect("admin.conf mode fails");
+    assert_eq!(file_finding["object"]["kind"], "Node");
+    let out = posture(&[
+        "scan",
+        "-f",
+        "fixtures/benchmark/weak/manifests",
+        "--node-facts",
+        "fixtures/benchmark/weak/manifests/etcd.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains("etcd.yaml"),
+        "{}",
+        text(&out.stdout)
+    );
+}
