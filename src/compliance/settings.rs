@@ -153,3 +153,183 @@ impl SettingsRule {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::benchmark::{Benchmark, Component};
+    use crate::compliance::subjects::Anchor;
+    use crate::resource::{CommandLine, Origin};
+
+    /// A one-check catalog whose single item is `item` (YAML, indented for a test list).
+    fn judge(flags: &[&str], config: &[(&str, &str)], item: &str) -> (Outcome, String) {
+        let text = format!(
+            "benchmark: t\ntitle: T\nversion: \"1\"\nsections:\n  - id: \"1\"\n    title: S\n\
+             checks:\n  - id: \"1.1\"\n    title: C\n    assessment: automated\n    scored: true\n\
+             \x20   severity: low\n    target: node\n    evidence: kubelet-config\n\
+             \x20   component: kubelet\n    test:\n      all:\n{item}    remediation: R\n"
+        );
+        let benchmark = Benchmark::parse("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+        let mut args = vec!["kubelet"];
+        args.extend(flags);
+        let run = Run {
+            component: Component::Kubelet,
+            node: None,
+            label: "kubelet".to_owned(),
+            flags: CommandLine::parse(&args),
+            config: config
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            config_known: !config.is_empty(),
+            config_unread: None,
+            anchor: Anchor::Node {
+                name: "n".to_owned(),
+                origin: Origin::Cluster {
+                    cluster: "c".to_owned(),
+                },
+            },
+        };
+        let rule = SettingsRule::new().unwrap();
+        let verdict = rule
+            .judge(&run, &[&benchmark.checks[0]])
+            .unwrap()
+            .remove("1.1")
+            .expect("a verdict for the check");
+        let test = benchmark.checks[0].test.as_ref().unwrap();
+        (verdict.outcome, verdict.explain(test))
+    }
+
+    fn item(flag: &str, op: &str, value: Option<&str>, default: &str) -> String {
+        let value = value.map_or(String::new(), |v| format!("          value: \"{v}\"\n"));
+        format!(
+            "        - flag: \"{flag}\"\n          op: {op}\n{value}          default: {default}\n"
+        )
+    }
+
+    #[test]
+    fn every_operator_passes_and_fails() {
+        let cases: &[(&str, Option<&str>, &str, &str, Outcome)] = &[
+            ("eq", Some("false"), "--x=false", "null", Outcome::Pass),
+            ("eq", Some("false"), "--x=true", "null", Outcome::Fail),
+            ("eq", Some("0"), "--x=0s", "null", Outcome::Pass),
+            ("noteq", Some("0"), "--x=4h0m0s", "null", Outcome::Pass),
+            ("noteq", Some("0"), "--x=0s", "null", Outcome::Fail),
+            ("gt", Some("10"), "--x=11", "null", Outcome::Pass),
+            ("gt", Some("10"), "--x=10", "null", Outcome::Fail),
+            ("gte", Some("30"), "--x=30", "null", Outcome::Pass),
+            ("gte", Some("5m"), "--x=2m", "null", Outcome::Fail),
+            ("lt", Some("5"), "--x=4", "null", Outcome::Pass),
+            ("lte", Some("5"), "--x=6", "null", Outcome::Fail),
+            ("has", Some("RBAC"), "--x=Node,RBAC", "null", Outcome::Pass),
+            (
+                "has",
+                Some("RBAC"),
+                "--x=Node,RBACish",
+                "null",
+                Outcome::Fail,
+            ),
+            (
+                "has",
+                Some("127.0.0.1"),
+                "--x=127.0.0.1:10249",
+                "null",
+                Outcome::Pass,
+            ),
+            (
+                "nothave",
+                Some("AlwaysAdmit"),
+                "--x=NodeRestriction",
+                "null",
+                Outcome::Pass,
+            ),
+            (
+                "nothave",
+                Some("AlwaysAdmit"),
+                "--x=AlwaysAdmit",
+                "null",
+                Outcome::Fail,
+            ),
+            (
+                "valid_elements",
+                Some("A,B,C"),
+                "--x=A,C",
+                "null",
+                Outcome::Pass,
+            ),
+            (
+                "valid_elements",
+                Some("A,B,C"),
+                "--x=A,D",
+                "null",
+                Outcome::Fail,
+            ),
+            ("bitmask", Some("600"), "--x=400", "null", Outcome::Pass),
+            ("bitmask", Some("600"), "--x=440", "null", Outcome::Fail),
+            (
+                "regex",
+                Some("^TLS1[23]$"),
+                "--x=TLS13",
+                "null",
+                Outcome::Pass,
+            ),
+            (
+                "regex",
+                Some("^TLS1[23]$"),
+                "--x=TLS10",
+                "null",
+                Outcome::Fail,
+            ),
+            ("set", None, "--x=a", "null", Outcome::Pass),
+            ("set", None, "--y=a", "null", Outcome::Fail),
+            ("unset", None, "--y=a", "\"true\"", Outcome::Pass),
+            ("unset", None, "--x", "null", Outcome::Fail),
+            // Absent: the default decides a comparison.
+            ("eq", Some("false"), "--y", "\"true\"", Outcome::Fail),
+            ("eq", Some("true"), "--y", "\"true\"", Outcome::Pass),
+            ("eq", Some("true"), "--y", "null", Outcome::Fail),
+        ];
+        for (op, value, flag, default, want) in cases {
+            let (got, why) = judge(&[flag], &[], &item("--x", op, *value, default));
+            assert_eq!(
+                got, *want,
+                "{op} {value:?} on {flag} (default {default}): {why}"
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_flags_last_wins_but_lists_append() {
+        let (got, _) = judge(
+            &["--x=true", "--x=false"],
+            &[],
+            &item("--x", "eq", Some("false"), "null"),
+        );
+        assert_eq!(got, Outcome::Pass);
+        let (got, _) = judge(
+            &["--x=A", "--x=B"],
+            &[],
+            &item("--x", "has", Some("A"), "null"),
+        );
+        assert_eq!(got, Outcome::Pass);
+    }
+
+    #[test]
+    fn flags_override_configuration_and_defaults_are_named() {
+        let item =
+            "        - flag: \"--read-only-port\"\n          config_path: \"readOnlyPort\"\n\
+                    \x20         op: eq\n          value: \"0\"\n          default: \"0\"\n\
+                    \x20         cli_default: \"10255\"\n";
+        let (got, why) = judge(&["--read-only-port=10255"], &[("readOnlyPort", "0")], item);
+        assert_eq!(
+            (got, why.as_str()),
+            (Outcome::Fail, "--read-only-port is 10255; it must be 0")
+        );
+        let (got, _) = judge(&[], &[("readOnlyPort", "0")], item);
+        assert_eq!(got, Outcome::Pass);
+        // No configuration file at all: the command line's default.
+        let (got, why) = judge(&[], &[], item);
+        assert_eq!(got, Outcome::Fail);
+        assert!(why.contains("default 10255"), "{why}");
+    }
+}
