@@ -270,7 +270,12 @@ fn choose(
         BenchmarkChoice::Auto => match context.platform {
             Some(platform) => {
                 let name = compliance::for_platform(platform);
-                let reason = format!("{} detected", platform.as_str());
+                let reason = match platform {
+                    crate::snapshot::PlatformKind::Unknown => {
+                        "no managed platform detected".to_owned()
+                    }
+                    known => format!("{} detected", known.as_str()),
+                };
                 Some((name.to_owned(), Selection::Auto { reason }))
             }
             None => compliance::has_benchmark_evidence(targets, &context.node_facts).then(|| {

@@ -8,6 +8,7 @@ use posture::collect;
 use posture::compliance::{CheckResult, Compliance, Selection, State};
 use posture::scan::{evaluate_with, scan_snapshot, BenchmarkChoice, BenchmarkRequest, ScanReport};
 use posture::snapshot::{FactsFile, NodeFacts, ProcessFact, Snapshot};
+use posture::Finding;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -174,11 +175,7 @@ fn weak_control_plane_findings_point_at_the_flag() {
         &[fixture("benchmark/weak/manifests")],
         &request(named("cis-1.12"), &[]),
     );
-    let profiling = report
-        .findings
-        .iter()
-        .find(|f| f.rule_id == "cis-1.12/1.2.15")
-        .expect("API server profiling fails");
+    let profiling = finding(&report, "cis-1.12/1.2.15");
     let line = std::fs::read_to_string(fixture("benchmark/weak/manifests/kube-apiserver.yaml"))
         .unwrap()
         .lines()
@@ -193,13 +190,12 @@ fn weak_control_plane_findings_point_at_the_flag() {
         "{}",
         profiling.message
     );
-    let maxbackup = report
-        .findings
-        .iter()
-        .find(|f| f.rule_id == "cis-1.12/1.2.18")
-        .unwrap();
+    let maxbackup = finding(&report, "cis-1.12/1.2.18");
     assert!(
-        maxbackup.message.contains("default 0") && maxbackup.message.contains("default"),
+        maxbackup.message.contains("so the default 0 applies")
+            && maxbackup
+                .message
+                .contains("decided by the component's default"),
         "{}",
         maxbackup.message
     );
@@ -320,19 +316,7 @@ fn lab_process_flags_from_node_facts() {
         }
     })
     .collect();
-    let facts = FactsFile {
-        path: PathBuf::from("lab-cp.json"),
-        facts: NodeFacts {
-            schema_version: "1.0".to_owned(),
-            kind: "NodeFacts".to_owned(),
-            node: "lab-cp".to_owned(),
-            collected_at: "2026-11-22T10:00:00Z".to_owned(),
-            files: vec![],
-            absent: vec![],
-            processes,
-            not_collected: vec![],
-        },
-    };
+    let facts = process_facts("lab-cp", processes);
     let report = scan_files(
         &[],
         &BenchmarkRequest {
@@ -364,13 +348,9 @@ fn lab_process_flags_from_node_facts() {
             );
         }
     }
-    let finding = report
-        .findings
-        .iter()
-        .find(|f| f.rule_id == "cis-1.12/1.2.15")
-        .unwrap();
-    assert_eq!(finding.object.kind, "Node");
-    assert_eq!(finding.object.name, "lab-cp");
+    let on_node = finding(&report, "cis-1.12/1.2.15");
+    assert_eq!(on_node.object.kind, "Node");
+    assert_eq!(on_node.object.name, "lab-cp");
 }
 
 #[test]
@@ -402,24 +382,40 @@ fn manifests_without_settings_get_no_benchmark() {
     assert!(off.findings.iter().all(|f| !f.rule_id.starts_with("cis-")));
 }
 
-fn kubelet_facts(args: &[&str]) -> FactsFile {
+/// Node facts of `node` with these processes and no files.
+fn process_facts(node: &str, processes: Vec<ProcessFact>) -> FactsFile {
     FactsFile {
-        path: PathBuf::from("node.json"),
+        path: PathBuf::from(format!("{node}.json")),
         facts: NodeFacts {
             schema_version: "1.0".to_owned(),
             kind: "NodeFacts".to_owned(),
-            node: "worker-1".to_owned(),
+            node: node.to_owned(),
             collected_at: "2026-11-22T10:00:00Z".to_owned(),
             files: vec![],
             absent: vec![],
-            processes: vec![ProcessFact {
-                component: "kubelet".to_owned(),
-                pid: 7,
-                args: args.iter().map(|a| (*a).to_owned()).collect(),
-            }],
+            processes,
             not_collected: vec![],
         },
     }
+}
+
+fn kubelet_facts(args: &[&str]) -> FactsFile {
+    process_facts(
+        "worker-1",
+        vec![ProcessFact {
+            component: "kubelet".to_owned(),
+            pid: 7,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+        }],
+    )
+}
+
+fn finding<'a>(report: &'a ScanReport, rule_id: &str) -> &'a Finding {
+    report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == rule_id)
+        .unwrap_or_else(|| panic!("a finding of {rule_id}"))
 }
 
 #[test]

@@ -46,6 +46,20 @@ fn frameworks(rule: &Rule) -> String {
     parts.join("; ")
 }
 
+/// A plain listing table, the terminal's width or `width` when piped.
+fn listing(header: Vec<&str>, width: u16) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .force_no_tty()
+        .set_header(header);
+    if table.width().is_none() {
+        table.set_width(width);
+    }
+    table
+}
+
 fn list_benchmark(name: &str, json: bool) -> anyhow::Result<u8> {
     let benchmark = Benchmark::builtin(name)?;
     if json {
@@ -63,15 +77,10 @@ fn list_benchmark(name: &str, json: bool) -> anyhow::Result<u8> {
         println!("{}", serde_json::to_string_pretty(&checks)?);
         return Ok(exit::CLEAN);
     }
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .force_no_tty()
-        .set_header(vec!["ID", "Assessment", "Title", "How posture judges it"]);
-    if table.width().is_none() {
-        table.set_width(160);
-    }
+    let mut table = listing(
+        vec!["ID", "Assessment", "Title", "How posture judges it"],
+        160,
+    );
     for c in &benchmark.checks {
         table.add_row(vec![
             c.id.clone(),
@@ -117,15 +126,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
         println!("{}", serde_json::to_string_pretty(&rules)?);
         return Ok(exit::CLEAN);
     }
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .force_no_tty()
-        .set_header(vec!["ID", "Severity", "Frameworks", "Title"]);
-    if table.width().is_none() {
-        table.set_width(140);
-    }
+    let mut table = listing(vec!["ID", "Severity", "Frameworks", "Title"], 140);
     for r in &catalog.rules {
         table.add_row(vec![
             r.id.clone(),

@@ -6,7 +6,6 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use posture::benchmark::BUILTIN_NAMES;
 use posture::collect;
-use posture::collect::Collected;
 use posture::engine::Evaluator;
 use posture::report::{self, Format, Style};
 use posture::scan::{
@@ -121,7 +120,7 @@ fn report(args: &ScanArgs) -> anyhow::Result<ScanReport> {
         report
     };
     if !args.files.is_empty() {
-        let collected: Collected = collect::manifests::collect(&args.files);
+        let collected = collect::manifests::collect(&args.files);
         return Ok(with_facts_problems(evaluate_with(
             &evaluator,
             collected,

@@ -289,6 +289,17 @@ struct Failure {
 }
 
 impl Failure {
+    /// At `path` in `resource`, with its source position when it has one.
+    fn at(resource: &crate::resource::Resource, path: FieldPath, message: String) -> Failure {
+        Failure {
+            object: resource.id.clone(),
+            origin: resource.origin.clone(),
+            position: resource.position_of(&path),
+            path,
+            message,
+        }
+    }
+
     fn into_finding(self, check: &Check, id: &str) -> Finding {
         let fingerprint = Finding::fingerprint_of(id, &self.object, &self.origin, &self.path);
         Finding {
@@ -489,13 +500,7 @@ fn failure_of(run: &subjects::Run<'_>, verdict: &settings::Verdict, detail: &str
                     p.0.push(Segment::Key(key.to_owned()));
                     p
                 });
-            Failure {
-                object: resource.id.clone(),
-                origin: resource.origin.clone(),
-                position: resource.position_of(&path),
-                path,
-                message,
-            }
+            Failure::at(resource, path, message)
         }
         subjects::Anchor::Config { resource, prefix } => {
             let mut path = prefix.clone();
@@ -505,13 +510,7 @@ fn failure_of(run: &subjects::Run<'_>, verdict: &settings::Verdict, detail: &str
                         .extend(item.setting.split('.').map(|k| Segment::Key(k.to_owned())));
                 }
             }
-            Failure {
-                object: resource.id.clone(),
-                origin: resource.origin.clone(),
-                position: resource.position_of(&path),
-                path,
-                message,
-            }
+            Failure::at(resource, path, message)
         }
         subjects::Anchor::Node { name, origin } => Failure {
             object: node_ref(name),

@@ -240,16 +240,7 @@ fn containers(resource: &Resource) -> Vec<(FieldPath, &Value)> {
 /// A container's command line; etcd also reads `ETCD_*` environment variables, which a flag on
 /// the command line overrides.
 fn container_flags(container: &Value) -> CommandLine {
-    let words = |key: &str| -> Vec<String> {
-        container[key]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect()
-    };
-    let mut all = words("command");
-    all.extend(words("args"));
+    let mut all = crate::resource::container_words(container);
     let is_etcd = all
         .first()
         .is_some_and(|p| p.rsplit('/').next() == Some("etcd"));

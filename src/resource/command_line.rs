@@ -43,17 +43,7 @@ impl CommandLine {
 
     /// The command line of a container: `command` followed by `args`.
     pub fn of_container(container: &Value) -> CommandLine {
-        let words = |key: &str| -> Vec<String> {
-            container[key]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        };
-        let mut all = words("command");
-        all.extend(words("args"));
-        CommandLine::parse(&all)
+        CommandLine::parse(&container_words(container))
     }
 
     /// Whether `flag` (with its dashes) appears at all.
@@ -87,6 +77,15 @@ impl CommandLine {
     pub fn flags(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
         self.flags.iter().map(|(f, v)| (f.as_str(), v.as_deref()))
     }
+}
+
+/// A container's `command` followed by its `args`, as words.
+pub fn container_words(container: &Value) -> Vec<String> {
+    ["command", "args"]
+        .iter()
+        .flat_map(|key| container[*key].as_array().into_iter().flatten())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 #[cfg(test)]

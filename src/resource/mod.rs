@@ -9,7 +9,7 @@ mod path;
 mod sanitize;
 mod spans;
 
-pub use command_line::CommandLine;
+pub use command_line::{container_words, CommandLine};
 pub use path::{FieldPath, Segment};
 pub use sanitize::sanitize;
 pub use spans::{Position, SpanTree};
