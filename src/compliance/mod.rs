@@ -300,6 +300,17 @@ impl Failure {
         }
     }
 
+    /// On a node known from node facts, which has no object text to point into.
+    fn on_node(name: &str, origin: Origin, message: String) -> Failure {
+        Failure {
+            object: node_ref(name),
+            origin,
+            path: FieldPath::default(),
+            position: None,
+            message,
+        }
+    }
+
     fn into_finding(self, check: &Check, id: &str) -> Finding {
         let fingerprint = Finding::fingerprint_of(id, &self.object, &self.origin, &self.path);
         Finding {
@@ -352,6 +363,28 @@ fn combine(subjects: &[SubjectResult]) -> Option<State> {
     .find(|s| subjects.iter().any(|r| r.state == *s))
 }
 
+/// The check's result from its subjects, or from `without` when it had none to judge.
+fn overall(
+    subjects: Vec<SubjectResult>,
+    failures: Vec<Failure>,
+    without: impl FnOnce() -> (State, String),
+) -> Judged {
+    let (state, detail) = match combine(&subjects) {
+        Some(state) => (state, summary_detail(state, &subjects)),
+        None => without(),
+    };
+    (state, detail, subjects, failures)
+}
+
+/// The provider's name, for a control-plane check on a cluster whose control plane it runs.
+fn provider_run(check: &Check, context: &Context) -> Option<String> {
+    let control_plane = matches!(check.target, Target::ControlPlane | Target::Etcd);
+    context
+        .platform
+        .filter(|p| control_plane && p.managed_control_plane())
+        .map(|p| p.as_str().to_uppercase())
+}
+
 fn summary_detail(state: State, subjects: &[SubjectResult]) -> String {
     let relevant: Vec<String> = subjects
         .iter()
@@ -364,13 +397,11 @@ fn summary_detail(state: State, subjects: &[SubjectResult]) -> String {
 /// Why a component's checks have nothing to look at.
 fn no_runs(check: &Check, context: &Context) -> (State, String) {
     let component = check.component.map_or("the component", Component::as_str);
-    let control_plane = matches!(check.target, Target::ControlPlane | Target::Etcd);
-    match context.platform {
-        Some(p) if control_plane && p.managed_control_plane() => (
+    match provider_run(check, context) {
+        Some(platform) => (
             State::NotApplicable,
             format!(
-                "managed by the provider: {} runs the control plane and does not expose {component}",
-                p.as_str().to_uppercase()
+                "managed by the provider: {platform} runs the control plane and does not expose {component}"
             ),
         ),
         _ if check.component == Some(Component::Kubelet) => (
@@ -406,15 +437,7 @@ fn by_settings(
             continue;
         };
         let (state, detail) = match verdict.outcome {
-            settings::Outcome::Pass => {
-                let mut observed: Vec<&str> = Vec::new();
-                for item in &verdict.items {
-                    if !observed.contains(&item.observed.as_str()) {
-                        observed.push(&item.observed);
-                    }
-                }
-                (State::Pass, observed.join(", "))
-            }
+            settings::Outcome::Pass => (State::Pass, verdict.observations()),
             settings::Outcome::Fail => {
                 let mut explained = verdict.explain(test);
                 if verdict.decided_by_default() {
@@ -459,16 +482,7 @@ fn by_settings(
             }
         }
     }
-    match combine(&subjects) {
-        Some(state) => {
-            let detail = summary_detail(state, &subjects);
-            (state, detail, subjects, failures)
-        }
-        None => {
-            let (state, detail) = no_runs(check, context);
-            (state, detail, subjects, failures)
-        }
-    }
+    overall(subjects, failures, || no_runs(check, context))
 }
 
 /// A failing run as a finding: at the flag in the container's command line, at the field of
@@ -512,13 +526,7 @@ fn failure_of(run: &subjects::Run<'_>, verdict: &settings::Verdict, detail: &str
             }
             Failure::at(resource, path, message)
         }
-        subjects::Anchor::Node { name, origin } => Failure {
-            object: node_ref(name),
-            origin: origin.clone(),
-            path: FieldPath::default(),
-            position: None,
-            message,
-        },
+        subjects::Anchor::Node { name, origin } => Failure::on_node(name, origin.clone(), message),
     }
 }
 
@@ -575,13 +583,11 @@ fn by_files(check: &Check, spec: &crate::benchmark::FileSpec, context: &Context)
             files::FileVerdict::Pass { checked } => (State::Pass, checked.join(", ")),
             files::FileVerdict::Fail { offending } => {
                 let detail = offending.join("; ");
-                failures.push(Failure {
-                    object: node_ref(node),
-                    origin: subjects::facts_origin(file, context.cluster.as_deref()),
-                    path: FieldPath::default(),
-                    position: None,
-                    message: format!("node '{node}': {detail}"),
-                });
+                failures.push(Failure::on_node(
+                    node,
+                    subjects::facts_origin(file, context.cluster.as_deref()),
+                    format!("node '{node}': {detail}"),
+                ));
                 (State::Fail, detail)
             }
             files::FileVerdict::Absent => (
@@ -599,31 +605,18 @@ fn by_files(check: &Check, spec: &crate::benchmark::FileSpec, context: &Context)
             detail,
         });
     }
-    match combine(&subjects) {
-        Some(state) => {
-            let detail = summary_detail(state, &subjects);
-            (state, detail, subjects, failures)
-        }
-        None => {
-            let control_plane = matches!(check.target, Target::ControlPlane | Target::Etcd);
-            let (state, detail) = match context.platform {
-                Some(p) if control_plane && p.managed_control_plane() => (
-                    State::NotApplicable,
-                    format!(
-                        "managed by the provider: {} runs the control plane nodes",
-                        p.as_str().to_uppercase()
-                    ),
-                ),
-                _ => (
-                    State::NotCollected,
-                    "needs node facts: run `posture node-collect` on the nodes \
-                     (deploy/node-collector.yaml) and pass them with --node-facts"
-                        .to_owned(),
-                ),
-            };
-            (state, detail, subjects, failures)
-        }
-    }
+    overall(subjects, failures, || match provider_run(check, context) {
+        Some(platform) => (
+            State::NotApplicable,
+            format!("managed by the provider: {platform} runs the control plane nodes"),
+        ),
+        None => (
+            State::NotCollected,
+            "needs node facts: run `posture node-collect` on the nodes \
+             (deploy/node-collector.yaml) and pass them with --node-facts"
+                .to_owned(),
+        ),
+    })
 }
 
 fn by_rules(

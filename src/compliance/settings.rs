@@ -67,16 +67,17 @@ impl Verdict {
                 .collect::<Vec<_>>()
                 .join("; "),
             Test::Any(_) => {
-                let mut observed: Vec<&str> = Vec::new();
-                for i in &failing {
-                    if !observed.contains(&i.observed.as_str()) {
-                        observed.push(&i.observed);
-                    }
-                }
+                let observed = distinct_observations(failing.iter().copied());
                 let required: Vec<&str> = failing.iter().map(|i| i.requirement.as_str()).collect();
                 format!("{}; {}", observed.join(", "), required.join(" or "))
             }
         }
+    }
+
+    /// What each item saw, once each: an `any` test often reads one setting twice
+    /// (`--bind-address eq 127.0.0.1` or `--bind-address unset`).
+    pub fn observations(&self) -> String {
+        distinct_observations(self.items.iter()).join(", ")
     }
 
     /// Whether a component default (not an explicit setting) decided a failure.
@@ -85,6 +86,16 @@ impl Verdict {
             .iter()
             .any(|i| i.outcome == Outcome::Fail && i.source == "default")
     }
+}
+
+fn distinct_observations<'a>(items: impl Iterator<Item = &'a ItemVerdict>) -> Vec<&'a str> {
+    let mut observed: Vec<&str> = Vec::new();
+    for item in items {
+        if !observed.contains(&item.observed.as_str()) {
+            observed.push(&item.observed);
+        }
+    }
+    observed
 }
 
 impl SettingsRule {
