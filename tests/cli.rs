@@ -1,17 +1,7 @@
 //! The binary end to end: exit codes, stdout, stderr.
 
-use crate::common::repo;
-use std::process::{Command, Output};
-
-fn posture(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_posture"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .env_remove("COLUMNS")
-        .output()
-        .expect("posture runs")
-}
+use crate::common::{posture, posture_command, repo};
+use std::process::Output;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -143,9 +133,7 @@ fn missing_input_is_an_error() {
 fn stdin_is_read_with_dash() {
     use std::io::Write;
     use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_posture"))
-        .args(["scan", "-f", "-", "--format", "json"])
-        .current_dir(repo())
+    let mut child = posture_command(&["scan", "-f", "-", "--format", "json"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -176,17 +164,16 @@ fn table_has_no_colour_when_piped_or_no_color() {
         stdout.lines().all(|l| l.chars().count() <= 140),
         "wrapped to 140 columns when piped"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_posture"))
-        .args([
-            "scan",
-            "-f",
-            "fixtures/cli/privileged.yaml",
-            "--color",
-            "always",
-        ])
-        .current_dir(repo())
-        .output()
-        .unwrap();
+    let out = posture_command(&[
+        "scan",
+        "-f",
+        "fixtures/cli/privileged.yaml",
+        "--color",
+        "always",
+    ])
+    .env_remove("NO_COLOR")
+    .output()
+    .unwrap();
     assert!(text(&out.stdout).contains('\x1b'), "--color always colours");
 }
 

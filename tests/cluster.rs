@@ -2,7 +2,7 @@
 //! errors that must not abort, kubelet configuration, platform, snapshots, and Secret values
 //! that must never appear anywhere.
 
-use crate::common::{evaluator, repo};
+use crate::common::{assert_exit, evaluator, posture, posture_command, repo};
 use crate::lab::{LabOptions, LabServer};
 use crate::report::{assert_valid_sarif, render};
 use posture::collect::cluster::{self, ClusterOptions, ConnectOptions, Silent};
@@ -12,7 +12,6 @@ use posture::scan::{scan_snapshot, BenchmarkRequest, NeededTypes, ScanReport};
 use posture::snapshot::{DiscoveryMethod, KubeletConfig, PlatformKind, Snapshot};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::Duration;
 
 fn options(server: &LabServer) -> ClusterOptions {
@@ -483,17 +482,6 @@ fn namespace_scope_limits_namespaced_objects() {
     assert_eq!(counts_by_type(&snapshot)["pods"], 3);
 }
 
-fn posture(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_posture"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG")
-        .env("HOME", repo().join("target/no-home"))
-        .output()
-        .expect("posture runs")
-}
-
 /// Not collected never aborts: the exit code follows the findings and --fail-on, and --strict
 /// turns anything missing into exit 2.
 #[test]
@@ -503,12 +491,7 @@ fn cli_cluster_scan_exit_codes() {
     let k = kubeconfig.to_str().unwrap();
     let out = posture(&["scan", "--kubeconfig", k]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert!(
         stdout.starts_with("Cluster lab-aks, Kubernetes v1.28.0 on AKS, collected "),
         "{stdout}"
@@ -534,12 +517,7 @@ fn cli_snapshot_then_scan_matches_live_json() {
     let k = server.kubeconfig();
     let k = k.to_str().unwrap();
     let out = posture(&["snapshot", "--kubeconfig", k, "-o", file.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let from_file = posture(&[
         "scan",
         "--snapshot",
@@ -604,18 +582,11 @@ fn kubeconfig_files_in_kubeconfig_are_merged() {
     let other = dir.path().join("other");
     write_kubeconfig(&other, "elsewhere", "http://127.0.0.1:9", "token: t");
     let joined = std::env::join_paths([other, server.kubeconfig()]).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_posture"))
-        .args(["scan", "--context", "lab-aks", "--format", "json"])
-        .current_dir(repo())
+    let out = posture_command(&["scan", "--context", "lab-aks", "--format", "json"])
         .env("KUBECONFIG", joined)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["cluster"]["name"], "lab-aks");
     assert_eq!(report["cluster"]["platform"], "AKS");
@@ -681,12 +652,7 @@ fn exec_credential_plugins_supply_the_token() {
         "--format",
         "json",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["cluster"]["context"], "aks");
     assert!(report["summary"]["findings"].as_u64().unwrap() > 0);

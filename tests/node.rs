@@ -131,8 +131,7 @@ fn node_collect_reads_modes_owners_links_and_processes() {
 fn node_collect_cli_writes_json() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "/var/lib/kubelet/config.yaml", 0o600);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_posture"))
-        .args(["node-collect", "--root"])
+    let out = crate::common::posture_command(&["node-collect", "--root"])
         .arg(dir.path())
         .args(["--proc"])
         .arg(dir.path().join("no-proc"))

@@ -3,6 +3,7 @@
 use posture::engine::Evaluator;
 use posture::scan::{self, ScanReport};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 pub fn repo() -> PathBuf {
@@ -26,4 +27,33 @@ pub fn scan_paths(paths: &[&Path]) -> ScanReport {
     let inputs: Vec<PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
     let collected = posture::collect::manifests::collect(&inputs);
     scan::evaluate(evaluator(), collected)
+}
+
+/// The posture binary, run from the repository in a fixed environment: no colour, no terminal
+/// width, and no kubeconfig or home directory of the machine's user.
+pub fn posture_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_posture"));
+    command
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .env_remove("KUBECONFIG")
+        .env("HOME", repo().join("target/no-home"));
+    command
+}
+
+/// Runs [`posture_command`] to the end.
+pub fn posture(args: &[&str]) -> Output {
+    posture_command(args).output().expect("posture runs")
+}
+
+/// Asserts the exit code, showing stderr when it differs.
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
