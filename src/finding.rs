@@ -24,11 +24,14 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// `value` is the object, when at hand: elements of named lists (containers, volumes, env)
+    /// are then fingerprinted by name, so re-ordering them changes nothing.
     pub fn fingerprint_of(
         rule_id: &str,
         object: &ObjectRef,
         origin: &Origin,
         path: &FieldPath,
+        value: Option<&serde_json::Value>,
     ) -> String {
         let mut h = Sha256::new();
         let source = origin.source_key();
@@ -39,7 +42,7 @@ impl Finding {
             &object.kind,
             object.namespace.as_deref().unwrap_or(""),
             &object.name,
-            &path.to_string(),
+            &stable_path(path, value),
         ] {
             h.update(part.as_bytes());
             h.update([0]);
@@ -73,6 +76,52 @@ fn origin_key(o: &Origin) -> (&str, &std::path::Path, usize, Option<usize>) {
         } => ("", path.as_path(), *document, *item),
         Origin::Cluster { cluster } => (cluster, std::path::Path::new(""), 0, None),
     }
+}
+
+/// `path` as text, with `[name=<name>]` for the elements of lists whose items have names.
+fn stable_path(path: &FieldPath, value: Option<&serde_json::Value>) -> String {
+    use crate::resource::Segment;
+    use std::fmt::Write;
+    let Some(mut node) = value else {
+        return path.to_string();
+    };
+    let mut out = String::new();
+    let mut present = true;
+    for segment in &path.0 {
+        let next = if present {
+            match segment {
+                Segment::Key(k) => node.get(k.as_str()),
+                Segment::Index(i) => node.get(*i),
+            }
+        } else {
+            None
+        };
+        match (
+            segment,
+            next.and_then(|n| n.get("name")).and_then(|n| n.as_str()),
+        ) {
+            (Segment::Index(_), Some(name)) => {
+                let _ = write!(out, "[name={name}]");
+            }
+            (Segment::Index(i), None) => {
+                let _ = write!(out, "[{i}]");
+            }
+            (Segment::Key(k), _) if crate::resource::path::is_plain(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            (Segment::Key(k), _) => {
+                let _ = write!(out, "[{k:?}]");
+            }
+        }
+        match next {
+            Some(n) => node = n,
+            None => present = false,
+        }
+    }
+    out
 }
 
 /// Sorts findings into the one deterministic order all output uses.

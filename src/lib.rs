@@ -7,10 +7,13 @@
 //! the rules' findings), and `report` renders a [`ScanReport`] as a table, JSON or SARIF. Problems (a malformed file, a
 //! failing rule) never abort a scan; they travel with the report.
 
+pub mod baseline;
 pub mod benchmark;
 pub mod collect;
 pub mod compliance;
+pub mod diff;
 pub mod engine;
+pub mod exceptions;
 pub mod finding;
 pub mod policy;
 pub mod problem;

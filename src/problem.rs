@@ -36,6 +36,14 @@ pub enum Code {
     /// Part of a cluster could not be collected (a forbidden type, a timeout, a kubelet that
     /// cannot be reached).
     NotCollected,
+    /// A config file (`.posture.yaml`) or one of its exceptions is invalid.
+    ConfigError,
+    /// An exception annotation on an object is invalid, so it does not apply.
+    InvalidException,
+    /// An exception's expiry date has passed; its findings count again.
+    ExceptionExpired,
+    /// An exception matched no finding.
+    ExceptionUnused,
 }
 
 impl Code {
@@ -49,6 +57,10 @@ impl Code {
             Code::PolicyError => "policy-error",
             Code::EvalError => "eval-error",
             Code::NotCollected => "not-collected",
+            Code::ConfigError => "config-error",
+            Code::InvalidException => "invalid-exception",
+            Code::ExceptionExpired => "exception-expired",
+            Code::ExceptionUnused => "exception-unused",
         }
     }
 }

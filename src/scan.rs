@@ -1,9 +1,11 @@
 //! One scan from end to end: collect, evaluate, and hand reporters a [`ScanReport`].
 
+use crate::baseline::Baseline;
 use crate::benchmark::Benchmark;
 use crate::collect::{self, Collected};
 use crate::compliance::{self, Compliance, FactsFile, Selection};
 use crate::engine::{CompileError, Evaluator};
+use crate::exceptions::{self, Exception, Suppressed};
 use crate::finding::Finding;
 use crate::policy::{Catalog, PolicyError, Rule};
 use crate::problem::Problem;
@@ -20,15 +22,20 @@ pub struct ScanOptions {
     pub inputs: Vec<PathBuf>,
     /// Extra rule directories (`--policy`).
     pub policy_dirs: Vec<PathBuf>,
-    pub benchmark: BenchmarkRequest,
+    pub request: ScanRequest,
 }
 
-/// Which CIS benchmark to apply (`--benchmark`), and the node facts it may read.
+/// How to judge what was collected: which CIS benchmark to apply (`--benchmark`) with the node
+/// facts it may read, and which findings are excepted.
 #[derive(Debug, Clone, Default)]
-pub struct BenchmarkRequest {
-    pub choice: BenchmarkChoice,
+pub struct ScanRequest {
+    pub benchmark: BenchmarkChoice,
     /// Parsed `--node-facts` files.
     pub node_facts: Vec<FactsFile>,
+    /// Exceptions from config files; objects' own exception annotations are always read.
+    pub exceptions: Vec<Exception>,
+    /// The day exception expiry is judged on; today (UTC) when unset.
+    pub today: Option<jiff::civil::Date>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,11 +50,12 @@ pub enum BenchmarkChoice {
     Named(String),
 }
 
-impl BenchmarkRequest {
-    pub fn off() -> BenchmarkRequest {
-        BenchmarkRequest {
-            choice: BenchmarkChoice::Off,
-            node_facts: Vec::new(),
+impl ScanRequest {
+    /// The rules' findings only: no benchmark.
+    pub fn rules_only() -> ScanRequest {
+        ScanRequest {
+            benchmark: BenchmarkChoice::Off,
+            ..Default::default()
         }
     }
 }
@@ -80,8 +88,14 @@ pub struct ScanReport {
     pub target: Target,
     /// The rules that ran, in catalog order.
     pub rules: Vec<Rule>,
-    /// Sorted findings.
+    /// Sorted findings that count: not covered by an exception.
     pub findings: Vec<Finding>,
+    /// Sorted findings an exception covers: shown, but neither counted nor gated on.
+    pub suppressed: Vec<Suppressed>,
+    /// Every exception that was in force, with how often it applied.
+    pub exceptions: Vec<exceptions::Usage>,
+    /// The previous scan findings were compared with (`--baseline`).
+    pub baseline: Option<Baseline>,
     /// Sorted problems.
     pub problems: Vec<Problem>,
     /// How many objects were evaluated.
@@ -102,9 +116,38 @@ impl ScanReport {
         self.problems.iter().any(Problem::is_error)
     }
 
-    /// Whether any finding is at or above `threshold`.
+    /// Whether any finding that counts is at or above `threshold`: with a baseline, only new
+    /// findings count.
     pub fn fails(&self, threshold: Severity) -> bool {
-        self.findings.iter().any(|f| f.severity >= threshold)
+        self.findings
+            .iter()
+            .any(|f| f.severity >= threshold && self.is_new(f))
+    }
+
+    /// Whether `f` is absent from the baseline (every finding is, without one).
+    pub fn is_new(&self, f: &Finding) -> bool {
+        self.baseline.as_ref().is_none_or(|b| !b.knows(f))
+    }
+
+    /// `f`'s state against the baseline, when there is one.
+    pub fn baseline_state(&self, f: &Finding) -> Option<crate::baseline::State> {
+        self.baseline.as_ref().map(|b| {
+            if b.knows(f) {
+                crate::baseline::State::Unchanged
+            } else {
+                crate::baseline::State::New
+            }
+        })
+    }
+
+    /// Compares this scan with an earlier one: findings become new or unchanged, and the
+    /// earlier findings that are gone are recorded as fixed.
+    pub fn compare_with(&mut self, previous: crate::baseline::PriorScan) {
+        let present = self
+            .findings
+            .iter()
+            .chain(self.suppressed.iter().map(|s| &s.finding));
+        self.baseline = Some(Baseline::new(previous, present));
     }
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {
@@ -166,7 +209,7 @@ pub fn scan(options: &ScanOptions) -> Result<ScanReport, ScanError> {
     Ok(evaluate_with(
         &evaluator,
         collected,
-        &options.benchmark,
+        &options.request,
         compliance::Context::default(),
     ))
 }
@@ -175,7 +218,7 @@ pub fn scan(options: &ScanOptions) -> Result<ScanReport, ScanError> {
 pub fn scan_snapshot(
     evaluator: &Evaluator,
     snapshot: Snapshot,
-    benchmark: &BenchmarkRequest,
+    request: &ScanRequest,
 ) -> ScanReport {
     let target = Target::Cluster {
         info: snapshot.cluster.clone(),
@@ -202,9 +245,15 @@ pub fn scan_snapshot(
             .collect(),
         node_facts: Vec::new(),
     };
-    let mut report = evaluate_with(evaluator, snapshot.into_collected(), benchmark, context);
-    report.target = target;
-    report
+    let kube_context = snapshot.cluster.context.clone();
+    evaluate_for(
+        evaluator,
+        snapshot.into_collected(),
+        request,
+        context,
+        target,
+        kube_context.as_deref(),
+    )
 }
 
 /// Evaluates already-collected objects with the rules only.
@@ -212,17 +261,35 @@ pub fn evaluate(evaluator: &Evaluator, collected: Collected) -> ScanReport {
     evaluate_with(
         evaluator,
         collected,
-        &BenchmarkRequest::off(),
+        &ScanRequest::rules_only(),
         compliance::Context::default(),
     )
 }
 
-/// Evaluates already-collected objects, then applies the requested benchmark.
+/// Evaluates already-collected manifests, then applies the requested benchmark and exceptions.
 pub fn evaluate_with(
     evaluator: &Evaluator,
     collected: Collected,
-    benchmark: &BenchmarkRequest,
+    request: &ScanRequest,
+    context: compliance::Context,
+) -> ScanReport {
+    evaluate_for(
+        evaluator,
+        collected,
+        request,
+        context,
+        Target::Manifests,
+        None,
+    )
+}
+
+fn evaluate_for(
+    evaluator: &Evaluator,
+    collected: Collected,
+    request: &ScanRequest,
     mut context: compliance::Context,
+    target: Target,
+    kube_context: Option<&str>,
 ) -> ScanReport {
     let objects = collected.resources.len();
     let targets = without_owned(collected.resources);
@@ -230,15 +297,18 @@ pub fn evaluate_with(
     let mut problems = collected.problems;
     problems.extend(evaluation.problems);
     let mut report = ScanReport {
-        target: Target::Manifests,
+        target,
         rules: evaluator.rules().to_vec(),
         findings: evaluation.findings,
+        suppressed: Vec::new(),
+        exceptions: Vec::new(),
+        baseline: None,
         problems: Vec::new(),
         objects,
         compliance: None,
     };
-    context.node_facts = benchmark.node_facts.clone();
-    if let Some((name, selection)) = choose(&benchmark.choice, &context, &targets) {
+    context.node_facts = request.node_facts.clone();
+    if let Some((name, selection)) = choose(&request.benchmark, &context, &targets) {
         match apply(&name, selection, &targets, &report, &context) {
             Ok(assessed) => {
                 report.findings.extend(assessed.findings);
@@ -253,6 +323,17 @@ pub fn evaluate_with(
             )),
         }
     }
+    let applied = exceptions::apply(
+        std::mem::take(&mut report.findings),
+        &request.exceptions,
+        &targets,
+        kube_context,
+        request.today.unwrap_or_else(exceptions::today),
+    );
+    report.findings = applied.findings;
+    report.suppressed = applied.suppressed;
+    report.exceptions = applied.usage;
+    problems.extend(applied.problems);
     problems.sort();
     report.problems = problems;
     report

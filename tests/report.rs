@@ -32,7 +32,7 @@ fn fixed_report() -> ScanReport {
         Segment::Key("labels".into()),
     ]);
     let finding = Finding {
-        fingerprint: Finding::fingerprint_of("ACME-0001", &object, &origin, &path),
+        fingerprint: Finding::fingerprint_of("ACME-0001", &object, &origin, &path, None),
         rule_id: "ACME-0001".into(),
         rule_title: "Deployment without a team label".into(),
         severity: Severity::Low,
@@ -47,6 +47,9 @@ fn fixed_report() -> ScanReport {
         target: posture::scan::Target::Manifests,
         rules: catalog.rules,
         findings: vec![finding],
+        suppressed: Vec::new(),
+        exceptions: Vec::new(),
+        baseline: None,
         problems: vec![
             Problem::new(Level::Error, Code::ParseError, "unclosed bracket '['").in_file(
                 "deploy/broken.yaml",
@@ -66,8 +69,8 @@ pub fn render(format: Format, report: &ScanReport) -> String {
         format,
         report,
         Style {
-            color: false,
             width: 100,
+            ..Style::default()
         },
         &mut out,
     )

@@ -115,26 +115,13 @@ memo_namespace_label := "the deploy-time namespace" if memo_namespace == ""
 # Labels of the pods a workload creates.
 memo_pod_labels := as_object(object.get(memo_pod_metadata, "labels", {}))
 
-# The path of `fields` (up to three keys) below `base_path` in `obj` if the whole of it
-# exists, else of its longest existing prefix: where to point when the fix is to add the
-# missing part. An explicit `null` counts as existing, so the finding lands on the line that
-# says null. An else chain rather than a comprehension: it runs once per finding.
-nearest_path(obj, base_path, fields) := array.concat(base_path, fields) if {
-	object.get(obj, fields, absent) != absent
-} else := array.concat(base_path, prefix) if {
-	prefix := array.slice(fields, 0, count(fields) - 1)
-	object.get(obj, prefix, absent) != absent
-} else := array.concat(base_path, prefix) if {
-	prefix := array.slice(fields, 0, count(fields) - 2)
-	object.get(obj, prefix, absent) != absent
-} else := base_path
+# The path of `fields` below a container or the pod spec: where the fix goes when it is to
+# add a field. The full path, whether or not it exists yet: the host points the position at its
+# longest existing prefix, and the path (so the finding's fingerprint) stays the same when a
+# sibling such as `securityContext` is added for another reason.
+container_nearest(c, fields) := array.concat(c.path, fields)
 
-absent := "\u0000absent"
-
-# nearest_path for a container, and for the pod spec.
-container_nearest(c, fields) := nearest_path(c.container, c.path, fields)
-
-pod_nearest(fields) := nearest_path(memo_pod_spec, memo_pod_spec_path, fields)
+pod_nearest(fields) := array.concat(memo_pod_spec_path, fields)
 
 # Accessors. A reference from another package to a complete rule costs regorus about
 # 5 µs each time (it resolves the package's virtual document), a call to a function that

@@ -2,6 +2,7 @@
 //! that uses `anyhow` and decides exit codes.
 
 mod cluster;
+mod diff;
 mod node_collect;
 mod rules;
 mod scan;
@@ -34,7 +35,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan manifests, a live cluster or a cluster snapshot, and report findings.
-    Scan(scan::ScanArgs),
+    Scan(Box<scan::ScanArgs>),
+    /// Compare two scan results or two cluster snapshots: findings introduced and fixed, and
+    /// for snapshots the objects added, removed and changed.
+    Diff(diff::DiffArgs),
     /// Collect a cluster into a snapshot file to scan later.
     Snapshot(snapshot::SnapshotArgs),
     /// On a node: record modes and owners of the benchmark's files and the Kubernetes processes.
@@ -47,7 +51,8 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(*args),
+        Command::Diff(args) => diff::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::NodeCollect(args) => node_collect::run(args),
         Command::Rules(args) => rules::list(args),

@@ -26,7 +26,12 @@ pub fn collect(inputs: &[PathBuf]) -> Collected {
             // Sorted so that output order never depends on the filesystem.
             for entry in WalkDir::new(input).sort_by_file_name().follow_links(true) {
                 match entry {
-                    Ok(e) if e.file_type().is_file() && has_manifest_extension(e.path()) => {
+                    // A posture config in the tree holds exceptions, not manifests.
+                    Ok(e)
+                        if e.file_type().is_file()
+                            && has_manifest_extension(e.path())
+                            && !crate::exceptions::config::is_config_file(e.path()) =>
+                    {
                         files.push(e.into_path())
                     }
                     Ok(_) => {}

@@ -312,7 +312,7 @@ impl Failure {
     }
 
     fn into_finding(self, check: &Check, id: &str) -> Finding {
-        let fingerprint = Finding::fingerprint_of(id, &self.object, &self.origin, &self.path);
+        let fingerprint = Finding::fingerprint_of(id, &self.object, &self.origin, &self.path, None);
         Finding {
             rule_id: id.to_owned(),
             rule_title: check.title.clone(),

@@ -402,7 +402,13 @@ fn decode(rule: &Rule, resource: &Resource, value: regorus::Value, out: &mut Eva
         };
         let position = resource.position_of(&path);
         out.findings.push(Finding {
-            fingerprint: Finding::fingerprint_of(&rule.id, &resource.id, &resource.origin, &path),
+            fingerprint: Finding::fingerprint_of(
+                &rule.id,
+                &resource.id,
+                &resource.origin,
+                &path,
+                Some(&resource.object),
+            ),
             rule_id: rule.id.clone(),
             rule_title: rule.title.clone(),
             severity: rule.severity,

@@ -2,6 +2,8 @@
 //! major number on any change that can break a consumer.
 
 use super::display_path;
+use crate::baseline::State;
+use crate::exceptions::Suppression;
 use crate::finding::Finding;
 use crate::problem::{Level, Problem};
 use crate::resource::Origin;
@@ -11,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};
 
-pub const SCHEMA_VERSION: &str = "1.2";
+pub const SCHEMA_VERSION: &str = "1.3";
 
 #[derive(Serialize)]
 struct Tool {
@@ -35,6 +37,7 @@ struct Summary {
     objects: usize,
     findings: usize,
     by_severity: BySeverity,
+    suppressed: usize,
     errors: usize,
     warnings: usize,
 }
@@ -58,6 +61,21 @@ struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     frameworks: Option<&'a crate::policy::Frameworks>,
     fingerprint: &'a str,
+    /// `new` or `unchanged`, with `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<State>,
+    /// Why it does not count, for suppressed findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<&'a Suppression>,
+}
+
+/// The comparison with `--baseline`.
+#[derive(Serialize)]
+struct JsonBaseline<'a> {
+    source: &'a str,
+    new: usize,
+    unchanged: usize,
+    fixed: &'a [crate::baseline::PriorFinding],
 }
 
 #[derive(Serialize)]
@@ -111,7 +129,11 @@ struct JsonProblem<'a> {
     message: &'a str,
 }
 
-fn finding<'a>(rule: Option<&'a crate::policy::Rule>, f: &'a Finding) -> JsonFinding<'a> {
+fn finding<'a>(
+    report: &ScanReport,
+    rule: Option<&'a crate::policy::Rule>,
+    f: &'a Finding,
+) -> JsonFinding<'a> {
     let source = match &f.origin {
         Origin::File {
             path,
@@ -150,6 +172,8 @@ fn finding<'a>(rule: Option<&'a crate::policy::Rule>, f: &'a Finding) -> JsonFin
             .map(|r| &r.frameworks)
             .filter(|fw| **fw != crate::policy::Frameworks::default()),
         fingerprint: &f.fingerprint,
+        baseline: report.baseline_state(f),
+        suppression: None,
     }
 }
 
@@ -174,6 +198,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             medium: report.count(Severity::Medium),
             low: report.count(Severity::Low),
         },
+        suppressed: report.suppressed.len(),
         errors: report
             .problems
             .iter()
@@ -213,6 +238,17 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     }
     doc.extend_from_slice(b",\n  \"summary\": ");
     pretty(&summary, 1, &mut doc)?;
+    if let Some(b) = &report.baseline {
+        let new = report.findings.iter().filter(|f| report.is_new(f)).count();
+        let baseline = JsonBaseline {
+            source: &b.source,
+            new,
+            unchanged: report.findings.len() - new,
+            fixed: &b.fixed,
+        };
+        doc.extend_from_slice(b",\n  \"baseline\": ");
+        pretty(&baseline, 1, &mut doc)?;
+    }
     if let Some(compliance) = &report.compliance {
         doc.extend_from_slice(b",\n  \"compliance\": ");
         pretty(compliance, 1, &mut doc)?;
@@ -238,7 +274,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
                             rule = report.rule(&f.rule_id);
                         }
                         buf.extend_from_slice(b",\n    ");
-                        pretty(&finding(rule, f), 2, &mut buf)?;
+                        pretty(&finding(report, rule, f), 2, &mut buf)?;
                     }
                     Ok(buf)
                 })
@@ -254,6 +290,21 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             }
         }
         out.write_all(b"\n  ]")?;
+    }
+    let suppressed: Vec<JsonFinding<'_>> = report
+        .suppressed
+        .iter()
+        .map(|s| JsonFinding {
+            baseline: None,
+            suppression: Some(&s.suppression),
+            ..finding(report, report.rule(&s.finding.rule_id), &s.finding)
+        })
+        .collect();
+    doc.extend_from_slice(b",\n  \"suppressed\": ");
+    pretty(&suppressed, 1, &mut doc)?;
+    if !report.exceptions.is_empty() {
+        doc.extend_from_slice(b",\n  \"exceptions\": ");
+        pretty(&report.exceptions, 1, &mut doc)?;
     }
     let problems: Vec<JsonProblem<'_>> = report.problems.iter().map(problem).collect();
     doc.extend_from_slice(b",\n  \"problems\": ");

@@ -23,6 +23,10 @@ pub struct Style {
     pub color: bool,
     /// Width to wrap to.
     pub width: u16,
+    /// List suppressed findings, not only their count.
+    pub show_suppressed: bool,
+    /// List every exception with its use count.
+    pub audit_exceptions: bool,
 }
 
 impl Default for Style {
@@ -30,6 +34,8 @@ impl Default for Style {
         Style {
             color: false,
             width: 120,
+            show_suppressed: false,
+            audit_exceptions: false,
         }
     }
 }

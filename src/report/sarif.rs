@@ -3,6 +3,7 @@
 //! and problems as tool execution notifications.
 
 use super::display_path;
+use crate::exceptions::SuppressionKind;
 use crate::finding::Finding;
 use crate::policy::Rule;
 use crate::problem::{Level, Problem};
@@ -14,7 +15,7 @@ use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
     Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
     ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultLevel, Run,
-    Sarif, Tool, ToolComponent,
+    Sarif, Suppression, Tool, ToolComponent,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
@@ -237,6 +238,8 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     fingerprints.insert(FINGERPRINT_KEY.to_owned(), f.fingerprint.clone());
     let mut props = BTreeMap::new();
     props.insert("path".to_owned(), json!(f.path.to_string()));
+    // Read back by `--baseline` and `posture diff`, which show what was fixed.
+    props.insert("severity".to_owned(), json!(f.severity.as_str()));
     if let Some(src) = helm_source {
         props.insert("helmSource".to_owned(), json!(src));
     }
@@ -250,6 +253,46 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         .build();
     r.rule_index = rule_index.map(|i| i as i64);
     r
+}
+
+/// Findings that count, then suppressed ones: code scanning shows the latter as dismissed
+/// rather than open alerts (SARIF §3.27.23 `suppressions`).
+fn results(report: &ScanReport, index: &HashMap<&str, usize>) -> Vec<SarifResult> {
+    let rule_index = |f: &Finding| index.get(f.rule_id.as_str()).copied();
+    let mut out: Vec<SarifResult> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut r = result(f, rule_index(f));
+            r.baseline_state = report.baseline_state(f).map(|s| {
+                json!(match s {
+                    crate::baseline::State::New => "new",
+                    crate::baseline::State::Unchanged => "unchanged",
+                })
+            });
+            r
+        })
+        .collect();
+    out.extend(report.suppressed.iter().map(|s| {
+        let mut r = result(&s.finding, rule_index(&s.finding));
+        let mut props = BTreeMap::new();
+        props.insert("exception".to_owned(), json!(s.suppression.exception));
+        if let Some(d) = s.suppression.expires {
+            props.insert("expires".to_owned(), json!(d.to_string()));
+        }
+        let kind = match s.suppression.kind {
+            SuppressionKind::Config => "external",
+            SuppressionKind::Annotation => "inSource",
+        };
+        r.suppressions = Some(vec![Suppression::builder()
+            .kind(json!(kind))
+            .status(json!("accepted"))
+            .justification(s.suppression.reason.clone())
+            .properties(PropertyBag::builder().additional_properties(props).build())
+            .build()]);
+        r
+    }));
+    out
 }
 
 fn notification(p: &Problem) -> Notification {
@@ -338,13 +381,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
         .tool(Tool::builder().driver(driver).build())
         .invocations(vec![invocation])
         .original_uri_base_ids(base_ids)
-        .results(
-            report
-                .findings
-                .iter()
-                .map(|f| result(f, index.get(f.rule_id.as_str()).copied()))
-                .collect::<Vec<_>>(),
-        )
+        .results(results(report, &index))
         .column_kind(json!("unicodeCodePoints"))
         .build();
     if !properties.is_empty() {

@@ -2,6 +2,8 @@
 //! problems, then summary lines.
 
 use super::{display_path, Style};
+use crate::baseline::State;
+use crate::exceptions::UsageState;
 use crate::finding::Finding;
 use crate::problem::Level;
 use crate::resource::Origin;
@@ -99,45 +101,82 @@ fn cluster_line(report: &ScanReport) -> Option<String> {
     ))
 }
 
+fn findings_table(
+    title: &str,
+    severity: Severity,
+    findings: &[&Finding],
+    report: &ScanReport,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let title = format!("{title} ({})", findings.len());
+    writeln!(out, "{}", heading(&title, Some(color_of(severity)), style))?;
+    let mut table = new_table(style);
+    // A cluster scan names its cluster once, above the tables; files need a column.
+    let with_location = matches!(report.target, Target::Manifests);
+    if with_location {
+        table.set_header(vec!["Rule", "Object", "Location", "Finding"]);
+    } else {
+        table.set_header(vec!["Rule", "Object", "Finding"]);
+    }
+    for f in findings {
+        let rule = Cell::new(format!("{}\n{}", f.rule_id, f.rule_title));
+        let rule = if style.color {
+            rule.fg(color_of(severity))
+        } else {
+            rule
+        };
+        let mut row = vec![rule, Cell::new(object(f))];
+        if with_location {
+            row.push(Cell::new(location(f)));
+        }
+        row.push(Cell::new(finding_text(f)));
+        table.add_row(row);
+    }
+    writeln!(out, "{table}")?;
+    writeln!(out)
+}
+
 pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if let Some(line) = cluster_line(report) {
         writeln!(out, "{line}\n")?;
     }
-    for severity in Severity::ALL {
-        let findings: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .collect();
-        if findings.is_empty() {
-            continue;
-        }
-        let title = format!("{} ({})", severity.as_str().to_uppercase(), findings.len());
-        writeln!(out, "{}", heading(&title, Some(color_of(severity)), style))?;
-        let mut table = new_table(style);
-        // A cluster scan names its cluster once, above the tables; files need a column.
-        let with_location = matches!(report.target, Target::Manifests);
-        if with_location {
-            table.set_header(vec!["Rule", "Object", "Location", "Finding"]);
-        } else {
-            table.set_header(vec!["Rule", "Object", "Finding"]);
-        }
-        for f in findings {
-            let rule = Cell::new(format!("{}\n{}", f.rule_id, f.rule_title));
-            let rule = if style.color {
-                rule.fg(color_of(severity))
-            } else {
-                rule
-            };
-            let mut row = vec![rule, Cell::new(object(f))];
-            if with_location {
-                row.push(Cell::new(location(f)));
+    // With a baseline, what a change introduced comes first: that is what the gate judges.
+    let states: &[Option<State>] = if report.baseline.is_some() {
+        &[Some(State::New), Some(State::Unchanged)]
+    } else {
+        &[None]
+    };
+    for state in states {
+        for severity in Severity::ALL {
+            let findings: Vec<&Finding> = report
+                .findings
+                .iter()
+                .filter(|f| f.severity == severity && report.baseline_state(f) == *state)
+                .collect();
+            if findings.is_empty() {
+                continue;
             }
-            row.push(Cell::new(finding_text(f)));
-            table.add_row(row);
+            let mut title = severity.as_str().to_uppercase();
+            match state {
+                Some(State::New) => title.insert_str(0, "NEW "),
+                Some(State::Unchanged) => title.insert_str(0, "UNCHANGED "),
+                None => {}
+            }
+            findings_table(&title, severity, &findings, report, style, out)?;
         }
-        writeln!(out, "{table}")?;
-        writeln!(out)?;
+    }
+    match report.suppressed.len() {
+        0 => {}
+        _ if style.show_suppressed => suppressed_table(report, style, out)?,
+        n => writeln!(
+            out,
+            "{n} finding{} suppressed by exceptions (--show-suppressed lists them)\n",
+            if n == 1 { " is" } else { "s are" }
+        )?,
+    }
+    if style.audit_exceptions {
+        exceptions_table(report, style, out)?;
     }
     if let Some(compliance) = &report.compliance {
         super::compliance::write(compliance, style, out)?;
@@ -158,6 +197,9 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
         writeln!(out)?;
     }
     writeln!(out, "{}", summary(report))?;
+    if let Some(line) = baseline_line(report) {
+        writeln!(out, "{line}")?;
+    }
     if let Some(compliance) = &report.compliance {
         writeln!(out, "{}", super::compliance::summary(compliance))?;
     }
@@ -178,6 +220,10 @@ pub fn summary(report: &ScanReport) -> String {
         report.objects,
         if report.objects == 1 { "" } else { "s" }
     );
+    let k = report.suppressed.len();
+    if k > 0 {
+        s.push_str(&format!("; {k} suppressed"));
+    }
     for (level, word) in [(Level::Error, "error"), (Level::Warning, "warning")] {
         let k = report.problems.iter().filter(|p| p.level == level).count();
         if k > 0 {
@@ -185,4 +231,78 @@ pub fn summary(report: &ScanReport) -> String {
         }
     }
     s
+}
+
+/// `Baseline posture.json: 1 new, 11 unchanged, 2 fixed`
+fn baseline_line(report: &ScanReport) -> Option<String> {
+    let b = report.baseline.as_ref()?;
+    let new = report.findings.iter().filter(|f| report.is_new(f)).count();
+    Some(format!(
+        "Baseline {}: {new} new, {} unchanged, {} fixed",
+        b.source,
+        report.findings.len() - new,
+        b.fixed.len()
+    ))
+}
+
+fn suppressed_table(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let title = format!("SUPPRESSED ({})", report.suppressed.len());
+    writeln!(out, "{}", heading(&title, Some(Color::Cyan), style))?;
+    let mut table = new_table(style);
+    table.set_header(vec!["Rule", "Object", "Finding", "Accepted because"]);
+    for s in &report.suppressed {
+        let f = &s.finding;
+        let mut why = format!("{}\n({}", s.suppression.reason, s.suppression.exception);
+        if let Some(d) = s.suppression.expires {
+            why.push_str(&format!(", until {d}"));
+        }
+        why.push(')');
+        table.add_row(vec![
+            Cell::new(format!("{}\n{}", f.rule_id, f.severity.as_str())),
+            Cell::new(object(f)),
+            Cell::new(finding_text(f)),
+            Cell::new(why),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    writeln!(out)
+}
+
+fn exceptions_table(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let title = format!("EXCEPTIONS ({})", report.exceptions.len());
+    writeln!(out, "{}", heading(&title, Some(Color::Cyan), style))?;
+    if report.exceptions.is_empty() {
+        writeln!(
+            out,
+            "  none: no .posture.yaml exceptions and no posture.io/ignore annotations\n"
+        )?;
+        return Ok(());
+    }
+    let mut table = new_table(style);
+    table.set_header(vec!["Exception", "Rules", "Uses", "State", "Reason"]);
+    for u in &report.exceptions {
+        let e = &u.exception;
+        let mut name = e.name.clone().unwrap_or_default();
+        if !name.is_empty() {
+            name.push('\n');
+        }
+        name.push_str(&e.source.describe());
+        let state = match (u.state, e.expires) {
+            (UsageState::Active, Some(d)) => format!("active until {d}"),
+            (UsageState::Active, None) => "active".to_owned(),
+            (UsageState::Expired, Some(d)) => format!("expired {d}"),
+            (UsageState::Expired, None) => "expired".to_owned(),
+            (UsageState::Unused, _) => "unused".to_owned(),
+        };
+        let rules: Vec<&str> = e.rules.iter().map(|p| p.as_str()).collect();
+        table.add_row(vec![
+            Cell::new(name),
+            Cell::new(rules.join("\n")),
+            Cell::new(u.uses),
+            Cell::new(state),
+            Cell::new(&e.reason),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    writeln!(out)
 }

@@ -5,7 +5,7 @@
 //! (Secret data, last-applied annotations) are removed by [`sanitize`] before a `Resource` exists.
 
 mod command_line;
-mod path;
+pub(crate) mod path;
 mod sanitize;
 mod spans;
 

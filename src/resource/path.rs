@@ -62,7 +62,7 @@ impl fmt::Display for FieldPath {
     }
 }
 
-fn is_plain(key: &str) -> bool {
+pub(crate) fn is_plain(key: &str) -> bool {
     !key.is_empty()
         && key
             .chars()

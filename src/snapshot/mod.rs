@@ -217,6 +217,24 @@ impl Snapshot {
     pub fn read(reader: impl Read) -> Result<Snapshot, SnapshotError> {
         let snapshot: Snapshot = serde_json::from_reader(std::io::BufReader::new(reader))
             .map_err(SnapshotError::Decode)?;
+        snapshot.supported()
+    }
+
+    /// A snapshot already parsed as JSON.
+    pub fn from_value(value: Value) -> Result<Snapshot, SnapshotError> {
+        let snapshot: Snapshot = serde_json::from_value(value).map_err(SnapshotError::Decode)?;
+        snapshot.supported()
+    }
+
+    /// Whether a JSON document looks like a snapshot (rather than a scan report).
+    pub fn is_snapshot(value: &Value) -> bool {
+        ["schema_version", "cluster", "objects", "resource_types"]
+            .iter()
+            .all(|k| value.get(k).is_some())
+    }
+
+    fn supported(self) -> Result<Snapshot, SnapshotError> {
+        let snapshot = self;
         let major = |v: &str| v.split('.').next().unwrap_or_default().to_owned();
         if major(&snapshot.schema_version) != major(SCHEMA_VERSION) {
             return Err(SnapshotError::Version {

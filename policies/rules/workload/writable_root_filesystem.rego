@@ -29,18 +29,10 @@ problem(sc) := "sets readOnlyRootFilesystem to false" if {
 	sc.readOnlyRootFilesystem == false
 } else := "does not set readOnlyRootFilesystem"
 
-# The field itself when it is written (false or null), else the securityContext, else the
-# container: the nearest place to add it.
-field_path(c) := k8s.container_path(c, ["securityContext", "readOnlyRootFilesystem"]) if {
-	"readOnlyRootFilesystem" in object.keys(c.context)
-} else := k8s.container_path(c, ["securityContext"]) if {
-	"securityContext" in object.keys(c.container)
-} else := c.path
-
 deny contains {"msg": msg, "path": path} if {
 	not k8s.is_windows()
 	some c in k8s.containers()
 	object.get(c.context, "readOnlyRootFilesystem", null) != true
-	path := field_path(c)
+	path := k8s.container_nearest(c, ["securityContext", "readOnlyRootFilesystem"])
 	msg := sprintf("%s %s", [k8s.describe(c), problem(c.context)])
 }

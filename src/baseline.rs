@@ -1,0 +1,261 @@
+//! Baselines: an earlier scan's findings, so a gate fails only on what a change introduces.
+//!
+//! A baseline is a posture JSON report or SARIF log. Findings are matched by fingerprint (rule,
+//! source file or template, object and field), which survives line shifts and re-ordering.
+//! Findings the earlier scan suppressed are not part of its baseline: an exception that expires
+//! must bring its findings back to the gate, whatever the baseline says.
+
+use crate::finding::Finding;
+use crate::report::sarif::FINGERPRINT_KEY;
+use crate::severity::Severity;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// A finding of an earlier scan, as much of it as both JSON and SARIF record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PriorFinding {
+    pub fingerprint: String,
+    pub rule_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    pub message: String,
+    /// `Kind namespace/name`, or the logical location SARIF gives.
+    pub object: String,
+    /// `file:line:column` or a `k8s://` address.
+    pub location: String,
+}
+
+impl PriorFinding {
+    pub fn of(f: &Finding) -> PriorFinding {
+        let object = match &f.object.namespace {
+            Some(ns) => format!("{} {ns}/{}", f.object.kind, f.object.name),
+            None => format!("{} {}", f.object.kind, f.object.name),
+        };
+        let location = match &f.origin {
+            crate::Origin::File { path, .. } => {
+                let mut s = crate::report::display_path(path);
+                if let Some(p) = f.position {
+                    s.push_str(&format!(":{}:{}", p.line, p.column));
+                }
+                s
+            }
+            crate::Origin::Cluster { cluster } => crate::report::object_uri(cluster, &f.object),
+        };
+        PriorFinding {
+            fingerprint: f.fingerprint.clone(),
+            rule_id: f.rule_id.clone(),
+            severity: Some(f.severity),
+            message: f.message.clone(),
+            object,
+            location,
+        }
+    }
+}
+
+/// The findings of an earlier scan that counted (not suppressed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PriorScan {
+    /// What it was read from, as reports name it.
+    pub source: String,
+    pub findings: Vec<PriorFinding>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("cannot read {path}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not JSON")]
+    Json {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "{path} is neither a posture JSON report nor a SARIF log: write one with \
+         `posture scan --format json` or `--format sarif`"
+    )]
+    Unknown { path: String },
+    #[error("{path}: finding {index} has no fingerprint, so it cannot be compared")]
+    NoFingerprint { path: String, index: usize },
+}
+
+/// Reads a baseline written by `posture scan --format json` or `--format sarif`.
+pub fn read(path: &Path) -> Result<PriorScan, BaselineError> {
+    let shown = crate::report::display_path(path);
+    let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let value: Value = serde_json::from_str(&text).map_err(|source| BaselineError::Json {
+        path: shown.clone(),
+        source,
+    })?;
+    from_value(&value, &shown)
+}
+
+/// Decodes a JSON report or SARIF log already parsed; `source` names it in messages.
+pub fn from_value(value: &Value, source: &str) -> Result<PriorScan, BaselineError> {
+    let findings = if let Some(runs) = value.get("runs").and_then(Value::as_array) {
+        sarif_findings(runs, source)?
+    } else if let (Some(_), Some(findings)) = (
+        value.get("schema_version"),
+        value.get("findings").and_then(Value::as_array),
+    ) {
+        json_findings(findings, source)?
+    } else {
+        return Err(BaselineError::Unknown {
+            path: source.to_owned(),
+        });
+    };
+    Ok(PriorScan {
+        source: source.to_owned(),
+        findings,
+    })
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+fn json_findings(findings: &[Value], source: &str) -> Result<Vec<PriorFinding>, BaselineError> {
+    findings
+        .iter()
+        .enumerate()
+        .map(|(index, f)| {
+            let fingerprint =
+                f["fingerprint"]
+                    .as_str()
+                    .ok_or_else(|| BaselineError::NoFingerprint {
+                        path: source.to_owned(),
+                        index,
+                    })?;
+            let o = &f["object"];
+            let object = match o["namespace"].as_str() {
+                Some(ns) => format!("{} {ns}/{}", text(&o["kind"]), text(&o["name"])),
+                None => format!("{} {}", text(&o["kind"]), text(&o["name"])),
+            };
+            let l = &f["location"];
+            let location = match (l["file"].as_str(), l["uri"].as_str()) {
+                (Some(file), _) => match (l["line"].as_u64(), l["column"].as_u64()) {
+                    (Some(line), Some(col)) => format!("{file}:{line}:{col}"),
+                    _ => file.to_owned(),
+                },
+                (None, Some(uri)) => uri.to_owned(),
+                (None, None) => String::new(),
+            };
+            Ok(PriorFinding {
+                fingerprint: fingerprint.to_owned(),
+                rule_id: text(&f["rule_id"]),
+                severity: f["severity"].as_str().and_then(|s| s.parse().ok()),
+                message: text(&f["message"]),
+                object,
+                location,
+            })
+        })
+        .collect()
+}
+
+fn sarif_findings(runs: &[Value], source: &str) -> Result<Vec<PriorFinding>, BaselineError> {
+    let mut out = Vec::new();
+    for run in runs {
+        for (index, r) in run["results"].as_array().into_iter().flatten().enumerate() {
+            let suppressed = r["suppressions"].as_array().is_some_and(|s| !s.is_empty());
+            if suppressed {
+                continue;
+            }
+            let fingerprint = r["partialFingerprints"][FINGERPRINT_KEY]
+                .as_str()
+                .ok_or_else(|| BaselineError::NoFingerprint {
+                    path: source.to_owned(),
+                    index,
+                })?;
+            let location = &r["locations"][0];
+            let physical = &location["physicalLocation"];
+            let uri = text(&physical["artifactLocation"]["uri"]);
+            let location_text = match (
+                physical["region"]["startLine"].as_u64(),
+                physical["region"]["startColumn"].as_u64(),
+            ) {
+                (Some(line), Some(col)) => format!("{uri}:{line}:{col}"),
+                _ => uri,
+            };
+            out.push(PriorFinding {
+                fingerprint: fingerprint.to_owned(),
+                rule_id: text(&r["ruleId"]),
+                severity: r["properties"]["severity"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok()),
+                message: text(&r["message"]["text"]),
+                object: sarif_object(&location["logicalLocations"][0]["fullyQualifiedName"]),
+                location: location_text,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// posture's SARIF names objects `namespace/Kind/name` or `Kind/name`; shown as JSON's are.
+fn sarif_object(qualified: &Value) -> String {
+    let q = qualified.as_str().unwrap_or_default();
+    match q.split('/').collect::<Vec<_>>()[..] {
+        [ns, kind, name] => format!("{kind} {ns}/{name}"),
+        [kind, name] => format!("{kind} {name}"),
+        _ => q.to_owned(),
+    }
+}
+
+/// This scan's comparison with a baseline.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// What the baseline was read from.
+    pub source: String,
+    known: HashSet<String>,
+    /// Findings of the baseline this scan no longer has.
+    pub fixed: Vec<PriorFinding>,
+}
+
+impl Baseline {
+    /// Compares `previous` with the findings `present` now (suppressed ones included: a
+    /// suppressed finding is not fixed).
+    pub fn new<'a>(previous: PriorScan, present: impl Iterator<Item = &'a Finding>) -> Baseline {
+        let now: HashSet<&str> = present.map(|f| f.fingerprint.as_str()).collect();
+        let known = previous
+            .findings
+            .iter()
+            .map(|f| f.fingerprint.clone())
+            .collect();
+        let mut fixed: Vec<PriorFinding> = previous
+            .findings
+            .into_iter()
+            .filter(|f| !now.contains(f.fingerprint.as_str()))
+            .collect();
+        fixed.sort_by(|a, b| {
+            (&a.rule_id, &a.object, &a.fingerprint).cmp(&(&b.rule_id, &b.object, &b.fingerprint))
+        });
+        fixed.dedup_by(|a, b| a.fingerprint == b.fingerprint);
+        Baseline {
+            source: previous.source,
+            known,
+            fixed,
+        }
+    }
+
+    /// Whether the baseline had `f`.
+    pub fn knows(&self, f: &Finding) -> bool {
+        self.known.contains(&f.fingerprint)
+    }
+}
+
+/// How a finding relates to the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    New,
+    Unchanged,
+}
