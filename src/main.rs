@@ -3,8 +3,6 @@
 
 mod cli;
 
-use clap::Parser;
-
 // The rule engine allocates small values at a high rate; mimalloc makes scans markedly faster
 // than the system allocator.
 #[global_allocator]
@@ -17,5 +15,5 @@ fn main() -> std::process::ExitCode {
         // SAFETY: nothing else runs yet; no other thread can read the environment.
         unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
     }
-    cli::run(cli::Cli::parse())
+    cli::run(cli::parse())
 }

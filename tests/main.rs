@@ -10,5 +10,6 @@ mod engine;
 mod gate;
 mod lab;
 mod node;
+mod packaging;
 mod report;
 mod rules;

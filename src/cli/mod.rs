@@ -2,13 +2,16 @@
 //! that uses `anyhow` and decides exit codes.
 
 mod cluster;
+mod completions;
 mod diff;
 mod node_collect;
 mod rules;
 mod scan;
 mod snapshot;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::ffi::OsStr;
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 errors.
@@ -47,6 +50,29 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Show a rule's description and remediation.
     Explain(rules::ExplainArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+}
+
+/// Whether the binary runs as a kubectl plugin: `kubectl posture` executes `kubectl-posture`
+/// from PATH (a copy, a symlink, or krew's symlink), and argv[0] is that name.
+fn is_kubectl_plugin(argv0: &OsStr) -> bool {
+    Path::new(argv0).file_stem() == Some(OsStr::new("kubectl-posture"))
+}
+
+/// Parses the process's arguments like `Cli::parse`, but shows usage as `kubectl posture ...`
+/// when run as a kubectl plugin, since that is what the user typed. Exits with clap's message
+/// (and code 2) on bad arguments.
+pub fn parse() -> Cli {
+    let mut command = Cli::command();
+    if std::env::args_os()
+        .next()
+        .is_some_and(|a| is_kubectl_plugin(&a))
+    {
+        command = command.bin_name("kubectl posture");
+    }
+    let mut matches = command.get_matches_mut();
+    Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.format(&mut command).exit())
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -57,6 +83,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::NodeCollect(args) => node_collect::run(args),
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
+        Command::Completions(args) => completions::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

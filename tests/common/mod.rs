@@ -32,7 +32,13 @@ pub fn scan_paths(paths: &[&Path]) -> ScanReport {
 /// The posture binary, run from the repository in a fixed environment: no colour, no terminal
 /// width, and no kubeconfig or home directory of the machine's user.
 pub fn posture_command(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_posture"));
+    program_command(Path::new(env!("CARGO_BIN_EXE_posture")), args)
+}
+
+/// Another program (the binary under another name, or a tool that runs it) in the environment of
+/// [`posture_command`].
+pub fn program_command(program: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
     command
         .args(args)
         .current_dir(repo())
