@@ -36,6 +36,13 @@ pub enum Code {
     /// Part of a cluster could not be collected (a forbidden type, a timeout, a kubelet that
     /// cannot be reached).
     NotCollected,
+    /// A chart or kustomization could not be rendered because its tool (helm, kubectl or
+    /// kustomize) was not found.
+    ToolMissing,
+    /// helm or kustomize failed on a chart or kustomization (the message holds its error).
+    RenderError,
+    /// helm or kustomize rendered a chart or kustomization but wrote warnings.
+    RenderWarning,
 }
 
 impl Code {
@@ -49,6 +56,9 @@ impl Code {
             Code::PolicyError => "policy-error",
             Code::EvalError => "eval-error",
             Code::NotCollected => "not-collected",
+            Code::ToolMissing => "tool-missing",
+            Code::RenderError => "render-error",
+            Code::RenderWarning => "render-warning",
         }
     }
 }

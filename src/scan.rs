@@ -21,6 +21,8 @@ pub struct ScanOptions {
     /// Extra rule directories (`--policy`).
     pub policy_dirs: Vec<PathBuf>,
     pub benchmark: BenchmarkRequest,
+    /// How charts and kustomizations among the inputs are rendered.
+    pub render: collect::render::RenderOptions,
 }
 
 /// Which CIS benchmark to apply (`--benchmark`), and the node facts it may read.
@@ -162,7 +164,7 @@ pub fn load_catalog(policy_dirs: &[PathBuf]) -> Result<Catalog, PolicyError> {
 pub fn scan(options: &ScanOptions) -> Result<ScanReport, ScanError> {
     let catalog = load_catalog(&options.policy_dirs)?;
     let evaluator = Evaluator::new(&catalog)?;
-    let collected = collect::manifests::collect(&options.inputs);
+    let collected = collect::manifests::collect(&options.inputs, &options.render);
     Ok(evaluate_with(
         &evaluator,
         collected,

@@ -24,7 +24,7 @@ fn request(choice: BenchmarkChoice, facts: &[PathBuf]) -> BenchmarkRequest {
 }
 
 fn scan_files(inputs: &[PathBuf], request: &BenchmarkRequest) -> ScanReport {
-    let collected = collect::manifests::collect(inputs);
+    let collected = collect::manifests::collect(inputs, &crate::common::render_options());
     evaluate_with(evaluator(), collected, request, Default::default())
 }
 

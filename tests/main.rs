@@ -9,5 +9,6 @@ mod corpus;
 mod engine;
 mod lab;
 mod node;
+mod render;
 mod report;
 mod rules;
