@@ -47,7 +47,7 @@ fn evaluator() -> Evaluator {
 
 /// One scan; panics if the input did not load cleanly, since then the numbers would mislead.
 fn scan_dir(evaluator: &Evaluator, paths: &[PathBuf], objects: usize) -> usize {
-    let report = scan::evaluate(evaluator, manifests::collect(paths));
+    let report = scan::evaluate(evaluator, manifests::collect(paths, &Default::default()));
     assert_eq!(report.objects, objects, "every generated object loads");
     assert!(
         !report.has_errors(),

@@ -26,7 +26,7 @@ fn main() {
     let ev = posture::engine::Evaluator::new(&catalog).unwrap();
     eprintln!("compile {:?} ({} rules)", t.elapsed(), catalog.rules.len());
     let t = Instant::now();
-    let c = posture::collect::manifests::collect(&inputs);
+    let c = posture::collect::manifests::collect(&inputs, &Default::default());
     eprintln!("collect {:?} {} objects", t.elapsed(), c.resources.len());
     let t = Instant::now();
     let r = posture::scan::evaluate(&ev, c);

@@ -41,6 +41,8 @@ impl PriorFinding {
                 }
                 s
             }
+            // A line of helm's or kustomize's output is not a line of the file.
+            crate::Origin::Rendered { file, .. } => crate::report::display_path(file),
             crate::Origin::Cluster { cluster } => crate::report::object_uri(cluster, &f.object),
         };
         PriorFinding {

@@ -74,6 +74,13 @@ fn origin_key(o: &Origin) -> (&str, &std::path::Path, usize, Option<usize>) {
             item,
             ..
         } => ("", path.as_path(), *document, *item),
+        Origin::Rendered {
+            tool,
+            dir,
+            document,
+            item,
+            ..
+        } => (tool.as_str(), dir.as_path(), *document, *item),
         Origin::Cluster { cluster } => (cluster, std::path::Path::new(""), 0, None),
     }
 }

@@ -44,6 +44,13 @@ pub enum Code {
     ExceptionExpired,
     /// An exception matched no finding.
     ExceptionUnused,
+    /// A chart or kustomization could not be rendered because its tool (helm, kubectl or
+    /// kustomize) was not found.
+    ToolMissing,
+    /// helm or kustomize failed on a chart or kustomization (the message holds its error).
+    RenderError,
+    /// helm or kustomize rendered a chart or kustomization but wrote warnings.
+    RenderWarning,
 }
 
 impl Code {
@@ -61,6 +68,9 @@ impl Code {
             Code::InvalidException => "invalid-exception",
             Code::ExceptionExpired => "exception-expired",
             Code::ExceptionUnused => "exception-unused",
+            Code::ToolMissing => "tool-missing",
+            Code::RenderError => "render-error",
+            Code::RenderWarning => "render-warning",
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct ScanOptions {
     /// Extra rule directories (`--policy`).
     pub policy_dirs: Vec<PathBuf>,
     pub request: ScanRequest,
+    /// How charts and kustomizations among the inputs are rendered.
+    pub render: collect::render::RenderOptions,
 }
 
 /// How to judge what was collected: which CIS benchmark to apply (`--benchmark`) with the node
@@ -205,7 +207,7 @@ pub fn load_catalog(policy_dirs: &[PathBuf]) -> Result<Catalog, PolicyError> {
 pub fn scan(options: &ScanOptions) -> Result<ScanReport, ScanError> {
     let catalog = load_catalog(&options.policy_dirs)?;
     let evaluator = Evaluator::new(&catalog)?;
-    let collected = collect::manifests::collect(&options.inputs);
+    let collected = collect::manifests::collect(&options.inputs, &options.render);
     Ok(evaluate_with(
         &evaluator,
         collected,

@@ -536,7 +536,10 @@ fn catalog_listings() {
 fn kubeadm_static_pod_fixtures_parse_as_components() {
     use posture::resource::CommandLine;
     let dir = repo().join("fixtures/control-plane/kubeadm");
-    let collected = posture::collect::manifests::collect(std::slice::from_ref(&dir));
+    let collected = posture::collect::manifests::collect(
+        std::slice::from_ref(&dir),
+        &crate::common::render_options(),
+    );
     assert!(collected.problems.is_empty(), "{:?}", collected.problems);
     let mut components = Vec::new();
     for r in &collected.resources {

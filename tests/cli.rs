@@ -260,10 +260,10 @@ fn secret_values_never_reach_any_output() {
     std::fs::write(dir.path().join("applied.yaml"), applied).unwrap();
     let applied_path = dir.path().join("applied.yaml");
     // What the engine sees (and later snapshots store) holds no value either.
-    let collected = posture::collect::manifests::collect(&[
-        repo().join("fixtures/ratings"),
-        applied_path.clone(),
-    ]);
+    let collected = posture::collect::manifests::collect(
+        &[repo().join("fixtures/ratings"), applied_path.clone()],
+        &crate::common::render_options(),
+    );
     let objects: String = collected
         .resources
         .iter()

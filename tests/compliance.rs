@@ -28,7 +28,7 @@ fn request(choice: BenchmarkChoice, facts: &[PathBuf]) -> ScanRequest {
 }
 
 fn scan_files(inputs: &[PathBuf], request: &ScanRequest) -> ScanReport {
-    let collected = collect::manifests::collect(inputs);
+    let collected = collect::manifests::collect(inputs, &crate::common::render_options());
     evaluate_with(evaluator(), collected, request, Default::default())
 }
 

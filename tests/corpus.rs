@@ -1,14 +1,15 @@
 //! Conformance over ../shared/corpus: real manifests by other people, some deliberately broken.
 //! Every file is accounted for, every well-formed object is scanned, and every broken file is a
-//! problem with a line. Required when CI=true; skipped with a printed reason elsewhere.
+//! problem with a line. Kustomizations are built with kubectl, so their files are accounted for
+//! by the build. Required when CI=true; skipped with a printed reason elsewhere.
 
-use crate::common::{repo, scan_paths};
+use crate::common::{have_kubectl, render_options, repo, scan_paths};
 use posture::problem::{Code, Level};
 use posture::resource::Origin;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Files that are not valid Kubernetes YAML/JSON, and why.
+/// Files that are not valid Kubernetes YAML/JSON, and kustomizations that do not build, and why.
 const BROKEN: &[(&str, &str)] = &[
     (
         "apps/kubernetes-examples/_archived/newrelic/newrelic-config-template.yaml",
@@ -21,6 +22,10 @@ const BROKEN: &[(&str, &str)] = &[
     (
         "apps/kubernetes-examples/_archived/openshift-origin/secret.json",
         "empty file",
+    ),
+    (
+        "apps/argocd-example-apps/pre-post-sync",
+        "a kustomization whose base ../kustomize-guestbook is not in the corpus",
     ),
     (
         "apps/kubernetes-examples/_archived/storage/vitess/etcd-controller-template.yaml",
@@ -48,6 +53,20 @@ pub fn corpus_dir() -> Option<PathBuf> {
     );
     eprintln!("skipping corpus conformance: {} not found", dir.display());
     None
+}
+
+/// Directories kustomize builds, found without posture's own detection.
+fn kustomization_dirs(dir: &Path) -> BTreeSet<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_type().is_file()
+                && ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+                    .contains(&e.file_name().to_string_lossy().as_ref())
+        })
+        .filter_map(|e| e.path().parent().map(Path::to_path_buf))
+        .collect()
 }
 
 fn manifest_files(dir: &Path) -> Vec<PathBuf> {
@@ -98,27 +117,36 @@ fn independent_count(path: &Path) -> usize {
 #[test]
 fn every_corpus_file_is_scanned_or_reported() {
     let Some(dir) = corpus_dir() else { return };
+    if !have_kubectl() {
+        return;
+    }
     let files = manifest_files(&dir);
     assert!(
         files.len() > 300,
         "corpus looks incomplete: {} files",
         files.len()
     );
+    let kustomizations = kustomization_dirs(&dir);
+    assert!(!kustomizations.is_empty(), "the corpus has kustomizations");
     let report = scan_paths(&[&dir]);
 
+    // Objects per file, and per kustomization for what its build produced.
     let mut objects: BTreeMap<PathBuf, usize> = BTreeMap::new();
-    for r in report.findings.iter().map(|f| &f.origin) {
-        let Origin::File { path, .. } = r else {
-            panic!("a manifest finding has a file origin: {r:?}");
-        };
-        assert!(path.starts_with(&dir));
+    let source = |origin: &Origin| match origin {
+        Origin::File { path, .. } => path.clone(),
+        Origin::Rendered { dir: built, .. } => {
+            assert!(kustomizations.contains(built), "{origin:?}");
+            built.clone()
+        }
+        Origin::Cluster { .. } => panic!("a manifest has a file origin: {origin:?}"),
+    };
+    for f in &report.findings {
+        assert!(source(&f.origin).starts_with(&dir));
     }
-    let collected = posture::collect::manifests::collect(std::slice::from_ref(&dir));
+    let collected =
+        posture::collect::manifests::collect(std::slice::from_ref(&dir), &render_options());
     for r in &collected.resources {
-        let Origin::File { path, .. } = &r.origin else {
-            panic!("a manifest has a file origin: {:?}", r.origin);
-        };
-        *objects.entry(path.clone()).or_default() += 1;
+        *objects.entry(source(&r.origin)).or_default() += 1;
     }
     let mut with_problem: BTreeSet<PathBuf> = BTreeSet::new();
     let mut errors: BTreeSet<String> = BTreeSet::new();
@@ -129,8 +157,9 @@ fn every_corpus_file_is_scanned_or_reported() {
             "a rule failed on corpus input: {p}"
         );
         let file = p.file.clone().expect("file problems name their file");
+        // A build's error or warnings concern the whole directory: there is no line to name.
         assert!(
-            p.position.is_some_and(|pos| pos.line >= 1),
+            p.position.is_some_and(|pos| pos.line >= 1) || kustomizations.contains(&file),
             "problem without a line: {p}"
         );
         if p.level == Level::Error {
@@ -149,7 +178,17 @@ fn every_corpus_file_is_scanned_or_reported() {
         "files reported as broken differ from the known broken files"
     );
 
+    for built in &kustomizations {
+        assert!(
+            objects.get(built).is_some_and(|n| *n > 0) || with_problem.contains(built),
+            "kustomization {} vanished: no object and no problem",
+            built.display()
+        );
+    }
     for file in &files {
+        if kustomizations.iter().any(|k| file.starts_with(k)) {
+            continue;
+        }
         let n = objects.get(file).copied().unwrap_or(0);
         assert!(
             n > 0 || with_problem.contains(file),
@@ -178,7 +217,8 @@ fn crd_with_bare_equals_enum_loads() {
     // Checkov drops this 5 MB file over `enum: ['!=', =, =~, '!~']`; we must read all of it.
     let Some(dir) = corpus_dir() else { return };
     let file = dir.join("helm-crds/kube-prometheus-stack-with-crds.yaml");
-    let collected = posture::collect::manifests::collect(std::slice::from_ref(&file));
+    let collected =
+        posture::collect::manifests::collect(std::slice::from_ref(&file), &render_options());
     assert!(
         collected.problems.iter().all(|p| !p.is_error()),
         "{:?}",

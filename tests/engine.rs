@@ -14,7 +14,7 @@ fn evaluator(backend: Backend) -> Evaluator {
 }
 
 fn compare(inputs: &[PathBuf]) {
-    let collected = posture::collect::manifests::collect(inputs);
+    let collected = posture::collect::manifests::collect(inputs, &crate::common::render_options());
     let vm = evaluator(Backend::Bytecode).evaluate(&collected.resources);
     let interp = evaluator(Backend::Interpreter).evaluate(&collected.resources);
     assert_eq!(

@@ -11,5 +11,6 @@ mod gate;
 mod lab;
 mod node;
 mod packaging;
+mod render;
 mod report;
 mod rules;

@@ -5,6 +5,7 @@ mod cluster;
 mod completions;
 mod diff;
 mod node_collect;
+mod render;
 mod rules;
 mod scan;
 mod snapshot;
@@ -27,7 +28,8 @@ pub mod exit {
     version,
     about = "Container-security posture scanner for Kubernetes",
     long_about = "Scans Kubernetes manifests (helm template / kustomize build output, plain YAML \
-                  and JSON) or a live cluster against Pod Security Standards, the CIS Kubernetes Benchmark and \
+                  and JSON), Helm charts and kustomizations (rendered with helm and kubectl) \
+                  or a live cluster against Pod Security Standards, the CIS Kubernetes Benchmark and \
                   workload hygiene rules, and reports as a table, JSON or SARIF."
 )]
 pub struct Cli {
@@ -38,6 +40,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan manifests, a live cluster or a cluster snapshot, and report findings.
+    // Boxed: the scan's options are several times the size of the other subcommands'.
     Scan(Box<scan::ScanArgs>),
     /// Compare two scan results or two cluster snapshots: findings introduced and fixed, and
     /// for snapshots the objects added, removed and changed.

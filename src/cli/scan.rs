@@ -93,6 +93,8 @@ pub struct ScanArgs {
     /// When to colour the table; `auto` means on a terminal and NO_COLOR unset.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub render: super::render::RenderArgs,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -233,7 +235,7 @@ fn report(args: &ScanArgs) -> anyhow::Result<ScanReport> {
         report
     };
     if !args.files.is_empty() {
-        let collected = collect::manifests::collect(&args.files);
+        let collected = collect::manifests::collect(&args.files, &args.render.options());
         return Ok(finish(evaluate_with(
             &evaluator,
             collected,

@@ -1,9 +1,11 @@
-//! Manifest files: YAML (multi-document), JSON, `kind: List`, Helm-rendered output, stdin.
+//! Manifest files: YAML (multi-document), JSON, `kind: List`, Helm-rendered output, stdin, and
+//! the output of charts and kustomizations, which [`render`] renders.
 
+use super::render::{self, RenderOptions, Renderable};
 use super::yaml::{self, Document};
 use super::Collected;
-use crate::problem::{Code, Level, Problem};
-use crate::resource::{Origin, Position, Resource, SpanTree};
+use crate::problem::{error_chain, Code, Level, Problem};
+use crate::resource::{Origin, Position, Renderer, Resource, SpanTree};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::io::Read;
@@ -12,51 +14,31 @@ use walkdir::WalkDir;
 
 const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
-/// Reads every manifest under `inputs` (files, directories recursively, `-` for stdin).
-pub fn collect(inputs: &[PathBuf]) -> Collected {
-    let mut files = Vec::new();
+/// Reads every manifest under `inputs` (files, directories recursively, `-` for stdin). A
+/// directory that holds a chart or a kustomization is rendered with `render`'s options (see
+/// [`render`]) instead of walked, whether it was named or found by the walk.
+pub fn collect(inputs: &[PathBuf], render: &RenderOptions) -> Collected {
+    let mut found = Found::default();
     let mut out = Collected::default();
     for input in inputs {
         if input.as_os_str() == "-" {
-            files.push(input.clone());
-            continue;
-        }
-        if input.is_dir() {
-            let before = files.len();
-            // Sorted so that output order never depends on the filesystem.
-            for entry in WalkDir::new(input).sort_by_file_name().follow_links(true) {
-                match entry {
-                    // A posture config in the tree holds exceptions, not manifests.
-                    Ok(e)
-                        if e.file_type().is_file()
-                            && has_manifest_extension(e.path())
-                            && !crate::exceptions::config::is_config_file(e.path()) =>
-                    {
-                        files.push(e.into_path())
-                    }
-                    Ok(_) => {}
-                    Err(err) => out.problems.push(
-                        Problem::new(
-                            Level::Error,
-                            Code::ReadError,
-                            format!("cannot walk directory: {err}"),
-                        )
-                        .in_file(err.path().unwrap_or(input).to_path_buf(), None),
-                    ),
-                }
-            }
-            if files.len() == before {
+            found.files.push(input.clone());
+        } else if input.is_dir() {
+            let before = (found.files.len(), found.renderables.len());
+            found.walk(input, &mut out.problems);
+            if (found.files.len(), found.renderables.len()) == before {
                 out.problems.push(
                     Problem::new(
                         Level::Warning,
                         Code::NoInput,
-                        "no *.yaml, *.yml or *.json files in this directory",
+                        "no *.yaml, *.yml or *.json files, charts or kustomizations in this \
+                         directory",
                     )
                     .in_file(input.clone(), None),
                 );
             }
         } else if input.exists() {
-            files.push(input.clone());
+            found.files.push(input.clone());
         } else {
             out.problems.push(
                 Problem::new(Level::Error, Code::ReadError, "no such file or directory")
@@ -64,11 +46,64 @@ pub fn collect(inputs: &[PathBuf]) -> Collected {
             );
         }
     }
-    let per_file: Vec<Collected> = files.par_iter().map(|f| load_file(f)).collect();
-    for c in per_file {
+    let per_file: Vec<Collected> = found.files.par_iter().map(|f| load_file(f)).collect();
+    let per_render: Vec<Collected> = found
+        .renderables
+        .par_iter()
+        .map(|r| load_rendered(r, render))
+        .collect();
+    for c in per_file.into_iter().chain(per_render) {
         out.extend(c);
     }
     out
+}
+
+/// What a walk found: manifest files, and directories a tool renders.
+#[derive(Default)]
+struct Found {
+    files: Vec<PathBuf>,
+    renderables: Vec<Renderable>,
+}
+
+impl Found {
+    /// Walks `dir` for manifest files. A chart or kustomization (`dir` itself or below it) is
+    /// rendered instead and nothing inside it is walked: chart templates are not YAML, a
+    /// chart's subcharts are rendered by helm with it, and the resources of a kustomization
+    /// reach the scan through its build, not once more as raw files.
+    fn walk(&mut self, dir: &Path, problems: &mut Vec<Problem>) {
+        // Sorted so that output order never depends on the filesystem.
+        let mut entries = WalkDir::new(dir)
+            .sort_by_file_name()
+            .follow_links(true)
+            .into_iter();
+        while let Some(entry) = entries.next() {
+            match entry {
+                Ok(e) if e.file_type().is_dir() => {
+                    if let Some(r) = Renderable::detect(e.path()) {
+                        self.renderables.push(r);
+                        entries.skip_current_dir();
+                    }
+                }
+                // A posture config in the tree holds exceptions, not manifests.
+                Ok(e)
+                    if e.file_type().is_file()
+                        && has_manifest_extension(e.path())
+                        && !crate::exceptions::config::is_config_file(e.path()) =>
+                {
+                    self.files.push(e.into_path())
+                }
+                Ok(_) => {}
+                Err(err) => problems.push(
+                    Problem::new(
+                        Level::Error,
+                        Code::ReadError,
+                        format!("cannot walk directory: {err}"),
+                    )
+                    .in_file(err.path().unwrap_or(dir).to_path_buf(), None),
+                ),
+            }
+        }
+    }
 }
 
 fn has_manifest_extension(path: &Path) -> bool {
@@ -112,20 +147,133 @@ pub fn load_text(path: &Path, text: &str) -> Collected {
     } else {
         yaml::parse_stream(text)
     };
+    decode(Source::File(path), documents)
+}
+
+/// Renders a chart or kustomization and decodes the tool's output.
+fn load_rendered(target: &Renderable, options: &RenderOptions) -> Collected {
+    match render::render(target, options) {
+        Ok(output) => {
+            let mut out = decode(Source::Rendered(target), yaml::parse_stream(&output.text));
+            if let Some(warnings) = output.warnings {
+                out.problems.push(
+                    Problem::new(
+                        Level::Note,
+                        Code::RenderWarning,
+                        format!(
+                            "{} succeeded with warnings: {warnings}",
+                            target.tool.as_str()
+                        ),
+                    )
+                    .in_file(&target.dir, None),
+                );
+            }
+            out
+        }
+        Err(err) => Collected {
+            resources: vec![],
+            problems: vec![Problem::new(Level::Error, err.code(), error_chain(&err))
+                .in_file(&target.dir, None)],
+        },
+    }
+}
+
+/// Where a stream of documents was read from.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    File(&'a Path),
+    /// The output of a tool that rendered a chart or kustomization.
+    Rendered(&'a Renderable),
+}
+
+impl Source<'_> {
+    /// A problem at `position` of the stream. In rendered output the position is a line of the
+    /// tool's output, not of any file, so it goes into the message, and the problem names the
+    /// template (when Helm said which) or the directory.
+    fn problem(
+        self,
+        level: Level,
+        code: Code,
+        message: impl Into<String>,
+        helm_source: Option<&str>,
+        position: Option<Position>,
+    ) -> Problem {
+        let message = message.into();
+        match self {
+            Source::File(path) => Problem::new(level, code, message).in_file(path, position),
+            Source::Rendered(target) => {
+                let file = helm_source
+                    .filter(|_| target.tool == Renderer::Helm)
+                    .and_then(|s| render::helm_source(&target.dir, s).file)
+                    .unwrap_or_else(|| target.dir.clone());
+                let message = match position {
+                    Some(p) => format!(
+                        "{message} (line {}:{} of the {} output)",
+                        p.line,
+                        p.column,
+                        target.tool.as_str()
+                    ),
+                    None => message,
+                };
+                Problem::new(level, code, message).in_file(file, None)
+            }
+        }
+    }
+
+    /// The origin of an object of document `doc`. For kustomize output this also removes the
+    /// build annotations from `object`, which is why it runs before the object becomes a
+    /// [`Resource`].
+    fn origin(self, doc: &Document, item: Option<usize>, object: &mut Value) -> Origin {
+        match self {
+            Source::File(path) => Origin::File {
+                path: path.to_path_buf(),
+                document: doc.index,
+                item,
+                helm_source: doc.helm_source.clone(),
+            },
+            Source::Rendered(target) => {
+                let named = match target.tool {
+                    Renderer::Helm => doc
+                        .helm_source
+                        .as_deref()
+                        .map(|s| render::helm_source(&target.dir, s)),
+                    Renderer::Kustomize => render::take_kustomize_origin(object, &target.dir),
+                };
+                let (source, file) = match named {
+                    Some(n) => (Some(n.text), n.file),
+                    None => (None, None),
+                };
+                Origin::Rendered {
+                    tool: target.tool,
+                    dir: target.dir.clone(),
+                    file: file.unwrap_or_else(|| target.marker.clone()),
+                    source,
+                    document: doc.index,
+                    item,
+                }
+            }
+        }
+    }
+}
+
+fn decode(source: Source, documents: Vec<Document>) -> Collected {
     let mut out = Collected::default();
     if documents.is_empty() {
         // Say so rather than let a file vanish from the scan without a word.
-        out.problems.push(
-            Problem::new(
-                Level::Note,
-                Code::NotAnObject,
-                "skipped: the file holds no YAML documents, only comments or whitespace",
-            )
-            .in_file(path, Some(Position { line: 1, column: 1 })),
-        );
+        let message = match source {
+            Source::File(_) => {
+                "skipped: the file holds no YAML documents, only comments or whitespace".to_owned()
+            }
+            Source::Rendered(target) => {
+                format!("skipped: {} rendered no objects", target.tool.as_str())
+            }
+        };
+        let at = matches!(source, Source::File(_)).then_some(Position { line: 1, column: 1 });
+        out.problems
+            .push(source.problem(Level::Note, Code::NotAnObject, message, None, at));
     }
     for doc in documents {
-        add_document(path, doc, &mut out);
+        add_document(source, doc, &mut out);
     }
     out
 }
@@ -161,31 +309,34 @@ fn json_documents(text: &str) -> Vec<Document> {
     }]
 }
 
-fn add_document(path: &Path, doc: Document, out: &mut Collected) {
-    let (value, spans) = match doc.content {
+fn add_document(source: Source, mut doc: Document, out: &mut Collected) {
+    // The content moves out; the rest of the document (index, `# Source:`) names the origin.
+    let content = std::mem::replace(&mut doc.content, Ok(None));
+    let helm_source = doc.helm_source.as_deref();
+    let (value, spans) = match content {
         Ok(Some(d)) => {
             for w in d.warnings {
-                out.problems.push(
-                    Problem::new(Level::Warning, Code::DuplicateKey, w.message)
-                        .in_file(path, Some(w.position)),
-                );
+                out.problems.push(source.problem(
+                    Level::Warning,
+                    Code::DuplicateKey,
+                    w.message,
+                    helm_source,
+                    Some(w.position),
+                ));
             }
             (d.value, d.spans)
         }
         Ok(None) => return,
         Err(e) => {
-            out.problems.push(
-                Problem::new(Level::Error, Code::ParseError, e.message)
-                    .in_file(path, Some(e.position)),
-            );
+            out.problems.push(source.problem(
+                Level::Error,
+                Code::ParseError,
+                e.message,
+                helm_source,
+                Some(e.position),
+            ));
             return;
         }
-    };
-    let origin = |item| Origin::File {
-        path: path.to_path_buf(),
-        document: doc.index,
-        item,
-        helm_source: doc.helm_source.clone(),
     };
     let doc_start = spans.position();
     if let Some(items) = list_items(&value) {
@@ -195,11 +346,11 @@ fn add_document(path: &Path, doc: Document, out: &mut Collected) {
                 crate::resource::Segment::Index(i),
             ]);
             let at = item_spans.as_ref().map(SpanTree::position);
-            push_object(path, item.clone(), origin(Some(i)), item_spans, at, out);
+            push_object(source, &doc, Some(i), item.clone(), item_spans, at, out);
         }
         return;
     }
-    push_object(path, value, origin(None), Some(spans), Some(doc_start), out);
+    push_object(source, &doc, None, value, Some(spans), Some(doc_start), out);
 }
 
 /// `kind: List` and typed lists (`PodList`, ...) as `kubectl get -o yaml` writes them.
@@ -212,29 +363,34 @@ fn list_items(value: &Value) -> Option<&Vec<Value>> {
 }
 
 fn push_object(
-    path: &Path,
-    value: Value,
-    origin: Origin,
+    source: Source,
+    doc: &Document,
+    item: Option<usize>,
+    mut value: Value,
     spans: Option<SpanTree>,
     at: Option<Position>,
     out: &mut Collected,
 ) {
+    let helm_source = doc.helm_source.as_deref();
     if !value.is_object() {
-        out.problems.push(
-            Problem::new(
-                Level::Note,
-                Code::NotAnObject,
-                "skipped: the document is not a mapping, so not a Kubernetes object",
-            )
-            .in_file(path, at),
-        );
+        out.problems.push(source.problem(
+            Level::Note,
+            Code::NotAnObject,
+            "skipped: the document is not a mapping, so not a Kubernetes object",
+            helm_source,
+            at,
+        ));
         return;
     }
+    let origin = source.origin(doc, item, &mut value);
     match Resource::from_object(value, origin, spans) {
         Some(r) => out.resources.push(r),
-        None => out.problems.push(
-            Problem::new(Level::Note, Code::NotAnObject, "skipped: the document has no apiVersion and kind, so it is not a Kubernetes object")
-                .in_file(path, at),
-        ),
+        None => out.problems.push(source.problem(
+            Level::Note,
+            Code::NotAnObject,
+            "skipped: the document has no apiVersion and kind, so it is not a Kubernetes object",
+            helm_source,
+            at,
+        )),
     }
 }

@@ -1,10 +1,12 @@
 //! Sources: everything that reads the outside world and turns it into [`Resource`]s.
 //!
-//! All filesystem (and later network) I/O lives here; no policy knowledge.
+//! All filesystem, network and process I/O lives here (the processes: helm and kustomize, in
+//! [`render`]); no policy knowledge.
 
 pub mod cluster;
 pub mod manifests;
 pub mod node;
+pub mod render;
 pub mod yaml;
 
 use crate::problem::Problem;

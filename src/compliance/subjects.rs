@@ -152,7 +152,7 @@ pub fn runs<'a>(
                     && match &r.anchor {
                         Anchor::Config { resource, .. } => match &resource.origin {
                             Origin::Cluster { .. } => r.node.as_deref() == Some(node.as_str()),
-                            Origin::File { path, .. } => {
+                            Origin::File { path, .. } | Origin::Rendered { file: path, .. } => {
                                 config_file.as_deref().is_some_and(|c| path.ends_with(c))
                             }
                         },
@@ -269,12 +269,12 @@ fn kubelet_config(resource: &Resource) -> Option<Run<'_>> {
     }
     let node = match resource.origin {
         Origin::Cluster { .. } => Some(resource.id.name.clone()),
-        Origin::File { .. } => None,
+        Origin::File { .. } | Origin::Rendered { .. } => None,
     };
     let label = match &node {
         Some(node) => format!("kubelet on node '{node}'"),
         None => match &resource.origin {
-            Origin::File { path, .. } => {
+            Origin::File { path, .. } | Origin::Rendered { file: path, .. } => {
                 format!(
                     "kubelet configuration {}",
                     crate::report::display_path(path)

@@ -350,6 +350,8 @@ fn eval_problem(rule: &Rule, resource: &Resource, message: &str) -> Problem {
     );
     match &resource.origin {
         crate::resource::Origin::File { path, .. } => p.in_file(path.clone(), resource.start()),
+        // The start is a line of the tool's output, not of the file.
+        crate::resource::Origin::Rendered { file, .. } => p.in_file(file.clone(), None),
         crate::resource::Origin::Cluster { .. } => p,
     }
 }

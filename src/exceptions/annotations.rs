@@ -56,6 +56,8 @@ pub(super) fn read(r: &Resource) -> (Option<Exception>, Vec<Problem>) {
         let p = Problem::new(Level::Warning, Code::InvalidException, message);
         match &r.origin {
             Origin::File { path, .. } => vec![p.in_file(path, position)],
+            // Positions of rendered objects are lines of the tool's output, not of the file.
+            Origin::Rendered { file, .. } => vec![p.in_file(file, None)],
             Origin::Cluster { .. } => vec![p],
         }
     };

@@ -119,6 +119,10 @@ impl Source {
                 position,
                 ..
             } => problem.in_file(path, *position),
+            Source::Annotation {
+                origin: Origin::Rendered { file, .. },
+                ..
+            } => problem.in_file(file, None),
             Source::Annotation { .. } => problem,
         }
     }
@@ -360,6 +364,11 @@ impl Selector {
                 None,
                 Some(crate::report::display_path(path)),
                 helm_source.as_deref(),
+            ),
+            Origin::Rendered { file, source, .. } => (
+                None,
+                Some(crate::report::display_path(file)),
+                source.as_deref(),
             ),
         };
         opt(&self.kind, Some(&f.object.kind))

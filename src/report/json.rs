@@ -6,7 +6,7 @@ use crate::baseline::State;
 use crate::exceptions::Suppression;
 use crate::finding::Finding;
 use crate::problem::{Level, Problem};
-use crate::resource::Origin;
+use crate::resource::{Origin, Renderer};
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use rayon::prelude::*;
@@ -94,7 +94,8 @@ struct JsonLocation {
     path: String,
 }
 
-/// A manifest position, or the object's address in a cluster.
+/// A manifest position, a rendered object's file and place in the tool's output, or the
+/// object's address in a cluster.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum JsonSource {
@@ -110,10 +111,33 @@ enum JsonSource {
         #[serde(skip_serializing_if = "Option::is_none")]
         column: Option<u32>,
     },
+    /// No `line` here: a line of the tool's output is not a line of `file`.
+    Rendered {
+        file: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        helm_source: Option<String>,
+        rendered: JsonRendered,
+    },
     Cluster {
         cluster: String,
         uri: String,
     },
+}
+
+/// Where a rendered object's field is in the output of the tool that rendered it.
+#[derive(Serialize)]
+struct JsonRendered {
+    tool: Renderer,
+    dir: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+    document: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -147,6 +171,27 @@ fn finding<'a>(
             helm_source: helm_source.clone(),
             line: f.position.map(|p| p.line),
             column: f.position.map(|p| p.column),
+        },
+        Origin::Rendered {
+            tool,
+            dir,
+            file,
+            source,
+            document,
+            item,
+        } => JsonSource::Rendered {
+            file: display_path(file),
+            // The field that Helm output piped to `posture scan -f -` fills too.
+            helm_source: source.clone().filter(|_| *tool == Renderer::Helm),
+            rendered: JsonRendered {
+                tool: *tool,
+                dir: display_path(dir),
+                source: source.clone(),
+                document: *document,
+                item: *item,
+                line: f.position.map(|p| p.line),
+                column: f.position.map(|p| p.column),
+            },
         },
         Origin::Cluster { cluster } => JsonSource::Cluster {
             cluster: cluster.clone(),

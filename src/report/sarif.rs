@@ -7,7 +7,7 @@ use crate::exceptions::SuppressionKind;
 use crate::finding::Finding;
 use crate::policy::Rule;
 use crate::problem::{Level, Problem};
-use crate::resource::{Origin, Position};
+use crate::resource::{Origin, Position, Renderer};
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use serde_json::json;
@@ -215,11 +215,48 @@ fn cluster_physical(f: &Finding) -> PhysicalLocation {
 }
 
 fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
-    let (physical_location, helm_source) = match &f.origin {
+    let mut props = BTreeMap::new();
+    props.insert("path".to_owned(), json!(f.path.to_string()));
+    // Read back by `--baseline` and `posture diff`, which show what was fixed.
+    props.insert("severity".to_owned(), json!(f.severity.as_str()));
+    let physical_location = match &f.origin {
         Origin::File {
             path, helm_source, ..
-        } => (physical(path, f.position), helm_source.as_ref()),
-        Origin::Cluster { .. } => (cluster_physical(f), None),
+        } => {
+            if let Some(src) = helm_source {
+                props.insert("helmSource".to_owned(), json!(src));
+            }
+            physical(path, f.position)
+        }
+        Origin::Rendered {
+            tool,
+            dir,
+            file,
+            source,
+            document,
+            item,
+        } => {
+            if let (Renderer::Helm, Some(src)) = (tool, source) {
+                props.insert("helmSource".to_owned(), json!(src));
+            }
+            let mut rendered =
+                json!({"tool": tool, "dir": display_path(dir), "document": document});
+            if let Some(src) = source {
+                rendered["source"] = json!(src);
+            }
+            if let Some(i) = item {
+                rendered["item"] = json!(i);
+            }
+            if let Some(p) = f.position {
+                rendered["line"] = json!(p.line);
+                rendered["column"] = json!(p.column);
+            }
+            props.insert("rendered".to_owned(), rendered);
+            // The file without a region: the position is a line of the tool's output, and
+            // claiming it as a line of the template or base file would send readers astray.
+            physical(file, None)
+        }
+        Origin::Cluster { .. } => cluster_physical(f),
     };
     let qualified = match &f.object.namespace {
         Some(ns) => format!("{ns}/{}/{}", f.object.kind, f.object.name),
@@ -236,13 +273,6 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         .build();
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert(FINGERPRINT_KEY.to_owned(), f.fingerprint.clone());
-    let mut props = BTreeMap::new();
-    props.insert("path".to_owned(), json!(f.path.to_string()));
-    // Read back by `--baseline` and `posture diff`, which show what was fixed.
-    props.insert("severity".to_owned(), json!(f.severity.as_str()));
-    if let Some(src) = helm_source {
-        props.insert("helmSource".to_owned(), json!(src));
-    }
     let mut r = SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))

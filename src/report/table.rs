@@ -6,7 +6,7 @@ use crate::baseline::State;
 use crate::exceptions::UsageState;
 use crate::finding::Finding;
 use crate::problem::Level;
-use crate::resource::Origin;
+use crate::resource::{Origin, Renderer};
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
@@ -26,6 +26,9 @@ fn location(f: &Finding) -> String {
         Origin::File {
             path, helm_source, ..
         } => (path, helm_source),
+        Origin::Rendered {
+            tool, dir, file, ..
+        } => return rendered_location(*tool, dir, file, f.position),
         Origin::Cluster { cluster } => return format!("cluster {cluster}"),
     };
     let mut s = display_path(path);
@@ -36,6 +39,23 @@ fn location(f: &Finding) -> String {
         s.push_str(&format!("\n(template {src})"));
     }
     s
+}
+
+/// The file the object comes from, then where the field is in the tool's output: that line is
+/// not a line of the file, so it is not written as `file:line`.
+fn rendered_location(
+    tool: Renderer,
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    position: Option<crate::resource::Position>,
+) -> String {
+    let at = position.map_or(String::new(), |p| format!(", line {}:{}", p.line, p.column));
+    format!(
+        "{}\n({} output of {}{at})",
+        display_path(file),
+        tool.as_str(),
+        display_path(dir)
+    )
 }
 
 /// The message, then the offending field on its own line.

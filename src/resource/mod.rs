@@ -16,7 +16,7 @@ pub use spans::{Position, SpanTree};
 
 use serde::Serialize;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where an object was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,6 +35,28 @@ pub enum Origin {
         #[serde(skip_serializing_if = "Option::is_none")]
         helm_source: Option<String>,
     },
+    /// An object from the output of a tool that renders a directory: `helm template` for a chart,
+    /// `kubectl kustomize` for a kustomization. Positions of such an object (and of its findings)
+    /// are lines of that output, never lines of `file`.
+    Rendered {
+        tool: Renderer,
+        /// The chart or kustomization directory, as the user named it or the walk found it.
+        dir: PathBuf,
+        /// The repository file the object comes from: the chart template that Helm's `# Source:`
+        /// comment names, or the file of kustomize's `config.kubernetes.io/origin` annotation.
+        /// `Chart.yaml` or the kustomization file when the tool names none, or names a file that
+        /// is not on disk (a packaged subchart, a remote base).
+        file: PathBuf,
+        /// The source as the tool wrote it (`demo/templates/deployment.yaml`,
+        /// `../base/deployment.yaml`), when it wrote one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+        /// 0-based index of the YAML document in the tool's output.
+        document: usize,
+        /// Index in the `items` of a `kind: List` document, if it came from one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item: Option<usize>,
+    },
     /// An object read from a live cluster's API, directly or through a snapshot of it.
     Cluster {
         /// The cluster's name as the kubeconfig names it (or as the snapshot recorded it).
@@ -49,10 +71,44 @@ impl Origin {
         match self {
             Origin::File {
                 path, helm_source, ..
-            } => helm_source
-                .clone()
-                .unwrap_or_else(|| path.to_string_lossy().replace('\\', "/")),
+            } => helm_source.clone().unwrap_or_else(|| slashed(path)),
+            // The file, not the rendered line: a template edit that moves lines of the output
+            // must not change fingerprints.
+            Origin::Rendered { file, .. } => slashed(file),
             Origin::Cluster { cluster } => format!("k8s://{}", uri_component(cluster)),
+        }
+    }
+
+    /// The file on disk this origin names: the manifest, or the file a rendered object comes
+    /// from; `None` for cluster objects.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Origin::File { path, .. } => Some(path),
+            Origin::Rendered { file, .. } => Some(file),
+            Origin::Cluster { .. } => None,
+        }
+    }
+}
+
+fn slashed(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// A tool that turns a directory into manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Renderer {
+    /// `helm template` on a chart (a directory with `Chart.yaml`).
+    Helm,
+    /// `kubectl kustomize` (or `kustomize build`) on a directory with a kustomization file.
+    Kustomize,
+}
+
+impl Renderer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Renderer::Helm => "helm",
+            Renderer::Kustomize => "kustomize",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+use posture::collect::render::RenderOptions;
 use posture::engine::Evaluator;
 use posture::scan::{self, ScanReport};
 use std::path::{Path, PathBuf};
@@ -25,8 +26,62 @@ pub fn evaluator() -> &'static Evaluator {
 /// Scans `paths` with the built-in rules.
 pub fn scan_paths(paths: &[&Path]) -> ScanReport {
     let inputs: Vec<PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
-    let collected = posture::collect::manifests::collect(&inputs);
+    let collected = posture::collect::manifests::collect(&inputs, &render_options());
     scan::evaluate(evaluator(), collected)
+}
+
+/// Where `scripts/test.sh` installs helm (it is not on PATH when cargo test runs alone).
+pub fn installed_helm() -> Option<PathBuf> {
+    let helm = repo().join("target/tools/bin/helm");
+    helm.is_file().then_some(helm)
+}
+
+/// Default rendering, with the helm `scripts/test.sh` installed when it is there.
+pub fn render_options() -> RenderOptions {
+    RenderOptions {
+        helm: installed_helm(),
+        ..RenderOptions::default()
+    }
+}
+
+/// Whether helm can run for a test: the installed one, `POSTURE_HELM`, or PATH. When it cannot,
+/// the test fails under CI=true (CI must run every test) and elsewhere prints why, so the
+/// caller returns early.
+pub fn have_helm() -> bool {
+    let found = installed_helm().is_some()
+        || std::env::var_os("POSTURE_HELM").is_some_and(|p| Path::new(&p).is_file())
+        || on_path("helm");
+    found
+        || skip(
+            "helm",
+            "run scripts/test.sh, which installs it under target/tools/bin",
+        )
+}
+
+/// Whether kubectl (or kustomize) can run for a test; as [`have_helm`].
+pub fn have_kubectl() -> bool {
+    let found = std::env::var_os("POSTURE_KUBECTL").is_some_and(|p| Path::new(&p).is_file())
+        || on_path("kubectl")
+        || on_path("kustomize");
+    found
+        || skip(
+            "kubectl",
+            "install kubectl (https://kubernetes.io/docs/tasks/tools/)",
+        )
+}
+
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(name).is_file()))
+}
+
+fn skip(tool: &str, advice: &str) -> bool {
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "CI=true but {tool} is not installed: {advice}"
+    );
+    eprintln!("skipping: {tool} is not installed; {advice}");
+    false
 }
 
 /// The posture binary, run from the repository in a fixed environment: no colour, no terminal
@@ -46,6 +101,9 @@ pub fn program_command(program: &Path, args: &[&str]) -> Command {
         .env_remove("COLUMNS")
         .env_remove("KUBECONFIG")
         .env("HOME", repo().join("target/no-home"));
+    if let Some(helm) = installed_helm() {
+        command.env("POSTURE_HELM", helm);
+    }
     command
 }
 
