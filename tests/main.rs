@@ -7,6 +7,7 @@ mod common;
 mod compliance;
 mod corpus;
 mod engine;
+mod formats;
 mod lab;
 mod node;
 mod report;

@@ -1,8 +1,13 @@
 //! Reporters: one module per format behind one `match` on [`Format`]. Reporters only render;
-//! they write to a `&mut dyn Write` and never decide exit codes.
+//! they write to a `&mut dyn Write` and never decide exit codes. Markdown and HTML render one
+//! review model ([`review`]), so that both show the same sections in the same order.
 
 pub mod compliance;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod review;
 pub mod sarif;
 pub mod table;
 
@@ -11,9 +16,18 @@ use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Findings by severity for a terminal.
     Table,
+    /// The versioned JSON schema (docs/json-output.md).
     Json,
+    /// SARIF 2.1.0 for code scanning.
     Sarif,
+    /// JUnit XML for CI test dashboards: a suite per rule, a test case per rule and object.
+    Junit,
+    /// A review document in GitHub-flavoured markdown.
+    Markdown,
+    /// The same review as one self-contained HTML page.
+    Html,
 }
 
 /// How the table looks; ignored by machine formats.
@@ -44,6 +58,9 @@ pub fn write(
         Format::Table => table::write(report, style, out),
         Format::Json => json::write(report, out),
         Format::Sarif => sarif::write(report, out),
+        Format::Junit => junit::write(report, out),
+        Format::Markdown => markdown::write(report, out),
+        Format::Html => html::write(report, out),
     }
 }
 
