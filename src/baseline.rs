@@ -33,18 +33,7 @@ impl PriorFinding {
             Some(ns) => format!("{} {ns}/{}", f.object.kind, f.object.name),
             None => format!("{} {}", f.object.kind, f.object.name),
         };
-        let location = match &f.origin {
-            crate::Origin::File { path, .. } => {
-                let mut s = crate::report::display_path(path);
-                if let Some(p) = f.position {
-                    s.push_str(&format!(":{}:{}", p.line, p.column));
-                }
-                s
-            }
-            // A line of helm's or kustomize's output is not a line of the file.
-            crate::Origin::Rendered { file, .. } => crate::report::display_path(file),
-            crate::Origin::Cluster { cluster } => crate::report::object_uri(cluster, &f.object),
-        };
+        let location = crate::report::location_line(f);
         PriorFinding {
             fingerprint: f.fingerprint.clone(),
             rule_id: f.rule_id.clone(),

@@ -66,7 +66,8 @@ impl Finding {
     }
 }
 
-fn origin_key(o: &Origin) -> (&str, &std::path::Path, usize, Option<usize>) {
+/// Orders origins: cluster, then file, document and item.
+pub(crate) fn origin_key(o: &Origin) -> (&str, &std::path::Path, usize, Option<usize>) {
     match o {
         Origin::File {
             path,

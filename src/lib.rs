@@ -4,7 +4,8 @@
 //! [`snapshot::Snapshot`], into [`Resource`]s, `engine` evaluates
 //! the Rego rules of the `policy` catalog on them in parallel and yields [`Finding`]s, and
 //! `compliance` applies a CIS benchmark to the scan (flags, kubelet configuration, node files and
-//! the rules' findings), and `report` renders a [`ScanReport`] as a table, JSON or SARIF. Problems (a malformed file, a
+//! the rules' findings), and `report` renders a [`ScanReport`] as a table, JSON, SARIF, JUnit,
+//! or a markdown or HTML review. Problems (a malformed file, a
 //! failing rule) never abort a scan; they travel with the report.
 
 pub mod baseline;

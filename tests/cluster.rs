@@ -284,9 +284,9 @@ fn platform_is_detected_as_aks() {
 }
 
 fn reports_in_every_format(report: &ScanReport) -> Vec<String> {
-    [Format::Table, Format::Json, Format::Sarif]
-        .into_iter()
-        .map(|f| render(f, report))
+    <Format as clap::ValueEnum>::value_variants()
+        .iter()
+        .map(|f| render(*f, report))
         .collect()
 }
 

@@ -82,7 +82,7 @@ fn baseline_gate_fails_on_a_new_privileged_container_until_excepted_and_again_af
         "--fail-on",
         "high",
         "--format",
-        "table,json=posture.json,sarif=posture.sarif",
+        "table,json=posture.json,sarif=posture.sarif,markdown=review.md",
     ];
 
     // The first run, compared with itself, fails on nothing: every finding is unchanged.
@@ -154,6 +154,10 @@ fn baseline_gate_fails_on_a_new_privileged_container_until_excepted_and_again_af
     assert_eq!(s["status"], "accepted");
     assert!(s["justification"].as_str().unwrap().contains("INC-812"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 finding is suppressed by exceptions"));
+    let review = std::fs::read_to_string(d.join("review.md")).unwrap();
+    assert!(review.contains("## Accepted risks"), "{review}");
+    assert!(review.contains("until the memory leak is found (INC-812)"));
+    assert!(review.contains("Baseline baseline.json: 0 new"));
 
     // After its expiry date the exception no longer applies: the gate fails again, and says why.
     std::fs::write(d.join("manifests/.posture.yaml"), exception("2020-01-31")).unwrap();

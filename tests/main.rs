@@ -7,6 +7,7 @@ mod common;
 mod compliance;
 mod corpus;
 mod engine;
+mod formats;
 mod gate;
 mod lab;
 mod node;

@@ -674,6 +674,7 @@ fn fixed_rendered_report() -> ScanReport {
         suppressed: Vec::new(),
         exceptions: Vec::new(),
         baseline: None,
+        evaluated: Vec::new(),
         problems: vec![Problem::new(
             Level::Error,
             Code::ToolMissing,

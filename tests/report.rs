@@ -7,6 +7,7 @@ use posture::policy::Catalog;
 use posture::problem::{Code, Level, Problem};
 use posture::report::{self, Format, Style};
 use posture::resource::{FieldPath, ObjectRef, Origin, Position, Segment};
+use posture::scan::EvaluatedObject;
 use posture::{ScanReport, Severity};
 use std::path::PathBuf;
 
@@ -37,11 +38,28 @@ fn fixed_report() -> ScanReport {
         rule_title: "Deployment without a team label".into(),
         severity: Severity::Low,
         message: "Deployment 'ratings-api' has no team label".into(),
-        object,
-        origin,
+        object: object.clone(),
+        origin: origin.clone(),
         path,
         position: Some(Position { line: 5, column: 3 }),
     };
+    // A second Deployment the rule passes on, for JUnit's passing test cases.
+    let labelled = ObjectRef {
+        name: "ratings-web".into(),
+        ..object.clone()
+    };
+    let evaluated = vec![
+        EvaluatedObject { object, origin },
+        EvaluatedObject {
+            object: labelled,
+            origin: Origin::File {
+                path: PathBuf::from("deploy/ratings-web.yaml"),
+                document: 0,
+                item: None,
+                helm_source: None,
+            },
+        },
+    ];
     ScanReport {
         compliance: None,
         target: posture::scan::Target::Manifests,
@@ -60,6 +78,7 @@ fn fixed_report() -> ScanReport {
             ),
         ],
         objects: 7,
+        evaluated,
     }
 }
 
@@ -85,6 +104,9 @@ fn fixed_findings_in_every_format() {
         insta::assert_snapshot!("fixed_table", render(Format::Table, &report));
         insta::assert_snapshot!("fixed_json", render(Format::Json, &report));
         insta::assert_snapshot!("fixed_sarif", render(Format::Sarif, &report));
+        insta::assert_snapshot!("fixed_junit", render(Format::Junit, &report));
+        insta::assert_snapshot!("fixed_markdown", render(Format::Markdown, &report));
+        insta::assert_snapshot!("fixed_html", render(Format::Html, &report));
     });
 }
 

@@ -40,7 +40,8 @@ pub struct ScanArgs {
     /// Exit 2 when any part of the cluster could not be collected.
     #[arg(long)]
     pub strict: bool,
-    /// Output formats: one (`table`, `json`, `sarif`), or several from one scan as
+    /// Output formats: one (`table`, `json`, `sarif`, `junit`, `markdown`, `html`), or several
+    /// from one scan as
     /// `FORMAT=FILE` entries separated by commas (`table,sarif=posture.sarif,json=posture.json`);
     /// an entry without a file goes to standard output (or `-o`).
     #[arg(long, value_name = "FORMAT[=FILE],...", default_value = "table", value_parser = parse_outputs)]
@@ -57,6 +58,15 @@ pub struct ScanArgs {
     /// Also write the table to FILE.
     #[arg(long, value_name = "FILE")]
     pub output_table: Option<PathBuf>,
+    /// Also write JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_junit: Option<PathBuf>,
+    /// Also write the Markdown review to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_markdown: Option<PathBuf>,
+    /// Also write the HTML review to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_html: Option<PathBuf>,
     /// Exit 1 when any finding that counts is at or above this severity (with `--baseline`,
     /// only new findings count; suppressed ones never do).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
@@ -148,6 +158,9 @@ impl ScanArgs {
             (Format::Json, &self.output_json),
             (Format::Sarif, &self.output_sarif),
             (Format::Table, &self.output_table),
+            (Format::Junit, &self.output_junit),
+            (Format::Markdown, &self.output_markdown),
+            (Format::Html, &self.output_html),
         ] {
             if let Some(file) = file {
                 all.push((format, Some(file.clone())));

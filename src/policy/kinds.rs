@@ -85,6 +85,14 @@ impl KindSelector {
     }
 }
 
+/// Whether `id` is of a kind that carries a pod spec (the `workloads` group).
+pub fn is_workload(id: &ObjectRef) -> bool {
+    let group = api_group(&id.api_version);
+    WORKLOADS
+        .iter()
+        .any(|(kind, groups)| *kind == id.kind && groups.contains(&group))
+}
+
 /// `apps/v1` → `apps`; `v1` → `` (the core group).
 pub fn api_group(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)

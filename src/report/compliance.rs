@@ -76,14 +76,7 @@ pub fn write(c: &Compliance, style: Style, out: &mut dyn Write) -> io::Result<()
             writeln!(out, "  {} {}", r.id, r.title)?;
         }
     }
-    // One line per reason, not per check: eleven kubelet checks share one unreachable node.
-    let mut not_collected: Vec<(&str, Vec<&str>)> = Vec::new();
-    for r in c.checks.iter().filter(|r| r.state == State::NotCollected) {
-        match not_collected.iter_mut().find(|(d, _)| *d == r.detail) {
-            Some((_, ids)) => ids.push(&r.id),
-            None => not_collected.push((&r.detail, vec![&r.id])),
-        }
-    }
+    let not_collected = not_collected_by_reason(c);
     if !not_collected.is_empty() {
         writeln!(out, "Not collected:")?;
         for (detail, ids) in not_collected {
@@ -91,6 +84,19 @@ pub fn write(c: &Compliance, style: Style, out: &mut dyn Write) -> io::Result<()
         }
     }
     writeln!(out)
+}
+
+/// The checks that could not be judged, one entry per reason, not per check: eleven kubelet
+/// checks share one unreachable node.
+pub fn not_collected_by_reason(c: &Compliance) -> Vec<(&str, Vec<&str>)> {
+    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+    for r in c.checks.iter().filter(|r| r.state == State::NotCollected) {
+        match by_reason.iter_mut().find(|(d, _)| *d == r.detail) {
+            Some((_, ids)) => ids.push(&r.id),
+            None => by_reason.push((&r.detail, vec![&r.id])),
+        }
+    }
+    by_reason
 }
 
 /// `CIS AKS 1.8: 5 of 16 automated checks failed, score 0.0%`

@@ -1,8 +1,13 @@
 //! Reporters: one module per format behind one `match` on [`Format`]. Reporters only render;
-//! they write to a `&mut dyn Write` and never decide exit codes.
+//! they write to a `&mut dyn Write` and never decide exit codes. Markdown and HTML render one
+//! review model ([`review`]), so that both show the same sections in the same order.
 
 pub mod compliance;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod review;
 pub mod sarif;
 pub mod table;
 
@@ -11,9 +16,18 @@ use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Findings by severity for a terminal.
     Table,
+    /// The versioned JSON schema (docs/json-output.md).
     Json,
+    /// SARIF 2.1.0 for code scanning.
     Sarif,
+    /// JUnit XML for CI test dashboards: a suite per rule, a test case per rule and object.
+    Junit,
+    /// A review document in GitHub-flavoured markdown.
+    Markdown,
+    /// The same review as one self-contained HTML page.
+    Html,
 }
 
 /// How the table looks; ignored by machine formats.
@@ -50,6 +64,9 @@ pub fn write(
         Format::Table => table::write(report, style, out),
         Format::Json => json::write(report, out),
         Format::Sarif => sarif::write(report, out),
+        Format::Junit => junit::write(report, out),
+        Format::Markdown => markdown::write(report, out),
+        Format::Html => html::write(report, out),
     }
 }
 
@@ -77,6 +94,50 @@ pub(crate) fn object_path(object: &crate::ObjectRef) -> String {
         Some(ns) => format!("{}/{}/{}", enc(ns), enc(&kind), enc(&object.name)),
         None => format!("{}/{}", enc(&kind), enc(&object.name)),
     }
+}
+
+/// Where a finding is, on one line: `file:line:column` (plus ` (template t)` for Helm output
+/// with `# Source:`), `file (helm output of dir, line l:c)` for a rendered object, whose line is
+/// one of the tool's output and not of the file, or the object's `k8s://` address.
+pub fn location_line(f: &crate::Finding) -> String {
+    use crate::resource::Origin;
+    let at = |sep: &str| {
+        f.position
+            .map_or(String::new(), |p| format!("{sep}{}:{}", p.line, p.column))
+    };
+    match &f.origin {
+        Origin::File {
+            path, helm_source, ..
+        } => {
+            let mut s = display_path(path) + &at(":");
+            if let Some(t) = helm_source {
+                s.push_str(&format!(" (template {t})"));
+            }
+            s
+        }
+        Origin::Rendered {
+            tool, dir, file, ..
+        } => format!(
+            "{} ({} output of {}{})",
+            display_path(file),
+            tool.as_str(),
+            display_path(dir),
+            at(", line ")
+        ),
+        Origin::Cluster { cluster } => object_uri(cluster, &f.object),
+    }
+}
+
+/// `Baseline posture.json: 1 new, 11 unchanged, 2 fixed`, with `--baseline`.
+pub fn baseline_line(report: &ScanReport) -> Option<String> {
+    let b = report.baseline.as_ref()?;
+    let new = report.findings.iter().filter(|f| report.is_new(f)).count();
+    Some(format!(
+        "Baseline {}: {new} new, {} unchanged, {} fixed",
+        b.source,
+        report.findings.len() - new,
+        b.fixed.len()
+    ))
 }
 
 /// A file path as reports show it: forward slashes, no leading `./`.

@@ -217,7 +217,7 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
         writeln!(out)?;
     }
     writeln!(out, "{}", summary(report))?;
-    if let Some(line) = baseline_line(report) {
+    if let Some(line) = super::baseline_line(report) {
         writeln!(out, "{line}")?;
     }
     if let Some(compliance) = &report.compliance {
@@ -251,18 +251,6 @@ pub fn summary(report: &ScanReport) -> String {
         }
     }
     s
-}
-
-/// `Baseline posture.json: 1 new, 11 unchanged, 2 fixed`
-fn baseline_line(report: &ScanReport) -> Option<String> {
-    let b = report.baseline.as_ref()?;
-    let new = report.findings.iter().filter(|f| report.is_new(f)).count();
-    Some(format!(
-        "Baseline {}: {new} new, {} unchanged, {} fixed",
-        b.source,
-        report.findings.len() - new,
-        b.fixed.len()
-    ))
 }
 
 fn suppressed_table(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {

@@ -1,0 +1,407 @@
+//! JUnit XML for CI dashboards (GitLab, Jenkins, Azure DevOps): a `<testsuite>` per rule, with
+//! a `<testcase>` per object the rule applies to (by its kinds) that fails with the object's
+//! findings or passes; a suite for the benchmark, a test case per check (manual, not-applicable
+//! and not-collected checks are skipped); and a `posture problems` suite where errors are
+//! `<error>` test cases, so that a file that could not be read shows up red.
+//!
+//! No timestamps or durations: the same scan gives the same bytes.
+
+use super::display_path;
+use crate::compliance::{self, CheckResult, Compliance, State};
+use crate::finding::Finding;
+use crate::policy::Rule;
+use crate::problem::{Level, Problem};
+use crate::resource::{ObjectRef, Origin};
+use crate::scan::{EvaluatedObject, ScanReport};
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// Counts of one suite, or of all of them.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.tests += other.tests;
+        self.failures += other.failures;
+        self.errors += other.errors;
+        self.skipped += other.skipped;
+    }
+
+    fn attributes(&self) -> String {
+        format!(
+            "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\"",
+            self.tests, self.failures, self.errors, self.skipped
+        )
+    }
+}
+
+type ObjectKey<'a> = (&'a ObjectRef, &'a Origin);
+
+/// One rule's findings by object, in report order.
+struct RuleFindings<'a> {
+    order: Vec<ObjectKey<'a>>,
+    by_object: HashMap<ObjectKey<'a>, Vec<&'a Finding>>,
+}
+
+/// A rule's suite: its test cases are the evaluated objects its kinds select, plus any object
+/// with a finding of it that the selector does not name (so no failure is ever dropped).
+struct RuleSuite<'a> {
+    rule: &'a Rule,
+    findings: RuleFindings<'a>,
+    counts: Counts,
+}
+
+impl<'a> RuleSuite<'a> {
+    fn new(rule: &'a Rule, findings: RuleFindings<'a>, evaluated: &'a [EvaluatedObject]) -> Self {
+        let applicable = evaluated
+            .iter()
+            .filter(|e| rule.kinds.matches(&e.object))
+            .filter(|e| !findings.by_object.contains_key(&(&e.object, &e.origin)))
+            .count();
+        let failures = findings.order.len();
+        RuleSuite {
+            rule,
+            findings,
+            counts: Counts {
+                tests: applicable + failures,
+                failures,
+                ..Counts::default()
+            },
+        }
+    }
+
+    fn write(&self, evaluated: &[EvaluatedObject], doc: &mut String) {
+        let name = format!("{} {}", self.rule.id, self.rule.title);
+        let _ = writeln!(
+            doc,
+            "  <testsuite name=\"{}\" {}>",
+            attr(&name),
+            self.counts.attributes()
+        );
+        let mut written: HashSet<ObjectKey<'_>> = HashSet::new();
+        for e in evaluated
+            .iter()
+            .filter(|e| self.rule.kinds.matches(&e.object))
+        {
+            let key = (&e.object, &e.origin);
+            written.insert(key);
+            self.case(&name, key, doc);
+        }
+        for key in &self.findings.order {
+            if !written.contains(key) {
+                self.case(&name, *key, doc);
+            }
+        }
+        doc.push_str("  </testsuite>\n");
+    }
+
+    fn case(&self, name: &str, (object, origin): ObjectKey<'_>, doc: &mut String) {
+        let file = origin.file().map_or(String::new(), |path| {
+            format!(" file=\"{}\"", attr(&display_path(path)))
+        });
+        let _ = write!(
+            doc,
+            "    <testcase classname=\"{}\" name=\"{}\"{file}",
+            attr(&classname(object)),
+            attr(name)
+        );
+        let Some(findings) = self.findings.by_object.get(&(object, origin)) else {
+            doc.push_str("/>\n");
+            return;
+        };
+        let mut message = findings[0].message.clone();
+        if findings.len() > 1 {
+            let _ = write!(message, " (and {} more)", findings.len() - 1);
+        }
+        let mut body = String::new();
+        for f in findings {
+            let _ = writeln!(body, "{}\n  at {}", f.message, location(f));
+        }
+        if !self.rule.remediation.is_empty() {
+            let _ = writeln!(body, "\nRemediation: {}", self.rule.remediation);
+        }
+        let _ = writeln!(
+            doc,
+            ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+            attr(&message),
+            self.rule.severity.as_str(),
+            text(&body)
+        );
+    }
+}
+
+/// `Deployment/ratingsapp/ratings-api`, or `ClusterRole/view` for cluster-scoped objects.
+fn classname(o: &ObjectRef) -> String {
+    match &o.namespace {
+        Some(ns) => format!("{}/{ns}/{}", o.kind, o.name),
+        None => format!("{}/{}", o.kind, o.name),
+    }
+}
+
+/// `fixtures/app.yaml:19:11, field spec.template...` or `k8s://lab/ns/Kind/name, field spec...`.
+fn location(f: &Finding) -> String {
+    let mut s = super::location_line(f);
+    if !f.path.is_empty() {
+        let _ = write!(s, ", field {}", f.path);
+    }
+    s
+}
+
+fn benchmark_suite(
+    c: &Compliance,
+    report: &ScanReport,
+    findings: &HashMap<&str, RuleFindings<'_>>,
+) -> (Counts, String) {
+    let mut counts = Counts::default();
+    let mut doc = String::new();
+    for check in &c.checks {
+        counts.tests += 1;
+        let section = c
+            .sections
+            .iter()
+            .find(|s| s.id == check.section)
+            .map_or(String::new(), |s| format!(" {} {}", s.id, s.title));
+        let _ = write!(
+            doc,
+            "    <testcase classname=\"{}\" name=\"{}\"",
+            attr(&format!("{}{section}", c.benchmark)),
+            attr(&format!("{} {}", check.id, check.title))
+        );
+        match check.state {
+            State::Pass => doc.push_str("/>\n"),
+            State::Fail => {
+                counts.failures += 1;
+                let _ = writeln!(
+                    doc,
+                    ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                    attr(&check.detail),
+                    check_severity(check, report),
+                    text(&failed_check_body(check, report, findings))
+                );
+            }
+            State::Manual | State::NotApplicable | State::NotCollected => {
+                counts.skipped += 1;
+                let _ = writeln!(
+                    doc,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    attr(&format!("{}: {}", check.state.as_str(), check.detail))
+                );
+            }
+        }
+    }
+    let name = format!("{} {} {}", c.benchmark, c.title, c.version);
+    let head = format!(
+        "  <testsuite name=\"{}\" {}>\n",
+        attr(&name),
+        counts.attributes()
+    );
+    (counts, format!("{head}{doc}  </testsuite>\n"))
+}
+
+/// The most severe of the check's rules, as the benchmark's findings carry it.
+fn check_severity(check: &CheckResult, report: &ScanReport) -> &'static str {
+    check
+        .rules
+        .iter()
+        .filter_map(|id| report.rule(id))
+        .map(|r| r.severity)
+        .max()
+        .map_or("fail", |s| s.as_str())
+}
+
+/// The verdict, each finding of the check with its location, and the fix.
+fn failed_check_body(
+    check: &CheckResult,
+    report: &ScanReport,
+    findings: &HashMap<&str, RuleFindings<'_>>,
+) -> String {
+    let mut body = format!("{}\n", check.detail);
+    for id in &check.rules {
+        let Some(of_rule) = findings.get(id.as_str()) else {
+            continue;
+        };
+        for key in &of_rule.order {
+            for f in &of_rule.by_object[key] {
+                let _ = writeln!(body, "{}\n  at {}", f.message, location(f));
+            }
+        }
+    }
+    let remediation = check
+        .rules
+        .iter()
+        .filter_map(|id| report.rule(id))
+        .map(|r| r.remediation.as_str())
+        .find(|r| !r.is_empty());
+    if let Some(r) = remediation {
+        let _ = writeln!(body, "\nRemediation: {r}");
+    }
+    body
+}
+
+fn problems_suite(problems: &[Problem]) -> (Counts, String) {
+    let mut counts = Counts::default();
+    let mut doc = String::new();
+    for p in problems {
+        counts.tests += 1;
+        let classname = p
+            .file
+            .as_deref()
+            .map_or_else(|| "posture".to_owned(), display_path);
+        let _ = write!(
+            doc,
+            "    <testcase classname=\"{}\" name=\"{}\">",
+            attr(&classname),
+            attr(&p.to_string())
+        );
+        // Errors fail the dashboard; warnings and notes (a cluster type not collected, a file
+        // without Kubernetes objects) say what was not checked, which is what skipped means.
+        if p.level == Level::Error {
+            counts.errors += 1;
+            let _ = writeln!(
+                doc,
+                "\n      <error message=\"{}\" type=\"{}\">{}</error>\n    </testcase>",
+                attr(&p.message),
+                p.code.as_str(),
+                text(&p.to_string())
+            );
+        } else {
+            counts.skipped += 1;
+            let _ = writeln!(
+                doc,
+                "\n      <skipped message=\"{}\"/>\n    </testcase>",
+                attr(&p.to_string())
+            );
+        }
+    }
+    let head = format!(
+        "  <testsuite name=\"posture problems\" {}>\n",
+        counts.attributes()
+    );
+    (counts, format!("{head}{doc}  </testsuite>\n"))
+}
+
+pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+    let mut findings: HashMap<&str, RuleFindings<'_>> = HashMap::new();
+    for f in &report.findings {
+        let of_rule = findings
+            .entry(f.rule_id.as_str())
+            .or_insert_with(|| RuleFindings {
+                order: Vec::new(),
+                by_object: HashMap::new(),
+            });
+        let key = (&f.object, &f.origin);
+        let list = of_rule.by_object.entry(key).or_default();
+        if list.is_empty() {
+            of_rule.order.push(key);
+        }
+        list.push(f);
+    }
+    // Checks the benchmark judges itself are reported in its suite, not as rules of their own.
+    let checks: HashSet<String> = report.compliance.as_ref().map_or_else(HashSet::new, |c| {
+        c.checks
+            .iter()
+            .map(|r| compliance::rule_id(&c.benchmark, &r.id))
+            .collect()
+    });
+    let mut rules: Vec<&Rule> = report
+        .rules
+        .iter()
+        .filter(|r| !checks.contains(&r.id))
+        .collect();
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut suites: Vec<RuleSuite<'_>> = Vec::new();
+    for rule in rules {
+        let of_rule = findings.remove(rule.id.as_str()).unwrap_or(RuleFindings {
+            order: Vec::new(),
+            by_object: HashMap::new(),
+        });
+        let suite = RuleSuite::new(rule, of_rule, &report.evaluated);
+        // A rule that applied to nothing scanned has nothing to report.
+        if suite.counts.tests > 0 {
+            suites.push(suite);
+        }
+    }
+    let benchmark = report
+        .compliance
+        .as_ref()
+        .map(|c| benchmark_suite(c, report, &findings));
+    let problems = (!report.problems.is_empty()).then(|| problems_suite(&report.problems));
+
+    let mut total = Counts::default();
+    for s in &suites {
+        total.add(s.counts);
+    }
+    for (counts, _) in benchmark.iter().chain(problems.iter()) {
+        total.add(*counts);
+    }
+    let mut doc = String::with_capacity(1 << 16);
+    let _ = writeln!(
+        doc,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"posture\" {}>",
+        total.attributes()
+    );
+    // Written a suite at a time: a large scan has a test case per rule and object.
+    for s in &suites {
+        s.write(&report.evaluated, &mut doc);
+        out.write_all(doc.as_bytes())?;
+        doc.clear();
+    }
+    for (_, suite) in benchmark.iter().chain(problems.iter()) {
+        doc.push_str(suite);
+    }
+    doc.push_str("</testsuites>\n");
+    out.write_all(doc.as_bytes())
+}
+
+/// Character data: markup characters escaped, and characters XML 1.0 cannot carry at all
+/// (control characters other than tab, newline and carriage return; U+FFFE, U+FFFF) replaced
+/// by U+FFFD, so that a message holding one still gives a well-formed document.
+pub fn text(s: &str) -> String {
+    escape(s, false)
+}
+
+/// An attribute value in double quotes. Tabs and line breaks are written as references, since
+/// a parser would otherwise normalise them to spaces (XML 1.0 §3.3.3).
+pub fn attr(s: &str) -> String {
+    escape(s, true)
+}
+
+fn escape(s: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            // Kept as a reference in text too: parsers turn a literal CR into LF.
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_unrepresentable_characters() {
+        assert_eq!(text("a<b>&c\"d"), "a&lt;b&gt;&amp;c\"d");
+        assert_eq!(attr("a\"b\nc\td"), "a&quot;b&#10;c&#9;d");
+        assert_eq!(text("bell\u{7}\r\n"), "bell\u{FFFD}&#13;\n");
+        assert_eq!(attr("\u{FFFF}"), "\u{FFFD}");
+    }
+}
