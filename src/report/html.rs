@@ -150,18 +150,7 @@ fn scope(review: &Review<'_>, doc: &mut String) {
             );
         }
     }
-    let _ = write!(
-        doc,
-        " {} object{} read, {} evaluated",
-        review.objects_read,
-        plural(review.objects_read),
-        review.objects_evaluated
-    );
-    if review.objects_read != review.objects_evaluated {
-        doc.push_str(
-            " (Pods and ReplicaSets that a scanned controller owns are reported through it)",
-        );
-    }
+    doc.push_str(&esc(&review.objects_sentence()));
     doc.push_str(".</p>\n");
 }
 

@@ -266,6 +266,24 @@ pub struct Item<'a> {
     pub field: String,
 }
 
+impl Review<'_> {
+    /// ` 12 objects read, 9 evaluated (...)`: how much of the input the rules ran on.
+    pub fn objects_sentence(&self) -> String {
+        let mut s = format!(
+            " {} object{} read, {} evaluated",
+            self.objects_read,
+            plural(self.objects_read),
+            self.objects_evaluated
+        );
+        if self.objects_read != self.objects_evaluated {
+            s.push_str(
+                " (Pods and ReplicaSets that a scanned controller owns are reported through it)",
+            );
+        }
+        s
+    }
+}
+
 impl<'a> Review<'a> {
     pub fn build(report: &'a ScanReport) -> Review<'a> {
         let benchmark_prefix = report
