@@ -27,12 +27,19 @@ pub struct PriorFinding {
     pub location: String,
 }
 
+/// `Kind namespace/name`, or `Kind name` for cluster-scoped objects: how baselines and diffs
+/// name an object, whichever format it was read from.
+pub fn object_label(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
+    }
+}
+
 impl PriorFinding {
     pub fn of(f: &Finding) -> PriorFinding {
-        let object = match &f.object.namespace {
-            Some(ns) => format!("{} {ns}/{}", f.object.kind, f.object.name),
-            None => format!("{} {}", f.object.kind, f.object.name),
-        };
+        let o = &f.object;
+        let object = object_label(&o.kind, o.namespace.as_deref(), &o.name);
         let location = crate::report::location_line(f);
         PriorFinding {
             fingerprint: f.fingerprint.clone(),
@@ -127,10 +134,11 @@ fn json_findings(findings: &[Value], source: &str) -> Result<Vec<PriorFinding>, 
                         index,
                     })?;
             let o = &f["object"];
-            let object = match o["namespace"].as_str() {
-                Some(ns) => format!("{} {ns}/{}", text(&o["kind"]), text(&o["name"])),
-                None => format!("{} {}", text(&o["kind"]), text(&o["name"])),
-            };
+            let object = object_label(
+                &text(&o["kind"]),
+                o["namespace"].as_str(),
+                &text(&o["name"]),
+            );
             let l = &f["location"];
             let location = match (l["file"].as_str(), l["uri"].as_str()) {
                 (Some(file), _) => match (l["line"].as_u64(), l["column"].as_u64()) {
@@ -195,8 +203,8 @@ fn sarif_findings(runs: &[Value], source: &str) -> Result<Vec<PriorFinding>, Bas
 fn sarif_object(qualified: &Value) -> String {
     let q = qualified.as_str().unwrap_or_default();
     match q.split('/').collect::<Vec<_>>()[..] {
-        [ns, kind, name] => format!("{kind} {ns}/{name}"),
-        [kind, name] => format!("{kind} {name}"),
+        [ns, kind, name] => object_label(kind, Some(ns), name),
+        [kind, name] => object_label(kind, None, name),
         _ => q.to_owned(),
     }
 }

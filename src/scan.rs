@@ -142,6 +142,11 @@ impl ScanReport {
         self.baseline.as_ref().is_none_or(|b| !b.knows(f))
     }
 
+    /// How many findings that count are new (all of them, without a baseline).
+    pub fn new_count(&self) -> usize {
+        self.findings.iter().filter(|f| self.is_new(f)).count()
+    }
+
     /// `f`'s state against the baseline, when there is one.
     pub fn baseline_state(&self, f: &Finding) -> Option<crate::baseline::State> {
         self.baseline.as_ref().map(|b| {

@@ -1,7 +1,7 @@
 //! CI gating: exceptions (`.posture.yaml` and annotations), baselines, several outputs from one
 //! scan, and `posture diff`.
 
-use crate::common::{assert_exit, posture, posture_command, repo};
+use crate::common::{assert_exit, copy_fixture, posture, posture_command, repo};
 use serde_json::Value;
 use std::path::Path;
 
@@ -34,13 +34,17 @@ fn new_findings(report: &Value) -> Vec<(String, String)> {
 /// A copy of the ratings manifests to change, as a pull request would.
 fn ratings_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let manifests = dir.path().join("manifests");
-    std::fs::create_dir(&manifests).unwrap();
-    for entry in std::fs::read_dir(repo().join("fixtures/ratings")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), manifests.join(entry.file_name())).unwrap();
-    }
+    copy_fixture("fixtures/ratings", &dir.path().join("manifests"));
     dir
+}
+
+/// Scans the repository's manifests into `file` in `format`, as main's pipeline would.
+fn save_scan(dir: &Path, format: &str, file: &str) {
+    let out = run_in(
+        dir,
+        &["scan", "-f", "manifests", "--format", format, "-o", file],
+    );
+    assert_exit(&out, 0);
 }
 
 fn edit(path: &Path, from: &str, to: &str) {
@@ -86,21 +90,7 @@ fn baseline_gate_fails_on_a_new_privileged_container_until_excepted_and_again_af
     ];
 
     // The first run, compared with itself, fails on nothing: every finding is unchanged.
-    assert_exit(
-        &run_in(
-            d,
-            &[
-                "scan",
-                "-f",
-                "manifests",
-                "--format",
-                "json",
-                "-o",
-                "baseline.json",
-            ],
-        ),
-        0,
-    );
+    save_scan(d, "json", "baseline.json");
     let baseline = json_file(&d.join("baseline.json"));
     assert!(
         baseline["summary"]["by_severity"]["high"].as_u64().unwrap() > 0,
@@ -181,21 +171,7 @@ fn baseline_gate_fails_on_a_new_privileged_container_until_excepted_and_again_af
 fn fingerprints_survive_line_shifts_and_reordering() {
     let dir = ratings_repo();
     let d = dir.path();
-    assert_exit(
-        &run_in(
-            d,
-            &[
-                "scan",
-                "-f",
-                "manifests",
-                "--format",
-                "sarif",
-                "-o",
-                "baseline.sarif",
-            ],
-        ),
-        0,
-    );
+    save_scan(d, "sarif", "baseline.sarif");
     // Comments above the objects shift every line; the documents of a file swap places.
     let api = d.join("manifests/ratings-api.yaml");
     let text = std::fs::read_to_string(&api).unwrap();
@@ -510,21 +486,7 @@ fn an_unreadable_baseline_stops_the_gate() {
 fn diff_of_two_results_lists_introduced_and_fixed_findings() {
     let dir = ratings_repo();
     let d = dir.path();
-    assert_exit(
-        &run_in(
-            d,
-            &[
-                "scan",
-                "-f",
-                "manifests",
-                "--format",
-                "json",
-                "-o",
-                "old.json",
-            ],
-        ),
-        0,
-    );
+    save_scan(d, "json", "old.json");
     edit(
         &d.join("manifests/ratings-api.yaml"),
         "          imagePullPolicy: Always\n",
@@ -536,21 +498,7 @@ fn diff_of_two_results_lists_introduced_and_fixed_findings() {
         "          imagePullPolicy: Always\n",
         "          imagePullPolicy: Always\n          securityContext:\n            readOnlyRootFilesystem: true\n",
     );
-    assert_exit(
-        &run_in(
-            d,
-            &[
-                "scan",
-                "-f",
-                "manifests",
-                "--format",
-                "sarif",
-                "-o",
-                "new.sarif",
-            ],
-        ),
-        0,
-    );
+    save_scan(d, "sarif", "new.sarif");
     let out = run_in(
         d,
         &[

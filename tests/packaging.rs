@@ -1,7 +1,7 @@
 //! Packaging for shells and CI: completion scripts, the kubectl plugin name, the pre-commit hooks,
 //! the krew manifest template, the CI examples, and the image tags they all name.
 
-use crate::common::{assert_exit, posture, program_command, repo};
+use crate::common::{assert_exit, copy_fixture, posture, program_command, repo};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -484,12 +484,7 @@ fn github_actions_scan_step_gates_on_new_findings_only() {
     let work = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_posture"), bin.path().join("posture")).unwrap();
-    let rendered = work.path().join("rendered");
-    std::fs::create_dir(&rendered).unwrap();
-    for entry in std::fs::read_dir(repo().join("fixtures/ratings")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), rendered.join(entry.file_name())).unwrap();
-    }
+    copy_fixture("fixtures/ratings", &work.path().join("rendered"));
     let path = format!(
         "{}:{}",
         bin.path().display(),

@@ -4,11 +4,11 @@
 use super::exit;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use comfy_table::{presets, Cell, ContentArrangement, Table};
+use comfy_table::{Cell, Table};
 use posture::baseline::{self, PriorFinding, PriorScan};
 use posture::diff::{self, Drift, FindingsDiff};
 use posture::engine::Evaluator;
-use posture::report::display_path;
+use posture::report::{display_path, Style};
 use posture::resource::ObjectRef;
 use posture::scan::{load_catalog, scan_snapshot, ScanRequest};
 use posture::snapshot::Snapshot;
@@ -153,12 +153,10 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
 }
 
 fn new_table() -> Table {
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(140)
-        .force_no_tty();
-    t
+    posture::report::table::new_table(Style {
+        width: 140,
+        ..Style::default()
+    })
 }
 
 fn findings_table(
@@ -185,10 +183,7 @@ fn findings_table(
 }
 
 fn object_name(o: &ObjectRef) -> String {
-    match &o.namespace {
-        Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
-        None => format!("{} {}", o.kind, o.name),
-    }
+    baseline::object_label(&o.kind, o.namespace.as_deref(), &o.name)
 }
 
 fn table(

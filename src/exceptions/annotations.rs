@@ -12,7 +12,7 @@
 
 use super::{Exception, Pattern, Scope, Source};
 use crate::problem::{Code, Level, Problem};
-use crate::resource::{FieldPath, Origin, Resource, Segment};
+use crate::resource::{FieldPath, Resource, Segment};
 use jiff::civil::Date;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -52,15 +52,8 @@ pub(super) fn read(r: &Resource) -> (Option<Exception>, Vec<Problem>) {
         origin: r.origin.clone(),
         position,
     };
-    let problem = |message: String| {
-        let p = Problem::new(Level::Warning, Code::InvalidException, message);
-        match &r.origin {
-            Origin::File { path, .. } => vec![p.in_file(path, position)],
-            // Positions of rendered objects are lines of the tool's output, not of the file.
-            Origin::Rendered { file, .. } => vec![p.in_file(file, None)],
-            Origin::Cluster { .. } => vec![p],
-        }
-    };
+    let problem =
+        |message: String| vec![source.problem(Level::Warning, Code::InvalidException, message)];
     let what = r.id.display_name();
     let ids: Vec<&str> = ignore
         .as_str()

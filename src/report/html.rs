@@ -377,13 +377,7 @@ fn group(g: &Group<'_>, doc: &mut String) {
     );
     for r in &g.rules {
         for item in &r.items {
-            let mut location = Vec::new();
-            if let Some(place) = &item.place {
-                location.push(code(place));
-            }
-            if !item.field.is_empty() {
-                location.push(code(&item.field));
-            }
+            let mut location: Vec<String> = item.location_lines().map(code).collect();
             if location.is_empty() {
                 location.push("—".to_owned());
             }

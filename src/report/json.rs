@@ -284,7 +284,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     doc.extend_from_slice(b",\n  \"summary\": ");
     pretty(&summary, 1, &mut doc)?;
     if let Some(b) = &report.baseline {
-        let new = report.findings.iter().filter(|f| report.is_new(f)).count();
+        let new = report.new_count();
         let baseline = JsonBaseline {
             source: &b.source,
             new,

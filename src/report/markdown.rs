@@ -287,13 +287,7 @@ fn group(g: &Group<'_>, heading: &str, doc: &mut String) {
     }
     for r in &g.rules {
         for item in &r.items {
-            let mut location = Vec::new();
-            if let Some(place) = &item.place {
-                location.push(cell_code(place));
-            }
-            if !item.field.is_empty() {
-                location.push(cell_code(&item.field));
-            }
+            let mut location: Vec<String> = item.location_lines().map(cell_code).collect();
             if location.is_empty() {
                 location.push("—".to_owned());
             }

@@ -131,7 +131,7 @@ pub fn location_line(f: &crate::Finding) -> String {
 /// `Baseline posture.json: 1 new, 11 unchanged, 2 fixed`, with `--baseline`.
 pub fn baseline_line(report: &ScanReport) -> Option<String> {
     let b = report.baseline.as_ref()?;
-    let new = report.findings.iter().filter(|f| report.is_new(f)).count();
+    let new = report.new_count();
     Some(format!(
         "Baseline {}: {new} new, {} unchanged, {} fixed",
         b.source,

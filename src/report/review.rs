@@ -266,6 +266,16 @@ pub struct Item<'a> {
     pub field: String,
 }
 
+impl Item<'_> {
+    /// What the location cell shows, one entry a line: the place, then the field.
+    pub fn location_lines(&self) -> impl Iterator<Item = &str> {
+        self.place
+            .as_deref()
+            .into_iter()
+            .chain(Some(self.field.as_str()).filter(|f| !f.is_empty()))
+    }
+}
+
 impl Review<'_> {
     /// ` 12 objects read, 9 evaluated (...)`: how much of the input the rules ran on.
     pub fn objects_sentence(&self) -> String {

@@ -74,7 +74,7 @@ fn object(f: &Finding) -> String {
     }
 }
 
-pub(super) fn new_table(style: Style) -> Table {
+pub fn new_table(style: Style) -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)

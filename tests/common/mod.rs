@@ -121,3 +121,13 @@ pub fn assert_exit(out: &Output, code: i32) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Copies the files of a fixture directory (not recursively) into `to`, which is created: a
+/// repository a test may change.
+pub fn copy_fixture(fixture: &str, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(repo().join(fixture)).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
