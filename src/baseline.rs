@@ -6,7 +6,7 @@
 //! must bring its findings back to the gate, whatever the baseline says.
 
 use crate::finding::Finding;
-use crate::report::sarif::FINGERPRINT_KEY;
+use crate::finding::FINGERPRINT_KEY;
 use crate::severity::Severity;
 use serde::Serialize;
 use serde_json::Value;
@@ -40,7 +40,7 @@ impl PriorFinding {
     pub fn of(f: &Finding) -> PriorFinding {
         let o = &f.object;
         let object = object_label(&o.kind, o.namespace.as_deref(), &o.name);
-        let location = crate::report::location_line(f);
+        let location = f.location().line();
         PriorFinding {
             fingerprint: f.fingerprint.clone(),
             rule_id: f.rule_id.clone(),
@@ -85,7 +85,7 @@ pub enum BaselineError {
 
 /// Reads a baseline written by `posture scan --format json` or `--format sarif`.
 pub fn read(path: &Path) -> Result<PriorScan, BaselineError> {
-    let shown = crate::report::display_path(path);
+    let shown = crate::resource::SourcePath::new(path).to_string();
     let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
         path: shown.clone(),
         source,

@@ -83,7 +83,7 @@ pub fn drift(old: &[Resource], new: &[Resource]) -> Drift {
         rs.iter()
             .enumerate()
             .map(|(i, r)| {
-                let group = crate::policy::kinds::api_group(&r.id.api_version).to_owned();
+                let group = r.id.group().to_owned();
                 (
                     (
                         group,

@@ -23,7 +23,17 @@ pub struct Finding {
     pub fingerprint: String,
 }
 
+/// The key of a finding's fingerprint in SARIF `partialFingerprints`, read back by
+/// `--baseline` and `posture diff`. Versioned: a change to [`Finding::fingerprint_of`] that
+/// moves fingerprints must change it.
+pub const FINGERPRINT_KEY: &str = "postureFinding/v1";
+
 impl Finding {
+    /// Where the finding is, in the forms reporters show.
+    pub fn location(&self) -> crate::location::Location<'_> {
+        crate::location::Location::new(&self.origin, &self.object, self.position)
+    }
+
     /// `value` is the object, when at hand: elements of named lists (containers, volumes, env)
     /// are then fingerprinted by name, so re-ordering them changes nothing.
     pub fn fingerprint_of(
@@ -38,7 +48,7 @@ impl Finding {
         for part in [
             rule_id,
             &source,
-            crate::policy::kinds::api_group(&object.api_version),
+            object.group(),
             &object.kind,
             object.namespace.as_deref().unwrap_or(""),
             &object.name,

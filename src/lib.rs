@@ -16,6 +16,7 @@ pub mod diff;
 pub mod engine;
 pub mod exceptions;
 pub mod finding;
+pub mod location;
 pub mod policy;
 pub mod problem;
 pub mod report;
@@ -25,6 +26,7 @@ pub mod severity;
 pub mod snapshot;
 
 pub use finding::Finding;
+pub use location::Location;
 pub use problem::Problem;
 pub use resource::{ObjectRef, Origin, Resource};
 pub use scan::{scan, ScanOptions, ScanReport};

@@ -1,10 +1,9 @@
 //! Problems: anything that kept part of the input from being scanned, or that the user should
 //! know about. Every reporter shows them; none aborts a scan.
 
-use crate::resource::Position;
+use crate::resource::{Position, SourcePath};
 use serde::Serialize;
 use std::fmt;
-use std::path::PathBuf;
 
 /// How bad a problem is. Only errors change the exit code (to 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -81,7 +80,7 @@ pub struct Problem {
     pub level: Level,
     pub code: Code,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<PathBuf>,
+    pub file: Option<SourcePath>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
     pub message: String,
@@ -98,7 +97,7 @@ impl Problem {
         }
     }
 
-    pub fn in_file(mut self, file: impl Into<PathBuf>, position: Option<Position>) -> Self {
+    pub fn in_file(mut self, file: impl Into<SourcePath>, position: Option<Position>) -> Self {
         self.file = Some(file.into());
         self.position = position;
         self
@@ -113,8 +112,7 @@ impl fmt::Display for Problem {
     /// `file:line:column: level[code]: message`, the form editors and CI logs link.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(file) = &self.file {
-            let shown = file.to_string_lossy().replace('\\', "/");
-            f.write_str(shown.strip_prefix("./").unwrap_or(&shown))?;
+            f.write_str(file.as_str())?;
             if let Some(p) = self.position {
                 write!(f, ":{}:{}", p.line, p.column)?;
             }

@@ -387,7 +387,7 @@ fn manifests_without_settings_get_no_benchmark() {
 /// Node facts of `node` with these processes and no files.
 fn process_facts(node: &str, processes: Vec<ProcessFact>) -> FactsFile {
     FactsFile {
-        path: PathBuf::from(format!("{node}.json")),
+        path: PathBuf::from(format!("{node}.json")).into(),
         facts: NodeFacts {
             schema_version: "1.0".to_owned(),
             kind: "NodeFacts".to_owned(),

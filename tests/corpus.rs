@@ -133,10 +133,10 @@ fn every_corpus_file_is_scanned_or_reported() {
     // Objects per file, and per kustomization for what its build produced.
     let mut objects: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let source = |origin: &Origin| match origin {
-        Origin::File { path, .. } => path.clone(),
+        Origin::File { path, .. } => path.to_path_buf(),
         Origin::Rendered { dir: built, .. } => {
-            assert!(kustomizations.contains(built), "{origin:?}");
-            built.clone()
+            assert!(kustomizations.contains(built.as_path()), "{origin:?}");
+            built.to_path_buf()
         }
         Origin::Cluster { .. } => panic!("a manifest has a file origin: {origin:?}"),
     };
@@ -156,7 +156,11 @@ fn every_corpus_file_is_scanned_or_reported() {
             Code::EvalError,
             "a rule failed on corpus input: {p}"
         );
-        let file = p.file.clone().expect("file problems name their file");
+        let file = p
+            .file
+            .as_deref()
+            .expect("file problems name their file")
+            .to_path_buf();
         // A build's error or warnings concern the whole directory: there is no line to name.
         assert!(
             p.position.is_some_and(|pos| pos.line >= 1) || kustomizations.contains(&file),

@@ -40,7 +40,7 @@ fn hostile() -> ScanReport {
         name: name.into(),
     };
     let origin = Origin::File {
-        path: PathBuf::from("deploy/x\"y.yaml"),
+        path: PathBuf::from("deploy/x\"y.yaml").into(),
         document: 0,
         item: None,
         helm_source: None,

@@ -601,3 +601,50 @@ fn diff_of_two_snapshots_reports_drift() {
     ]);
     assert_exit(&mixed, 2);
 }
+
+/// Paths were normalised in five places, and fingerprints used the path as typed: a baseline
+/// taken with `-f ./manifests` reported "19 new, 19 fixed" against `-f manifests`.
+#[test]
+fn dot_slash_plain_and_absolute_paths_keep_identical_fingerprints_and_baseline_unchanged() {
+    let dir = ratings_repo();
+    let absolute = dir.path().join("manifests");
+    let absolute = absolute.to_str().unwrap();
+    let mut reports = Vec::new();
+    for (i, named) in ["manifests", "./manifests", absolute].iter().enumerate() {
+        let file = format!("scan-{i}.json");
+        let out = run_in(
+            dir.path(),
+            &["scan", "-f", named, "--format", "json", "-o", &file],
+        );
+        assert_exit(&out, 0);
+        reports.push(json_file(&dir.path().join(&file)));
+    }
+    assert!(!reports[0]["findings"].as_array().unwrap().is_empty());
+    for (named, report) in ["./manifests", "absolute"].iter().zip(&reports[1..]) {
+        assert_eq!(
+            report["findings"], reports[0]["findings"],
+            "-f {named} gives the same findings, locations and fingerprints"
+        );
+    }
+    for named in ["./manifests", absolute] {
+        let out = run_in(
+            dir.path(),
+            &[
+                "scan",
+                "-f",
+                named,
+                "--baseline",
+                "scan-0.json",
+                "--format",
+                "json",
+            ],
+        );
+        assert_exit(&out, 0);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            new_findings(&report),
+            vec![],
+            "-f {named} against -f manifests"
+        );
+    }
+}

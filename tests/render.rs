@@ -287,7 +287,7 @@ fn kustomize_overlay_maps_origins() {
         config.object
     );
     assert_eq!(
-        config.origin.file(),
+        config.origin.file().map(|f| f.as_path()),
         Some(Path::new("fixtures/kustomize/overlay/kustomization.yaml")),
         "a generated object points at the kustomization that configured it"
     );
@@ -299,7 +299,7 @@ fn kustomize_overlay_maps_origins() {
         .find(|f| f.rule_id == PRIVILEGED)
         .expect("the overlay's patch makes the container privileged");
     assert_eq!(
-        privileged.origin.file(),
+        privileged.origin.file().map(|f| f.as_path()),
         Some(Path::new("fixtures/kustomize/base/deployment.yaml"))
     );
 }
@@ -632,7 +632,9 @@ fn fixed_rendered_report() -> ScanReport {
     let origin = Origin::Rendered {
         tool: Renderer::Helm,
         dir: CHART.into(),
-        file: PathBuf::from(CHART).join("templates/deployment.yaml"),
+        file: PathBuf::from(CHART)
+            .join("templates/deployment.yaml")
+            .into(),
         source: Some("demo/templates/deployment.yaml".into()),
         document: 1,
         item: None,

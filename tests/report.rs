@@ -23,7 +23,7 @@ fn fixed_report() -> ScanReport {
         name: "ratings-api".into(),
     };
     let origin = Origin::File {
-        path: PathBuf::from("deploy/ratings-api.yaml"),
+        path: PathBuf::from("deploy/ratings-api.yaml").into(),
         document: 0,
         item: None,
         helm_source: Some("ratings/templates/deployment.yaml".into()),
@@ -53,7 +53,7 @@ fn fixed_report() -> ScanReport {
         EvaluatedObject {
             object: labelled,
             origin: Origin::File {
-                path: PathBuf::from("deploy/ratings-web.yaml"),
+                path: PathBuf::from("deploy/ratings-web.yaml").into(),
                 document: 0,
                 item: None,
                 helm_source: None,

@@ -8,8 +8,9 @@ use comfy_table::{Cell, Table};
 use posture::baseline::{self, PriorFinding, PriorScan};
 use posture::diff::{self, Drift, FindingsDiff};
 use posture::engine::Evaluator;
-use posture::report::{display_path, Style};
+use posture::report::Style;
 use posture::resource::ObjectRef;
+use posture::resource::SourcePath;
 use posture::scan::{load_catalog, scan_snapshot, ScanRequest};
 use posture::snapshot::Snapshot;
 use posture::Severity;
@@ -54,7 +55,7 @@ enum Side {
 }
 
 fn read(path: &Path) -> anyhow::Result<Side> {
-    let shown = display_path(path);
+    let shown = SourcePath::new(path).to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
     let value: Value =
         serde_json::from_str(&text).with_context(|| format!("{shown} is not JSON"))?;
@@ -104,7 +105,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
             let scan = |s: Snapshot, path: &Path| {
                 let report = scan_snapshot(&evaluator, s, &ScanRequest::default());
                 PriorScan {
-                    source: display_path(path),
+                    source: SourcePath::new(path).to_string(),
                     findings: report.findings.iter().map(PriorFinding::of).collect(),
                 }
             };

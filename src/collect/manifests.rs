@@ -5,7 +5,7 @@ use super::render::{self, RenderOptions, Renderable};
 use super::yaml::{self, Document};
 use super::Collected;
 use crate::problem::{error_chain, Code, Level, Problem};
-use crate::resource::{Origin, Position, Renderer, Resource, SpanTree};
+use crate::resource::{Origin, Position, Renderer, Resource, SourcePath, SpanTree};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::io::Read;
@@ -226,7 +226,7 @@ impl Source<'_> {
     fn origin(self, doc: &Document, item: Option<usize>, object: &mut Value) -> Origin {
         match self {
             Source::File(path) => Origin::File {
-                path: path.to_path_buf(),
+                path: SourcePath::new(path),
                 document: doc.index,
                 item,
                 helm_source: doc.helm_source.clone(),
@@ -245,8 +245,8 @@ impl Source<'_> {
                 };
                 Origin::Rendered {
                     tool: target.tool,
-                    dir: target.dir.clone(),
-                    file: file.unwrap_or_else(|| target.marker.clone()),
+                    dir: SourcePath::new(&target.dir),
+                    file: SourcePath::new(file.as_deref().unwrap_or(&target.marker)),
                     source,
                     document: doc.index,
                     item,

@@ -267,7 +267,7 @@ pub fn read_facts(paths: &[PathBuf]) -> (Vec<FactsFile>, Vec<Problem>) {
                 });
             match parsed {
                 Ok(node) => facts.push(FactsFile {
-                    path: file.clone(),
+                    path: (&file).into(),
                     facts: node,
                 }),
                 Err((line, column, message)) => {

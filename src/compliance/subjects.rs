@@ -153,7 +153,9 @@ pub fn runs<'a>(
                         Anchor::Config { resource, .. } => match &resource.origin {
                             Origin::Cluster { .. } => r.node.as_deref() == Some(node.as_str()),
                             Origin::File { path, .. } | Origin::Rendered { file: path, .. } => {
-                                config_file.as_deref().is_some_and(|c| path.ends_with(c))
+                                config_file
+                                    .as_deref()
+                                    .is_some_and(|c| path.as_path().ends_with(c))
                             }
                         },
                         _ => false,
@@ -275,10 +277,7 @@ fn kubelet_config(resource: &Resource) -> Option<Run<'_>> {
         Some(node) => format!("kubelet on node '{node}'"),
         None => match &resource.origin {
             Origin::File { path, .. } | Origin::Rendered { file: path, .. } => {
-                format!(
-                    "kubelet configuration {}",
-                    crate::report::display_path(path)
-                )
+                format!("kubelet configuration {path}")
             }
             Origin::Cluster { .. } => format!("kubelet {}", resource.id.display_name()),
         },

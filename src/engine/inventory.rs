@@ -24,7 +24,7 @@ pub fn build(resources: &[Resource]) -> Value {
     let mut namespaces = Map::new();
     for r in resources {
         let o = &r.object;
-        let group = crate::policy::kinds::api_group(&r.id.api_version);
+        let group = r.id.group();
         match (group, r.id.kind.as_str()) {
             ("networking.k8s.io", "NetworkPolicy") => push(
                 &mut network_policies,

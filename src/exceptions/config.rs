@@ -195,7 +195,7 @@ fn parse_entry(
         reason: raw.reason.trim().to_owned(),
         expires,
         source: Source::Config {
-            file: file.to_path_buf(),
+            file: file.into(),
             index,
             position,
         },

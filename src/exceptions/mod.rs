@@ -14,11 +14,10 @@ pub use pattern::Pattern;
 
 use crate::finding::Finding;
 use crate::problem::{Code, Level, Problem};
-use crate::resource::{ObjectRef, Origin, Position, Resource};
+use crate::resource::{ObjectRef, Origin, Position, Resource, SourcePath};
 use jiff::civil::Date;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 
 /// One accepted risk: which rules, on which objects, why, and until when.
 #[derive(Debug, Clone, Serialize)]
@@ -74,7 +73,7 @@ pub struct Selector {
 pub enum Source {
     /// The `index`-th entry of a config file's `exceptions`.
     Config {
-        file: PathBuf,
+        file: SourcePath,
         index: usize,
         #[serde(skip_serializing_if = "Option::is_none")]
         position: Option<Position>,
@@ -94,7 +93,7 @@ impl Source {
     pub fn describe(&self) -> String {
         match self {
             Source::Config { file, position, .. } => {
-                let mut s = crate::report::display_path(file);
+                let mut s = file.to_string();
                 if let Some(p) = position {
                     s.push_str(&format!(":{}:{}", p.line, p.column));
                 }
@@ -360,16 +359,10 @@ impl Selector {
             Origin::Cluster { cluster } => (Some(cluster.as_str()), None, None),
             Origin::File {
                 path, helm_source, ..
-            } => (
-                None,
-                Some(crate::report::display_path(path)),
-                helm_source.as_deref(),
-            ),
-            Origin::Rendered { file, source, .. } => (
-                None,
-                Some(crate::report::display_path(file)),
-                source.as_deref(),
-            ),
+            } => (None, Some(path.to_string()), helm_source.as_deref()),
+            Origin::Rendered { file, source, .. } => {
+                (None, Some(file.to_string()), source.as_deref())
+            }
         };
         opt(&self.kind, Some(&f.object.kind))
             && opt(&self.namespace, f.object.namespace.as_deref())

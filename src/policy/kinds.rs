@@ -93,7 +93,4 @@ pub fn is_workload(id: &ObjectRef) -> bool {
         .any(|(kind, groups)| *kind == id.kind && groups.contains(&group))
 }
 
-/// `apps/v1` → `apps`; `v1` → `` (the core group).
-pub fn api_group(api_version: &str) -> &str {
-    api_version.rsplit_once('/').map_or("", |(g, _)| g)
-}
+pub use crate::resource::api_group;

@@ -1,12 +1,12 @@
 //! JSON output: a public, versioned schema (see docs/json-output.md). Bump `SCHEMA_VERSION`'s
 //! major number on any change that can break a consumer.
 
-use super::display_path;
 use crate::baseline::State;
 use crate::exceptions::Suppression;
 use crate::finding::Finding;
+use crate::location::Location;
 use crate::problem::{Level, Problem};
-use crate::resource::{Origin, Renderer};
+use crate::resource::Renderer;
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use rayon::prelude::*;
@@ -57,7 +57,7 @@ struct JsonFinding<'a> {
     severity: Severity,
     message: &'a str,
     object: JsonObject<'a>,
-    location: JsonLocation,
+    location: JsonLocation<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     frameworks: Option<&'a crate::policy::Frameworks>,
     fingerprint: &'a str,
@@ -88,9 +88,9 @@ struct JsonObject<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonLocation {
+struct JsonLocation<'a> {
     #[serde(flatten)]
-    source: JsonSource,
+    source: JsonSource<'a>,
     path: String,
 }
 
@@ -98,14 +98,14 @@ struct JsonLocation {
 /// object's address in a cluster.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum JsonSource {
+enum JsonSource<'a> {
     File {
-        file: String,
+        file: &'a str,
         document: usize,
         #[serde(skip_serializing_if = "Option::is_none")]
         item: Option<usize>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        helm_source: Option<String>,
+        helm_source: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         line: Option<u32>,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,24 +113,24 @@ enum JsonSource {
     },
     /// No `line` here: a line of the tool's output is not a line of `file`.
     Rendered {
-        file: String,
+        file: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
-        helm_source: Option<String>,
-        rendered: JsonRendered,
+        helm_source: Option<&'a str>,
+        rendered: JsonRendered<'a>,
     },
     Cluster {
-        cluster: String,
+        cluster: &'a str,
         uri: String,
     },
 }
 
 /// Where a rendered object's field is in the output of the tool that rendered it.
 #[derive(Serialize)]
-struct JsonRendered {
+struct JsonRendered<'a> {
     tool: Renderer,
-    dir: String,
+    dir: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<String>,
+    source: Option<&'a str>,
     document: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     item: Option<usize>,
@@ -145,7 +145,7 @@ struct JsonProblem<'a> {
     level: Level,
     code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    file: Option<String>,
+    file: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,44 +158,47 @@ fn finding<'a>(
     rule: Option<&'a crate::policy::Rule>,
     f: &'a Finding,
 ) -> JsonFinding<'a> {
-    let source = match &f.origin {
-        Origin::File {
-            path,
+    let location = f.location();
+    let source = match location {
+        Location::File {
+            file,
             document,
             item,
-            helm_source,
+            helm_template,
+            position,
         } => JsonSource::File {
-            file: display_path(path),
-            document: *document,
-            item: *item,
-            helm_source: helm_source.clone(),
-            line: f.position.map(|p| p.line),
-            column: f.position.map(|p| p.column),
+            file: file.as_str(),
+            document,
+            item,
+            helm_source: helm_template,
+            line: position.map(|p| p.line),
+            column: position.map(|p| p.column),
         },
-        Origin::Rendered {
+        Location::Rendered {
             tool,
             dir,
             file,
             source,
             document,
             item,
+            position,
         } => JsonSource::Rendered {
-            file: display_path(file),
+            file: file.as_str(),
             // The field that Helm output piped to `posture scan -f -` fills too.
-            helm_source: source.clone().filter(|_| *tool == Renderer::Helm),
+            helm_source: location.helm_template(),
             rendered: JsonRendered {
-                tool: *tool,
-                dir: display_path(dir),
-                source: source.clone(),
-                document: *document,
-                item: *item,
-                line: f.position.map(|p| p.line),
-                column: f.position.map(|p| p.column),
+                tool,
+                dir: dir.as_str(),
+                source,
+                document,
+                item,
+                line: position.map(|p| p.line),
+                column: position.map(|p| p.column),
             },
         },
-        Origin::Cluster { cluster } => JsonSource::Cluster {
-            cluster: cluster.clone(),
-            uri: super::object_uri(cluster, &f.object),
+        Location::Cluster { cluster, .. } => JsonSource::Cluster {
+            cluster,
+            uri: location.object_uri().unwrap_or_default(),
         },
     };
     JsonFinding {
@@ -226,7 +229,7 @@ fn problem(p: &Problem) -> JsonProblem<'_> {
     JsonProblem {
         level: p.level,
         code: p.code.as_str(),
-        file: p.file.as_deref().map(display_path),
+        file: p.file.as_ref().map(|f| f.as_str()),
         line: p.position.map(|p| p.line),
         column: p.position.map(|p| p.column),
         message: &p.message,

@@ -6,7 +6,6 @@
 //!
 //! No timestamps or durations: the same scan gives the same bytes.
 
-use super::display_path;
 use crate::compliance::{self, CheckResult, Compliance, State};
 use crate::finding::Finding;
 use crate::policy::Rule;
@@ -104,7 +103,7 @@ impl<'a> RuleSuite<'a> {
 
     fn case(&self, name: &str, (object, origin): ObjectKey<'_>, doc: &mut String) {
         let file = origin.file().map_or(String::new(), |path| {
-            format!(" file=\"{}\"", attr(&display_path(path)))
+            format!(" file=\"{}\"", attr(path.as_str()))
         });
         let _ = write!(
             doc,
@@ -147,7 +146,7 @@ fn classname(o: &ObjectRef) -> String {
 
 /// `fixtures/app.yaml:19:11, field spec.template...` or `k8s://lab/ns/Kind/name, field spec...`.
 fn location(f: &Finding) -> String {
-    let mut s = super::location_line(f);
+    let mut s = f.location().line();
     if !f.path.is_empty() {
         let _ = write!(s, ", field {}", f.path);
     }
@@ -250,14 +249,11 @@ fn problems_suite(problems: &[Problem]) -> (Counts, String) {
     let mut doc = String::new();
     for p in problems {
         counts.tests += 1;
-        let classname = p
-            .file
-            .as_deref()
-            .map_or_else(|| "posture".to_owned(), display_path);
+        let classname = p.file.as_ref().map_or("posture", |f| f.as_str());
         let _ = write!(
             doc,
             "    <testcase classname=\"{}\" name=\"{}\">",
-            attr(&classname),
+            attr(classname),
             attr(&p.to_string())
         );
         // Errors fail the dashboard; warnings and notes (a cluster type not collected, a file

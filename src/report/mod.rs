@@ -70,62 +70,13 @@ pub fn write(
     }
 }
 
-/// The stable address of a cluster object: `k8s://<cluster>/<namespace>/<Kind>/<name>`, or
-/// `k8s://<cluster>/<Kind>/<name>` for cluster-scoped objects. Kinds served by more than one
-/// group are told apart by the group (`Kind.group`).
-pub fn object_uri(cluster: &str, object: &crate::ObjectRef) -> String {
-    format!(
-        "k8s://{}/{}",
-        crate::resource::uri_component(cluster),
-        object_path(object)
-    )
+// Kept for the review renderers until they read `Location` (being rewritten in parallel).
+pub(crate) fn object_uri(cluster: &str, object: &crate::ObjectRef) -> String {
+    object.uri(cluster)
 }
 
-/// The part of [`object_uri`] after the cluster.
-pub(crate) fn object_path(object: &crate::ObjectRef) -> String {
-    use crate::resource::uri_component as enc;
-    let group = crate::policy::kinds::api_group(&object.api_version);
-    let kind = if group.is_empty() {
-        object.kind.clone()
-    } else {
-        format!("{}.{group}", object.kind)
-    };
-    match &object.namespace {
-        Some(ns) => format!("{}/{}/{}", enc(ns), enc(&kind), enc(&object.name)),
-        None => format!("{}/{}", enc(&kind), enc(&object.name)),
-    }
-}
-
-/// Where a finding is, on one line: `file:line:column` (plus ` (template t)` for Helm output
-/// with `# Source:`), `file (helm output of dir, line l:c)` for a rendered object, whose line is
-/// one of the tool's output and not of the file, or the object's `k8s://` address.
-pub fn location_line(f: &crate::Finding) -> String {
-    use crate::resource::Origin;
-    let at = |sep: &str| {
-        f.position
-            .map_or(String::new(), |p| format!("{sep}{}:{}", p.line, p.column))
-    };
-    match &f.origin {
-        Origin::File {
-            path, helm_source, ..
-        } => {
-            let mut s = display_path(path) + &at(":");
-            if let Some(t) = helm_source {
-                s.push_str(&format!(" (template {t})"));
-            }
-            s
-        }
-        Origin::Rendered {
-            tool, dir, file, ..
-        } => format!(
-            "{} ({} output of {}{})",
-            display_path(file),
-            tool.as_str(),
-            display_path(dir),
-            at(", line ")
-        ),
-        Origin::Cluster { cluster } => object_uri(cluster, &f.object),
-    }
+pub(crate) fn location_line(f: &crate::Finding) -> String {
+    f.location().line()
 }
 
 /// `Baseline posture.json: 1 new, 11 unchanged, 2 fixed`, with `--baseline`.
@@ -140,8 +91,7 @@ pub fn baseline_line(report: &ScanReport) -> Option<String> {
     ))
 }
 
-/// A file path as reports show it: forward slashes, no leading `./`.
-pub fn display_path(path: &std::path::Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+/// A file path as reports show it.
+pub(crate) fn display_path(path: &crate::resource::SourcePath) -> String {
+    path.to_string()
 }

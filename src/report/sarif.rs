@@ -2,12 +2,12 @@
 //! the offending field (relative URI, 1-based line and column), stable `partialFingerprints`,
 //! and problems as tool execution notifications.
 
-use super::display_path;
 use crate::exceptions::SuppressionKind;
-use crate::finding::Finding;
+use crate::finding::{Finding, FINGERPRINT_KEY};
+use crate::location::Location as SourceLocation;
 use crate::policy::Rule;
 use crate::problem::{Level, Problem};
-use crate::resource::{Origin, Position, Renderer};
+use crate::resource::{Position, SourcePath};
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use serde_json::json;
@@ -19,14 +19,11 @@ use serde_sarif::sarif::{
 };
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
-use std::path::Path;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// Base id that relative URIs resolve against: the checkout root in code scanning.
 const SRCROOT: &str = "%SRCROOT%";
 const CLUSTER: &str = "CLUSTER";
-/// The key of our fingerprint in `partialFingerprints`; bump the suffix if its inputs change.
-pub const FINGERPRINT_KEY: &str = "postureFinding/v1";
 
 fn level(severity: Severity) -> ResultLevel {
     match severity {
@@ -155,22 +152,13 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
     descriptor
 }
 
-/// A relative URI for code scanning: relative paths stay relative; absolute paths under the
-/// working directory are made relative to it; others become `file://` URIs.
-fn uri(path: &Path) -> (String, bool) {
-    let relative = if path.is_absolute() {
-        std::env::current_dir()
-            .ok()
-            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+/// A relative URI for code scanning: files under the working directory have relative paths
+/// (their [`SourcePath`] says so), others become `file://` URIs.
+fn uri(path: &SourcePath) -> (String, bool) {
+    if path.is_relative() {
+        (percent_encode(path.as_str()), true)
     } else {
-        Some(path.to_path_buf())
-    };
-    match relative {
-        Some(rel) => (percent_encode(&display_path(&rel)), true),
-        None => (
-            format!("file://{}", percent_encode(&display_path(path))),
-            false,
-        ),
+        (format!("file://{}", percent_encode(path.as_str())), false)
     }
 }
 
@@ -182,7 +170,7 @@ fn percent_encode(s: &str) -> String {
         .join("/")
 }
 
-fn physical(path: &Path, position: Option<Position>) -> PhysicalLocation {
+fn physical(path: &SourcePath, position: Option<Position>) -> PhysicalLocation {
     let (uri, relative) = uri(path);
     let mut artifact = ArtifactLocation::builder().uri(uri).build();
     if relative {
@@ -205,9 +193,7 @@ fn physical(path: &Path, position: Option<Position>) -> PhysicalLocation {
 /// A cluster object's location: its path relative to the `CLUSTER` base (`k8s://<cluster>/`),
 /// so the URI is stable across scans and still relative, as code scanning requires.
 fn cluster_physical(f: &Finding) -> PhysicalLocation {
-    let mut artifact = ArtifactLocation::builder()
-        .uri(super::object_path(&f.object))
-        .build();
+    let mut artifact = ArtifactLocation::builder().uri(f.object.address()).build();
     artifact.uri_base_id = Some(CLUSTER.to_owned());
     PhysicalLocation::builder()
         .artifact_location(artifact)
@@ -219,35 +205,29 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     props.insert("path".to_owned(), json!(f.path.to_string()));
     // Read back by `--baseline` and `posture diff`, which show what was fixed.
     props.insert("severity".to_owned(), json!(f.severity.as_str()));
-    let physical_location = match &f.origin {
-        Origin::File {
-            path, helm_source, ..
-        } => {
-            if let Some(src) = helm_source {
-                props.insert("helmSource".to_owned(), json!(src));
-            }
-            physical(path, f.position)
-        }
-        Origin::Rendered {
+    let location = f.location();
+    if let Some(src) = location.helm_template() {
+        props.insert("helmSource".to_owned(), json!(src));
+    }
+    let physical_location = match location {
+        SourceLocation::File { file, position, .. } => physical(file, position),
+        SourceLocation::Rendered {
             tool,
             dir,
             file,
             source,
             document,
             item,
+            position,
         } => {
-            if let (Renderer::Helm, Some(src)) = (tool, source) {
-                props.insert("helmSource".to_owned(), json!(src));
-            }
-            let mut rendered =
-                json!({"tool": tool, "dir": display_path(dir), "document": document});
+            let mut rendered = json!({"tool": tool, "dir": dir, "document": document});
             if let Some(src) = source {
                 rendered["source"] = json!(src);
             }
             if let Some(i) = item {
                 rendered["item"] = json!(i);
             }
-            if let Some(p) = f.position {
+            if let Some(p) = position {
                 rendered["line"] = json!(p.line);
                 rendered["column"] = json!(p.column);
             }
@@ -256,7 +236,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
             // claiming it as a line of the template or base file would send readers astray.
             physical(file, None)
         }
-        Origin::Cluster { .. } => cluster_physical(f),
+        SourceLocation::Cluster { .. } => cluster_physical(f),
     };
     let qualified = match &f.object.namespace {
         Some(ns) => format!("{ns}/{}/{}", f.object.kind, f.object.name),

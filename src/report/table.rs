@@ -1,12 +1,11 @@
 //! The human-readable table: findings grouped by severity, the benchmark's compliance summary,
 //! problems, then summary lines.
 
-use super::{display_path, Style};
+use super::Style;
 use crate::baseline::State;
 use crate::exceptions::UsageState;
 use crate::finding::Finding;
 use crate::problem::Level;
-use crate::resource::{Origin, Renderer};
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
@@ -19,43 +18,6 @@ fn color_of(severity: Severity) -> Color {
         Severity::Medium => Color::Yellow,
         Severity::Low => Color::Blue,
     }
-}
-
-fn location(f: &Finding) -> String {
-    let (path, helm_source) = match &f.origin {
-        Origin::File {
-            path, helm_source, ..
-        } => (path, helm_source),
-        Origin::Rendered {
-            tool, dir, file, ..
-        } => return rendered_location(*tool, dir, file, f.position),
-        Origin::Cluster { cluster } => return format!("cluster {cluster}"),
-    };
-    let mut s = display_path(path);
-    if let Some(p) = f.position {
-        s.push_str(&format!(":{}:{}", p.line, p.column));
-    }
-    if let Some(src) = helm_source {
-        s.push_str(&format!("\n(template {src})"));
-    }
-    s
-}
-
-/// The file the object comes from, then where the field is in the tool's output: that line is
-/// not a line of the file, so it is not written as `file:line`.
-fn rendered_location(
-    tool: Renderer,
-    dir: &std::path::Path,
-    file: &std::path::Path,
-    position: Option<crate::resource::Position>,
-) -> String {
-    let at = position.map_or(String::new(), |p| format!(", line {}:{}", p.line, p.column));
-    format!(
-        "{}\n({} output of {}{at})",
-        display_path(file),
-        tool.as_str(),
-        display_path(dir)
-    )
 }
 
 /// The message, then the offending field on its own line.
@@ -148,7 +110,7 @@ fn findings_table(
         };
         let mut row = vec![rule, Cell::new(object(f))];
         if with_location {
-            row.push(Cell::new(location(f)));
+            row.push(Cell::new(f.location().cell()));
         }
         row.push(Cell::new(finding_text(f)));
         table.add_row(row);

@@ -7,16 +7,17 @@
 mod command_line;
 pub(crate) mod path;
 mod sanitize;
+mod source_path;
 mod spans;
 
 pub use command_line::{container_words, CommandLine};
 pub use path::{FieldPath, Segment};
 pub use sanitize::sanitize;
+pub use source_path::SourcePath;
 pub use spans::{Position, SpanTree};
 
 use serde::Serialize;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 
 /// Where an object was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -24,8 +25,7 @@ use std::path::{Path, PathBuf};
 pub enum Origin {
     /// A manifest file (or stdin, shown as `-`).
     File {
-        /// The path as the user named it, relative where the user gave a relative path.
-        path: PathBuf,
+        path: SourcePath,
         /// 0-based index of the YAML document in the file.
         document: usize,
         /// Index in the `items` of a `kind: List` document, if it came from one.
@@ -41,12 +41,12 @@ pub enum Origin {
     Rendered {
         tool: Renderer,
         /// The chart or kustomization directory, as the user named it or the walk found it.
-        dir: PathBuf,
+        dir: SourcePath,
         /// The repository file the object comes from: the chart template that Helm's `# Source:`
         /// comment names, or the file of kustomize's `config.kubernetes.io/origin` annotation.
         /// `Chart.yaml` or the kustomization file when the tool names none, or names a file that
         /// is not on disk (a packaged subchart, a remote base).
-        file: PathBuf,
+        file: SourcePath,
         /// The source as the tool wrote it (`demo/templates/deployment.yaml`,
         /// `../base/deployment.yaml`), when it wrote one.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,27 +71,23 @@ impl Origin {
         match self {
             Origin::File {
                 path, helm_source, ..
-            } => helm_source.clone().unwrap_or_else(|| slashed(path)),
+            } => helm_source.clone().unwrap_or_else(|| path.to_string()),
             // The file, not the rendered line: a template edit that moves lines of the output
             // must not change fingerprints.
-            Origin::Rendered { file, .. } => slashed(file),
+            Origin::Rendered { file, .. } => file.to_string(),
             Origin::Cluster { cluster } => format!("k8s://{}", uri_component(cluster)),
         }
     }
 
     /// The file on disk this origin names: the manifest, or the file a rendered object comes
     /// from; `None` for cluster objects.
-    pub fn file(&self) -> Option<&Path> {
+    pub fn file(&self) -> Option<&SourcePath> {
         match self {
             Origin::File { path, .. } => Some(path),
             Origin::Rendered { file, .. } => Some(file),
             Origin::Cluster { .. } => None,
         }
     }
-}
-
-fn slashed(path: &Path) -> String {
-    path.to_string_lossy().replace('\\', "/")
 }
 
 /// A tool that turns a directory into manifests.
@@ -138,7 +134,37 @@ pub struct ObjectRef {
     pub name: String,
 }
 
+/// `apps/v1` → `apps`; `v1` → `` (the core group).
+pub fn api_group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
 impl ObjectRef {
+    /// The API group: `apps` for `apps/v1`, empty for the core group.
+    pub fn group(&self) -> &str {
+        api_group(&self.api_version)
+    }
+
+    /// The object's stable address in a cluster: `k8s://<cluster>/<namespace>/<Kind>/<name>`,
+    /// or `k8s://<cluster>/<Kind>/<name>` for cluster-scoped objects. Kinds served by more
+    /// than one group are told apart by the group (`Kind.group`).
+    pub fn uri(&self, cluster: &str) -> String {
+        format!("k8s://{}/{}", uri_component(cluster), self.address())
+    }
+
+    /// The part of [`ObjectRef::uri`] after the cluster.
+    pub fn address(&self) -> String {
+        let enc = uri_component;
+        let kind = match self.group() {
+            "" => self.kind.clone(),
+            group => format!("{}.{group}", self.kind),
+        };
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", enc(ns), enc(&kind), enc(&self.name)),
+            None => format!("{}/{}", enc(&kind), enc(&self.name)),
+        }
+    }
+
     /// `Kind 'name'` or `Kind 'namespace/name'`, the form messages use.
     pub fn display_name(&self) -> String {
         match &self.namespace {

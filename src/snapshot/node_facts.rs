@@ -4,7 +4,6 @@
 //! `collect::node`. Schema in docs/node-facts.md.
 
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 
 /// Bump the major number on any change that can break a reader.
 pub const NODE_FACTS_SCHEMA_VERSION: &str = "1.0";
@@ -66,6 +65,6 @@ pub struct ProcessFact {
 /// Node facts with the file they were read from (`--node-facts`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FactsFile {
-    pub path: PathBuf,
+    pub path: crate::resource::SourcePath,
     pub facts: NodeFacts,
 }

@@ -1,0 +1,233 @@
+//! [`Location`]: where a finding is, in every form a reporter shows it.
+//!
+//! A finding's place is its object's origin plus the position of the offending field. This
+//! module turns that pair into what reports need — the file and its line and column, the
+//! position in a tool's output for rendered objects, a cluster object's address — and owns
+//! their display forms, so that reporters choose a form and compute none.
+
+use crate::resource::{ObjectRef, Origin, Position, Renderer, SourcePath};
+
+/// Where a finding is. Built by [`crate::Finding::location`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location<'a> {
+    /// A field of a manifest file (or stdin).
+    File {
+        file: &'a SourcePath,
+        /// 0-based index of the YAML document in the file.
+        document: usize,
+        /// Index in the `items` of a `kind: List` document.
+        item: Option<usize>,
+        /// The chart template Helm's `# Source:` comment names, for Helm output read as a file.
+        helm_template: Option<&'a str>,
+        /// The field's line and column in `file`.
+        position: Option<Position>,
+    },
+    /// A field of an object a tool rendered from a chart or kustomization: `file` is the
+    /// repository file the object comes from, and `position` a place in the tool's output,
+    /// never in `file`.
+    Rendered {
+        tool: Renderer,
+        dir: &'a SourcePath,
+        file: &'a SourcePath,
+        /// The source as the tool wrote it (`chart/templates/x.yaml`, `../base/x.yaml`).
+        source: Option<&'a str>,
+        document: usize,
+        item: Option<usize>,
+        position: Option<Position>,
+    },
+    /// An object of a live cluster (or of a snapshot of one).
+    Cluster {
+        cluster: &'a str,
+        object: &'a ObjectRef,
+    },
+}
+
+impl<'a> Location<'a> {
+    pub fn new(origin: &'a Origin, object: &'a ObjectRef, position: Option<Position>) -> Self {
+        match origin {
+            Origin::File {
+                path,
+                document,
+                item,
+                helm_source,
+            } => Location::File {
+                file: path,
+                document: *document,
+                item: *item,
+                helm_template: helm_source.as_deref(),
+                position,
+            },
+            Origin::Rendered {
+                tool,
+                dir,
+                file,
+                source,
+                document,
+                item,
+            } => Location::Rendered {
+                tool: *tool,
+                dir,
+                file,
+                source: source.as_deref(),
+                document: *document,
+                item: *item,
+                position,
+            },
+            Origin::Cluster { cluster } => Location::Cluster { cluster, object },
+        }
+    }
+
+    /// The file a reader opens: the manifest, or the file a rendered object comes from.
+    pub fn file(&self) -> Option<&'a SourcePath> {
+        match *self {
+            Location::File { file, .. } | Location::Rendered { file, .. } => Some(file),
+            Location::Cluster { .. } => None,
+        }
+    }
+
+    /// The line and column in [`Location::file`]. `None` for rendered objects, whose position
+    /// is a line of the tool's output: claiming it as a line of the template would mislead.
+    pub fn region(&self) -> Option<Position> {
+        match *self {
+            Location::File { position, .. } => position,
+            Location::Rendered { .. } | Location::Cluster { .. } => None,
+        }
+    }
+
+    /// The chart template Helm named for the object, from `# Source:` in a file or from a
+    /// chart rendered by posture.
+    pub fn helm_template(&self) -> Option<&'a str> {
+        match *self {
+            Location::File { helm_template, .. } => helm_template,
+            Location::Rendered {
+                tool: Renderer::Helm,
+                source,
+                ..
+            } => source,
+            Location::Rendered { .. } | Location::Cluster { .. } => None,
+        }
+    }
+
+    /// A cluster object's stable address, `k8s://<cluster>/<namespace>/<Kind>/<name>`.
+    pub fn object_uri(&self) -> Option<String> {
+        match *self {
+            Location::Cluster { cluster, object } => Some(object.uri(cluster)),
+            Location::File { .. } | Location::Rendered { .. } => None,
+        }
+    }
+
+    /// On one line: `file:line:column` (with ` (template t)` for Helm output that names its
+    /// template), `file (helm output of dir, line l:c)` for a rendered object, or the cluster
+    /// object's `k8s://` address.
+    pub fn line(&self) -> String {
+        self.joined(" ", |cluster, object| object.uri(cluster))
+    }
+
+    /// For a table cell: the same parts as [`Location::line`] on two lines, and a cluster
+    /// object as `cluster <name>` (the object has a column of its own).
+    pub fn cell(&self) -> String {
+        self.joined("\n", |cluster, _| format!("cluster {cluster}"))
+    }
+
+    fn joined(&self, separator: &str, cluster: impl Fn(&str, &ObjectRef) -> String) -> String {
+        match *self {
+            Location::File {
+                file,
+                helm_template,
+                position,
+                ..
+            } => {
+                let mut s = file.to_string();
+                if let Some(p) = position {
+                    s.push_str(&format!(":{}:{}", p.line, p.column));
+                }
+                if let Some(t) = helm_template {
+                    s.push_str(&format!("{separator}(template {t})"));
+                }
+                s
+            }
+            Location::Rendered {
+                tool,
+                dir,
+                file,
+                position,
+                ..
+            } => {
+                let at =
+                    position.map_or(String::new(), |p| format!(", line {}:{}", p.line, p.column));
+                format!("{file}{separator}({} output of {dir}{at})", tool.as_str())
+            }
+            Location::Cluster {
+                cluster: name,
+                object,
+            } => cluster(name, object),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object() -> ObjectRef {
+        ObjectRef {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            namespace: Some("ratings".into()),
+            name: "api".into(),
+        }
+    }
+
+    #[test]
+    fn each_origin_has_its_one_line_and_table_forms() {
+        let at = Some(Position {
+            line: 12,
+            column: 7,
+        });
+        let file = Origin::File {
+            path: SourcePath::from("./app/deploy.yaml"),
+            document: 0,
+            item: None,
+            helm_source: Some("chart/templates/d.yaml".into()),
+        };
+        let o = object();
+        let l = Location::new(&file, &o, at);
+        assert_eq!(
+            l.line(),
+            "app/deploy.yaml:12:7 (template chart/templates/d.yaml)"
+        );
+        assert_eq!(
+            l.cell(),
+            "app/deploy.yaml:12:7\n(template chart/templates/d.yaml)"
+        );
+        assert_eq!(l.region(), at);
+
+        let rendered = Origin::Rendered {
+            tool: Renderer::Helm,
+            dir: SourcePath::from("charts/app"),
+            file: SourcePath::from("charts/app/templates/d.yaml"),
+            source: Some("app/templates/d.yaml".into()),
+            document: 2,
+            item: None,
+        };
+        let l = Location::new(&rendered, &o, at);
+        assert_eq!(
+            l.line(),
+            "charts/app/templates/d.yaml (helm output of charts/app, line 12:7)"
+        );
+        assert_eq!(
+            l.region(),
+            None,
+            "a line of helm's output is not a line of the file"
+        );
+        assert_eq!(l.helm_template(), Some("app/templates/d.yaml"));
+
+        let cluster = Origin::Cluster {
+            cluster: "aks".into(),
+        };
+        let l = Location::new(&cluster, &o, None);
+        assert_eq!(l.line(), "k8s://aks/ratings/Deployment.apps/api");
+        assert_eq!(l.cell(), "cluster aks");
+        assert_eq!(l.file(), None);
+    }
+}
