@@ -266,7 +266,7 @@ pub fn scan_snapshot(
     let kube_context = snapshot.cluster.context.clone();
     evaluate_for(
         evaluator,
-        snapshot.into_collected(),
+        Collected::from_snapshot(snapshot),
         request,
         context,
         target,

@@ -263,7 +263,7 @@ fn kubelet_config_is_read_where_the_kubelet_answers() {
     assert_eq!(node.kubelet_version, "v1.28.0");
     assert_eq!(node.container_runtime, "containerd://1.6.20");
     // The collected configuration reaches the engine as an object named after its node.
-    let collected = snapshot.clone().into_collected();
+    let collected = posture::collect::Collected::from_snapshot(snapshot.clone());
     let kubelets: Vec<_> = collected
         .resources
         .iter()

@@ -1,5 +1,6 @@
 //! One integration-test binary (so it links once), a module per area.
 
+mod architecture;
 mod benchmark;
 mod cli;
 mod cluster;

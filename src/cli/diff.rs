@@ -99,8 +99,8 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
             let catalog = load_catalog(&args.policies).context("cannot load the rules")?;
             let evaluator = Evaluator::new(&catalog).context("cannot load the rules")?;
             let drift = diff::drift(
-                &a.as_ref().clone().into_collected().resources,
-                &b.as_ref().clone().into_collected().resources,
+                &posture::collect::Collected::from_snapshot(a.as_ref().clone()).resources,
+                &posture::collect::Collected::from_snapshot(b.as_ref().clone()).resources,
             );
             let scan = |s: Snapshot, path: &Path| {
                 let report = scan_snapshot(&evaluator, s, &ScanRequest::default());

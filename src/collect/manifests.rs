@@ -88,7 +88,7 @@ impl Found {
                 Ok(e)
                     if e.file_type().is_file()
                         && has_manifest_extension(e.path())
-                        && !crate::exceptions::config::is_config_file(e.path()) =>
+                        && !super::config_file::is_config_file(e.path()) =>
                 {
                     self.files.push(e.into_path())
                 }

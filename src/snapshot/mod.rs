@@ -10,9 +10,8 @@ mod platform;
 pub use node_facts::{FactsFile, FileFact, NodeFacts, ProcessFact, NODE_FACTS_SCHEMA_VERSION};
 pub use platform::{detect_platform, Platform, PlatformKind};
 
-use crate::collect::Collected;
 use crate::problem::{Code, Level, Problem};
-use crate::resource::{Origin, Resource};
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -262,42 +261,11 @@ impl Snapshot {
         }));
         missing
     }
-
-    /// The objects the engine evaluates: every collected object plus one `KubeletConfiguration`
-    /// per node whose configuration was collected; everything missing becomes a problem.
-    /// Consumes the snapshot, so a scan does not copy every object.
-    pub fn into_collected(self) -> Collected {
-        let problems = self.missing().iter().map(NotCollected::problem).collect();
-        let origin = Origin::Cluster {
-            cluster: self.cluster.name,
-        };
-        let mut resources: Vec<Resource> = self
-            .objects
-            .into_iter()
-            .filter_map(|o| Resource::from_object(o, origin.clone(), None))
-            .collect();
-        resources.extend(
-            self.nodes
-                .into_iter()
-                .filter_map(|n| match n.kubelet_config {
-                    KubeletConfig::Collected { config, source } => Resource::from_object(
-                        kubelet_object(&n.name, &source, config),
-                        origin.clone(),
-                        None,
-                    ),
-                    KubeletConfig::NotCollected { .. } => None,
-                }),
-        );
-        Collected {
-            resources,
-            problems,
-        }
-    }
 }
 
 /// A kubelet's configuration as an object: `/configz` serves the fields without apiVersion and
 /// kind, so they are added, and the node becomes the name.
-fn kubelet_object(node: &str, source: &str, config: Value) -> Value {
+pub(crate) fn kubelet_object(node: &str, source: &str, config: Value) -> Value {
     let mut object = match config {
         Value::Object(map) => Value::Object(map),
         _ => json!({}),
