@@ -48,7 +48,7 @@ fn lab_scan(c: &mut Criterion) {
             let snapshot = runtime
                 .block_on(cluster::collect(&options, &needed, &Silent))
                 .expect("the lab collects");
-            scan::scan_snapshot(&evaluator, snapshot, &scan::ScanRequest::default())
+            scan::scan_snapshot(&evaluator, snapshot, &scan::Judging::default())
                 .findings
                 .len()
         })

@@ -8,6 +8,40 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 
+/// Bump the major number on any change that can break a reader.
+pub const DIFF_SCHEMA_VERSION: &str = "1.0";
+
+/// What `posture diff` reports: the two sides, their findings compared, and for snapshots the
+/// objects that drifted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffReport {
+    /// How the earlier side is named (its file).
+    pub old: String,
+    pub new: String,
+    pub findings: FindingsDiff,
+    pub drift: Option<Drift>,
+}
+
+impl DiffReport {
+    /// Compares two scans; `drift` when both sides were snapshots.
+    pub fn new(old: &PriorScan, new: &PriorScan, drift: Option<Drift>) -> DiffReport {
+        DiffReport {
+            old: old.source.clone(),
+            new: new.source.clone(),
+            findings: findings(old, new),
+            drift,
+        }
+    }
+
+    /// Whether an introduced finding is at or above `threshold`.
+    pub fn fails(&self, threshold: crate::Severity) -> bool {
+        self.findings
+            .introduced
+            .iter()
+            .any(|f| f.severity.is_some_and(|s| s >= threshold))
+    }
+}
+
 /// Findings of the newer scan against the older one, matched by fingerprint.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FindingsDiff {

@@ -29,5 +29,5 @@ pub use finding::Finding;
 pub use location::Location;
 pub use problem::Problem;
 pub use resource::{ObjectRef, Origin, Resource};
-pub use scan::{scan, ScanOptions, ScanReport};
+pub use scan::{ScanReport, ScanRequest};
 pub use severity::Severity;

@@ -2,6 +2,7 @@
 
 use crate::baseline::Baseline;
 use crate::benchmark::Benchmark;
+use crate::collect::cluster::{ClusterOptions, Progress};
 use crate::collect::{self, Collected};
 use crate::compliance::{self, Compliance, FactsFile, Selection};
 use crate::engine::{CompileError, Evaluator};
@@ -15,22 +16,69 @@ use crate::snapshot::{ClusterInfo, Snapshot};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-/// What to scan and with which rules.
-#[derive(Debug, Clone, Default)]
-pub struct ScanOptions {
-    /// Manifest files or directories; `-` is stdin.
-    pub inputs: Vec<PathBuf>,
-    /// Extra rule directories (`--policy`).
-    pub policy_dirs: Vec<PathBuf>,
-    pub request: ScanRequest,
-    /// How charts and kustomizations among the inputs are rendered.
-    pub render: collect::render::RenderOptions,
+/// One scan, end to end: what to read, with which rules, how to judge it, and what to
+/// compare it with. [`run`] turns it into a finished [`ScanReport`].
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    pub input: Input,
+    /// Extra rule directories or files (`--policy`).
+    pub policies: Vec<PathBuf>,
+    pub benchmark: BenchmarkChoice,
+    pub exceptions: ExceptionSource,
+    /// `posture node-collect` output files or directories (`--node-facts`).
+    pub node_facts: Vec<PathBuf>,
+    /// An earlier JSON report or SARIF log to compare with (`--baseline`).
+    pub baseline: Option<PathBuf>,
+    /// The day exception expiry is judged on; today (UTC) when unset.
+    pub today: Option<jiff::civil::Date>,
 }
 
-/// How to judge what was collected: which CIS benchmark to apply (`--benchmark`) with the node
-/// facts it may read, and which findings are excepted.
+impl ScanRequest {
+    /// `input` with the built-in rules, the automatic benchmark and discovered exceptions.
+    pub fn new(input: Input) -> ScanRequest {
+        ScanRequest {
+            input,
+            policies: Vec::new(),
+            benchmark: BenchmarkChoice::Auto,
+            exceptions: ExceptionSource::Discover,
+            node_facts: Vec::new(),
+            baseline: None,
+            today: None,
+        }
+    }
+}
+
+/// Where the objects come from: one variant per source (docs/architecture.md).
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// Manifest files and directories (`-` is stdin); charts and kustomizations among them
+    /// are rendered with `render`.
+    Manifests {
+        paths: Vec<PathBuf>,
+        render: collect::render::RenderOptions,
+    },
+    /// A snapshot written by `posture snapshot`.
+    Snapshot(PathBuf),
+    /// A live cluster.
+    Cluster(ClusterOptions),
+}
+
+/// Where exceptions come from, besides the objects' own annotations (always read).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ExceptionSource {
+    /// `.posture.yaml` in a scanned directory, else in the working directory.
+    #[default]
+    Discover,
+    /// This config file (`--config`).
+    File(PathBuf),
+    /// No config file (`--no-config`).
+    None,
+}
+
+/// How to judge what was collected, ready to apply: which CIS benchmark (`--benchmark`) with
+/// the node facts it may read, and which findings are excepted.
 #[derive(Debug, Clone, Default)]
-pub struct ScanRequest {
+pub struct Judging {
     pub benchmark: BenchmarkChoice,
     /// Parsed `--node-facts` files.
     pub node_facts: Vec<FactsFile>,
@@ -52,23 +100,42 @@ pub enum BenchmarkChoice {
     Named(String),
 }
 
-impl ScanRequest {
+impl Judging {
     /// The rules' findings only: no benchmark.
-    pub fn rules_only() -> ScanRequest {
-        ScanRequest {
+    pub fn rules_only() -> Judging {
+        Judging {
             benchmark: BenchmarkChoice::Off,
             ..Default::default()
         }
     }
 }
 
-/// Errors that stop a scan before it starts: the rules themselves do not load.
+/// Errors that leave nothing to report: the rules do not load, or the input, the baseline or
+/// a named config file cannot be read at all. Anything narrower is a [`Problem`] in the report.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
-    #[error(transparent)]
+    #[error("cannot load the rules")]
     Policy(#[from] PolicyError),
-    #[error("a policy does not compile: {0}")]
+    #[error("cannot load the rules: a policy does not compile: {0}")]
     Compile(#[from] CompileError),
+    #[error(transparent)]
+    Baseline(#[from] crate::baseline::BaselineError),
+    #[error("the config file {} does not exist", .0.display())]
+    NoConfig(PathBuf),
+    #[error("cannot open {}", .path.display())]
+    OpenSnapshot {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot use {}", .path.display())]
+    Snapshot {
+        path: PathBuf,
+        #[source]
+        source: crate::snapshot::SnapshotError,
+    },
+    #[error(transparent)]
+    Cluster(#[from] crate::collect::cluster::ClusterError),
 }
 
 /// What was scanned, for report headers.
@@ -219,100 +286,196 @@ pub fn load_catalog(policy_dirs: &[PathBuf]) -> Result<Catalog, PolicyError> {
     Ok(catalog)
 }
 
-/// Scans the manifests named in `options`.
-pub fn scan(options: &ScanOptions) -> Result<ScanReport, ScanError> {
-    let catalog = load_catalog(&options.policy_dirs)?;
+/// Runs one scan: reads the baseline (a gate must stop when it cannot), loads the rules,
+/// node facts and exceptions, collects the input, evaluates, applies the benchmark and the
+/// exceptions, and compares with the baseline. `progress` hears about a cluster collection.
+pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport, ScanError> {
+    let baseline = request
+        .baseline
+        .as_deref()
+        .map(crate::baseline::read)
+        .transpose()?;
+    let catalog = load_catalog(&request.policies)?;
     let evaluator = Evaluator::new(&catalog)?;
-    let collected = collect::manifests::collect(&options.inputs, &options.render);
-    Ok(evaluate_with(
-        &evaluator,
-        collected,
-        &options.request,
-        compliance::Context::default(),
-    ))
+    let (node_facts, mut problems) = collect::node::read_facts(&request.node_facts);
+    let config_files = match &request.exceptions {
+        ExceptionSource::File(file) if !file.is_file() => {
+            return Err(ScanError::NoConfig(file.clone()))
+        }
+        ExceptionSource::File(file) => vec![file.clone()],
+        ExceptionSource::None => Vec::new(),
+        ExceptionSource::Discover => match &request.input {
+            Input::Manifests { paths, .. } => exceptions::config::discover(paths),
+            Input::Snapshot(_) | Input::Cluster(_) => exceptions::config::discover(&[]),
+        },
+    };
+    let mut config_exceptions = Vec::new();
+    for file in &config_files {
+        let (found, config_problems) = exceptions::config::load(file);
+        config_exceptions.extend(found);
+        problems.extend(config_problems);
+    }
+    let judging = Judging {
+        benchmark: request.benchmark.clone(),
+        node_facts,
+        exceptions: config_exceptions,
+        today: request.today,
+    };
+    let mut report = match &request.input {
+        Input::Manifests { paths, render } => {
+            let collected = collect::manifests::collect(paths, render);
+            evaluate_for(
+                &evaluator,
+                collected,
+                &judging,
+                Scope::manifests(),
+                problems,
+            )
+        }
+        Input::Snapshot(path) => {
+            let file = std::fs::File::open(path).map_err(|source| ScanError::OpenSnapshot {
+                path: path.clone(),
+                source,
+            })?;
+            let snapshot = Snapshot::read(file).map_err(|source| ScanError::Snapshot {
+                path: path.clone(),
+                source,
+            })?;
+            evaluate_snapshot(&evaluator, snapshot, &judging, problems)
+        }
+        Input::Cluster(options) => {
+            let needed = NeededTypes::of(&catalog);
+            let snapshot = collect::cluster::collect_blocking(options, &needed, progress)?;
+            evaluate_snapshot(&evaluator, snapshot, &judging, problems)
+        }
+    };
+    if let Some(previous) = baseline {
+        report.compare_with(previous);
+    }
+    Ok(report)
+}
+
+/// Collects a live cluster into a snapshot with every type the rules (built-in and
+/// `policies`) read, as `posture snapshot` saves it.
+pub fn snapshot_cluster(
+    options: &ClusterOptions,
+    policies: &[PathBuf],
+    progress: &dyn Progress,
+) -> Result<Snapshot, ScanError> {
+    let catalog = load_catalog(policies)?;
+    Ok(collect::cluster::collect_blocking(
+        options,
+        &NeededTypes::of(&catalog),
+        progress,
+    )?)
 }
 
 /// Scans a cluster snapshot: the same findings whether it was just collected or read from a file.
-pub fn scan_snapshot(
+pub fn scan_snapshot(evaluator: &Evaluator, snapshot: Snapshot, judging: &Judging) -> ScanReport {
+    evaluate_snapshot(evaluator, snapshot, judging, Vec::new())
+}
+
+fn evaluate_snapshot(
     evaluator: &Evaluator,
     snapshot: Snapshot,
-    request: &ScanRequest,
+    judging: &Judging,
+    problems: Vec<Problem>,
 ) -> ScanReport {
-    let target = Target::Cluster {
-        info: snapshot.cluster.clone(),
-        collected_at: snapshot.collected_at.clone(),
+    let scope = Scope {
+        target: Target::Cluster {
+            info: snapshot.cluster.clone(),
+            collected_at: snapshot.collected_at.clone(),
+        },
+        context: compliance::Context {
+            cluster: Some(snapshot.cluster.name.clone()),
+            platform: Some(snapshot.cluster.platform.kind),
+            nodes: snapshot
+                .nodes
+                .iter()
+                .map(|n| {
+                    let reason = match &n.kubelet_config {
+                        crate::snapshot::KubeletConfig::Collected { .. } => None,
+                        crate::snapshot::KubeletConfig::NotCollected { reason } => {
+                            Some(reason.clone())
+                        }
+                    };
+                    (n.name.clone(), reason)
+                })
+                .collect(),
+            missing_types: snapshot
+                .not_collected
+                .iter()
+                .map(|m| (m.target.clone(), m.reason.clone()))
+                .collect(),
+            node_facts: Vec::new(),
+        },
+        kube_context: snapshot.cluster.context.clone(),
     };
-    let context = compliance::Context {
-        cluster: Some(snapshot.cluster.name.clone()),
-        platform: Some(snapshot.cluster.platform.kind),
-        nodes: snapshot
-            .nodes
-            .iter()
-            .map(|n| {
-                let reason = match &n.kubelet_config {
-                    crate::snapshot::KubeletConfig::Collected { .. } => None,
-                    crate::snapshot::KubeletConfig::NotCollected { reason } => Some(reason.clone()),
-                };
-                (n.name.clone(), reason)
-            })
-            .collect(),
-        missing_types: snapshot
-            .not_collected
-            .iter()
-            .map(|m| (m.target.clone(), m.reason.clone()))
-            .collect(),
-        node_facts: Vec::new(),
-    };
-    let kube_context = snapshot.cluster.context.clone();
     evaluate_for(
         evaluator,
         Collected::from_snapshot(snapshot),
-        request,
-        context,
-        target,
-        kube_context.as_deref(),
+        judging,
+        scope,
+        problems,
     )
 }
 
 /// Evaluates already-collected objects with the rules only.
 pub fn evaluate(evaluator: &Evaluator, collected: Collected) -> ScanReport {
-    evaluate_with(
-        evaluator,
-        collected,
-        &ScanRequest::rules_only(),
-        compliance::Context::default(),
-    )
+    evaluate_manifests(evaluator, collected, &Judging::rules_only())
 }
 
 /// Evaluates already-collected manifests, then applies the requested benchmark and exceptions.
-pub fn evaluate_with(
+pub fn evaluate_manifests(
     evaluator: &Evaluator,
     collected: Collected,
-    request: &ScanRequest,
-    context: compliance::Context,
+    judging: &Judging,
 ) -> ScanReport {
     evaluate_for(
         evaluator,
         collected,
-        request,
-        context,
-        Target::Manifests,
-        None,
+        judging,
+        Scope::manifests(),
+        Vec::new(),
     )
 }
 
+/// What the objects are part of: manifests, or a cluster with what is known about it.
+struct Scope {
+    target: Target,
+    context: compliance::Context,
+    /// The kubeconfig context a cluster was read through, for exception selectors.
+    kube_context: Option<String>,
+}
+
+impl Scope {
+    fn manifests() -> Scope {
+        Scope {
+            target: Target::Manifests,
+            context: compliance::Context::default(),
+            kube_context: None,
+        }
+    }
+}
+
+/// Evaluates, applies the benchmark and the exceptions, and merges `problems` (met before
+/// collection) with everything met since, sorted once.
 fn evaluate_for(
     evaluator: &Evaluator,
     collected: Collected,
-    request: &ScanRequest,
-    mut context: compliance::Context,
-    target: Target,
-    kube_context: Option<&str>,
+    judging: &Judging,
+    scope: Scope,
+    mut problems: Vec<Problem>,
 ) -> ScanReport {
+    let Scope {
+        target,
+        mut context,
+        kube_context,
+    } = scope;
     let objects = collected.resources.len();
     let targets = without_owned(collected.resources);
     let evaluation = evaluator.evaluate(&targets);
-    let mut problems = collected.problems;
+    problems.extend(collected.problems);
     problems.extend(evaluation.problems);
     let mut report = ScanReport {
         target,
@@ -326,8 +489,8 @@ fn evaluate_for(
         evaluated: Vec::new(),
         compliance: None,
     };
-    context.node_facts = request.node_facts.clone();
-    if let Some((name, selection)) = choose(&request.benchmark, &context, &targets) {
+    context.node_facts = judging.node_facts.clone();
+    if let Some((name, selection)) = choose(&judging.benchmark, &context, &targets) {
         match apply(&name, selection, &targets, &report, &context) {
             Ok(assessed) => {
                 report.findings.extend(assessed.findings);
@@ -344,10 +507,10 @@ fn evaluate_for(
     }
     let applied = exceptions::apply(
         std::mem::take(&mut report.findings),
-        &request.exceptions,
+        &judging.exceptions,
         &targets,
-        kube_context,
-        request.today.unwrap_or_else(exceptions::today),
+        kube_context.as_deref(),
+        judging.today.unwrap_or_else(exceptions::today),
     );
     report.findings = applied.findings;
     report.suppressed = applied.suppressed;

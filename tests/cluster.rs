@@ -8,7 +8,7 @@ use crate::report::{assert_valid_sarif, render};
 use posture::collect::cluster::{self, ClusterOptions, ConnectOptions, Silent};
 use posture::problem::Code;
 use posture::report::Format;
-use posture::scan::{scan_snapshot, NeededTypes, ScanReport, ScanRequest};
+use posture::scan::{scan_snapshot, Judging, NeededTypes, ScanReport};
 use posture::snapshot::{DiscoveryMethod, KubeletConfig, PlatformKind, Snapshot};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -711,6 +711,6 @@ fn shipped_cluster_role_covers_what_is_collected_and_no_more() {
 }
 
 /// `--benchmark auto`, the default of `posture scan`.
-fn auto() -> ScanRequest {
-    ScanRequest::default()
+fn auto() -> Judging {
+    Judging::default()
 }

@@ -6,7 +6,7 @@ use crate::common::{evaluator, repo};
 use posture::benchmark::{Assessment, Benchmark, Evidence, BUILTIN_NAMES};
 use posture::collect;
 use posture::compliance::{CheckResult, Compliance, Selection, State};
-use posture::scan::{evaluate_with, scan_snapshot, BenchmarkChoice, ScanReport, ScanRequest};
+use posture::scan::{evaluate_manifests, scan_snapshot, BenchmarkChoice, Judging, ScanReport};
 use posture::snapshot::{FactsFile, NodeFacts, ProcessFact, Snapshot};
 use posture::Finding;
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,19 +17,19 @@ fn fixture(path: &str) -> PathBuf {
     repo().join("fixtures").join(path)
 }
 
-fn request(choice: BenchmarkChoice, facts: &[PathBuf]) -> ScanRequest {
+fn request(choice: BenchmarkChoice, facts: &[PathBuf]) -> Judging {
     let (node_facts, problems) = collect::node::read_facts(facts);
     assert!(problems.is_empty(), "node facts load: {problems:?}");
-    ScanRequest {
+    Judging {
         benchmark: choice,
         node_facts,
         ..Default::default()
     }
 }
 
-fn scan_files(inputs: &[PathBuf], request: &ScanRequest) -> ScanReport {
+fn scan_files(inputs: &[PathBuf], request: &Judging) -> ScanReport {
     let collected = collect::manifests::collect(inputs, &crate::common::render_options());
-    evaluate_with(evaluator(), collected, request, Default::default())
+    evaluate_manifests(evaluator(), collected, request)
 }
 
 fn named(name: &str) -> BenchmarkChoice {
@@ -207,7 +207,7 @@ fn weak_control_plane_findings_point_at_the_flag() {
 
 #[test]
 fn lab_snapshot_auto_is_aks_with_kubelets_judged_where_collected() {
-    let report = scan_snapshot(evaluator(), lab_snapshot(), &ScanRequest::default());
+    let report = scan_snapshot(evaluator(), lab_snapshot(), &Judging::default());
     let c = compliance(&report);
     assert_eq!(c.benchmark, "cis-aks-1.8");
     assert_eq!(
@@ -323,7 +323,7 @@ fn lab_process_flags_from_node_facts() {
     let facts = process_facts("lab-cp", processes);
     let report = scan_files(
         &[],
-        &ScanRequest {
+        &Judging {
             benchmark: named("cis-1.12"),
             node_facts: vec![facts],
             ..Default::default()
@@ -360,7 +360,7 @@ fn lab_process_flags_from_node_facts() {
 
 #[test]
 fn kubeadm_default_manifests() {
-    let report = scan_files(&[fixture("control-plane/kubeadm")], &ScanRequest::default());
+    let report = scan_files(&[fixture("control-plane/kubeadm")], &Judging::default());
     let c = compliance(&report);
     assert_eq!(
         c.benchmark, "cis-1.12",
@@ -371,10 +371,7 @@ fn kubeadm_default_manifests() {
 
 #[test]
 fn manifests_without_settings_get_no_benchmark() {
-    let report = scan_files(
-        &[fixture("benchmark/workloads-fail")],
-        &ScanRequest::default(),
-    );
+    let report = scan_files(&[fixture("benchmark/workloads-fail")], &Judging::default());
     assert!(report.compliance.is_none());
     let off = scan_files(
         &[fixture("control-plane/kubeadm")],
@@ -424,7 +421,7 @@ fn finding<'a>(report: &'a ScanReport, rule_id: &str) -> &'a Finding {
 fn a_kubelet_without_a_config_file_uses_its_command_line_defaults() {
     let report = scan_files(
         &[],
-        &ScanRequest {
+        &Judging {
             benchmark: named("cis-aks-1.8"),
             node_facts: vec![kubelet_facts(&[
                 "/usr/bin/kubelet",
@@ -452,7 +449,7 @@ fn a_kubelet_without_a_config_file_uses_its_command_line_defaults() {
 fn a_kubelet_config_file_that_was_not_read_leaves_its_fields_open() {
     let report = scan_files(
         &[],
-        &ScanRequest {
+        &Judging {
             benchmark: named("cis-1.12"),
             node_facts: vec![kubelet_facts(&[
                 "/usr/bin/kubelet",
@@ -486,7 +483,7 @@ fn a_kubelet_config_file_merges_with_the_kubelets_flags() {
     let flag = format!("--config={}", config.display());
     let report = scan_files(
         std::slice::from_ref(&config),
-        &ScanRequest {
+        &Judging {
             benchmark: named("cis-eks-1.8"),
             node_facts: vec![kubelet_facts(&[
                 "/usr/bin/kubelet",
@@ -551,7 +548,7 @@ fn node_facts_files_are_read_and_bad_ones_reported_with_a_line() {
 
 #[test]
 fn compliance_travels_in_json_and_sarif() {
-    let report = scan_snapshot(evaluator(), lab_snapshot(), &ScanRequest::default());
+    let report = scan_snapshot(evaluator(), lab_snapshot(), &Judging::default());
     let mut json = Vec::new();
     posture::report::json::write(&report, &mut json).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&json).unwrap();

@@ -8,7 +8,7 @@ use posture::finding::Finding;
 use posture::policy::Catalog;
 use posture::report::{self, Format};
 use posture::resource::{FieldPath, ObjectRef, Origin, Position, Segment};
-use posture::scan::{scan_snapshot, EvaluatedObject, ScanReport, ScanRequest, Target};
+use posture::scan::{scan_snapshot, EvaluatedObject, Judging, ScanReport, Target};
 use posture::snapshot::Snapshot;
 use posture::Severity;
 use std::collections::BTreeSet;
@@ -22,7 +22,7 @@ fn ratings() -> ScanReport {
 fn cluster() -> ScanReport {
     let file = std::fs::File::open(repo().join("fixtures/clusters/aks-ratings.json")).unwrap();
     let snapshot = Snapshot::read(file).unwrap();
-    scan_snapshot(evaluator(), snapshot, &ScanRequest::default())
+    scan_snapshot(evaluator(), snapshot, &Judging::default())
 }
 
 /// One Deployment whose name and finding message carry markup, quotes, a pipe, a backtick and a

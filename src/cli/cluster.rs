@@ -1,12 +1,9 @@
 //! Options shared by the commands that read a live cluster (`scan`, `snapshot`), and running
 //! a collection with a progress bar.
 
-use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use posture::collect::cluster::{self, ClusterOptions, ConnectOptions, Progress};
-use posture::scan::NeededTypes;
-use posture::snapshot::Snapshot;
+use posture::collect::cluster::{ClusterOptions, ConnectOptions, Progress};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -85,10 +82,10 @@ impl ClusterArgs {
 }
 
 /// A progress bar on stderr when it is a terminal; nothing otherwise.
-struct Bar(ProgressBar);
+pub struct Bar(ProgressBar);
 
 impl Bar {
-    fn new() -> Bar {
+    pub fn new() -> Bar {
         let bar = if std::io::stderr().is_terminal() {
             ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
         } else {
@@ -115,15 +112,9 @@ impl Progress for Bar {
     }
 }
 
-/// Collects a snapshot of the cluster with the types the rules need.
-pub fn collect(args: &ClusterArgs, needed: &NeededTypes) -> anyhow::Result<Snapshot> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let bar = Bar::new();
-    let result = runtime.block_on(cluster::collect(&args.options(), needed, &bar));
-    bar.0.finish_and_clear();
-    Ok(result?)
+impl Bar {
+    /// Clears the bar, so that what is printed next starts on a clean line.
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
 }

@@ -1,6 +1,7 @@
 //! Command-line interface: clap argument types and one function per subcommand. The only place
 //! that uses `anyhow` and decides exit codes.
 
+mod args;
 mod cluster;
 mod completions;
 mod diff;

@@ -1,6 +1,7 @@
 //! `posture node-collect`: gather one node's file and process facts (run on the node, or in the
 //! DaemonSet of deploy/node-collector.yaml).
 
+use super::args::OutputFile;
 use super::exit;
 use anyhow::Context;
 use clap::Args;
@@ -19,9 +20,8 @@ pub struct NodeCollectArgs {
     /// The node's name (default: $NODE_NAME, else the host's /etc/hostname).
     #[arg(long, value_name = "NAME", env = "NODE_NAME")]
     pub node_name: Option<String>,
-    /// Write the facts to FILE instead of standard output.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputFile,
     /// Keep running after writing, so a DaemonSet pod's log keeps the facts for collection.
     #[arg(long)]
     pub hold: bool,
@@ -35,7 +35,7 @@ pub fn run(args: NodeCollectArgs) -> anyhow::Result<u8> {
     });
     let mut text = serde_json::to_vec_pretty(&facts)?;
     text.push(b'\n');
-    match &args.output {
+    match &args.output.output {
         Some(path) => std::fs::write(path, &text)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => {

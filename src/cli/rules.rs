@@ -1,5 +1,6 @@
 //! `posture rules` and `posture explain`.
 
+use super::args::PolicyArgs;
 use super::exit;
 use anyhow::{bail, Context};
 use clap::Args;
@@ -7,13 +8,11 @@ use comfy_table::{presets, ContentArrangement, Table};
 use posture::benchmark::{Assessment, Benchmark};
 use posture::policy::Rule;
 use posture::scan::load_catalog;
-use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct RulesArgs {
-    /// Also list the rules in these Rego directories.
-    #[arg(long = "policy", value_name = "DIR")]
-    pub policies: Vec<PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// Print the catalog as JSON.
     #[arg(long)]
     pub json: bool,
@@ -27,8 +26,8 @@ pub struct RulesArgs {
 pub struct ExplainArgs {
     /// Rule id (PST-0003) or slug (privileged_container).
     pub rule: String,
-    #[arg(long = "policy", value_name = "DIR")]
-    pub policies: Vec<PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 fn frameworks(rule: &Rule) -> String {
@@ -111,7 +110,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
     if let Some(name) = &args.benchmark {
         return list_benchmark(name, args.json);
     }
-    let catalog = load_catalog(&args.policies).context("cannot load the rules")?;
+    let catalog = load_catalog(&args.policy.policies).context("cannot load the rules")?;
     if args.json {
         let rules: Vec<_> = catalog
             .rules
@@ -141,7 +140,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
 }
 
 pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
-    let catalog = load_catalog(&args.policies).context("cannot load the rules")?;
+    let catalog = load_catalog(&args.policy.policies).context("cannot load the rules")?;
     let Some(rule) = catalog.find(&args.rule) else {
         bail!("no rule '{}': `posture rules` lists the ids", args.rule);
     };

@@ -1,32 +1,35 @@
 //! `posture snapshot`: collect a cluster once and save it, to scan later or elsewhere.
 
+use super::args::{OutputFile, PolicyArgs};
 use super::cluster::{self, ClusterArgs};
 use super::exit;
 use anyhow::Context;
 use clap::Args;
-use posture::scan::{load_catalog, NeededTypes};
 use posture::snapshot::KubeletConfig;
 use std::io::Write;
-use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// Write the snapshot to FILE instead of standard output.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Also collect the types these Rego rules select.
-    #[arg(long = "policy", value_name = "DIR")]
-    pub policies: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputFile,
+    /// Also collect the types these rules select.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 pub fn run(args: SnapshotArgs) -> anyhow::Result<u8> {
-    let catalog = load_catalog(&args.policies).context("cannot load the rules")?;
-    let snapshot = cluster::collect(&args.cluster, &NeededTypes::of(&catalog))?;
+    let snapshot = {
+        let bar = cluster::Bar::new();
+        let snapshot =
+            posture::scan::snapshot_cluster(&args.cluster.options(), &args.policy.policies, &bar);
+        bar.finish();
+        snapshot?
+    };
     let mut buffer = Vec::new();
     snapshot.write(&mut buffer)?;
-    match &args.output {
+    match &args.output.output {
         Some(path) => std::fs::write(path, &buffer)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout().lock().write_all(&buffer)?,

@@ -3,6 +3,7 @@
 //! review model ([`review`]), so that both show the same sections in the same order.
 
 pub mod compliance;
+pub mod diff;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -30,6 +31,54 @@ pub enum Format {
     Html,
 }
 
+impl Format {
+    /// Every format, in the order help and completions list them.
+    pub const ALL: [Format; 6] = [
+        Format::Table,
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::Markdown,
+        Format::Html,
+    ];
+
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+        }
+    }
+
+    /// The flag that writes this format to a file beside the main output.
+    pub fn output_flag(self) -> &'static str {
+        match self {
+            Format::Table => "output-table",
+            Format::Json => "output-json",
+            Format::Sarif => "output-sarif",
+            Format::Junit => "output-junit",
+            Format::Markdown => "output-markdown",
+            Format::Html => "output-html",
+        }
+    }
+
+    /// What the format is, for help texts.
+    pub fn description(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "JSON report",
+            Format::Sarif => "SARIF log",
+            Format::Junit => "JUnit XML",
+            Format::Markdown => "Markdown review",
+            Format::Html => "HTML review",
+        }
+    }
+}
+
 /// How the table looks; ignored by machine formats.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
@@ -54,19 +103,50 @@ impl Default for Style {
     }
 }
 
+/// What a reporter renders: a scan, or the comparison of two (`posture diff`).
+#[derive(Debug, Clone, Copy)]
+pub enum Document<'a> {
+    Scan(&'a ScanReport),
+    Diff(&'a crate::diff::DiffReport),
+}
+
+impl Format {
+    /// Whether the format can render `posture diff`: the table and JSON only, since the
+    /// other formats describe one scan's results (SARIF runs, JUnit cases, a review).
+    pub fn renders_diffs(self) -> bool {
+        matches!(self, Format::Table | Format::Json)
+    }
+}
+
 pub fn write(
     format: Format,
     report: &ScanReport,
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    match format {
-        Format::Table => table::write(report, style, out),
-        Format::Json => json::write(report, out),
-        Format::Sarif => sarif::write(report, out),
-        Format::Junit => junit::write(report, out),
-        Format::Markdown => markdown::write(report, out),
-        Format::Html => html::write(report, out),
+    write_document(format, Document::Scan(report), style, out)
+}
+
+/// Renders `document` in `format`: the one place formats are dispatched.
+pub fn write_document(
+    format: Format,
+    document: Document<'_>,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match (format, document) {
+        (Format::Table, Document::Scan(report)) => table::write(report, style, out),
+        (Format::Json, Document::Scan(report)) => json::write(report, out),
+        (Format::Sarif, Document::Scan(report)) => sarif::write(report, out),
+        (Format::Junit, Document::Scan(report)) => junit::write(report, out),
+        (Format::Markdown, Document::Scan(report)) => markdown::write(report, out),
+        (Format::Html, Document::Scan(report)) => html::write(report, out),
+        (Format::Table, Document::Diff(d)) => diff::table(d, style, out),
+        (Format::Json, Document::Diff(d)) => diff::json(d, out),
+        (format, Document::Diff(_)) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("posture diff writes table or json, not {}", format.name()),
+        )),
     }
 }
 

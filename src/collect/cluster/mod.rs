@@ -95,6 +95,8 @@ pub enum ClusterError {
     Unreachable(String),
     #[error("cannot discover the API server's resource types: {0}")]
     Discovery(String),
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
 }
 
 /// A short reason for a failed request: the API's status line and message, or the transport
@@ -118,6 +120,20 @@ pub fn api_error_reason(error: &kube::Error) -> String {
             }
         }
     }
+}
+
+/// [`collect`] on a runtime of its own, for callers that are not async.
+pub fn collect_blocking(
+    options: &ClusterOptions,
+    filter: &dyn TypeFilter,
+    progress: &dyn Progress,
+) -> Result<Snapshot, ClusterError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(ClusterError::Runtime)?;
+    runtime.block_on(collect(options, filter, progress))
 }
 
 /// Collects a snapshot of the cluster the options point at.

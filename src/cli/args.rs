@@ -1,0 +1,211 @@
+//! Argument groups that more than one subcommand takes, each defined once with its docs and
+//! its one parser, and flattened into the subcommands (`--policy`; `--format`, `-o`,
+//! `--output-<format>`, `--fail-on`), plus writing the reports they ask for.
+
+use anyhow::{bail, Context};
+use clap::{Arg, ArgMatches, Args, Command, FromArgMatches, ValueEnum};
+use posture::report::{Format, Style};
+use posture::Severity;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// `--policy`: extra Rego rules.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PolicyArgs {
+    /// Extra Rego rules (a directory or file), under the same contract as the built-in rules.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+}
+
+/// `-o`: where the one output of a command goes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OutputFile {
+    /// Write the output to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// What a report-writing command (`scan`, `diff`) writes, where, and when it fails.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output formats: one (`table`, `json`, `sarif`, `junit`, `markdown`, `html`), or several
+    /// from one run as `FORMAT=FILE` entries separated by commas
+    /// (`table,sarif=posture.sarif,json=posture.json`); an entry without a file goes to
+    /// standard output (or `-o`).
+    #[arg(long, value_name = "FORMAT[=FILE],...", default_value = "table", value_parser = parse_outputs)]
+    pub format: Outputs,
+    #[command(flatten)]
+    pub output: OutputFile,
+    #[command(flatten)]
+    pub also: AlsoWrite,
+    /// Exit 1 when a finding that counts is at or above this severity: with `--baseline`, and
+    /// in `posture diff`, only new findings count; suppressed ones never do.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// When to colour the table; `auto` means on a terminal and NO_COLOR unset.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+/// The reports to write: formats, each to a file or (at most one) to standard output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outputs(Vec<(Format, Option<PathBuf>)>);
+
+fn parse_outputs(s: &str) -> Result<Outputs, String> {
+    let mut outputs = Vec::new();
+    for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (name, file) = match entry.split_once('=') {
+            Some((name, file)) if !file.is_empty() => (name, Some(PathBuf::from(file))),
+            Some((name, _)) => return Err(format!("'{name}=' names no file")),
+            None => (entry, None),
+        };
+        let format = Format::from_str(name, true).map_err(|_| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown format '{name}': use {}", names.join(", "))
+        })?;
+        outputs.push((format, file));
+    }
+    if outputs.is_empty() {
+        return Err("no format given".to_owned());
+    }
+    if outputs.iter().filter(|(_, f)| f.is_none()).count() > 1 {
+        return Err(
+            "only one format can go to standard output; give the others a file (json=FILE)"
+                .to_owned(),
+        );
+    }
+    Ok(Outputs(outputs))
+}
+
+/// `--output-<format> FILE` for every format: one more report from the same run. Generated
+/// from [`Format::ALL`], so a new format gets its flag without a line here.
+#[derive(Debug, Clone, Default)]
+pub struct AlsoWrite(Vec<(Format, PathBuf)>);
+
+impl FromArgMatches for AlsoWrite {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let files = Format::ALL
+            .iter()
+            .filter_map(|f| {
+                let file = matches.get_one::<PathBuf>(f.output_flag())?;
+                Some((*f, file.clone()))
+            })
+            .collect();
+        Ok(AlsoWrite(files))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = AlsoWrite::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for AlsoWrite {
+    fn augment_args(command: Command) -> Command {
+        Format::ALL.iter().fold(command, |command, f| {
+            command.arg(
+                Arg::new(f.output_flag())
+                    .long(f.output_flag())
+                    .value_name("FILE")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .help(format!("Also write the {} to FILE", f.description())),
+            )
+        })
+    }
+
+    fn augment_args_for_update(command: Command) -> Command {
+        AlsoWrite::augment_args(command)
+    }
+}
+
+impl OutputArgs {
+    /// Every report to write: `--format` entries (the one without a file goes to `-o` or
+    /// stdout), then `--output-<format>` files.
+    pub fn outputs(&self) -> anyhow::Result<Vec<(Format, Option<PathBuf>)>> {
+        let output = &self.output.output;
+        let mut all: Vec<(Format, Option<PathBuf>)> = self
+            .format
+            .0
+            .iter()
+            .map(|(f, file)| (*f, file.clone().or_else(|| output.clone())))
+            .collect();
+        all.extend(self.also.0.iter().map(|(f, file)| (*f, Some(file.clone()))));
+        if output.is_some() && all.iter().all(|(_, f)| f.as_ref() != output.as_ref()) {
+            bail!("-o names a file, but every --format entry has its own; drop -o");
+        }
+        Ok(all)
+    }
+
+    /// Writes each report with `render`, to its file or to standard output, and returns
+    /// whether a table went to standard output (it lists the problems itself).
+    pub fn write(
+        &self,
+        outputs: &[(Format, Option<PathBuf>)],
+        base: Style,
+        render: impl Fn(Format, Style, &mut dyn Write) -> std::io::Result<()>,
+    ) -> anyhow::Result<bool> {
+        let stdout = std::io::stdout();
+        let to_stdout = outputs.iter().any(|(_, file)| file.is_none());
+        let on_terminal = to_stdout && stdout.is_terminal();
+        // comfy-table ignores NO_COLOR, so it is honoured here (https://no-color.org).
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => on_terminal && !no_color,
+        };
+        let style = Style {
+            color,
+            width: width(on_terminal),
+            ..base
+        };
+        // Streamed through a buffer rather than rendered whole first: a large scan's JSON is
+        // tens of megabytes, which would otherwise sit in memory twice.
+        for (format, file) in outputs {
+            match file {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+                    // Colour codes belong on a terminal, never in a file.
+                    let style = Style {
+                        color: color && self.color == ColorChoice::Always,
+                        ..style
+                    };
+                    render(*format, style, &mut out)
+                        .and_then(|()| out.flush())
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                }
+                None => {
+                    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+                    render(*format, style, &mut out)?;
+                    out.flush()?;
+                }
+            }
+        }
+        Ok(outputs
+            .iter()
+            .any(|(f, file)| *f == Format::Table && file.is_none()))
+    }
+}
+
+/// Width to wrap the table to: the terminal's, else $COLUMNS, else a width that reads well in
+/// CI logs.
+fn width(on_terminal: bool) -> u16 {
+    let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    let terminal = on_terminal
+        .then(|| comfy_table::Table::new().width())
+        .flatten();
+    terminal.or(from_env).unwrap_or(140).clamp(60, 400)
+}
