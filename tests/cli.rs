@@ -379,3 +379,64 @@ fn node_facts_add_file_checks_and_gate_like_findings() {
         text(&out.stdout)
     );
 }
+
+/// A CLI run as one reviewable snapshot: the command, its exit code, stdout and stderr.
+fn run_snapshot(args: &[&str]) -> String {
+    let out = posture(args);
+    let redact = |s: &[u8]| text(s).replace(env!("CARGO_PKG_VERSION"), "[version]");
+    format!(
+        "$ posture {}\nexit: {:?}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        out.status.code(),
+        redact(&out.stdout),
+        redact(&out.stderr)
+    )
+}
+
+#[test]
+fn cli_run_scan_gate_with_findings() {
+    insta::assert_snapshot!(run_snapshot(&[
+        "scan",
+        "-f",
+        "./fixtures/cli/privileged.yaml",
+        "--fail-on",
+        "high",
+    ]));
+}
+
+#[test]
+fn cli_run_scan_with_a_malformed_file_and_json() {
+    insta::assert_snapshot!(run_snapshot(&[
+        "scan",
+        "-f",
+        "fixtures/cli/malformed.yaml",
+        "fixtures/cli/clean.yaml",
+        "--format",
+        "json",
+    ]));
+}
+
+#[test]
+fn cli_run_usage_errors() {
+    let runs = [
+        run_snapshot(&["scan", "-f", "fixtures/cli/clean.yaml", "--format", "yaml"]),
+        run_snapshot(&[
+            "scan",
+            "-f",
+            "fixtures/cli/clean.yaml",
+            "--format",
+            "json=a.json",
+            "-o",
+            "b.json",
+        ]),
+        run_snapshot(&[
+            "diff",
+            "fixtures/cli/clean.yaml",
+            "fixtures/cli/clean.yaml",
+            "--format",
+            "sarif",
+        ]),
+        run_snapshot(&["scan", "--snapshot", "fixtures/cli/missing.json"]),
+    ];
+    insta::assert_snapshot!(runs.join("\n"));
+}

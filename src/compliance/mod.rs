@@ -713,6 +713,7 @@ fn descriptor(benchmark: &Benchmark, check: &Check, id: &str) -> Rule {
             .severity
             .expect("validated: checks with a test or file spec have a severity"),
         remediation: check.remediation.clone(),
+        input: Default::default(),
         kinds: policy::KindSelector::none(),
         frameworks: policy::Frameworks {
             cis_1_12: if benchmark.benchmark == "cis-1.12" {

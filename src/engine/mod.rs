@@ -8,7 +8,7 @@ mod inventory;
 use crate::finding::{self, Finding};
 use crate::policy::{Catalog, Rule};
 use crate::problem::{Code, Level, Problem};
-use crate::resource::{FieldPath, Resource};
+use crate::resource::{FieldPath, InputType, Resource};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -114,17 +114,21 @@ impl Evaluator {
 
     /// Evaluates every applicable rule on every resource, in parallel.
     pub fn evaluate(&self, resources: &[Resource]) -> Evaluation {
-        // Which rules apply to which object; objects of one apiVersion/kind share a plan.
+        // Which rules apply to which object: those of its input type whose kinds match it.
+        // Objects of one input type and apiVersion/kind share a plan.
         let mut plans: Vec<Vec<usize>> = Vec::new();
-        let mut plan_of_kind: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut plan_of_kind: HashMap<(InputType, &str, &str), usize> = HashMap::new();
         let plan_index: Vec<usize> = resources
             .iter()
             .map(|r| {
                 *plan_of_kind
-                    .entry((r.id.api_version.as_str(), r.id.kind.as_str()))
+                    .entry((r.input, r.id.api_version.as_str(), r.id.kind.as_str()))
                     .or_insert_with(|| {
                         let rules: Vec<usize> = (0..self.rules.len())
-                            .filter(|&i| self.rules[i].kinds.matches(&r.id))
+                            .filter(|&i| {
+                                let rule = &self.rules[i];
+                                rule.input == r.input && rule.kinds.matches(&r.id)
+                            })
                             .collect();
                         match plans.iter().position(|p| *p == rules) {
                             Some(i) => i,

@@ -36,6 +36,10 @@ pub struct Custom {
     pub id: String,
     pub severity: Severity,
     pub remediation: String,
+    /// The input type the rule reads (`kubernetes` when absent): it runs only on resources of
+    /// that type.
+    #[serde(default)]
+    pub input: crate::resource::InputType,
     /// Object kinds the rule applies to; lower-case names are groups (see [`super::kinds`]).
     pub kinds: Vec<String>,
     #[serde(default)]
@@ -125,5 +129,40 @@ mod tests {
             m.custom.frameworks.pod_security,
             Some(PodSecurityLevel::Baseline)
         );
+    }
+}
+
+#[cfg(test)]
+mod input_tests {
+    use super::*;
+    use crate::resource::InputType;
+
+    fn with_input(line: &str) -> String {
+        format!(
+            "# METADATA\n# title: T\n# description: D\n# custom:\n#   id: X-1\n#   severity: high\n\
+             #   remediation: R\n{line}#   kinds: [Pod]\npackage x\n"
+        )
+    }
+
+    #[test]
+    fn a_rule_reads_kubernetes_unless_it_names_its_input() {
+        assert_eq!(
+            parse(&with_input("")).unwrap().custom.input,
+            InputType::Kubernetes
+        );
+        let named = parse(&with_input("#   input: kubernetes\n")).unwrap();
+        assert_eq!(named.custom.input, InputType::Kubernetes);
+    }
+
+    #[test]
+    fn an_unknown_input_type_is_rejected_with_its_line() {
+        let err = parse(&with_input("#   input: terraform\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("terraform") && err.contains("kubernetes"),
+            "{err}"
+        );
+        assert!(err.starts_with("line 8"), "{err}");
     }
 }

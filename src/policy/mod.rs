@@ -37,6 +37,8 @@ pub struct Rule {
     pub description: String,
     pub severity: Severity,
     pub remediation: String,
+    /// The input type whose resources the rule reads.
+    pub input: crate::resource::InputType,
     pub kinds: KindSelector,
     pub frameworks: Frameworks,
     pub related: Vec<metadata::RelatedResource>,
@@ -275,6 +277,7 @@ fn parse_rule(source: Source, group: &str, builtin: bool) -> Result<Rule, Policy
         description: meta.description.trim().to_owned(),
         severity: meta.custom.severity,
         remediation: meta.custom.remediation.trim().to_owned(),
+        input: meta.custom.input,
         kinds,
         frameworks: meta.custom.frameworks,
         related: meta.related_resources,

@@ -90,6 +90,29 @@ impl Origin {
     }
 }
 
+/// The kind of input a resource was read from, and so the shape of its object: a rule reads
+/// one input type (its METADATA's `input`, default `kubernetes`) and runs only on resources of
+/// that type. A new source adds a variant here (docs/architecture.md).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputType {
+    /// Kubernetes objects: manifests, rendered charts and kustomizations, clusters.
+    #[default]
+    Kubernetes,
+}
+
+impl InputType {
+    pub const ALL: [InputType; 1] = [InputType::Kubernetes];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputType::Kubernetes => "kubernetes",
+        }
+    }
+}
+
 /// A tool that turns a directory into manifests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -177,6 +200,8 @@ impl ObjectRef {
 /// One Kubernetes-style object with its origin and source positions.
 #[derive(Debug, Clone)]
 pub struct Resource {
+    /// What the object is, so that only the rules of its input type run on it.
+    pub input: InputType,
     pub id: ObjectRef,
     pub origin: Origin,
     /// The object as JSON, already sanitized.
@@ -186,7 +211,8 @@ pub struct Resource {
 }
 
 impl Resource {
-    /// Builds a resource from a decoded object; `None` when it lacks `apiVersion` or `kind`.
+    /// Builds a Kubernetes resource from a decoded object; `None` when it lacks `apiVersion`
+    /// or `kind`.
     pub fn from_object(
         mut object: Value,
         origin: Origin,
@@ -210,6 +236,7 @@ impl Resource {
             .unwrap_or_else(|| "(unnamed)".to_owned());
         let namespace = text("namespace");
         Some(Resource {
+            input: InputType::Kubernetes,
             id: ObjectRef {
                 api_version,
                 kind,
