@@ -7,8 +7,9 @@
 //! sets aside (suppressed, baselined) belong here as one more field and section, not in the
 //! renderers.
 
+use super::blocks::{Align, Block, Cell, Document, Inline, Link, Table};
 use super::{display_path, object_uri};
-use crate::compliance::{CheckResult, Compliance, State};
+use crate::compliance::{CheckResult, Compliance, State, Tally};
 use crate::finding::Finding;
 use crate::policy::kinds;
 use crate::problem::{Level, Problem};
@@ -90,20 +91,13 @@ pub struct BenchmarkSummary<'a> {
     pub not_collected: Vec<(&'a str, Vec<&'a str>)>,
 }
 
-/// A piece of text from rule metadata: plain text, or a `code` span the author marked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Inline<'a> {
-    Text(&'a str),
-    Code(&'a str),
-}
-
 /// A rule as the review names it.
 pub struct RuleInfo<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub severity: Severity,
     /// Empty when the report does not describe the rule.
-    pub remediation: Vec<Inline<'a>>,
+    pub remediation: Vec<Inline>,
 }
 
 pub struct Priority<'a> {
@@ -386,6 +380,618 @@ impl<'a> Review<'a> {
             warnings: count_level(&report.problems, Level::Warning),
         }
     }
+}
+
+/// Where the two documents say different things, not only in different syntax: the page folds
+/// each group of findings, its counts as badges in the fold's summary, and names each fix with
+/// its rule's title; the markdown gives each group a heading and a counts line, and folds a
+/// group's fixes instead when there are several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Markdown,
+    Html,
+}
+
+/// The review of `report` as a document, for a serializer to write.
+pub fn document(report: &ScanReport, flavor: Flavor) -> Document {
+    Review::build(report).document(flavor)
+}
+
+impl Review<'_> {
+    pub fn document(&self, flavor: Flavor) -> Document {
+        let mut contents = vec![
+            link("#summary", "Summary"),
+            link("#priorities", "Top priorities"),
+        ];
+        contents.extend(self.sections.iter().map(|s| {
+            let findings: usize = s
+                .groups
+                .iter()
+                .map(|g| g.counts.iter().sum::<usize>())
+                .sum();
+            link(
+                &format!("#{}", s.kind.id()),
+                &format!("{} ({findings})", s.kind.title()),
+            )
+        }));
+        contents.push(link("#problems", "Problems and gaps"));
+
+        let mut blocks = vec![
+            Block::Paragraph(self.scope_line()),
+            Block::Contents(contents),
+            section("summary", "Summary", self.summary_blocks()),
+            section("priorities", "Top priorities", self.priority_blocks()),
+        ];
+        for s in &self.sections {
+            blocks.push(section(s.kind.id(), s.kind.title(), s.blocks(flavor)));
+        }
+        if !self.suppressed.is_empty() {
+            blocks.push(section(
+                "accepted",
+                "Accepted risks",
+                self.accepted_blocks(),
+            ));
+        }
+        blocks.push(section(
+            "problems",
+            "Problems and gaps",
+            self.problem_blocks(),
+        ));
+        Document {
+            title: self.title.clone(),
+            blocks,
+        }
+    }
+
+    fn scope_line(&self) -> Vec<Inline> {
+        let mut line = Vec::new();
+        match &self.scope {
+            Scope::Manifests {
+                directory,
+                files,
+                more_files,
+            } => {
+                let n = files.len() + more_files;
+                line.push(text(format!("Manifests: {n} file{}", plural(n))));
+                if let Some(d) = directory {
+                    line.extend([text(" in "), code(d)]);
+                }
+                let mut named: Vec<Vec<Inline>> = files.iter().map(|f| vec![code(f)]).collect();
+                if *more_files > 0 {
+                    named.push(vec![text(format!("and {more_files} more"))]);
+                }
+                if !named.is_empty() {
+                    line.push(text(": "));
+                    line.extend(join(named, ", "));
+                }
+            }
+            Scope::Cluster {
+                name,
+                context,
+                version,
+                platform,
+                collected_at,
+            } => {
+                line.extend([text("Cluster "), code(*name)]);
+                if let Some(c) = context {
+                    line.extend([text(" (context "), code(*c), text(")")]);
+                }
+                line.extend([
+                    text(", Kubernetes "),
+                    text(*version),
+                    text(" on "),
+                    text(*platform),
+                    text(", collected "),
+                    text(*collected_at),
+                ]);
+            }
+        }
+        line.extend([text("."), text(self.objects_sentence()), text(".")]);
+        line
+    }
+
+    fn summary_blocks(&self) -> Vec<Block> {
+        let number = |n: usize| Cell::new(vec![text(n.to_string())]);
+        let mut rows: Vec<Vec<Cell>> = self
+            .by_severity
+            .iter()
+            .map(|row| {
+                vec![
+                    Cell::new(vec![Inline::Severity(row.severity)]),
+                    number(row.findings),
+                    number(row.objects),
+                ]
+            })
+            .collect();
+        rows.push(
+            [
+                "Total".to_owned(),
+                self.findings.to_string(),
+                self.objects_with_findings.to_string(),
+            ]
+            .map(|s| Cell::heading(vec![text(s)]))
+            .into(),
+        );
+        let mut blocks = vec![Block::Table(Table {
+            wide: false,
+            columns: vec![
+                ("Severity", Align::Left),
+                ("Findings", Align::Right),
+                ("Objects", Align::Right),
+            ],
+            rows,
+        })];
+        if let Some(line) = problems_line(self.errors, self.warnings) {
+            blocks.push(Block::Paragraph(vec![Inline::Strong(line)]));
+        }
+        if !self.suppressed.is_empty() {
+            let n = self.suppressed.len();
+            blocks.push(Block::Paragraph(vec![
+                text(format!(
+                    "{n} more finding{} accepted by exceptions (see ",
+                    plural(n)
+                )),
+                Inline::Link(link("#accepted", "Accepted risks")),
+                text(")."),
+            ]));
+        }
+        if let Some(line) = &self.baseline {
+            blocks.push(Block::Paragraph(vec![text(line), text(".")]));
+        }
+        if let Some(b) = &self.benchmark {
+            blocks.push(Block::Heading {
+                level: 3,
+                text: vec![text(&b.heading)],
+            });
+            blocks.extend(b.blocks());
+        }
+        blocks
+    }
+
+    fn priority_blocks(&self) -> Vec<Block> {
+        if self.priorities.is_empty() {
+            return vec![paragraph("No critical or high findings.")];
+        }
+        let items = self
+            .priorities
+            .iter()
+            .map(|p| {
+                let (named, more) = p.named_objects();
+                let mut objects: Vec<Vec<Inline>> = named.iter().map(|o| object(o)).collect();
+                if more > 0 {
+                    objects.push(vec![text(format!("{more} more"))]);
+                }
+                let mut item = vec![
+                    Inline::Severity(p.rule.severity),
+                    text(" "),
+                    code(p.rule.id),
+                    text(" "),
+                    text(p.rule.title),
+                    text(format!(
+                        ": {} finding{} in {} object{}: ",
+                        p.findings,
+                        plural(p.findings),
+                        p.objects.len(),
+                        plural(p.objects.len())
+                    )),
+                ];
+                item.extend(join(objects, ", "));
+                item.push(text("."));
+                if !p.rule.remediation.is_empty() {
+                    item.extend([Inline::Break, text("Fix: ")]);
+                    item.extend(p.rule.remediation.iter().cloned());
+                }
+                item
+            })
+            .collect();
+        vec![
+            paragraph("Critical and high findings by rule, most severe and widespread first."),
+            Block::List {
+                ordered: true,
+                items,
+            },
+        ]
+    }
+
+    /// Findings exceptions cover: what was accepted, why and until when.
+    fn accepted_blocks(&self) -> Vec<Block> {
+        let rows = self
+            .suppressed
+            .iter()
+            .map(|s| {
+                let (f, why) = (&s.finding, &s.suppression);
+                vec![
+                    Cell::new(vec![Inline::Severity(f.severity)]),
+                    Cell::new(vec![code(&f.rule_id), text(" "), text(&f.rule_title)]),
+                    Cell::new(object(&f.object)),
+                    Cell::new(vec![
+                        text(&why.reason),
+                        text(" ("),
+                        text(&why.exception),
+                        text(")"),
+                    ]),
+                    Cell::new(vec![text(
+                        why.expires.map_or("-".to_owned(), |d| d.to_string()),
+                    )]),
+                ]
+            })
+            .collect();
+        vec![
+            Block::Paragraph(vec![
+                text("These findings are excepted (by "),
+                code(".posture.yaml"),
+                text(" or a "),
+                code("posture.io/ignore"),
+                text(" annotation) and not counted above."),
+            ]),
+            Block::Table(Table {
+                wide: false,
+                columns: ["Severity", "Rule", "Object", "Reason", "Until"]
+                    .map(|c| (c, Align::Left))
+                    .into(),
+                rows,
+            }),
+        ]
+    }
+
+    fn problem_blocks(&self) -> Vec<Block> {
+        let not_collected = self
+            .benchmark
+            .as_ref()
+            .map_or(&[][..], |b| &b.not_collected[..]);
+        if self.problems.is_empty() && not_collected.is_empty() {
+            return vec![paragraph("None: every input was read and evaluated.")];
+        }
+        let mut blocks = Vec::new();
+        if !self.problems.is_empty() {
+            let rows = self
+                .problems
+                .iter()
+                .map(|p| {
+                    let place = match &p.file {
+                        Some(file) => {
+                            let mut place = display_path(file);
+                            if let Some(pos) = p.position {
+                                place.push_str(&format!(":{}:{}", pos.line, pos.column));
+                            }
+                            code(place)
+                        }
+                        None => text("—"),
+                    };
+                    let level = match p.level {
+                        Level::Error => "error",
+                        Level::Warning => "warning",
+                        Level::Note => "note",
+                    };
+                    [text(level), code(p.code.as_str()), place, text(&p.message)]
+                        .map(|i| Cell::new(vec![i]))
+                        .into()
+                })
+                .collect();
+            blocks.push(Block::Table(Table {
+                wide: false,
+                columns: ["Level", "Code", "Where", "Message"]
+                    .map(|c| (c, Align::Left))
+                    .into(),
+                rows,
+            }));
+        }
+        if !not_collected.is_empty() {
+            blocks.push(paragraph("Benchmark checks that could not be judged:"));
+            let items = not_collected
+                .iter()
+                .map(|(reason, ids)| {
+                    let mut item = vec![text(ids.join(", ")), text(": ")];
+                    item.extend(inline_code(reason));
+                    item
+                })
+                .collect();
+            blocks.push(Block::List {
+                ordered: false,
+                items,
+            });
+        }
+        blocks
+    }
+}
+
+impl BenchmarkSummary<'_> {
+    fn blocks(&self) -> Vec<Block> {
+        let c = self.compliance;
+        let judged = c.automated.pass + c.automated.fail;
+        let score = match c.score {
+            Some(score) => format!(
+                "Score {score:.1}%: {} of {judged} judged automated check{} passed.",
+                c.automated.pass,
+                plural(judged)
+            ),
+            None => "No automated check could be judged, so there is no score.".to_owned(),
+        };
+        let mut columns = vec![("Section", Align::Left)];
+        columns.extend(State::ALL.map(|s| (state_label(s), Align::Right)));
+        columns.push(("Score", Align::Right));
+        let mut rows: Vec<Vec<Cell>> = c
+            .sections
+            .iter()
+            .map(|s| {
+                // Non-breaking spaces indent subsections; ordinary ones would be trimmed.
+                let indent = "\u{a0}\u{a0}".repeat(s.id.matches('.').count());
+                let mut name = vec![text(indent), text(&s.id), text(" "), text(&s.title)];
+                match &s.note {
+                    Some(note) if s.counts.total() == 0 => {
+                        name.extend([Inline::Break, Inline::Note(note.clone())]);
+                        let mut row = vec![Cell::new(name)];
+                        row.extend((0..=State::ALL.len()).map(|_| Cell::new(vec![text("—")])));
+                        row
+                    }
+                    _ => {
+                        let mut row = vec![Cell::new(name)];
+                        row.extend(tally_cells(&s.counts, s.score));
+                        row
+                    }
+                }
+            })
+            .collect();
+        let mut total = vec![Cell::heading(vec![text("Total")])];
+        total.extend(tally_cells(&c.total, c.score));
+        rows.push(total);
+        let mut blocks = vec![
+            paragraph(&score),
+            Block::Table(Table {
+                wide: false,
+                columns,
+                rows,
+            }),
+        ];
+        if !self.failed.is_empty() {
+            blocks.push(paragraph("Failed checks:"));
+            let items = self
+                .failed
+                .iter()
+                .map(|r| {
+                    let mut item = vec![
+                        Inline::Strong(r.id.clone()),
+                        text(" "),
+                        text(&r.title),
+                        text(": "),
+                    ];
+                    item.extend(inline_code(&r.detail));
+                    item
+                })
+                .collect();
+            blocks.push(Block::List {
+                ordered: false,
+                items,
+            });
+        }
+        blocks
+    }
+}
+
+fn tally_cells(t: &Tally, score: Option<f64>) -> impl Iterator<Item = Cell> + '_ {
+    let score = score.map_or("—".to_owned(), |s| format!("{s:.1}%"));
+    State::ALL
+        .iter()
+        .map(|s| t.get(*s).to_string())
+        .chain([score])
+        .map(|n| Cell::new(vec![text(n)]))
+}
+
+impl Section<'_> {
+    fn blocks(&self, flavor: Flavor) -> Vec<Block> {
+        if self.groups.is_empty() {
+            return vec![paragraph(&match self.evaluated {
+                0 => "No objects of these kinds were scanned.".to_owned(),
+                n => format!("No findings among {n} evaluated object{}.", plural(n)),
+            })];
+        }
+        let mut blocks = vec![paragraph(&format!(
+            "{} Findings on {} of {} evaluated object{}.",
+            self.kind.about(),
+            self.objects_with_findings,
+            self.evaluated,
+            plural(self.evaluated)
+        ))];
+        for g in &self.groups {
+            blocks.extend(g.blocks(flavor));
+        }
+        blocks
+    }
+}
+
+impl Group<'_> {
+    fn blocks(&self, flavor: Flavor) -> Vec<Block> {
+        let title = match self.subject {
+            Subject::Object(o) => object(o),
+            Subject::Namespace(Some(ns)) => {
+                vec![Inline::Kind("Namespace".into()), text(" "), code(ns)]
+            }
+            Subject::Namespace(None) => vec![text("Cluster-scoped and unnamespaced objects")],
+            Subject::Rule { id, title } => vec![code(id), text(" "), text(title)],
+        };
+        let source = self.source.as_ref().map(|s| {
+            let mut line = vec![code(&s.location)];
+            if let Some(t) = s.template {
+                line.extend([text(" (Helm template "), code(t), text(")")]);
+            }
+            line
+        });
+        let severities = Severity::ALL.into_iter().filter(|s| self.count(*s) > 0);
+        let label = |s: Severity| format!("{} {}", self.count(s), s.as_str());
+        let fixes: Vec<&RuleGroup<'_>> = self
+            .rules
+            .iter()
+            .filter(|r| !r.rule.remediation.is_empty())
+            .collect();
+        let fix = |r: &RuleGroup<'_>| {
+            let mut item = vec![code(r.rule.id), text(" "), text(r.rule.title), text(": ")];
+            item.extend(r.rule.remediation.iter().cloned());
+            item
+        };
+        match flavor {
+            Flavor::Markdown => {
+                let mut line = source.map_or(Vec::new(), |mut s| {
+                    s.push(text(" · "));
+                    s
+                });
+                let counts: Vec<String> = severities.map(label).collect();
+                line.push(text(counts.join(", ")));
+                let mut blocks = vec![
+                    Block::Heading {
+                        level: 3,
+                        text: title,
+                    },
+                    Block::Paragraph(line),
+                    Block::Table(self.table()),
+                ];
+                match fixes.as_slice() {
+                    [] => {}
+                    [one] => {
+                        let mut line = if self.rule_column() {
+                            vec![text("Fix for "), code(one.rule.id), text(": ")]
+                        } else {
+                            vec![text("Fix: ")]
+                        };
+                        line.extend(one.rule.remediation.iter().cloned());
+                        blocks.push(Block::Paragraph(line));
+                    }
+                    // Folded: the table is what differs between workloads, the fixes often do
+                    // not.
+                    many => blocks.push(Block::Details {
+                        open: false,
+                        summary: vec![text(format!("How to fix ({} rules)", many.len()))],
+                        blocks: vec![Block::List {
+                            ordered: false,
+                            items: many.iter().map(|r| fix(r)).collect(),
+                        }],
+                    }),
+                }
+                blocks
+            }
+            Flavor::Html => {
+                let mut summary = title;
+                summary.push(text(" "));
+                summary.extend(severities.map(|s| Inline::Badge {
+                    severity: s,
+                    label: label(s),
+                }));
+                let mut blocks: Vec<Block> = source.map(Block::Paragraph).into_iter().collect();
+                blocks.push(Block::Table(self.table()));
+                match fixes.as_slice() {
+                    [] => {}
+                    [one] => {
+                        let mut line = vec![text("Fix for ")];
+                        line.extend(fix(one));
+                        blocks.push(Block::Paragraph(line));
+                    }
+                    many => {
+                        blocks.push(paragraph("How to fix:"));
+                        blocks.push(Block::List {
+                            ordered: false,
+                            items: many.iter().map(|r| fix(r)).collect(),
+                        });
+                    }
+                }
+                // Blocks with something critical or high start open; the rest are a click
+                // away.
+                vec![Block::Details {
+                    open: self.worst() >= Some(Severity::High),
+                    summary,
+                    blocks,
+                }]
+            }
+        }
+    }
+
+    fn table(&self) -> Table {
+        let mut columns = vec![("Severity", Align::Left)];
+        if self.rule_column() {
+            columns.push(("Rule", Align::Left));
+        }
+        columns.extend([("Finding", Align::Left), ("Location", Align::Left)]);
+        let mut rows = Vec::new();
+        for r in &self.rules {
+            for item in &r.items {
+                let mut row = vec![Cell::new(vec![Inline::Severity(r.rule.severity)])];
+                if self.rule_column() {
+                    row.push(Cell::new(vec![
+                        code(r.rule.id),
+                        text(" "),
+                        text(r.rule.title),
+                    ]));
+                }
+                let lines: Vec<Vec<Inline>> =
+                    item.location_lines().map(|l| vec![code(l)]).collect();
+                let location = if lines.is_empty() {
+                    vec![text("—")]
+                } else {
+                    join_with(lines, Inline::Break)
+                };
+                row.extend([
+                    Cell::new(vec![text(&item.finding.message)]),
+                    Cell::new(location),
+                ]);
+                rows.push(row);
+            }
+        }
+        Table {
+            wide: true,
+            columns,
+            rows,
+        }
+    }
+}
+
+fn text(s: impl Into<String>) -> Inline {
+    Inline::Text(s.into())
+}
+
+fn code(s: impl Into<String>) -> Inline {
+    Inline::Code(s.into())
+}
+
+fn paragraph(s: &str) -> Block {
+    Block::Paragraph(vec![text(s)])
+}
+
+fn link(href: &str, label: &str) -> Link {
+    Link {
+        href: href.to_owned(),
+        text: label.to_owned(),
+    }
+}
+
+fn section(id: &'static str, title: &str, blocks: Vec<Block>) -> Block {
+    Block::Section {
+        id,
+        level: 2,
+        title: title.to_owned(),
+        blocks,
+    }
+}
+
+/// `Deployment ratingsapp/ratings-api`: the kind, then the namespace and name as code.
+fn object(o: &ObjectRef) -> Vec<Inline> {
+    let name = match &o.namespace {
+        Some(ns) => format!("{ns}/{}", o.name),
+        None => o.name.clone(),
+    };
+    vec![Inline::Kind(o.kind.clone()), text(" "), code(name)]
+}
+
+fn join(parts: Vec<Vec<Inline>>, separator: &str) -> Vec<Inline> {
+    join_with(parts, text(separator))
+}
+
+fn join_with(parts: Vec<Vec<Inline>>, separator: Inline) -> Vec<Inline> {
+    let mut out = Vec::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push(separator.clone());
+        }
+        out.extend(part);
+    }
+    out
 }
 
 /// How findings are grouped, and in which order: objects by namespace, then name; namespaces
@@ -709,7 +1315,7 @@ pub fn state_label(s: State) -> &'static str {
 
 /// Splits metadata text at its `code` spans (CommonMark: a run of n backticks up to the next
 /// run of exactly n). Text with an unclosed run stays text.
-pub fn inline_code(text: &str) -> Vec<Inline<'_>> {
+pub fn inline_code(text: &str) -> Vec<Inline> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
     let mut plain_start = 0;
@@ -738,7 +1344,7 @@ pub fn inline_code(text: &str) -> Vec<Inline<'_>> {
         match close {
             Some(end) => {
                 if plain_start < i {
-                    out.push(Inline::Text(&text[plain_start..i]));
+                    out.push(Inline::text(&text[plain_start..i]));
                 }
                 let code = &text[content_start..end];
                 // One space on each side is padding (so a span can start with a backtick).
@@ -746,7 +1352,7 @@ pub fn inline_code(text: &str) -> Vec<Inline<'_>> {
                     Some(inner) if !inner.trim().is_empty() => inner,
                     _ => code,
                 };
-                out.push(Inline::Code(code));
+                out.push(Inline::code(code));
                 i = end + run;
                 plain_start = i;
             }
@@ -754,7 +1360,7 @@ pub fn inline_code(text: &str) -> Vec<Inline<'_>> {
         }
     }
     if plain_start < text.len() {
-        out.push(Inline::Text(&text[plain_start..]));
+        out.push(Inline::text(&text[plain_start..]));
     }
     out
 }
@@ -768,15 +1374,15 @@ mod tests {
         assert_eq!(
             inline_code("Set `a: b` and ``x`y`` then `unclosed"),
             vec![
-                Inline::Text("Set "),
-                Inline::Code("a: b"),
-                Inline::Text(" and "),
-                Inline::Code("x`y"),
-                Inline::Text(" then `unclosed"),
+                Inline::text("Set "),
+                Inline::code("a: b"),
+                Inline::text(" and "),
+                Inline::code("x`y"),
+                Inline::text(" then `unclosed"),
             ]
         );
         assert_eq!(inline_code(""), vec![]);
-        assert_eq!(inline_code("``"), vec![Inline::Text("``")]);
+        assert_eq!(inline_code("``"), vec![Inline::text("``")]);
     }
 
     #[test]
