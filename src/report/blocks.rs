@@ -48,6 +48,17 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
 }
 
+impl Table {
+    /// A table of text, every column aligned left.
+    pub fn left(columns: &[&'static str], rows: Vec<Vec<Cell>>) -> Table {
+        Table {
+            wide: false,
+            columns: columns.iter().map(|c| (*c, Align::Left)).collect(),
+            rows,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
     Left,

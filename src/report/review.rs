@@ -1,15 +1,15 @@
-//! The review model behind the markdown and HTML reports: what was scanned, counts by
-//! severity, the benchmark's summary, the top priorities, the findings grouped into sections
-//! (workloads, RBAC, network exposure, the rest) and the problems.
+//! The security review behind the markdown and HTML reports, as one [`Document`]: what was
+//! scanned, counts by severity, the benchmark's summary, the top priorities, the findings
+//! grouped into sections (workloads, RBAC, network exposure, the rest) and the problems.
 //!
-//! All grouping and ordering is decided here, once, so that `markdown` and `html` only render
-//! and cannot drift apart. Counts come from `report.findings` alone; findings a later feature
-//! sets aside (suppressed, baselined) belong here as one more field and section, not in the
-//! renderers.
+//! All grouping, ordering and wording is decided here, once, so that `markdown` and `html`
+//! only write blocks out and cannot drift apart; nothing here knows markdown or HTML syntax or
+//! escaping. Counts come from `report.findings` alone; findings a later feature sets aside
+//! (suppressed, baselined) belong here as one more section, not in the serializers.
 
 use super::blocks::{Align, Block, Cell, Document, Inline, Link, Table};
 use super::{display_path, object_uri};
-use crate::compliance::{CheckResult, Compliance, State, Tally};
+use crate::compliance::{Compliance, State, Tally};
 use crate::finding::Finding;
 use crate::policy::kinds;
 use crate::problem::{Level, Problem};
@@ -24,364 +24,6 @@ pub const NAMED_OBJECTS: usize = 5;
 /// Files the scope names before "and N more".
 pub const NAMED_FILES: usize = 20;
 
-/// Everything the markdown and HTML reports show, in the order they show it.
-pub struct Review<'a> {
-    /// `Security review of fixtures/ratings`, `Security review of cluster lab-aks`.
-    pub title: String,
-    pub scope: Scope<'a>,
-    /// Objects read, owned Pods and ReplicaSets included.
-    pub objects_read: usize,
-    /// Objects the rules ran on.
-    pub objects_evaluated: usize,
-    /// One row per severity, most severe first.
-    pub by_severity: Vec<SeverityRow>,
-    /// Distinct objects with at least one finding.
-    pub objects_with_findings: usize,
-    pub findings: usize,
-    pub benchmark: Option<BenchmarkSummary<'a>>,
-    /// Critical and high findings grouped by rule, most pressing first.
-    pub priorities: Vec<Priority<'a>>,
-    /// Always the four sections, in [`SectionKind::ALL`] order, empty ones included.
-    pub sections: Vec<Section<'a>>,
-    pub problems: &'a [Problem],
-    /// Findings exceptions accepted, with their reasons: not counted above, still shown.
-    pub suppressed: &'a [crate::exceptions::Suppressed],
-    /// How the findings compare with `--baseline`.
-    pub baseline: Option<String>,
-    /// Problems of level error: part of the input was not scanned.
-    pub errors: usize,
-    /// Problems of level warning (something not collected, say).
-    pub warnings: usize,
-}
-
-/// What was scanned.
-pub enum Scope<'a> {
-    Manifests {
-        /// The directory every file is under, when there is one.
-        directory: Option<String>,
-        /// The first [`NAMED_FILES`] files that held evaluated objects, sorted, relative to
-        /// `directory`.
-        files: Vec<String>,
-        /// How many more there were.
-        more_files: usize,
-    },
-    Cluster {
-        name: &'a str,
-        context: Option<&'a str>,
-        version: &'a str,
-        platform: &'a str,
-        collected_at: &'a str,
-    },
-}
-
-pub struct SeverityRow {
-    pub severity: Severity,
-    pub findings: usize,
-    /// Distinct objects with a finding of this severity.
-    pub objects: usize,
-}
-
-/// The applied benchmark: its counts per section, failed checks, and what could not be judged.
-pub struct BenchmarkSummary<'a> {
-    pub compliance: &'a Compliance,
-    /// `CIS Kubernetes Benchmark 1.12.0 (cis-1.12, chosen automatically: ...)`.
-    pub heading: String,
-    pub failed: Vec<&'a CheckResult>,
-    /// Not-collected checks, one entry per reason: (reason, check ids).
-    pub not_collected: Vec<(&'a str, Vec<&'a str>)>,
-}
-
-/// A rule as the review names it.
-pub struct RuleInfo<'a> {
-    pub id: &'a str,
-    pub title: &'a str,
-    pub severity: Severity,
-    /// Empty when the report does not describe the rule.
-    pub remediation: Vec<Inline>,
-}
-
-pub struct Priority<'a> {
-    pub rule: RuleInfo<'a>,
-    pub findings: usize,
-    /// Distinct objects, in report order.
-    pub objects: Vec<&'a ObjectRef>,
-}
-
-impl Priority<'_> {
-    /// The objects to name, and how many are left unnamed.
-    pub fn named_objects(&self) -> (&[&ObjectRef], usize) {
-        let n = self.objects.len().min(NAMED_OBJECTS);
-        (&self.objects[..n], self.objects.len() - n)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SectionKind {
-    Workloads,
-    Rbac,
-    Network,
-    Other,
-}
-
-impl SectionKind {
-    pub const ALL: [SectionKind; 4] = [
-        SectionKind::Workloads,
-        SectionKind::Rbac,
-        SectionKind::Network,
-        SectionKind::Other,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            SectionKind::Workloads => "Workloads",
-            SectionKind::Rbac => "RBAC and service accounts",
-            SectionKind::Network => "Network exposure",
-            SectionKind::Other => "Other findings",
-        }
-    }
-
-    /// What the section holds, for its first line.
-    pub fn about(self) -> &'static str {
-        match self {
-            SectionKind::Workloads => {
-                "Pods and their controllers, one per block, most severe finding first; each \
-                 rule's fix is given once per workload."
-            }
-            SectionKind::Rbac => {
-                "Roles, bindings and service accounts: who can do what in the cluster."
-            }
-            SectionKind::Network => {
-                "Services, Ingresses and NetworkPolicies, and every finding of the network \
-                 rules (workloads no NetworkPolicy covers), by namespace."
-            }
-            SectionKind::Other => {
-                "Secrets, namespaces, configuration, and the benchmark's checks on the control \
-                 plane and the nodes."
-            }
-        }
-    }
-
-    /// A stable id for links and HTML anchors.
-    pub fn id(self) -> &'static str {
-        match self {
-            SectionKind::Workloads => "workloads",
-            SectionKind::Rbac => "rbac",
-            SectionKind::Network => "network",
-            SectionKind::Other => "other",
-        }
-    }
-
-    /// The section of an evaluated object, by its kind alone.
-    fn of_object(id: &ObjectRef) -> SectionKind {
-        let group = kinds::api_group(&id.api_version);
-        if kinds::is_workload(id) {
-            SectionKind::Workloads
-        } else if matches!(
-            (group, id.kind.as_str()),
-            ("rbac.authorization.k8s.io", _) | ("", "ServiceAccount")
-        ) {
-            SectionKind::Rbac
-        } else if matches!(
-            id.kind.as_str(),
-            "Service" | "Ingress" | "IngressClass" | "NetworkPolicy" | "Gateway" | "HTTPRoute"
-        ) {
-            SectionKind::Network
-        } else {
-            SectionKind::Other
-        }
-    }
-}
-
-pub struct Section<'a> {
-    pub kind: SectionKind,
-    /// Evaluated objects of this section's kinds, or that its rules ran on.
-    pub evaluated: usize,
-    /// Distinct objects with a finding in this section.
-    pub objects_with_findings: usize,
-    pub groups: Vec<Group<'a>>,
-}
-
-/// What a group is about: one object (workloads, other findings), a namespace (network
-/// exposure) or a rule (RBAC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subject<'a> {
-    Object(&'a ObjectRef),
-    /// `None`: cluster-scoped objects, or manifests that leave the namespace to deploy time.
-    Namespace(Option<&'a str>),
-    Rule {
-        id: &'a str,
-        title: &'a str,
-    },
-}
-
-/// Where every finding of a group was read from, when they share it.
-pub struct Source<'a> {
-    /// A file path, or a cluster object's `k8s://` address.
-    pub location: String,
-    /// The chart template named by Helm's `# Source:` comment.
-    pub template: Option<&'a str>,
-}
-
-pub struct Group<'a> {
-    pub subject: Subject<'a>,
-    pub source: Option<Source<'a>>,
-    /// Findings per severity.
-    pub counts: [usize; 4],
-    /// Most severe rule first.
-    pub rules: Vec<RuleGroup<'a>>,
-}
-
-impl Group<'_> {
-    pub fn count(&self, severity: Severity) -> usize {
-        self.counts[severity as usize]
-    }
-
-    pub fn worst(&self) -> Option<Severity> {
-        self.rules.first().map(|r| r.rule.severity)
-    }
-
-    /// Whether rows need a rule column: not when the group is one rule's.
-    pub fn rule_column(&self) -> bool {
-        !matches!(self.subject, Subject::Rule { .. })
-    }
-}
-
-pub struct RuleGroup<'a> {
-    pub rule: RuleInfo<'a>,
-    pub items: Vec<Item<'a>>,
-}
-
-pub struct Item<'a> {
-    pub finding: &'a Finding,
-    /// `file:line:column` for manifests; the object's address for a cluster object when the
-    /// group's source does not already give it; `None` otherwise.
-    pub place: Option<String>,
-    /// The offending field, or empty.
-    pub field: String,
-}
-
-impl Item<'_> {
-    /// What the location cell shows, one entry a line: the place, then the field.
-    pub fn location_lines(&self) -> impl Iterator<Item = &str> {
-        self.place
-            .as_deref()
-            .into_iter()
-            .chain(Some(self.field.as_str()).filter(|f| !f.is_empty()))
-    }
-}
-
-impl Review<'_> {
-    /// ` 12 objects read, 9 evaluated (...)`: how much of the input the rules ran on.
-    pub fn objects_sentence(&self) -> String {
-        let mut s = format!(
-            " {} object{} read, {} evaluated",
-            self.objects_read,
-            plural(self.objects_read),
-            self.objects_evaluated
-        );
-        if self.objects_read != self.objects_evaluated {
-            s.push_str(
-                " (Pods and ReplicaSets that a scanned controller owns are reported through it)",
-            );
-        }
-        s
-    }
-}
-
-impl<'a> Review<'a> {
-    pub fn build(report: &'a ScanReport) -> Review<'a> {
-        let benchmark_prefix = report
-            .compliance
-            .as_ref()
-            .map(|c| format!("{}/", c.benchmark));
-        let is_benchmark = |f: &Finding| {
-            benchmark_prefix
-                .as_deref()
-                .is_some_and(|p| f.rule_id.starts_with(p))
-        };
-        let section_of = |f: &Finding| {
-            if is_benchmark(f) {
-                SectionKind::Other
-            } else if report
-                .rule(&f.rule_id)
-                .is_some_and(|r| r.group == "network")
-            {
-                SectionKind::Network
-            } else {
-                SectionKind::of_object(&f.object)
-            }
-        };
-
-        let mut grouped: BTreeMap<(SectionKind, GroupKey<'a>), Vec<&'a Finding>> = BTreeMap::new();
-        for f in &report.findings {
-            let section = section_of(f);
-            grouped
-                .entry((section, GroupKey::of(section, f)))
-                .or_default()
-                .push(f);
-        }
-        // Network rules also look at workloads (is a NetworkPolicy selecting them?), so the
-        // objects they ran on count as evaluated for the network section.
-        let network_rules: Vec<&crate::policy::Rule> = report
-            .rules
-            .iter()
-            .filter(|r| r.group == "network")
-            .collect();
-        let in_section = |kind: SectionKind, o: &ObjectRef| {
-            SectionKind::of_object(o) == kind
-                || (kind == SectionKind::Network
-                    && network_rules.iter().any(|r| r.kinds.matches(o)))
-        };
-        let mut sections: Vec<Section<'a>> = SectionKind::ALL
-            .iter()
-            .map(|&kind| Section {
-                kind,
-                evaluated: report
-                    .evaluated
-                    .iter()
-                    .filter(|e| in_section(kind, &e.object))
-                    .count(),
-                objects_with_findings: 0,
-                groups: Vec::new(),
-            })
-            .collect();
-        let mut with_findings: Vec<BTreeSet<(&ObjectRef, String)>> =
-            vec![BTreeSet::new(); SectionKind::ALL.len()];
-        for ((kind, key), findings) in grouped {
-            with_findings[kind as usize]
-                .extend(findings.iter().map(|f| (&f.object, f.origin.source_key())));
-            let group = group(report, key.subject(), findings);
-            sections[kind as usize].groups.push(group);
-        }
-        for (section, objects) in sections.iter_mut().zip(with_findings) {
-            section.objects_with_findings = objects.len();
-        }
-
-        Review {
-            title: title(report),
-            scope: scope(report),
-            objects_read: report.objects,
-            objects_evaluated: report.evaluated.len(),
-            by_severity: by_severity(&report.findings),
-            objects_with_findings: distinct_objects(report.findings.iter()),
-            findings: report.findings.len(),
-            benchmark: report.compliance.as_ref().map(|c| BenchmarkSummary {
-                compliance: c,
-                heading: super::compliance::heading(c),
-                failed: c.checks.iter().filter(|r| r.state == State::Fail).collect(),
-                not_collected: super::compliance::not_collected_by_reason(c),
-            }),
-            priorities: priorities(report),
-            sections,
-            problems: &report.problems,
-            suppressed: &report.suppressed,
-            baseline: super::baseline_line(report),
-            errors: count_level(&report.problems, Level::Error),
-            warnings: count_level(&report.problems, Level::Warning),
-        }
-    }
-}
-
 /// Where the two documents say different things, not only in different syntax: the page folds
 /// each group of findings, its counts as badges in the fold's summary, and names each fix with
 /// its rule's title; the markdown gives each group a heading and a counts line, and folds a
@@ -392,380 +34,227 @@ pub enum Flavor {
     Html,
 }
 
-/// The review of `report` as a document, for a serializer to write.
+/// The review of `report`, for a serializer to write.
 pub fn document(report: &ScanReport, flavor: Flavor) -> Document {
-    Review::build(report).document(flavor)
+    let sections = sections(report);
+    let mut contents = vec![
+        link("#summary", "Summary"),
+        link("#priorities", "Top priorities"),
+    ];
+    contents.extend(sections.iter().map(|s| {
+        let findings: usize = s.groups.iter().flat_map(|g| g.counts).sum();
+        link(
+            &format!("#{}", s.kind.id()),
+            &format!("{} ({findings})", s.kind.title()),
+        )
+    }));
+    contents.push(link("#problems", "Problems and gaps"));
+
+    let mut blocks = vec![
+        Block::Paragraph(scope_line(report)),
+        Block::Contents(contents),
+        section("summary", "Summary", summary(report)),
+        section("priorities", "Top priorities", priority_blocks(report)),
+    ];
+    for s in &sections {
+        blocks.push(section(s.kind.id(), s.kind.title(), s.blocks(flavor)));
+    }
+    if !report.suppressed.is_empty() {
+        blocks.push(section("accepted", "Accepted risks", accepted(report)));
+    }
+    blocks.push(section("problems", "Problems and gaps", problems(report)));
+    Document {
+        title: title(report),
+        blocks,
+    }
 }
 
-impl Review<'_> {
-    pub fn document(&self, flavor: Flavor) -> Document {
-        let mut contents = vec![
-            link("#summary", "Summary"),
-            link("#priorities", "Top priorities"),
-        ];
-        contents.extend(self.sections.iter().map(|s| {
-            let findings: usize = s
-                .groups
+/// What was scanned, and how much of it the rules ran on.
+fn scope_line(report: &ScanReport) -> Vec<Inline> {
+    let mut line = Vec::new();
+    match &report.target {
+        Target::Cluster { info, collected_at } => {
+            line.extend([text("Cluster "), code(&info.name)]);
+            if let Some(c) = info.context.as_deref().filter(|c| *c != info.name) {
+                line.extend([text(" (context "), code(c), text(")")]);
+            }
+            line.extend([
+                text(", Kubernetes "),
+                text(&info.server_version.git_version),
+                text(" on "),
+                text(info.platform.kind.as_str()),
+                text(", collected "),
+                text(collected_at),
+            ]);
+        }
+        Target::Manifests => {
+            let all = files(report);
+            let directory = common_directory(&all);
+            line.push(text(format!(
+                "Manifests: {} file{}",
+                all.len(),
+                plural(all.len())
+            )));
+            if let Some(d) = &directory {
+                line.extend([text(" in "), code(d)]);
+            }
+            let mut named: Vec<Vec<Inline>> = all
                 .iter()
-                .map(|g| g.counts.iter().sum::<usize>())
-                .sum();
-            link(
-                &format!("#{}", s.kind.id()),
-                &format!("{} ({findings})", s.kind.title()),
-            )
-        }));
-        contents.push(link("#problems", "Problems and gaps"));
-
-        let mut blocks = vec![
-            Block::Paragraph(self.scope_line()),
-            Block::Contents(contents),
-            section("summary", "Summary", self.summary_blocks()),
-            section("priorities", "Top priorities", self.priority_blocks()),
-        ];
-        for s in &self.sections {
-            blocks.push(section(s.kind.id(), s.kind.title(), s.blocks(flavor)));
-        }
-        if !self.suppressed.is_empty() {
-            blocks.push(section(
-                "accepted",
-                "Accepted risks",
-                self.accepted_blocks(),
-            ));
-        }
-        blocks.push(section(
-            "problems",
-            "Problems and gaps",
-            self.problem_blocks(),
-        ));
-        Document {
-            title: self.title.clone(),
-            blocks,
-        }
-    }
-
-    fn scope_line(&self) -> Vec<Inline> {
-        let mut line = Vec::new();
-        match &self.scope {
-            Scope::Manifests {
-                directory,
-                files,
-                more_files,
-            } => {
-                let n = files.len() + more_files;
-                line.push(text(format!("Manifests: {n} file{}", plural(n))));
-                if let Some(d) = directory {
-                    line.extend([text(" in "), code(d)]);
-                }
-                let mut named: Vec<Vec<Inline>> = files.iter().map(|f| vec![code(f)]).collect();
-                if *more_files > 0 {
-                    named.push(vec![text(format!("and {more_files} more"))]);
-                }
-                if !named.is_empty() {
-                    line.push(text(": "));
-                    line.extend(join(named, ", "));
-                }
+                .take(NAMED_FILES)
+                .map(|f| match &directory {
+                    Some(dir) => vec![code(&f[dir.len() + 1..])],
+                    None => vec![code(f)],
+                })
+                .collect();
+            if all.len() > NAMED_FILES {
+                named.push(vec![text(format!("and {} more", all.len() - NAMED_FILES))]);
             }
-            Scope::Cluster {
-                name,
-                context,
-                version,
-                platform,
-                collected_at,
-            } => {
-                line.extend([text("Cluster "), code(*name)]);
-                if let Some(c) = context {
-                    line.extend([text(" (context "), code(*c), text(")")]);
-                }
-                line.extend([
-                    text(", Kubernetes "),
-                    text(*version),
-                    text(" on "),
-                    text(*platform),
-                    text(", collected "),
-                    text(*collected_at),
-                ]);
+            if !named.is_empty() {
+                line.push(text(": "));
+                line.extend(join(named, text(", ")));
             }
         }
-        line.extend([text("."), text(self.objects_sentence()), text(".")]);
-        line
     }
-
-    fn summary_blocks(&self) -> Vec<Block> {
-        let number = |n: usize| Cell::new(vec![text(n.to_string())]);
-        let mut rows: Vec<Vec<Cell>> = self
-            .by_severity
-            .iter()
-            .map(|row| {
-                vec![
-                    Cell::new(vec![Inline::Severity(row.severity)]),
-                    number(row.findings),
-                    number(row.objects),
-                ]
-            })
-            .collect();
-        rows.push(
-            [
-                "Total".to_owned(),
-                self.findings.to_string(),
-                self.objects_with_findings.to_string(),
-            ]
-            .map(|s| Cell::heading(vec![text(s)]))
-            .into(),
+    let (read, evaluated) = (report.objects, report.evaluated.len());
+    let mut sentence = format!(
+        ". {read} object{} read, {evaluated} evaluated",
+        plural(read)
+    );
+    if read != evaluated {
+        sentence.push_str(
+            " (Pods and ReplicaSets that a scanned controller owns are reported through it)",
         );
-        let mut blocks = vec![Block::Table(Table {
-            wide: false,
-            columns: vec![
-                ("Severity", Align::Left),
-                ("Findings", Align::Right),
-                ("Objects", Align::Right),
-            ],
-            rows,
-        })];
-        if let Some(line) = problems_line(self.errors, self.warnings) {
-            blocks.push(Block::Paragraph(vec![Inline::Strong(line)]));
-        }
-        if !self.suppressed.is_empty() {
-            let n = self.suppressed.len();
-            blocks.push(Block::Paragraph(vec![
-                text(format!(
-                    "{n} more finding{} accepted by exceptions (see ",
-                    plural(n)
-                )),
-                Inline::Link(link("#accepted", "Accepted risks")),
-                text(")."),
-            ]));
-        }
-        if let Some(line) = &self.baseline {
-            blocks.push(Block::Paragraph(vec![text(line), text(".")]));
-        }
-        if let Some(b) = &self.benchmark {
-            blocks.push(Block::Heading {
-                level: 3,
-                text: vec![text(&b.heading)],
-            });
-            blocks.extend(b.blocks());
-        }
-        blocks
     }
-
-    fn priority_blocks(&self) -> Vec<Block> {
-        if self.priorities.is_empty() {
-            return vec![paragraph("No critical or high findings.")];
-        }
-        let items = self
-            .priorities
-            .iter()
-            .map(|p| {
-                let (named, more) = p.named_objects();
-                let mut objects: Vec<Vec<Inline>> = named.iter().map(|o| object(o)).collect();
-                if more > 0 {
-                    objects.push(vec![text(format!("{more} more"))]);
-                }
-                let mut item = vec![
-                    Inline::Severity(p.rule.severity),
-                    text(" "),
-                    code(p.rule.id),
-                    text(" "),
-                    text(p.rule.title),
-                    text(format!(
-                        ": {} finding{} in {} object{}: ",
-                        p.findings,
-                        plural(p.findings),
-                        p.objects.len(),
-                        plural(p.objects.len())
-                    )),
-                ];
-                item.extend(join(objects, ", "));
-                item.push(text("."));
-                if !p.rule.remediation.is_empty() {
-                    item.extend([Inline::Break, text("Fix: ")]);
-                    item.extend(p.rule.remediation.iter().cloned());
-                }
-                item
-            })
-            .collect();
-        vec![
-            paragraph("Critical and high findings by rule, most severe and widespread first."),
-            Block::List {
-                ordered: true,
-                items,
-            },
-        ]
-    }
-
-    /// Findings exceptions cover: what was accepted, why and until when.
-    fn accepted_blocks(&self) -> Vec<Block> {
-        let rows = self
-            .suppressed
-            .iter()
-            .map(|s| {
-                let (f, why) = (&s.finding, &s.suppression);
-                vec![
-                    Cell::new(vec![Inline::Severity(f.severity)]),
-                    Cell::new(vec![code(&f.rule_id), text(" "), text(&f.rule_title)]),
-                    Cell::new(object(&f.object)),
-                    Cell::new(vec![
-                        text(&why.reason),
-                        text(" ("),
-                        text(&why.exception),
-                        text(")"),
-                    ]),
-                    Cell::new(vec![text(
-                        why.expires.map_or("-".to_owned(), |d| d.to_string()),
-                    )]),
-                ]
-            })
-            .collect();
-        vec![
-            Block::Paragraph(vec![
-                text("These findings are excepted (by "),
-                code(".posture.yaml"),
-                text(" or a "),
-                code("posture.io/ignore"),
-                text(" annotation) and not counted above."),
-            ]),
-            Block::Table(Table {
-                wide: false,
-                columns: ["Severity", "Rule", "Object", "Reason", "Until"]
-                    .map(|c| (c, Align::Left))
-                    .into(),
-                rows,
-            }),
-        ]
-    }
-
-    fn problem_blocks(&self) -> Vec<Block> {
-        let not_collected = self
-            .benchmark
-            .as_ref()
-            .map_or(&[][..], |b| &b.not_collected[..]);
-        if self.problems.is_empty() && not_collected.is_empty() {
-            return vec![paragraph("None: every input was read and evaluated.")];
-        }
-        let mut blocks = Vec::new();
-        if !self.problems.is_empty() {
-            let rows = self
-                .problems
-                .iter()
-                .map(|p| {
-                    let place = match &p.file {
-                        Some(file) => {
-                            let mut place = display_path(file);
-                            if let Some(pos) = p.position {
-                                place.push_str(&format!(":{}:{}", pos.line, pos.column));
-                            }
-                            code(place)
-                        }
-                        None => text("—"),
-                    };
-                    let level = match p.level {
-                        Level::Error => "error",
-                        Level::Warning => "warning",
-                        Level::Note => "note",
-                    };
-                    [text(level), code(p.code.as_str()), place, text(&p.message)]
-                        .map(|i| Cell::new(vec![i]))
-                        .into()
-                })
-                .collect();
-            blocks.push(Block::Table(Table {
-                wide: false,
-                columns: ["Level", "Code", "Where", "Message"]
-                    .map(|c| (c, Align::Left))
-                    .into(),
-                rows,
-            }));
-        }
-        if !not_collected.is_empty() {
-            blocks.push(paragraph("Benchmark checks that could not be judged:"));
-            let items = not_collected
-                .iter()
-                .map(|(reason, ids)| {
-                    let mut item = vec![text(ids.join(", ")), text(": ")];
-                    item.extend(inline_code(reason));
-                    item
-                })
-                .collect();
-            blocks.push(Block::List {
-                ordered: false,
-                items,
-            });
-        }
-        blocks
-    }
+    sentence.push('.');
+    line.push(text(sentence));
+    line
 }
 
-impl BenchmarkSummary<'_> {
-    fn blocks(&self) -> Vec<Block> {
-        let c = self.compliance;
-        let judged = c.automated.pass + c.automated.fail;
-        let score = match c.score {
-            Some(score) => format!(
-                "Score {score:.1}%: {} of {judged} judged automated check{} passed.",
-                c.automated.pass,
-                plural(judged)
-            ),
-            None => "No automated check could be judged, so there is no score.".to_owned(),
-        };
-        let mut columns = vec![("Section", Align::Left)];
-        columns.extend(State::ALL.map(|s| (state_label(s), Align::Right)));
-        columns.push(("Score", Align::Right));
-        let mut rows: Vec<Vec<Cell>> = c
-            .sections
-            .iter()
-            .map(|s| {
-                // Non-breaking spaces indent subsections; ordinary ones would be trimmed.
-                let indent = "\u{a0}\u{a0}".repeat(s.id.matches('.').count());
-                let mut name = vec![text(indent), text(&s.id), text(" "), text(&s.title)];
-                match &s.note {
-                    Some(note) if s.counts.total() == 0 => {
-                        name.extend([Inline::Break, Inline::Note(note.clone())]);
-                        let mut row = vec![Cell::new(name)];
-                        row.extend((0..=State::ALL.len()).map(|_| Cell::new(vec![text("—")])));
-                        row
-                    }
-                    _ => {
-                        let mut row = vec![Cell::new(name)];
-                        row.extend(tally_cells(&s.counts, s.score));
-                        row
-                    }
-                }
-            })
-            .collect();
-        let mut total = vec![Cell::heading(vec![text("Total")])];
-        total.extend(tally_cells(&c.total, c.score));
-        rows.push(total);
-        let mut blocks = vec![
-            paragraph(&score),
-            Block::Table(Table {
-                wide: false,
-                columns,
-                rows,
-            }),
-        ];
-        if !self.failed.is_empty() {
-            blocks.push(paragraph("Failed checks:"));
-            let items = self
-                .failed
-                .iter()
-                .map(|r| {
-                    let mut item = vec![
-                        Inline::Strong(r.id.clone()),
-                        text(" "),
-                        text(&r.title),
-                        text(": "),
-                    ];
-                    item.extend(inline_code(&r.detail));
-                    item
-                })
-                .collect();
-            blocks.push(Block::List {
-                ordered: false,
-                items,
-            });
-        }
-        blocks
+/// Counts by severity, the problems, exceptions and baseline in a line each, the benchmark.
+fn summary(report: &ScanReport) -> Vec<Block> {
+    let findings = &report.findings;
+    let number = |n: usize| Cell::new(vec![text(n.to_string())]);
+    let mut rows: Vec<Vec<Cell>> = Severity::ALL
+        .iter()
+        .map(|&s| {
+            let of = || findings.iter().filter(move |f| f.severity == s);
+            vec![
+                Cell::new(vec![Inline::Severity(s)]),
+                number(of().count()),
+                number(distinct_objects(of())),
+            ]
+        })
+        .collect();
+    rows.push(
+        [
+            "Total".to_owned(),
+            findings.len().to_string(),
+            distinct_objects(findings.iter()).to_string(),
+        ]
+        .map(|s| Cell::heading(vec![text(s)]))
+        .into(),
+    );
+    let mut blocks = vec![Block::Table(Table {
+        wide: false,
+        columns: vec![
+            ("Severity", Align::Left),
+            ("Findings", Align::Right),
+            ("Objects", Align::Right),
+        ],
+        rows,
+    })];
+    let errors = count_level(&report.problems, Level::Error);
+    if let Some(line) = problems_line(errors, count_level(&report.problems, Level::Warning)) {
+        blocks.push(Block::Paragraph(vec![Inline::Strong(line)]));
     }
+    let suppressed = report.suppressed.len();
+    if suppressed > 0 {
+        blocks.push(Block::Paragraph(vec![
+            text(format!(
+                "{suppressed} more finding{} accepted by exceptions (see ",
+                plural(suppressed)
+            )),
+            Inline::Link(link("#accepted", "Accepted risks")),
+            text(")."),
+        ]));
+    }
+    if let Some(line) = super::baseline_line(report) {
+        blocks.push(Block::Paragraph(vec![text(line), text(".")]));
+    }
+    if let Some(c) = &report.compliance {
+        blocks.push(Block::Heading {
+            level: 3,
+            text: vec![text(super::compliance::heading(c))],
+        });
+        blocks.extend(benchmark(c));
+    }
+    blocks
+}
+
+/// The applied benchmark: its counts per section, and the failed checks.
+fn benchmark(c: &Compliance) -> Vec<Block> {
+    let judged = c.automated.pass + c.automated.fail;
+    let score = match c.score {
+        Some(score) => format!(
+            "Score {score:.1}%: {} of {judged} judged automated check{} passed.",
+            c.automated.pass,
+            plural(judged)
+        ),
+        None => "No automated check could be judged, so there is no score.".to_owned(),
+    };
+    let mut columns = vec![("Section", Align::Left)];
+    columns.extend(State::ALL.map(|s| (state_label(s), Align::Right)));
+    columns.push(("Score", Align::Right));
+    let mut rows: Vec<Vec<Cell>> = c
+        .sections
+        .iter()
+        .map(|s| {
+            // Non-breaking spaces indent subsections; ordinary ones would be trimmed.
+            let indent = "\u{a0}\u{a0}".repeat(s.id.matches('.').count());
+            let mut name = vec![text(indent), text(&s.id), text(" "), text(&s.title)];
+            match &s.note {
+                Some(note) if s.counts.total() == 0 => {
+                    name.extend([Inline::Break, Inline::Note(note.clone())]);
+                    let dashes = (0..=State::ALL.len()).map(|_| Cell::new(vec![text("—")]));
+                    [Cell::new(name)].into_iter().chain(dashes).collect()
+                }
+                _ => [Cell::new(name)]
+                    .into_iter()
+                    .chain(tally_cells(&s.counts, s.score))
+                    .collect(),
+            }
+        })
+        .collect();
+    let total = [Cell::heading(vec![text("Total")])].into_iter();
+    rows.push(total.chain(tally_cells(&c.total, c.score)).collect());
+    let mut blocks = vec![
+        paragraph(&score),
+        Block::Table(Table {
+            wide: false,
+            columns,
+            rows,
+        }),
+    ];
+    let failed: Vec<Vec<Inline>> = c
+        .checks
+        .iter()
+        .filter(|r| r.state == State::Fail)
+        .map(|r| {
+            let mut item = vec![
+                Inline::Strong(r.id.clone()),
+                text(" "),
+                text(&r.title),
+                text(": "),
+            ];
+            item.extend(inline_code(&r.detail));
+            item
+        })
+        .collect();
+    if !failed.is_empty() {
+        blocks.push(paragraph("Failed checks:"));
+        blocks.push(list(false, failed));
+    }
+    blocks
 }
 
 fn tally_cells(t: &Tally, score: Option<f64>) -> impl Iterator<Item = Cell> + '_ {
@@ -775,6 +264,148 @@ fn tally_cells(t: &Tally, score: Option<f64>) -> impl Iterator<Item = Cell> + '_
         .map(|s| t.get(*s).to_string())
         .chain([score])
         .map(|n| Cell::new(vec![text(n)]))
+}
+
+fn priority_blocks(report: &ScanReport) -> Vec<Block> {
+    let priorities = priorities(report);
+    if priorities.is_empty() {
+        return vec![paragraph("No critical or high findings.")];
+    }
+    let items = priorities
+        .iter()
+        .map(|p| {
+            let mut objects: Vec<Vec<Inline>> = p
+                .objects
+                .iter()
+                .take(NAMED_OBJECTS)
+                .map(|o| object(o))
+                .collect();
+            if p.objects.len() > NAMED_OBJECTS {
+                objects.push(vec![text(format!(
+                    "{} more",
+                    p.objects.len() - NAMED_OBJECTS
+                ))]);
+            }
+            let mut item = vec![
+                Inline::Severity(p.rule.severity),
+                text(" "),
+                code(p.rule.id),
+                text(" "),
+                text(p.rule.title),
+                text(format!(
+                    ": {} finding{} in {} object{}: ",
+                    p.findings,
+                    plural(p.findings),
+                    p.objects.len(),
+                    plural(p.objects.len())
+                )),
+            ];
+            item.extend(join(objects, text(", ")));
+            item.push(text("."));
+            if !p.rule.remediation.is_empty() {
+                item.extend([Inline::Break, text("Fix: ")]);
+                item.extend(p.rule.remediation.iter().cloned());
+            }
+            item
+        })
+        .collect();
+    vec![
+        paragraph("Critical and high findings by rule, most severe and widespread first."),
+        list(true, items),
+    ]
+}
+
+/// Findings exceptions cover: what was accepted, why and until when.
+fn accepted(report: &ScanReport) -> Vec<Block> {
+    let rows = report
+        .suppressed
+        .iter()
+        .map(|s| {
+            let (f, why) = (&s.finding, &s.suppression);
+            let until = why.expires.map_or("-".to_owned(), |d| d.to_string());
+            vec![
+                Cell::new(vec![Inline::Severity(f.severity)]),
+                Cell::new(vec![code(&f.rule_id), text(" "), text(&f.rule_title)]),
+                Cell::new(object(&f.object)),
+                Cell::new(vec![
+                    text(&why.reason),
+                    text(" ("),
+                    text(&why.exception),
+                    text(")"),
+                ]),
+                Cell::new(vec![text(until)]),
+            ]
+        })
+        .collect();
+    vec![
+        Block::Paragraph(vec![
+            text("These findings are excepted (by "),
+            code(".posture.yaml"),
+            text(" or a "),
+            code("posture.io/ignore"),
+            text(" annotation) and not counted above."),
+        ]),
+        Block::Table(Table::left(
+            &["Severity", "Rule", "Object", "Reason", "Until"],
+            rows,
+        )),
+    ]
+}
+
+/// Every problem, and the benchmark checks that could not be judged, by reason.
+fn problems(report: &ScanReport) -> Vec<Block> {
+    let not_collected = report
+        .compliance
+        .as_ref()
+        .map(super::compliance::not_collected_by_reason)
+        .unwrap_or_default();
+    if report.problems.is_empty() && not_collected.is_empty() {
+        return vec![paragraph("None: every input was read and evaluated.")];
+    }
+    let mut blocks = Vec::new();
+    if !report.problems.is_empty() {
+        let rows = report
+            .problems
+            .iter()
+            .map(|p| {
+                let place = match &p.file {
+                    Some(file) => {
+                        let mut place = display_path(file);
+                        if let Some(pos) = p.position {
+                            place.push_str(&format!(":{}:{}", pos.line, pos.column));
+                        }
+                        code(place)
+                    }
+                    None => text("—"),
+                };
+                let level = match p.level {
+                    Level::Error => "error",
+                    Level::Warning => "warning",
+                    Level::Note => "note",
+                };
+                [text(level), code(p.code.as_str()), place, text(&p.message)]
+                    .map(|i| Cell::new(vec![i]))
+                    .into()
+            })
+            .collect();
+        blocks.push(Block::Table(Table::left(
+            &["Level", "Code", "Where", "Message"],
+            rows,
+        )));
+    }
+    if !not_collected.is_empty() {
+        blocks.push(paragraph("Benchmark checks that could not be judged:"));
+        let items = not_collected
+            .iter()
+            .map(|(reason, ids)| {
+                let mut item = vec![text(ids.join(", ")), text(": ")];
+                item.extend(inline_code(reason));
+                item
+            })
+            .collect();
+        blocks.push(list(false, items));
+    }
+    blocks
 }
 
 impl Section<'_> {
@@ -800,6 +431,7 @@ impl Section<'_> {
 }
 
 impl Group<'_> {
+    /// Its title, where its findings were read, their table and each rule's fix once.
     fn blocks(&self, flavor: Flavor) -> Vec<Block> {
         let title = match self.subject {
             Subject::Object(o) => object(o),
@@ -828,6 +460,7 @@ impl Group<'_> {
             item.extend(r.rule.remediation.iter().cloned());
             item
         };
+        let fix_list = || list(false, fixes.iter().map(|r| fix(r)).collect());
         match flavor {
             Flavor::Markdown => {
                 let mut line = source.map_or(Vec::new(), |mut s| {
@@ -860,10 +493,7 @@ impl Group<'_> {
                     many => blocks.push(Block::Details {
                         open: false,
                         summary: vec![text(format!("How to fix ({} rules)", many.len()))],
-                        blocks: vec![Block::List {
-                            ordered: false,
-                            items: many.iter().map(|r| fix(r)).collect(),
-                        }],
+                        blocks: vec![fix_list()],
                     }),
                 }
                 blocks
@@ -879,18 +509,10 @@ impl Group<'_> {
                 blocks.push(Block::Table(self.table()));
                 match fixes.as_slice() {
                     [] => {}
-                    [one] => {
-                        let mut line = vec![text("Fix for ")];
-                        line.extend(fix(one));
-                        blocks.push(Block::Paragraph(line));
-                    }
-                    many => {
-                        blocks.push(paragraph("How to fix:"));
-                        blocks.push(Block::List {
-                            ordered: false,
-                            items: many.iter().map(|r| fix(r)).collect(),
-                        });
-                    }
+                    [one] => blocks.push(Block::Paragraph(
+                        [text("Fix for ")].into_iter().chain(fix(one)).collect(),
+                    )),
+                    _ => blocks.extend([paragraph("How to fix:"), fix_list()]),
                 }
                 // Blocks with something critical or high start open; the rest are a click
                 // away.
@@ -904,11 +526,11 @@ impl Group<'_> {
     }
 
     fn table(&self) -> Table {
-        let mut columns = vec![("Severity", Align::Left)];
+        let mut columns = vec!["Severity"];
         if self.rule_column() {
-            columns.push(("Rule", Align::Left));
+            columns.push("Rule");
         }
-        columns.extend([("Finding", Align::Left), ("Location", Align::Left)]);
+        columns.extend(["Finding", "Location"]);
         let mut rows = Vec::new();
         for r in &self.rules {
             for item in &r.items {
@@ -922,10 +544,9 @@ impl Group<'_> {
                 }
                 let lines: Vec<Vec<Inline>> =
                     item.location_lines().map(|l| vec![code(l)]).collect();
-                let location = if lines.is_empty() {
-                    vec![text("—")]
-                } else {
-                    join_with(lines, Inline::Break)
+                let location = match lines.is_empty() {
+                    true => vec![text("—")],
+                    false => join(lines, Inline::Break),
                 };
                 row.extend([
                     Cell::new(vec![text(&item.finding.message)]),
@@ -936,8 +557,7 @@ impl Group<'_> {
         }
         Table {
             wide: true,
-            columns,
-            rows,
+            ..Table::left(&columns, rows)
         }
     }
 }
@@ -952,6 +572,10 @@ fn code(s: impl Into<String>) -> Inline {
 
 fn paragraph(s: &str) -> Block {
     Block::Paragraph(vec![text(s)])
+}
+
+fn list(ordered: bool, items: Vec<Vec<Inline>>) -> Block {
+    Block::List { ordered, items }
 }
 
 fn link(href: &str, label: &str) -> Link {
@@ -979,11 +603,7 @@ fn object(o: &ObjectRef) -> Vec<Inline> {
     vec![Inline::Kind(o.kind.clone()), text(" "), code(name)]
 }
 
-fn join(parts: Vec<Vec<Inline>>, separator: &str) -> Vec<Inline> {
-    join_with(parts, text(separator))
-}
-
-fn join_with(parts: Vec<Vec<Inline>>, separator: Inline) -> Vec<Inline> {
+fn join(parts: Vec<Vec<Inline>>, separator: Inline) -> Vec<Inline> {
     let mut out = Vec::new();
     for (i, part) in parts.into_iter().enumerate() {
         if i > 0 {
@@ -992,6 +612,247 @@ fn join_with(parts: Vec<Vec<Inline>>, separator: Inline) -> Vec<Inline> {
         out.extend(part);
     }
     out
+}
+
+/// A rule as the review names it.
+struct RuleInfo<'a> {
+    id: &'a str,
+    title: &'a str,
+    severity: Severity,
+    /// Empty when the report does not describe the rule.
+    remediation: Vec<Inline>,
+}
+
+struct Priority<'a> {
+    rule: RuleInfo<'a>,
+    findings: usize,
+    /// Distinct objects, in report order.
+    objects: Vec<&'a ObjectRef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum SectionKind {
+    Workloads,
+    Rbac,
+    Network,
+    Other,
+}
+
+impl SectionKind {
+    const ALL: [SectionKind; 4] = [
+        SectionKind::Workloads,
+        SectionKind::Rbac,
+        SectionKind::Network,
+        SectionKind::Other,
+    ];
+
+    fn title(self) -> &'static str {
+        match self {
+            SectionKind::Workloads => "Workloads",
+            SectionKind::Rbac => "RBAC and service accounts",
+            SectionKind::Network => "Network exposure",
+            SectionKind::Other => "Other findings",
+        }
+    }
+
+    /// What the section holds, for its first line.
+    fn about(self) -> &'static str {
+        match self {
+            SectionKind::Workloads => {
+                "Pods and their controllers, one per block, most severe finding first; each \
+                 rule's fix is given once per workload."
+            }
+            SectionKind::Rbac => {
+                "Roles, bindings and service accounts: who can do what in the cluster."
+            }
+            SectionKind::Network => {
+                "Services, Ingresses and NetworkPolicies, and every finding of the network \
+                 rules (workloads no NetworkPolicy covers), by namespace."
+            }
+            SectionKind::Other => {
+                "Secrets, namespaces, configuration, and the benchmark's checks on the control \
+                 plane and the nodes."
+            }
+        }
+    }
+
+    /// A stable id for links and HTML anchors.
+    fn id(self) -> &'static str {
+        match self {
+            SectionKind::Workloads => "workloads",
+            SectionKind::Rbac => "rbac",
+            SectionKind::Network => "network",
+            SectionKind::Other => "other",
+        }
+    }
+
+    /// The section of an evaluated object, by its kind alone.
+    fn of_object(id: &ObjectRef) -> SectionKind {
+        let group = kinds::api_group(&id.api_version);
+        if kinds::is_workload(id) {
+            SectionKind::Workloads
+        } else if matches!(
+            (group, id.kind.as_str()),
+            ("rbac.authorization.k8s.io", _) | ("", "ServiceAccount")
+        ) {
+            SectionKind::Rbac
+        } else if matches!(
+            id.kind.as_str(),
+            "Service" | "Ingress" | "IngressClass" | "NetworkPolicy" | "Gateway" | "HTTPRoute"
+        ) {
+            SectionKind::Network
+        } else {
+            SectionKind::Other
+        }
+    }
+}
+
+struct Section<'a> {
+    kind: SectionKind,
+    /// Evaluated objects of this section's kinds, or that its rules ran on.
+    evaluated: usize,
+    /// Distinct objects with a finding in this section.
+    objects_with_findings: usize,
+    groups: Vec<Group<'a>>,
+}
+
+/// What a group is about: one object (workloads, other findings), a namespace (network
+/// exposure) or a rule (RBAC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subject<'a> {
+    Object(&'a ObjectRef),
+    /// `None`: cluster-scoped objects, or manifests that leave the namespace to deploy time.
+    Namespace(Option<&'a str>),
+    Rule {
+        id: &'a str,
+        title: &'a str,
+    },
+}
+
+/// Where every finding of a group was read from, when they share it.
+struct Source<'a> {
+    /// A file path, or a cluster object's `k8s://` address.
+    location: String,
+    /// The chart template named by Helm's `# Source:` comment.
+    template: Option<&'a str>,
+}
+
+struct Group<'a> {
+    subject: Subject<'a>,
+    source: Option<Source<'a>>,
+    /// Findings per severity.
+    counts: [usize; 4],
+    /// Most severe rule first.
+    rules: Vec<RuleGroup<'a>>,
+}
+
+impl Group<'_> {
+    fn count(&self, severity: Severity) -> usize {
+        self.counts[severity as usize]
+    }
+
+    fn worst(&self) -> Option<Severity> {
+        self.rules.first().map(|r| r.rule.severity)
+    }
+
+    /// Whether rows need a rule column: not when the group is one rule's.
+    fn rule_column(&self) -> bool {
+        !matches!(self.subject, Subject::Rule { .. })
+    }
+}
+
+struct RuleGroup<'a> {
+    rule: RuleInfo<'a>,
+    items: Vec<Item<'a>>,
+}
+
+struct Item<'a> {
+    finding: &'a Finding,
+    /// `file:line:column` for manifests; the object's address for a cluster object when the
+    /// group's source does not already give it; `None` otherwise.
+    place: Option<String>,
+    /// The offending field, or empty.
+    field: String,
+}
+
+impl Item<'_> {
+    /// What the location cell shows, one entry a line: the place, then the field.
+    fn location_lines(&self) -> impl Iterator<Item = &str> {
+        self.place
+            .as_deref()
+            .into_iter()
+            .chain(Some(self.field.as_str()).filter(|f| !f.is_empty()))
+    }
+}
+/// The findings by section and group, every section listed, empty ones included.
+fn sections<'a>(report: &'a ScanReport) -> Vec<Section<'a>> {
+    let benchmark_prefix = report
+        .compliance
+        .as_ref()
+        .map(|c| format!("{}/", c.benchmark));
+    let is_benchmark = |f: &Finding| {
+        benchmark_prefix
+            .as_deref()
+            .is_some_and(|p| f.rule_id.starts_with(p))
+    };
+    let section_of = |f: &Finding| {
+        if is_benchmark(f) {
+            SectionKind::Other
+        } else if report
+            .rule(&f.rule_id)
+            .is_some_and(|r| r.group == "network")
+        {
+            SectionKind::Network
+        } else {
+            SectionKind::of_object(&f.object)
+        }
+    };
+
+    let mut grouped: BTreeMap<(SectionKind, GroupKey<'a>), Vec<&'a Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        let section = section_of(f);
+        grouped
+            .entry((section, GroupKey::of(section, f)))
+            .or_default()
+            .push(f);
+    }
+    // Network rules also look at workloads (is a NetworkPolicy selecting them?), so the
+    // objects they ran on count as evaluated for the network section.
+    let network_rules: Vec<&crate::policy::Rule> = report
+        .rules
+        .iter()
+        .filter(|r| r.group == "network")
+        .collect();
+    let in_section = |kind: SectionKind, o: &ObjectRef| {
+        SectionKind::of_object(o) == kind
+            || (kind == SectionKind::Network && network_rules.iter().any(|r| r.kinds.matches(o)))
+    };
+    let mut sections: Vec<Section<'a>> = SectionKind::ALL
+        .iter()
+        .map(|&kind| Section {
+            kind,
+            evaluated: report
+                .evaluated
+                .iter()
+                .filter(|e| in_section(kind, &e.object))
+                .count(),
+            objects_with_findings: 0,
+            groups: Vec::new(),
+        })
+        .collect();
+    let mut with_findings: Vec<BTreeSet<(&ObjectRef, String)>> =
+        vec![BTreeSet::new(); SectionKind::ALL.len()];
+    for ((kind, key), findings) in grouped {
+        with_findings[kind as usize]
+            .extend(findings.iter().map(|f| (&f.object, f.origin.source_key())));
+        let group = group(report, key.subject(), findings);
+        sections[kind as usize].groups.push(group);
+    }
+    for (section, objects) in sections.iter_mut().zip(with_findings) {
+        section.objects_with_findings = objects.len();
+    }
+
+    sections
 }
 
 /// How findings are grouped, and in which order: objects by namespace, then name; namespaces
@@ -1146,17 +1007,6 @@ fn distinct_objects<'a>(findings: impl Iterator<Item = &'a Finding>) -> usize {
         .len()
 }
 
-fn by_severity(findings: &[Finding]) -> Vec<SeverityRow> {
-    Severity::ALL
-        .iter()
-        .map(|&severity| SeverityRow {
-            severity,
-            findings: findings.iter().filter(|f| f.severity == severity).count(),
-            objects: distinct_objects(findings.iter().filter(|f| f.severity == severity)),
-        })
-        .collect()
-}
-
 /// Critical and high findings by rule: most severe first, then the rule on most objects.
 fn priorities(report: &ScanReport) -> Vec<Priority<'_>> {
     let mut by_rule: BTreeMap<&str, Priority<'_>> = BTreeMap::new();
@@ -1205,36 +1055,6 @@ fn files(report: &ScanReport) -> Vec<String> {
     files.into_iter().collect()
 }
 
-fn scope(report: &ScanReport) -> Scope<'_> {
-    match &report.target {
-        Target::Cluster { info, collected_at } => Scope::Cluster {
-            name: &info.name,
-            context: info.context.as_deref().filter(|c| *c != info.name),
-            version: &info.server_version.git_version,
-            platform: info.platform.kind.as_str(),
-            collected_at,
-        },
-        Target::Manifests => {
-            let all = files(report);
-            let directory = common_directory(&all);
-            let more_files = all.len().saturating_sub(NAMED_FILES);
-            let files = all
-                .iter()
-                .take(NAMED_FILES)
-                .map(|f| match &directory {
-                    Some(dir) => f[dir.len() + 1..].to_owned(),
-                    None => f.clone(),
-                })
-                .collect();
-            Scope::Manifests {
-                directory,
-                files,
-                more_files,
-            }
-        }
-    }
-}
-
 fn title(report: &ScanReport) -> String {
     if let Target::Cluster { info, .. } = &report.target {
         return format!("Security review of cluster {}", info.name);
@@ -1271,7 +1091,7 @@ fn common_directory(paths: &[String]) -> Option<String> {
 }
 
 /// `s` for a count other than one.
-pub fn plural(n: usize) -> &'static str {
+fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
     } else {
@@ -1280,7 +1100,7 @@ pub fn plural(n: usize) -> &'static str {
 }
 
 /// `1 error and 4 warnings: ...`, for the summary, when there are problems to look at.
-pub fn problems_line(errors: usize, warnings: usize) -> Option<String> {
+fn problems_line(errors: usize, warnings: usize) -> Option<String> {
     let mut parts = Vec::new();
     if errors > 0 {
         parts.push(format!("{errors} error{}", plural(errors)));
@@ -1303,7 +1123,7 @@ pub fn problems_line(errors: usize, warnings: usize) -> Option<String> {
 }
 
 /// A benchmark state as a column heading.
-pub fn state_label(s: State) -> &'static str {
+fn state_label(s: State) -> &'static str {
     match s {
         State::Pass => "Pass",
         State::Fail => "Fail",
@@ -1315,7 +1135,7 @@ pub fn state_label(s: State) -> &'static str {
 
 /// Splits metadata text at its `code` spans (CommonMark: a run of n backticks up to the next
 /// run of exactly n). Text with an unclosed run stays text.
-pub fn inline_code(text: &str) -> Vec<Inline> {
+fn inline_code(text: &str) -> Vec<Inline> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
     let mut plain_start = 0;
