@@ -126,3 +126,88 @@ impl Inline {
         Inline::Code(s.into())
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// One of every block and span, with text markdown and HTML give meaning to.
+    pub(crate) fn sample() -> Document {
+        let text = |s: &str| Inline::Text(s.to_owned());
+        let code = |s: &str| Inline::Code(s.to_owned());
+        Document {
+            title: "Review of a|b <c> & d".to_owned(),
+            blocks: vec![
+                Block::Paragraph(vec![
+                    text("Text *x* & <y> "),
+                    code("a|b"),
+                    text(" "),
+                    Inline::Strong("strong".to_owned()),
+                    text(" "),
+                    Inline::Note("note".to_owned()),
+                    text(" "),
+                    Inline::Kind("Pod".to_owned()),
+                    text(" "),
+                    Inline::Link(Link {
+                        href: "#part".to_owned(),
+                        text: "Part".to_owned(),
+                    }),
+                    Inline::Break,
+                    Inline::Severity(Severity::Critical),
+                    text(" "),
+                    Inline::Badge {
+                        severity: Severity::Low,
+                        label: "2 low".to_owned(),
+                    },
+                ]),
+                Block::Contents(vec![Link {
+                    href: "#part".to_owned(),
+                    text: "Part (1)".to_owned(),
+                }]),
+                Block::Section {
+                    id: "part",
+                    level: 2,
+                    title: "Part".to_owned(),
+                    blocks: vec![
+                        Block::Heading {
+                            level: 3,
+                            text: vec![code("id"), text(" a_b")],
+                        },
+                        Block::List {
+                            ordered: true,
+                            items: vec![vec![text("one"), Inline::Break, text("more")]],
+                        },
+                        Block::List {
+                            ordered: false,
+                            items: vec![vec![text("a")], vec![text("b"), Inline::Break, text("c")]],
+                        },
+                        Block::Table(Table {
+                            wide: true,
+                            columns: vec![("Name", Align::Left), ("Count", Align::Right)],
+                            rows: vec![
+                                vec![
+                                    Cell::new(vec![
+                                        text("a|b\nc <d> & e"),
+                                        Inline::Break,
+                                        code("x|y\nz"),
+                                    ]),
+                                    Cell::new(vec![text("1")]),
+                                ],
+                                vec![
+                                    Cell::heading(vec![text("Total")]),
+                                    Cell::heading(vec![text("\u{a0}1")]),
+                                ],
+                            ],
+                        }),
+                        Block::Details {
+                            open: true,
+                            summary: vec![text("Fold <&>")],
+                            blocks: vec![Block::Paragraph(vec![text("inside")])],
+                        },
+                        Block::Paragraph(vec![text("last")]),
+                    ],
+                },
+            ],
+        }
+    }
+}

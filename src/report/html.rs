@@ -184,3 +184,59 @@ pub fn esc(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::blocks::tests::sample;
+    use super::*;
+
+    /// A line break in a cell's text is only whitespace to HTML; `Inline::Break` is `<br>`.
+    const SAMPLE: &str = r##"<body>
+<h1>Review of a|b &lt;c&gt; &amp; d</h1>
+<p>Text *x* &amp; &lt;y&gt; <code>a|b</code> <strong>strong</strong> <span class="muted">note</span> <span class="kind">Pod</span> <a href="#part">Part</a><br><span class="badge critical">critical</span> <span class="badge low">2 low</span></p>
+<nav><a href="#part">Part (1)</a></nav>
+<section id="part">
+<h2>Part</h2>
+<h3><code>id</code> a_b</h3>
+<ol>
+<li>one<br>more</li>
+</ol>
+<ul>
+<li>a</li>
+<li>b<br>c</li>
+</ul>
+<table class="findings">
+<thead><tr><th>Name</th><th>Count</th></tr></thead>
+<tbody>
+<tr><td>a|b
+c &lt;d&gt; &amp; e<br><code>x|y
+z</code></td><td class="n">1</td></tr>
+<tr><th>Total</th><th class="n">&nbsp;1</th></tr>
+</tbody>
+</table>
+<details open>
+<summary>Fold &lt;&amp;&gt;</summary>
+<p>inside</p>
+</details>
+<p>last</p>
+</section>
+</body>
+</html>
+"##;
+
+    #[test]
+    fn every_block_and_span_as_html() {
+        let page = render(&sample());
+        assert!(page.contains("<title>Review of a|b &lt;c&gt; &amp; d</title>"));
+        let body = page.find("<body>").map_or("", |i| &page[i..]);
+        assert_eq!(body, SAMPLE);
+    }
+
+    #[test]
+    fn esc_leaves_no_markup_or_nul() {
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>\0"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;\u{FFFD}"
+        );
+    }
+}

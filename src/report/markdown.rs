@@ -245,7 +245,60 @@ pub fn cell_code(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::blocks::tests::sample;
     use super::*;
+
+    /// In a cell, `|` is escaped even inside code, and a line break must not end the row.
+    const SAMPLE: &str = r#"# Review of a\|b \<c\> \& d
+
+Text \*x\* \& \<y\> `a|b` **strong** *note* Pod Part\
+**Critical** 2 low
+
+## Part
+
+### `id` a_b
+
+1. one
+   more
+
+- a
+- b
+  c
+
+| Name | Count |
+| --- | ---: |
+| a\|b c \<d\> \& e<br>`x\|y z` | 1 |
+| **Total** | **&nbsp;1** |
+
+<details open><summary>Fold &lt;&amp;&gt;</summary>
+
+inside
+
+</details>
+
+last
+"#;
+
+    #[test]
+    fn every_block_and_span_as_markdown() {
+        assert_eq!(render(&sample(), 1), SAMPLE);
+    }
+
+    #[test]
+    fn embedded_documents_shift_every_heading() {
+        let doc = render(&sample(), 3);
+        assert!(doc.starts_with("### Review of"), "{doc}");
+        assert!(doc.contains("\n#### Part\n\n##### `id` a_b\n"), "{doc}");
+    }
+
+    #[test]
+    fn a_final_table_keeps_its_blank_line() {
+        let mut doc = sample();
+        doc.blocks.truncate(1);
+        assert!(render(&doc, 1).ends_with("2 low\n"));
+        doc.blocks.push(Block::Table(Table::left(&["A"], vec![])));
+        assert!(render(&doc, 1).ends_with("| --- |\n\n"));
+    }
 
     #[test]
     fn text_escapes_what_markdown_would_interpret() {
