@@ -1,12 +1,9 @@
-//! GitHub-flavoured markdown: the review model ([`super::review`]) as a document a reviewer can
-//! act on. Only rendering and escaping live here; what goes where is the model's decision.
+//! GitHub-flavoured markdown: a review [`Document`] written out, with markdown's escaping. It
+//! knows blocks and spans only; what the review says, and in which order, is decided in
+//! [`super::review`].
 
-use super::review::{
-    inline_code, plural, problems_line, state_label, BenchmarkSummary, Group, Inline, Review,
-    RuleGroup, Scope, Section, Source, Subject,
-};
-use crate::compliance::{State, Tally};
-use crate::resource::ObjectRef;
+use super::blocks::{Align, Block, Cell, Document, Inline, Table};
+use super::review::{self, Flavor};
 use crate::scan::ScanReport;
 use crate::severity::Severity;
 use std::io::{self, Write};
@@ -18,405 +15,166 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
 
 /// The report with its title at heading `level` (1–4), to be embedded in a larger document.
 pub fn write_at(report: &ScanReport, level: usize, out: &mut dyn Write) -> io::Result<()> {
-    let review = Review::build(report);
-    let mut doc = String::new();
-    render(&review, level.clamp(1, 4), &mut doc);
-    out.write_all(doc.as_bytes())
+    let doc = review::document(report, Flavor::Markdown);
+    out.write_all(render(&doc, level.clamp(1, 4)).as_bytes())
 }
 
-fn render(review: &Review<'_>, level: usize, doc: &mut String) {
-    let h = |n: usize| "#".repeat(level + n);
-    doc.push_str(&format!("{} {}\n\n", h(0), text(&review.title)));
-    scope(review, doc);
-    doc.push_str(&format!("{} Summary\n\n", h(1)));
-    summary(review, doc);
-    if let Some(b) = &review.benchmark {
-        doc.push_str(&format!("{} {}\n\n", h(2), text(&b.heading)));
-        benchmark(b, doc);
+/// `doc` with its title at heading `level`, and every other heading as much deeper.
+pub fn render(doc: &Document, level: usize) -> String {
+    let mut out = String::new();
+    let shift = level.saturating_sub(1);
+    heading(1 + shift, &[Inline::Text(doc.title.clone())], &mut out);
+    blocks(&doc.blocks, shift, &mut out);
+    // A final paragraph ends with one line break, a final table or list with the blank line
+    // after it: the reviews embedded one after another in docs/ratings-review.md are written
+    // that way, and the output stays byte for byte what it was.
+    if ends_in_paragraph(&doc.blocks) {
+        out.pop();
     }
-    doc.push_str(&format!("{} Top priorities\n\n", h(1)));
-    priorities(review, doc);
-    for section in &review.sections {
-        doc.push_str(&format!("{} {}\n\n", h(1), section.kind.title()));
-        self::section(section, &h(2), doc);
-    }
-    if !review.suppressed.is_empty() {
-        doc.push_str(&format!("{} Accepted risks\n\n", h(1)));
-        accepted(review, doc);
-    }
-    doc.push_str(&format!("{} Problems and gaps\n\n", h(1)));
-    problems(review, doc);
+    out
 }
 
-/// Findings exceptions cover: what was accepted, why and until when.
-fn accepted(review: &Review<'_>, doc: &mut String) {
-    doc.push_str(
-        "These findings are excepted (by `.posture.yaml` or a `posture.io/ignore` annotation) \
-         and not counted above.\n\n| Severity | Rule | Object | Reason | Until |\n\
-         | --- | --- | --- | --- | --- |\n",
-    );
-    for s in review.suppressed {
-        let f = &s.finding;
-        doc.push_str(&format!(
-            "| {} | {} {} | {} | {} ({}) | {} |\n",
-            severity_word(f.severity),
-            cell_code(&f.rule_id),
-            text(&f.rule_title),
-            object(&f.object),
-            text(&s.suppression.reason),
-            text(&s.suppression.exception),
-            s.suppression
-                .expires
-                .map_or("-".to_owned(), |d| d.to_string())
-        ));
-    }
-    doc.push('\n');
+/// Where spans are written, for what a line break and a code span become.
+#[derive(Clone, Copy)]
+enum Place {
+    Paragraph,
+    /// A list item whose continuation lines are indented this far.
+    Item(usize),
+    /// A table cell, which must stay on one line.
+    Cell,
 }
 
-fn scope(review: &Review<'_>, doc: &mut String) {
-    match &review.scope {
-        Scope::Manifests {
-            directory,
-            files,
-            more_files,
-        } => {
-            let n = files.len() + more_files;
-            let mut named: Vec<String> = files.iter().map(|f| code(f)).collect();
-            if *more_files > 0 {
-                named.push(format!("and {more_files} more"));
+fn blocks(list: &[Block], shift: usize, out: &mut String) {
+    for b in list {
+        match b {
+            Block::Heading { level, text } => heading(usize::from(*level) + shift, text, out),
+            Block::Paragraph(line) => {
+                spans(line, Place::Paragraph, out);
+                out.push_str("\n\n");
             }
-            let dir = directory
-                .as_ref()
-                .map_or(String::new(), |d| format!(" in {}", code(d)));
-            doc.push_str(&format!(
-                "Manifests: {n} file{}{dir}{}{}.",
-                plural(n),
-                if named.is_empty() { "" } else { ": " },
-                named.join(", ")
-            ));
-        }
-        Scope::Cluster {
-            name,
-            context,
-            version,
-            platform,
-            collected_at,
-        } => {
-            let context = context.map_or(String::new(), |c| format!(" (context {})", code(c)));
-            doc.push_str(&format!(
-                "Cluster {}{context}, Kubernetes {} on {}, collected {}.",
-                code(name),
-                text(version),
-                text(platform),
-                text(collected_at)
-            ));
-        }
-    }
-    doc.push_str(&text(&review.objects_sentence()));
-    doc.push_str(".\n\n");
-}
-
-fn summary(review: &Review<'_>, doc: &mut String) {
-    doc.push_str("| Severity | Findings | Objects |\n| --- | ---: | ---: |\n");
-    for row in &review.by_severity {
-        doc.push_str(&format!(
-            "| {} | {} | {} |\n",
-            severity_word(row.severity),
-            row.findings,
-            row.objects
-        ));
-    }
-    doc.push_str(&format!(
-        "| **Total** | **{}** | **{}** |\n\n",
-        review.findings, review.objects_with_findings
-    ));
-    if let Some(line) = problems_line(review.errors, review.warnings) {
-        doc.push_str(&format!("**{line}**\n\n"));
-    }
-    if !review.suppressed.is_empty() {
-        doc.push_str(&format!(
-            "{} more finding{} accepted by exceptions (see Accepted risks).
-
-",
-            review.suppressed.len(),
-            plural(review.suppressed.len())
-        ));
-    }
-    if let Some(line) = &review.baseline {
-        doc.push_str(&format!("{}.\n\n", text(line)));
-    }
-}
-
-fn benchmark(b: &BenchmarkSummary<'_>, doc: &mut String) {
-    let c = b.compliance;
-    let judged = c.automated.pass + c.automated.fail;
-    match c.score {
-        Some(score) => doc.push_str(&format!(
-            "Score {score:.1}%: {} of {judged} judged automated check{} passed.\n\n",
-            c.automated.pass,
-            plural(judged)
-        )),
-        None => doc.push_str("No automated check could be judged, so there is no score.\n\n"),
-    }
-    doc.push_str("| Section |");
-    for state in State::ALL {
-        doc.push_str(&format!(" {} |", state_label(state)));
-    }
-    doc.push_str(" Score |\n| --- |");
-    doc.push_str(&" ---: |".repeat(State::ALL.len() + 1));
-    doc.push('\n');
-    for s in &c.sections {
-        // Non-breaking spaces indent subsections; ordinary ones would be trimmed.
-        let indent = "&nbsp;&nbsp;".repeat(s.id.matches('.').count());
-        let mut name = format!("{indent}{} {}", text(&s.id), text(&s.title));
-        if let (Some(note), 0) = (&s.note, s.counts.total()) {
-            name.push_str(&format!("<br>*{}*", text(note)));
-            doc.push_str(&format!(
-                "| {name} |{}\n",
-                " — |".repeat(State::ALL.len() + 1)
-            ));
-        } else {
-            doc.push_str(&format!("| {name} |{}\n", tally_cells(&s.counts, s.score)));
-        }
-    }
-    doc.push_str(&format!(
-        "| **Total** |{}\n\n",
-        tally_cells(&c.total, c.score)
-    ));
-    if !b.failed.is_empty() {
-        doc.push_str("Failed checks:\n\n");
-        for r in &b.failed {
-            doc.push_str(&format!(
-                "- **{}** {}: {}\n",
-                text(&r.id),
-                text(&r.title),
-                inline(&inline_code(&r.detail), false)
-            ));
-        }
-        doc.push('\n');
-    }
-}
-
-fn tally_cells(t: &Tally, score: Option<f64>) -> String {
-    let mut cells: String = State::ALL
-        .iter()
-        .map(|s| format!(" {} |", t.get(*s)))
-        .collect();
-    cells.push_str(&format!(
-        " {} |",
-        score.map_or("—".to_owned(), |s| format!("{s:.1}%"))
-    ));
-    cells
-}
-
-fn priorities(review: &Review<'_>, doc: &mut String) {
-    if review.priorities.is_empty() {
-        doc.push_str("No critical or high findings.\n\n");
-        return;
-    }
-    doc.push_str("Critical and high findings by rule, most severe and widespread first.\n\n");
-    for (i, p) in review.priorities.iter().enumerate() {
-        let (named, more) = p.named_objects();
-        let mut objects: Vec<String> = named.iter().map(|o| object(o)).collect();
-        if more > 0 {
-            objects.push(format!("{more} more"));
-        }
-        doc.push_str(&format!(
-            "{}. {} {} {}: {} finding{} in {} object{}: {}.\n",
-            i + 1,
-            severity_word(p.rule.severity),
-            code(p.rule.id),
-            text(p.rule.title),
-            p.findings,
-            plural(p.findings),
-            p.objects.len(),
-            plural(p.objects.len()),
-            objects.join(", ")
-        ));
-        if !p.rule.remediation.is_empty() {
-            // Indented to stay inside the list item.
-            doc.push_str(&format!("   Fix: {}\n", inline(&p.rule.remediation, false)));
-        }
-    }
-    doc.push('\n');
-}
-
-fn section(section: &Section<'_>, heading: &str, doc: &mut String) {
-    if section.groups.is_empty() {
-        doc.push_str(&match section.evaluated {
-            0 => "No objects of these kinds were scanned.\n\n".to_owned(),
-            n => format!("No findings among {n} evaluated object{}.\n\n", plural(n)),
-        });
-        return;
-    }
-    doc.push_str(&format!(
-        "{} Findings on {} of {} evaluated object{}.\n\n",
-        section.kind.about(),
-        section.objects_with_findings,
-        section.evaluated,
-        plural(section.evaluated)
-    ));
-    for g in &section.groups {
-        group(g, heading, doc);
-    }
-}
-
-fn group(g: &Group<'_>, heading: &str, doc: &mut String) {
-    let title = match g.subject {
-        Subject::Object(o) => object(o),
-        Subject::Namespace(Some(ns)) => format!("Namespace {}", code(ns)),
-        Subject::Namespace(None) => "Cluster-scoped and unnamespaced objects".to_owned(),
-        Subject::Rule { id, title } => format!("{} {}", code(id), text(title)),
-    };
-    doc.push_str(&format!("{heading} {title}\n\n"));
-    let mut line = Vec::new();
-    if let Some(s) = &g.source {
-        line.push(source(s));
-    }
-    let counts: Vec<String> = Severity::ALL
-        .iter()
-        .filter(|s| g.count(**s) > 0)
-        .map(|s| format!("{} {}", g.count(*s), s.as_str()))
-        .collect();
-    line.push(counts.join(", "));
-    doc.push_str(&line.join(" · "));
-    if g.rule_column() {
-        doc.push_str("\n\n| Severity | Rule | Finding | Location |\n| --- | --- | --- | --- |\n");
-    } else {
-        doc.push_str("\n\n| Severity | Finding | Location |\n| --- | --- | --- |\n");
-    }
-    for r in &g.rules {
-        for item in &r.items {
-            let mut location: Vec<String> = item.location_lines().map(cell_code).collect();
-            if location.is_empty() {
-                location.push("—".to_owned());
-            }
-            let rule = if g.rule_column() {
-                format!(" {} {} |", cell_code(r.rule.id), text(r.rule.title))
-            } else {
-                String::new()
-            };
-            doc.push_str(&format!(
-                "| {} |{rule} {} | {} |\n",
-                severity_word(r.rule.severity),
-                text(&item.finding.message),
-                location.join("<br>")
-            ));
-        }
-    }
-    doc.push('\n');
-    let fixes: Vec<&RuleGroup<'_>> = g
-        .rules
-        .iter()
-        .filter(|r| !r.rule.remediation.is_empty())
-        .collect();
-    match fixes.as_slice() {
-        [] => {}
-        [one] if !g.rule_column() => {
-            doc.push_str(&format!(
-                "Fix: {}\n\n",
-                inline(&one.rule.remediation, false)
-            ));
-        }
-        [one] => {
-            doc.push_str(&format!(
-                "Fix for {}: {}\n\n",
-                code(one.rule.id),
-                inline(&one.rule.remediation, false)
-            ));
-        }
-        many => {
-            // Folded: the table is what differs between workloads, the fixes often do not.
-            // GitHub renders markdown inside <details> after a blank line.
-            doc.push_str(&format!(
-                "<details><summary>How to fix ({} rules)</summary>\n\n",
-                many.len()
-            ));
-            for r in many {
-                doc.push_str(&format!(
-                    "- {} {}: {}\n",
-                    code(r.rule.id),
-                    text(r.rule.title),
-                    inline(&r.rule.remediation, false)
-                ));
-            }
-            doc.push_str("\n</details>\n\n");
-        }
-    }
-}
-
-fn problems(review: &Review<'_>, doc: &mut String) {
-    let not_collected = review
-        .benchmark
-        .as_ref()
-        .map_or(&[][..], |b| &b.not_collected[..]);
-    if review.problems.is_empty() && not_collected.is_empty() {
-        doc.push_str("None: every input was read and evaluated.\n");
-        return;
-    }
-    if !review.problems.is_empty() {
-        doc.push_str("| Level | Code | Where | Message |\n| --- | --- | --- | --- |\n");
-        for p in review.problems {
-            let place = match &p.file {
-                Some(file) => {
-                    let mut place = super::display_path(file);
-                    if let Some(pos) = p.position {
-                        place.push_str(&format!(":{}:{}", pos.line, pos.column));
-                    }
-                    cell_code(&place)
+            Block::List { ordered, items } => {
+                for (i, item) in items.iter().enumerate() {
+                    // Continuation lines are indented as far as `1. `; those of later items are
+                    // lazy continuations, which CommonMark keeps in the item.
+                    let (marker, indent) = match ordered {
+                        true => (format!("{}. ", i + 1), 3),
+                        false => ("- ".to_owned(), 2),
+                    };
+                    out.push_str(&marker);
+                    spans(item, Place::Item(indent), out);
+                    out.push('\n');
                 }
-                None => "—".to_owned(),
-            };
-            doc.push_str(&format!(
-                "| {} | {} | {place} | {} |\n",
-                level_word(p.level),
-                cell_code(p.code.as_str()),
-                text(&p.message)
-            ));
+                out.push('\n');
+            }
+            Block::Table(t) => table(t, out),
+            Block::Details {
+                open,
+                summary,
+                blocks: inner,
+            } => {
+                // Raw HTML to GitHub, so the summary is written as HTML; markdown inside is read
+                // after a blank line.
+                out.push_str(if *open { "<details open>" } else { "<details>" });
+                out.push_str(&format!(
+                    "<summary>{}</summary>\n\n",
+                    super::html::spans(summary)
+                ));
+                blocks(inner, shift, out);
+                out.push_str("</details>\n\n");
+            }
+            Block::Section {
+                level,
+                title,
+                blocks: inner,
+                ..
+            } => {
+                heading(
+                    usize::from(*level) + shift,
+                    &[Inline::Text(title.clone())],
+                    out,
+                );
+                blocks(inner, shift, out);
+            }
+            // GitHub shows a document's outline itself, and markdown has no portable anchors.
+            Block::Contents(_) => {}
         }
-        doc.push('\n');
     }
-    if !not_collected.is_empty() {
-        doc.push_str("Benchmark checks that could not be judged:\n\n");
-        for (reason, ids) in not_collected {
-            doc.push_str(&format!(
-                "- {}: {}\n",
-                text(&ids.join(", ")),
-                inline(&inline_code(reason), false)
-            ));
+}
+
+fn heading(level: usize, text: &[Inline], out: &mut String) {
+    out.push_str(&"#".repeat(level));
+    out.push(' ');
+    spans(text, Place::Paragraph, out);
+    out.push_str("\n\n");
+}
+
+fn table(t: &Table, out: &mut String) {
+    out.push('|');
+    for (name, _) in &t.columns {
+        out.push_str(&format!(" {} |", text(name)));
+    }
+    out.push_str("\n|");
+    for (_, align) in &t.columns {
+        out.push_str(match align {
+            Align::Left => " --- |",
+            Align::Right => " ---: |",
+        });
+    }
+    out.push('\n');
+    for row in &t.rows {
+        out.push('|');
+        for Cell { heading, content } in row {
+            out.push(' ');
+            let mut cell = String::new();
+            spans(content, Place::Cell, &mut cell);
+            match heading {
+                true => out.push_str(&format!("**{cell}**")),
+                false => out.push_str(&cell),
+            }
+            out.push_str(" |");
         }
-        doc.push('\n');
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+fn spans(line: &[Inline], place: Place, out: &mut String) {
+    for span in line {
+        match span {
+            Inline::Text(s) | Inline::Kind(s) => out.push_str(&text(s)),
+            Inline::Code(s) => out.push_str(&match place {
+                Place::Cell => cell_code(s),
+                _ => code(s),
+            }),
+            Inline::Strong(s) => out.push_str(&format!("**{}**", text(s))),
+            Inline::Note(s) => out.push_str(&format!("*{}*", text(s))),
+            // See `Block::Contents`: the text is all markdown can show of an anchor.
+            Inline::Link(link) => out.push_str(&text(&link.text)),
+            Inline::Severity(s) => out.push_str(severity_word(*s)),
+            Inline::Badge { label, .. } => out.push_str(&text(label)),
+            Inline::Break => match place {
+                // A backslash at the end of a line is CommonMark's hard line break.
+                Place::Paragraph => out.push_str("\\\n"),
+                Place::Item(indent) => {
+                    out.push('\n');
+                    out.push_str(&" ".repeat(indent));
+                }
+                // GFM cells cannot hold a line break, but GitHub renders this tag in them.
+                Place::Cell => out.push_str("<br>"),
+            },
+        }
     }
 }
 
-fn source(s: &Source<'_>) -> String {
-    match s.template {
-        Some(t) => format!("{} (Helm template {})", code(&s.location), code(t)),
-        None => code(&s.location),
+fn ends_in_paragraph(list: &[Block]) -> bool {
+    match list.last() {
+        Some(Block::Paragraph(_)) => true,
+        Some(Block::Section { blocks, .. }) => ends_in_paragraph(blocks),
+        _ => false,
     }
 }
 
-/// `Deployment `ratingsapp/ratings-api``
-fn object(o: &ObjectRef) -> String {
-    let name = match &o.namespace {
-        Some(ns) => format!("{ns}/{}", o.name),
-        None => o.name.clone(),
-    };
-    format!("{} {}", text(&o.kind), code(&name))
-}
-
-fn inline(parts: &[Inline<'_>], in_table: bool) -> String {
-    parts
-        .iter()
-        .map(|p| match (p, in_table) {
-            (Inline::Text(t), _) => text(t),
-            (Inline::Code(c), false) => code(c),
-            (Inline::Code(c), true) => cell_code(c),
-        })
-        .collect()
-}
-
-pub(super) fn severity_word(s: Severity) -> &'static str {
+fn severity_word(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "**Critical**",
         Severity::High => "**High**",
@@ -425,24 +183,19 @@ pub(super) fn severity_word(s: Severity) -> &'static str {
     }
 }
 
-fn level_word(l: crate::problem::Level) -> &'static str {
-    match l {
-        crate::problem::Level::Error => "error",
-        crate::problem::Level::Warning => "warning",
-        crate::problem::Level::Note => "note",
-    }
-}
-
 /// Text that markdown must show as written: characters that would start emphasis, code, links,
 /// HTML or a table cell are backslash-escaped (CommonMark allows it before any ASCII
 /// punctuation), and line breaks become spaces so that a cell or list item stays one line.
 /// `_` inside a word (`MONGODB_PASSWORD`) cannot start emphasis in GFM, so it stays readable.
+/// A non-breaking space is written `&nbsp;`: a table cell's edges are trimmed of whitespace,
+/// and the reference shows in the source what a bare U+00A0 hides.
 pub fn text(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     for (i, &c) in chars.iter().enumerate() {
         match c {
             '\n' | '\r' => out.push(' '),
+            '\u{a0}' => out.push_str("&nbsp;"),
             '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '#' | '~' | '&' => {
                 out.push('\\');
                 out.push(c);
@@ -492,7 +245,60 @@ pub fn cell_code(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::blocks::tests::sample;
     use super::*;
+
+    /// In a cell, `|` is escaped even inside code, and a line break must not end the row.
+    const SAMPLE: &str = r#"# Review of a\|b \<c\> \& d
+
+Text \*x\* \& \<y\> `a|b` **strong** *note* Pod Part\
+**Critical** 2 low
+
+## Part
+
+### `id` a_b
+
+1. one
+   more
+
+- a
+- b
+  c
+
+| Name | Count |
+| --- | ---: |
+| a\|b c \<d\> \& e<br>`x\|y z` | 1 |
+| **Total** | **&nbsp;1** |
+
+<details open><summary>Fold &lt;&amp;&gt;</summary>
+
+inside
+
+</details>
+
+last
+"#;
+
+    #[test]
+    fn every_block_and_span_as_markdown() {
+        assert_eq!(render(&sample(), 1), SAMPLE);
+    }
+
+    #[test]
+    fn embedded_documents_shift_every_heading() {
+        let doc = render(&sample(), 3);
+        assert!(doc.starts_with("### Review of"), "{doc}");
+        assert!(doc.contains("\n#### Part\n\n##### `id` a_b\n"), "{doc}");
+    }
+
+    #[test]
+    fn a_final_table_keeps_its_blank_line() {
+        let mut doc = sample();
+        doc.blocks.truncate(1);
+        assert!(render(&doc, 1).ends_with("2 low\n"));
+        doc.blocks.push(Block::Table(Table::left(&["A"], vec![])));
+        assert!(render(&doc, 1).ends_with("| --- |\n\n"));
+    }
 
     #[test]
     fn text_escapes_what_markdown_would_interpret() {

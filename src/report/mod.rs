@@ -1,7 +1,9 @@
 //! Reporters: one module per format behind one `match` on [`Format`]. Reporters only render;
-//! they write to a `&mut dyn Write` and never decide exit codes. Markdown and HTML render one
-//! review model ([`review`]), so that both show the same sections in the same order.
+//! they write to a `&mut dyn Write` and never decide exit codes. Markdown and HTML write one
+//! review document ([`review`], made of [`blocks`]), so that both show the same sections in the
+//! same order.
 
+pub mod blocks;
 pub mod compliance;
 pub mod diff;
 pub mod html;

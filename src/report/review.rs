@@ -1,14 +1,15 @@
-//! The review model behind the markdown and HTML reports: what was scanned, counts by
-//! severity, the benchmark's summary, the top priorities, the findings grouped into sections
-//! (workloads, RBAC, network exposure, the rest) and the problems.
+//! The security review behind the markdown and HTML reports, as one [`Document`]: what was
+//! scanned, counts by severity, the benchmark's summary, the top priorities, the findings
+//! grouped into sections (workloads, RBAC, network exposure, the rest) and the problems.
 //!
-//! All grouping and ordering is decided here, once, so that `markdown` and `html` only render
-//! and cannot drift apart. Counts come from `report.findings` alone; findings a later feature
-//! sets aside (suppressed, baselined) belong here as one more field and section, not in the
-//! renderers.
+//! All grouping, ordering and wording is decided here, once, so that `markdown` and `html`
+//! only write blocks out and cannot drift apart; nothing here knows markdown or HTML syntax or
+//! escaping. Counts come from `report.findings` alone; findings a later feature sets aside
+//! (suppressed, baselined) belong here as one more section, not in the serializers.
 
+use super::blocks::{Align, Block, Cell, Document, Inline, Link, Table};
 use super::{display_path, object_uri};
-use crate::compliance::{CheckResult, Compliance, State};
+use crate::compliance::{Compliance, State, Tally};
 use crate::finding::Finding;
 use crate::policy::kinds;
 use crate::problem::{Level, Problem};
@@ -23,106 +24,614 @@ pub const NAMED_OBJECTS: usize = 5;
 /// Files the scope names before "and N more".
 pub const NAMED_FILES: usize = 20;
 
-/// Everything the markdown and HTML reports show, in the order they show it.
-pub struct Review<'a> {
-    /// `Security review of fixtures/ratings`, `Security review of cluster lab-aks`.
-    pub title: String,
-    pub scope: Scope<'a>,
-    /// Objects read, owned Pods and ReplicaSets included.
-    pub objects_read: usize,
-    /// Objects the rules ran on.
-    pub objects_evaluated: usize,
-    /// One row per severity, most severe first.
-    pub by_severity: Vec<SeverityRow>,
-    /// Distinct objects with at least one finding.
-    pub objects_with_findings: usize,
-    pub findings: usize,
-    pub benchmark: Option<BenchmarkSummary<'a>>,
-    /// Critical and high findings grouped by rule, most pressing first.
-    pub priorities: Vec<Priority<'a>>,
-    /// Always the four sections, in [`SectionKind::ALL`] order, empty ones included.
-    pub sections: Vec<Section<'a>>,
-    pub problems: &'a [Problem],
-    /// Findings exceptions accepted, with their reasons: not counted above, still shown.
-    pub suppressed: &'a [crate::exceptions::Suppressed],
-    /// How the findings compare with `--baseline`.
-    pub baseline: Option<String>,
-    /// Problems of level error: part of the input was not scanned.
-    pub errors: usize,
-    /// Problems of level warning (something not collected, say).
-    pub warnings: usize,
-}
-
-/// What was scanned.
-pub enum Scope<'a> {
-    Manifests {
-        /// The directory every file is under, when there is one.
-        directory: Option<String>,
-        /// The first [`NAMED_FILES`] files that held evaluated objects, sorted, relative to
-        /// `directory`.
-        files: Vec<String>,
-        /// How many more there were.
-        more_files: usize,
-    },
-    Cluster {
-        name: &'a str,
-        context: Option<&'a str>,
-        version: &'a str,
-        platform: &'a str,
-        collected_at: &'a str,
-    },
-}
-
-pub struct SeverityRow {
-    pub severity: Severity,
-    pub findings: usize,
-    /// Distinct objects with a finding of this severity.
-    pub objects: usize,
-}
-
-/// The applied benchmark: its counts per section, failed checks, and what could not be judged.
-pub struct BenchmarkSummary<'a> {
-    pub compliance: &'a Compliance,
-    /// `CIS Kubernetes Benchmark 1.12.0 (cis-1.12, chosen automatically: ...)`.
-    pub heading: String,
-    pub failed: Vec<&'a CheckResult>,
-    /// Not-collected checks, one entry per reason: (reason, check ids).
-    pub not_collected: Vec<(&'a str, Vec<&'a str>)>,
-}
-
-/// A piece of text from rule metadata: plain text, or a `code` span the author marked.
+/// Where the two documents say different things, not only in different syntax: the page folds
+/// each group of findings, its counts as badges in the fold's summary, and names each fix with
+/// its rule's title; the markdown gives each group a heading and a counts line, and folds a
+/// group's fixes instead when there are several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Inline<'a> {
-    Text(&'a str),
-    Code(&'a str),
+pub enum Flavor {
+    Markdown,
+    Html,
 }
 
-/// A rule as the review names it.
-pub struct RuleInfo<'a> {
-    pub id: &'a str,
-    pub title: &'a str,
-    pub severity: Severity,
-    /// Empty when the report does not describe the rule.
-    pub remediation: Vec<Inline<'a>>,
-}
+/// The review of `report`, for a serializer to write.
+pub fn document(report: &ScanReport, flavor: Flavor) -> Document {
+    let sections = sections(report);
+    let mut contents = vec![
+        link("#summary", "Summary"),
+        link("#priorities", "Top priorities"),
+    ];
+    contents.extend(sections.iter().map(|s| {
+        let findings: usize = s.groups.iter().flat_map(|g| g.counts).sum();
+        link(
+            &format!("#{}", s.kind.id()),
+            &format!("{} ({findings})", s.kind.title()),
+        )
+    }));
+    contents.push(link("#problems", "Problems and gaps"));
 
-pub struct Priority<'a> {
-    pub rule: RuleInfo<'a>,
-    pub findings: usize,
-    /// Distinct objects, in report order.
-    pub objects: Vec<&'a ObjectRef>,
-}
-
-impl Priority<'_> {
-    /// The objects to name, and how many are left unnamed.
-    pub fn named_objects(&self) -> (&[&ObjectRef], usize) {
-        let n = self.objects.len().min(NAMED_OBJECTS);
-        (&self.objects[..n], self.objects.len() - n)
+    let mut blocks = vec![
+        Block::Paragraph(scope_line(report)),
+        Block::Contents(contents),
+        section("summary", "Summary", summary(report)),
+        section("priorities", "Top priorities", priority_blocks(report)),
+    ];
+    for s in &sections {
+        blocks.push(section(s.kind.id(), s.kind.title(), s.blocks(flavor)));
+    }
+    if !report.suppressed.is_empty() {
+        blocks.push(section("accepted", "Accepted risks", accepted(report)));
+    }
+    blocks.push(section("problems", "Problems and gaps", problems(report)));
+    Document {
+        title: title(report),
+        blocks,
     }
 }
 
+/// What was scanned, and how much of it the rules ran on.
+fn scope_line(report: &ScanReport) -> Vec<Inline> {
+    let mut line = Vec::new();
+    match &report.target {
+        Target::Cluster { info, collected_at } => {
+            line.extend([text("Cluster "), code(&info.name)]);
+            if let Some(c) = info.context.as_deref().filter(|c| *c != info.name) {
+                line.extend([text(" (context "), code(c), text(")")]);
+            }
+            line.extend([
+                text(", Kubernetes "),
+                text(&info.server_version.git_version),
+                text(" on "),
+                text(info.platform.kind.as_str()),
+                text(", collected "),
+                text(collected_at),
+            ]);
+        }
+        Target::Manifests => {
+            let all = files(report);
+            let directory = common_directory(&all);
+            line.push(text(format!(
+                "Manifests: {} file{}",
+                all.len(),
+                plural(all.len())
+            )));
+            if let Some(d) = &directory {
+                line.extend([text(" in "), code(d)]);
+            }
+            let mut named: Vec<Vec<Inline>> = all
+                .iter()
+                .take(NAMED_FILES)
+                .map(|f| match &directory {
+                    Some(dir) => vec![code(&f[dir.len() + 1..])],
+                    None => vec![code(f)],
+                })
+                .collect();
+            if all.len() > NAMED_FILES {
+                named.push(vec![text(format!("and {} more", all.len() - NAMED_FILES))]);
+            }
+            if !named.is_empty() {
+                line.push(text(": "));
+                line.extend(join(named, text(", ")));
+            }
+        }
+    }
+    let (read, evaluated) = (report.objects, report.evaluated.len());
+    let mut sentence = format!(
+        ". {read} object{} read, {evaluated} evaluated",
+        plural(read)
+    );
+    if read != evaluated {
+        sentence.push_str(
+            " (Pods and ReplicaSets that a scanned controller owns are reported through it)",
+        );
+    }
+    sentence.push('.');
+    line.push(text(sentence));
+    line
+}
+
+/// Counts by severity, the problems, exceptions and baseline in a line each, the benchmark.
+fn summary(report: &ScanReport) -> Vec<Block> {
+    let findings = &report.findings;
+    let number = |n: usize| Cell::new(vec![text(n.to_string())]);
+    let mut rows: Vec<Vec<Cell>> = Severity::ALL
+        .iter()
+        .map(|&s| {
+            let of = || findings.iter().filter(move |f| f.severity == s);
+            vec![
+                Cell::new(vec![Inline::Severity(s)]),
+                number(of().count()),
+                number(distinct_objects(of())),
+            ]
+        })
+        .collect();
+    rows.push(
+        [
+            "Total".to_owned(),
+            findings.len().to_string(),
+            distinct_objects(findings.iter()).to_string(),
+        ]
+        .map(|s| Cell::heading(vec![text(s)]))
+        .into(),
+    );
+    let mut blocks = vec![Block::Table(Table {
+        wide: false,
+        columns: vec![
+            ("Severity", Align::Left),
+            ("Findings", Align::Right),
+            ("Objects", Align::Right),
+        ],
+        rows,
+    })];
+    let errors = count_level(&report.problems, Level::Error);
+    if let Some(line) = problems_line(errors, count_level(&report.problems, Level::Warning)) {
+        blocks.push(Block::Paragraph(vec![Inline::Strong(line)]));
+    }
+    let suppressed = report.suppressed.len();
+    if suppressed > 0 {
+        blocks.push(Block::Paragraph(vec![
+            text(format!(
+                "{suppressed} more finding{} accepted by exceptions (see ",
+                plural(suppressed)
+            )),
+            Inline::Link(link("#accepted", "Accepted risks")),
+            text(")."),
+        ]));
+    }
+    if let Some(line) = super::baseline_line(report) {
+        blocks.push(Block::Paragraph(vec![text(line), text(".")]));
+    }
+    if let Some(c) = &report.compliance {
+        blocks.push(Block::Heading {
+            level: 3,
+            text: vec![text(super::compliance::heading(c))],
+        });
+        blocks.extend(benchmark(c));
+    }
+    blocks
+}
+
+/// The applied benchmark: its counts per section, and the failed checks.
+fn benchmark(c: &Compliance) -> Vec<Block> {
+    let judged = c.automated.pass + c.automated.fail;
+    let score = match c.score {
+        Some(score) => format!(
+            "Score {score:.1}%: {} of {judged} judged automated check{} passed.",
+            c.automated.pass,
+            plural(judged)
+        ),
+        None => "No automated check could be judged, so there is no score.".to_owned(),
+    };
+    let mut columns = vec![("Section", Align::Left)];
+    columns.extend(State::ALL.map(|s| (state_label(s), Align::Right)));
+    columns.push(("Score", Align::Right));
+    let mut rows: Vec<Vec<Cell>> = c
+        .sections
+        .iter()
+        .map(|s| {
+            // Non-breaking spaces indent subsections; ordinary ones would be trimmed.
+            let indent = "\u{a0}\u{a0}".repeat(s.id.matches('.').count());
+            let mut name = vec![text(indent), text(&s.id), text(" "), text(&s.title)];
+            match &s.note {
+                Some(note) if s.counts.total() == 0 => {
+                    name.extend([Inline::Break, Inline::Note(note.clone())]);
+                    let dashes = (0..=State::ALL.len()).map(|_| Cell::new(vec![text("—")]));
+                    [Cell::new(name)].into_iter().chain(dashes).collect()
+                }
+                _ => [Cell::new(name)]
+                    .into_iter()
+                    .chain(tally_cells(&s.counts, s.score))
+                    .collect(),
+            }
+        })
+        .collect();
+    let total = [Cell::heading(vec![text("Total")])].into_iter();
+    rows.push(total.chain(tally_cells(&c.total, c.score)).collect());
+    let mut blocks = vec![
+        paragraph(&score),
+        Block::Table(Table {
+            wide: false,
+            columns,
+            rows,
+        }),
+    ];
+    let failed: Vec<Vec<Inline>> = c
+        .checks
+        .iter()
+        .filter(|r| r.state == State::Fail)
+        .map(|r| {
+            let mut item = vec![
+                Inline::Strong(r.id.clone()),
+                text(" "),
+                text(&r.title),
+                text(": "),
+            ];
+            item.extend(inline_code(&r.detail));
+            item
+        })
+        .collect();
+    if !failed.is_empty() {
+        blocks.push(paragraph("Failed checks:"));
+        blocks.push(list(false, failed));
+    }
+    blocks
+}
+
+fn tally_cells(t: &Tally, score: Option<f64>) -> impl Iterator<Item = Cell> + '_ {
+    let score = score.map_or("—".to_owned(), |s| format!("{s:.1}%"));
+    State::ALL
+        .iter()
+        .map(|s| t.get(*s).to_string())
+        .chain([score])
+        .map(|n| Cell::new(vec![text(n)]))
+}
+
+fn priority_blocks(report: &ScanReport) -> Vec<Block> {
+    let priorities = priorities(report);
+    if priorities.is_empty() {
+        return vec![paragraph("No critical or high findings.")];
+    }
+    let items = priorities
+        .iter()
+        .map(|p| {
+            let mut objects: Vec<Vec<Inline>> = p
+                .objects
+                .iter()
+                .take(NAMED_OBJECTS)
+                .map(|o| object(o))
+                .collect();
+            if p.objects.len() > NAMED_OBJECTS {
+                objects.push(vec![text(format!(
+                    "{} more",
+                    p.objects.len() - NAMED_OBJECTS
+                ))]);
+            }
+            let mut item = vec![
+                Inline::Severity(p.rule.severity),
+                text(" "),
+                code(p.rule.id),
+                text(" "),
+                text(p.rule.title),
+                text(format!(
+                    ": {} finding{} in {} object{}: ",
+                    p.findings,
+                    plural(p.findings),
+                    p.objects.len(),
+                    plural(p.objects.len())
+                )),
+            ];
+            item.extend(join(objects, text(", ")));
+            item.push(text("."));
+            if !p.rule.remediation.is_empty() {
+                item.extend([Inline::Break, text("Fix: ")]);
+                item.extend(p.rule.remediation.iter().cloned());
+            }
+            item
+        })
+        .collect();
+    vec![
+        paragraph("Critical and high findings by rule, most severe and widespread first."),
+        list(true, items),
+    ]
+}
+
+/// Findings exceptions cover: what was accepted, why and until when.
+fn accepted(report: &ScanReport) -> Vec<Block> {
+    let rows = report
+        .suppressed
+        .iter()
+        .map(|s| {
+            let (f, why) = (&s.finding, &s.suppression);
+            let until = why.expires.map_or("-".to_owned(), |d| d.to_string());
+            vec![
+                Cell::new(vec![Inline::Severity(f.severity)]),
+                Cell::new(vec![code(&f.rule_id), text(" "), text(&f.rule_title)]),
+                Cell::new(object(&f.object)),
+                Cell::new(vec![
+                    text(&why.reason),
+                    text(" ("),
+                    text(&why.exception),
+                    text(")"),
+                ]),
+                Cell::new(vec![text(until)]),
+            ]
+        })
+        .collect();
+    vec![
+        Block::Paragraph(vec![
+            text("These findings are excepted (by "),
+            code(".posture.yaml"),
+            text(" or a "),
+            code("posture.io/ignore"),
+            text(" annotation) and not counted above."),
+        ]),
+        Block::Table(Table::left(
+            &["Severity", "Rule", "Object", "Reason", "Until"],
+            rows,
+        )),
+    ]
+}
+
+/// Every problem, and the benchmark checks that could not be judged, by reason.
+fn problems(report: &ScanReport) -> Vec<Block> {
+    let not_collected = report
+        .compliance
+        .as_ref()
+        .map(super::compliance::not_collected_by_reason)
+        .unwrap_or_default();
+    if report.problems.is_empty() && not_collected.is_empty() {
+        return vec![paragraph("None: every input was read and evaluated.")];
+    }
+    let mut blocks = Vec::new();
+    if !report.problems.is_empty() {
+        let rows = report
+            .problems
+            .iter()
+            .map(|p| {
+                let place = match &p.file {
+                    Some(file) => {
+                        let mut place = display_path(file);
+                        if let Some(pos) = p.position {
+                            place.push_str(&format!(":{}:{}", pos.line, pos.column));
+                        }
+                        code(place)
+                    }
+                    None => text("—"),
+                };
+                let level = match p.level {
+                    Level::Error => "error",
+                    Level::Warning => "warning",
+                    Level::Note => "note",
+                };
+                [text(level), code(p.code.as_str()), place, text(&p.message)]
+                    .map(|i| Cell::new(vec![i]))
+                    .into()
+            })
+            .collect();
+        blocks.push(Block::Table(Table::left(
+            &["Level", "Code", "Where", "Message"],
+            rows,
+        )));
+    }
+    if !not_collected.is_empty() {
+        blocks.push(paragraph("Benchmark checks that could not be judged:"));
+        let items = not_collected
+            .iter()
+            .map(|(reason, ids)| {
+                let mut item = vec![text(ids.join(", ")), text(": ")];
+                item.extend(inline_code(reason));
+                item
+            })
+            .collect();
+        blocks.push(list(false, items));
+    }
+    blocks
+}
+
+impl Section<'_> {
+    fn blocks(&self, flavor: Flavor) -> Vec<Block> {
+        if self.groups.is_empty() {
+            return vec![paragraph(&match self.evaluated {
+                0 => "No objects of these kinds were scanned.".to_owned(),
+                n => format!("No findings among {n} evaluated object{}.", plural(n)),
+            })];
+        }
+        let mut blocks = vec![paragraph(&format!(
+            "{} Findings on {} of {} evaluated object{}.",
+            self.kind.about(),
+            self.objects_with_findings,
+            self.evaluated,
+            plural(self.evaluated)
+        ))];
+        for g in &self.groups {
+            blocks.extend(g.blocks(flavor));
+        }
+        blocks
+    }
+}
+
+impl Group<'_> {
+    /// Its title, where its findings were read, their table and each rule's fix once.
+    fn blocks(&self, flavor: Flavor) -> Vec<Block> {
+        let title = match self.subject {
+            Subject::Object(o) => object(o),
+            Subject::Namespace(Some(ns)) => {
+                vec![Inline::Kind("Namespace".into()), text(" "), code(ns)]
+            }
+            Subject::Namespace(None) => vec![text("Cluster-scoped and unnamespaced objects")],
+            Subject::Rule { id, title } => vec![code(id), text(" "), text(title)],
+        };
+        let source = self.source.as_ref().map(|s| {
+            let mut line = vec![code(&s.location)];
+            if let Some(t) = s.template {
+                line.extend([text(" (Helm template "), code(t), text(")")]);
+            }
+            line
+        });
+        let severities = Severity::ALL.into_iter().filter(|s| self.count(*s) > 0);
+        let label = |s: Severity| format!("{} {}", self.count(s), s.as_str());
+        let fixes: Vec<&RuleGroup<'_>> = self
+            .rules
+            .iter()
+            .filter(|r| !r.rule.remediation.is_empty())
+            .collect();
+        let fix = |r: &RuleGroup<'_>| {
+            let mut item = vec![code(r.rule.id), text(" "), text(r.rule.title), text(": ")];
+            item.extend(r.rule.remediation.iter().cloned());
+            item
+        };
+        let fix_list = || list(false, fixes.iter().map(|r| fix(r)).collect());
+        match flavor {
+            Flavor::Markdown => {
+                let mut line = source.map_or(Vec::new(), |mut s| {
+                    s.push(text(" · "));
+                    s
+                });
+                let counts: Vec<String> = severities.map(label).collect();
+                line.push(text(counts.join(", ")));
+                let mut blocks = vec![
+                    Block::Heading {
+                        level: 3,
+                        text: title,
+                    },
+                    Block::Paragraph(line),
+                    Block::Table(self.table()),
+                ];
+                match fixes.as_slice() {
+                    [] => {}
+                    [one] => {
+                        let mut line = if self.rule_column() {
+                            vec![text("Fix for "), code(one.rule.id), text(": ")]
+                        } else {
+                            vec![text("Fix: ")]
+                        };
+                        line.extend(one.rule.remediation.iter().cloned());
+                        blocks.push(Block::Paragraph(line));
+                    }
+                    // Folded: the table is what differs between workloads, the fixes often do
+                    // not.
+                    many => blocks.push(Block::Details {
+                        open: false,
+                        summary: vec![text(format!("How to fix ({} rules)", many.len()))],
+                        blocks: vec![fix_list()],
+                    }),
+                }
+                blocks
+            }
+            Flavor::Html => {
+                let mut summary = title;
+                summary.push(text(" "));
+                summary.extend(severities.map(|s| Inline::Badge {
+                    severity: s,
+                    label: label(s),
+                }));
+                let mut blocks: Vec<Block> = source.map(Block::Paragraph).into_iter().collect();
+                blocks.push(Block::Table(self.table()));
+                match fixes.as_slice() {
+                    [] => {}
+                    [one] => blocks.push(Block::Paragraph(
+                        [text("Fix for ")].into_iter().chain(fix(one)).collect(),
+                    )),
+                    _ => blocks.extend([paragraph("How to fix:"), fix_list()]),
+                }
+                // Blocks with something critical or high start open; the rest are a click
+                // away.
+                vec![Block::Details {
+                    open: self.worst() >= Some(Severity::High),
+                    summary,
+                    blocks,
+                }]
+            }
+        }
+    }
+
+    fn table(&self) -> Table {
+        let mut columns = vec!["Severity"];
+        if self.rule_column() {
+            columns.push("Rule");
+        }
+        columns.extend(["Finding", "Location"]);
+        let mut rows = Vec::new();
+        for r in &self.rules {
+            for item in &r.items {
+                let mut row = vec![Cell::new(vec![Inline::Severity(r.rule.severity)])];
+                if self.rule_column() {
+                    row.push(Cell::new(vec![
+                        code(r.rule.id),
+                        text(" "),
+                        text(r.rule.title),
+                    ]));
+                }
+                let lines: Vec<Vec<Inline>> =
+                    item.location_lines().map(|l| vec![code(l)]).collect();
+                let location = match lines.is_empty() {
+                    true => vec![text("—")],
+                    false => join(lines, Inline::Break),
+                };
+                row.extend([
+                    Cell::new(vec![text(&item.finding.message)]),
+                    Cell::new(location),
+                ]);
+                rows.push(row);
+            }
+        }
+        Table {
+            wide: true,
+            ..Table::left(&columns, rows)
+        }
+    }
+}
+
+fn text(s: impl Into<String>) -> Inline {
+    Inline::Text(s.into())
+}
+
+fn code(s: impl Into<String>) -> Inline {
+    Inline::Code(s.into())
+}
+
+fn paragraph(s: &str) -> Block {
+    Block::Paragraph(vec![text(s)])
+}
+
+fn list(ordered: bool, items: Vec<Vec<Inline>>) -> Block {
+    Block::List { ordered, items }
+}
+
+fn link(href: &str, label: &str) -> Link {
+    Link {
+        href: href.to_owned(),
+        text: label.to_owned(),
+    }
+}
+
+fn section(id: &'static str, title: &str, blocks: Vec<Block>) -> Block {
+    Block::Section {
+        id,
+        level: 2,
+        title: title.to_owned(),
+        blocks,
+    }
+}
+
+/// `Deployment ratingsapp/ratings-api`: the kind, then the namespace and name as code.
+fn object(o: &ObjectRef) -> Vec<Inline> {
+    let name = match &o.namespace {
+        Some(ns) => format!("{ns}/{}", o.name),
+        None => o.name.clone(),
+    };
+    vec![Inline::Kind(o.kind.clone()), text(" "), code(name)]
+}
+
+fn join(parts: Vec<Vec<Inline>>, separator: Inline) -> Vec<Inline> {
+    let mut out = Vec::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push(separator.clone());
+        }
+        out.extend(part);
+    }
+    out
+}
+
+/// A rule as the review names it.
+struct RuleInfo<'a> {
+    id: &'a str,
+    title: &'a str,
+    severity: Severity,
+    /// Empty when the report does not describe the rule.
+    remediation: Vec<Inline>,
+}
+
+struct Priority<'a> {
+    rule: RuleInfo<'a>,
+    findings: usize,
+    /// Distinct objects, in report order.
+    objects: Vec<&'a ObjectRef>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SectionKind {
+enum SectionKind {
     Workloads,
     Rbac,
     Network,
@@ -130,14 +639,14 @@ pub enum SectionKind {
 }
 
 impl SectionKind {
-    pub const ALL: [SectionKind; 4] = [
+    const ALL: [SectionKind; 4] = [
         SectionKind::Workloads,
         SectionKind::Rbac,
         SectionKind::Network,
         SectionKind::Other,
     ];
 
-    pub fn title(self) -> &'static str {
+    fn title(self) -> &'static str {
         match self {
             SectionKind::Workloads => "Workloads",
             SectionKind::Rbac => "RBAC and service accounts",
@@ -147,7 +656,7 @@ impl SectionKind {
     }
 
     /// What the section holds, for its first line.
-    pub fn about(self) -> &'static str {
+    fn about(self) -> &'static str {
         match self {
             SectionKind::Workloads => {
                 "Pods and their controllers, one per block, most severe finding first; each \
@@ -168,7 +677,7 @@ impl SectionKind {
     }
 
     /// A stable id for links and HTML anchors.
-    pub fn id(self) -> &'static str {
+    fn id(self) -> &'static str {
         match self {
             SectionKind::Workloads => "workloads",
             SectionKind::Rbac => "rbac",
@@ -198,19 +707,19 @@ impl SectionKind {
     }
 }
 
-pub struct Section<'a> {
-    pub kind: SectionKind,
+struct Section<'a> {
+    kind: SectionKind,
     /// Evaluated objects of this section's kinds, or that its rules ran on.
-    pub evaluated: usize,
+    evaluated: usize,
     /// Distinct objects with a finding in this section.
-    pub objects_with_findings: usize,
-    pub groups: Vec<Group<'a>>,
+    objects_with_findings: usize,
+    groups: Vec<Group<'a>>,
 }
 
 /// What a group is about: one object (workloads, other findings), a namespace (network
 /// exposure) or a rule (RBAC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subject<'a> {
+enum Subject<'a> {
     Object(&'a ObjectRef),
     /// `None`: cluster-scoped objects, or manifests that leave the namespace to deploy time.
     Namespace(Option<&'a str>),
@@ -221,171 +730,129 @@ pub enum Subject<'a> {
 }
 
 /// Where every finding of a group was read from, when they share it.
-pub struct Source<'a> {
+struct Source<'a> {
     /// A file path, or a cluster object's `k8s://` address.
-    pub location: String,
+    location: String,
     /// The chart template named by Helm's `# Source:` comment.
-    pub template: Option<&'a str>,
+    template: Option<&'a str>,
 }
 
-pub struct Group<'a> {
-    pub subject: Subject<'a>,
-    pub source: Option<Source<'a>>,
+struct Group<'a> {
+    subject: Subject<'a>,
+    source: Option<Source<'a>>,
     /// Findings per severity.
-    pub counts: [usize; 4],
+    counts: [usize; 4],
     /// Most severe rule first.
-    pub rules: Vec<RuleGroup<'a>>,
+    rules: Vec<RuleGroup<'a>>,
 }
 
 impl Group<'_> {
-    pub fn count(&self, severity: Severity) -> usize {
+    fn count(&self, severity: Severity) -> usize {
         self.counts[severity as usize]
     }
 
-    pub fn worst(&self) -> Option<Severity> {
+    fn worst(&self) -> Option<Severity> {
         self.rules.first().map(|r| r.rule.severity)
     }
 
     /// Whether rows need a rule column: not when the group is one rule's.
-    pub fn rule_column(&self) -> bool {
+    fn rule_column(&self) -> bool {
         !matches!(self.subject, Subject::Rule { .. })
     }
 }
 
-pub struct RuleGroup<'a> {
-    pub rule: RuleInfo<'a>,
-    pub items: Vec<Item<'a>>,
+struct RuleGroup<'a> {
+    rule: RuleInfo<'a>,
+    items: Vec<Item<'a>>,
 }
 
-pub struct Item<'a> {
-    pub finding: &'a Finding,
+struct Item<'a> {
+    finding: &'a Finding,
     /// `file:line:column` for manifests; the object's address for a cluster object when the
     /// group's source does not already give it; `None` otherwise.
-    pub place: Option<String>,
+    place: Option<String>,
     /// The offending field, or empty.
-    pub field: String,
+    field: String,
 }
 
 impl Item<'_> {
     /// What the location cell shows, one entry a line: the place, then the field.
-    pub fn location_lines(&self) -> impl Iterator<Item = &str> {
+    fn location_lines(&self) -> impl Iterator<Item = &str> {
         self.place
             .as_deref()
             .into_iter()
             .chain(Some(self.field.as_str()).filter(|f| !f.is_empty()))
     }
 }
-
-impl Review<'_> {
-    /// ` 12 objects read, 9 evaluated (...)`: how much of the input the rules ran on.
-    pub fn objects_sentence(&self) -> String {
-        let mut s = format!(
-            " {} object{} read, {} evaluated",
-            self.objects_read,
-            plural(self.objects_read),
-            self.objects_evaluated
-        );
-        if self.objects_read != self.objects_evaluated {
-            s.push_str(
-                " (Pods and ReplicaSets that a scanned controller owns are reported through it)",
-            );
+/// The findings by section and group, every section listed, empty ones included.
+fn sections<'a>(report: &'a ScanReport) -> Vec<Section<'a>> {
+    let benchmark_prefix = report
+        .compliance
+        .as_ref()
+        .map(|c| format!("{}/", c.benchmark));
+    let is_benchmark = |f: &Finding| {
+        benchmark_prefix
+            .as_deref()
+            .is_some_and(|p| f.rule_id.starts_with(p))
+    };
+    let section_of = |f: &Finding| {
+        if is_benchmark(f) {
+            SectionKind::Other
+        } else if report
+            .rule(&f.rule_id)
+            .is_some_and(|r| r.group == "network")
+        {
+            SectionKind::Network
+        } else {
+            SectionKind::of_object(&f.object)
         }
-        s
+    };
+
+    let mut grouped: BTreeMap<(SectionKind, GroupKey<'a>), Vec<&'a Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        let section = section_of(f);
+        grouped
+            .entry((section, GroupKey::of(section, f)))
+            .or_default()
+            .push(f);
     }
-}
-
-impl<'a> Review<'a> {
-    pub fn build(report: &'a ScanReport) -> Review<'a> {
-        let benchmark_prefix = report
-            .compliance
-            .as_ref()
-            .map(|c| format!("{}/", c.benchmark));
-        let is_benchmark = |f: &Finding| {
-            benchmark_prefix
-                .as_deref()
-                .is_some_and(|p| f.rule_id.starts_with(p))
-        };
-        let section_of = |f: &Finding| {
-            if is_benchmark(f) {
-                SectionKind::Other
-            } else if report
-                .rule(&f.rule_id)
-                .is_some_and(|r| r.group == "network")
-            {
-                SectionKind::Network
-            } else {
-                SectionKind::of_object(&f.object)
-            }
-        };
-
-        let mut grouped: BTreeMap<(SectionKind, GroupKey<'a>), Vec<&'a Finding>> = BTreeMap::new();
-        for f in &report.findings {
-            let section = section_of(f);
-            grouped
-                .entry((section, GroupKey::of(section, f)))
-                .or_default()
-                .push(f);
-        }
-        // Network rules also look at workloads (is a NetworkPolicy selecting them?), so the
-        // objects they ran on count as evaluated for the network section.
-        let network_rules: Vec<&crate::policy::Rule> = report
-            .rules
-            .iter()
-            .filter(|r| r.group == "network")
-            .collect();
-        let in_section = |kind: SectionKind, o: &ObjectRef| {
-            SectionKind::of_object(o) == kind
-                || (kind == SectionKind::Network
-                    && network_rules.iter().any(|r| r.kinds.matches(o)))
-        };
-        let mut sections: Vec<Section<'a>> = SectionKind::ALL
-            .iter()
-            .map(|&kind| Section {
-                kind,
-                evaluated: report
-                    .evaluated
-                    .iter()
-                    .filter(|e| in_section(kind, &e.object))
-                    .count(),
-                objects_with_findings: 0,
-                groups: Vec::new(),
-            })
-            .collect();
-        let mut with_findings: Vec<BTreeSet<(&ObjectRef, String)>> =
-            vec![BTreeSet::new(); SectionKind::ALL.len()];
-        for ((kind, key), findings) in grouped {
-            with_findings[kind as usize]
-                .extend(findings.iter().map(|f| (&f.object, f.origin.source_key())));
-            let group = group(report, key.subject(), findings);
-            sections[kind as usize].groups.push(group);
-        }
-        for (section, objects) in sections.iter_mut().zip(with_findings) {
-            section.objects_with_findings = objects.len();
-        }
-
-        Review {
-            title: title(report),
-            scope: scope(report),
-            objects_read: report.objects,
-            objects_evaluated: report.evaluated.len(),
-            by_severity: by_severity(&report.findings),
-            objects_with_findings: distinct_objects(report.findings.iter()),
-            findings: report.findings.len(),
-            benchmark: report.compliance.as_ref().map(|c| BenchmarkSummary {
-                compliance: c,
-                heading: super::compliance::heading(c),
-                failed: c.checks.iter().filter(|r| r.state == State::Fail).collect(),
-                not_collected: super::compliance::not_collected_by_reason(c),
-            }),
-            priorities: priorities(report),
-            sections,
-            problems: &report.problems,
-            suppressed: &report.suppressed,
-            baseline: super::baseline_line(report),
-            errors: count_level(&report.problems, Level::Error),
-            warnings: count_level(&report.problems, Level::Warning),
-        }
+    // Network rules also look at workloads (is a NetworkPolicy selecting them?), so the
+    // objects they ran on count as evaluated for the network section.
+    let network_rules: Vec<&crate::policy::Rule> = report
+        .rules
+        .iter()
+        .filter(|r| r.group == "network")
+        .collect();
+    let in_section = |kind: SectionKind, o: &ObjectRef| {
+        SectionKind::of_object(o) == kind
+            || (kind == SectionKind::Network && network_rules.iter().any(|r| r.kinds.matches(o)))
+    };
+    let mut sections: Vec<Section<'a>> = SectionKind::ALL
+        .iter()
+        .map(|&kind| Section {
+            kind,
+            evaluated: report
+                .evaluated
+                .iter()
+                .filter(|e| in_section(kind, &e.object))
+                .count(),
+            objects_with_findings: 0,
+            groups: Vec::new(),
+        })
+        .collect();
+    let mut with_findings: Vec<BTreeSet<(&ObjectRef, String)>> =
+        vec![BTreeSet::new(); SectionKind::ALL.len()];
+    for ((kind, key), findings) in grouped {
+        with_findings[kind as usize]
+            .extend(findings.iter().map(|f| (&f.object, f.origin.source_key())));
+        let group = group(report, key.subject(), findings);
+        sections[kind as usize].groups.push(group);
     }
+    for (section, objects) in sections.iter_mut().zip(with_findings) {
+        section.objects_with_findings = objects.len();
+    }
+
+    sections
 }
 
 /// How findings are grouped, and in which order: objects by namespace, then name; namespaces
@@ -540,17 +1007,6 @@ fn distinct_objects<'a>(findings: impl Iterator<Item = &'a Finding>) -> usize {
         .len()
 }
 
-fn by_severity(findings: &[Finding]) -> Vec<SeverityRow> {
-    Severity::ALL
-        .iter()
-        .map(|&severity| SeverityRow {
-            severity,
-            findings: findings.iter().filter(|f| f.severity == severity).count(),
-            objects: distinct_objects(findings.iter().filter(|f| f.severity == severity)),
-        })
-        .collect()
-}
-
 /// Critical and high findings by rule: most severe first, then the rule on most objects.
 fn priorities(report: &ScanReport) -> Vec<Priority<'_>> {
     let mut by_rule: BTreeMap<&str, Priority<'_>> = BTreeMap::new();
@@ -599,36 +1055,6 @@ fn files(report: &ScanReport) -> Vec<String> {
     files.into_iter().collect()
 }
 
-fn scope(report: &ScanReport) -> Scope<'_> {
-    match &report.target {
-        Target::Cluster { info, collected_at } => Scope::Cluster {
-            name: &info.name,
-            context: info.context.as_deref().filter(|c| *c != info.name),
-            version: &info.server_version.git_version,
-            platform: info.platform.kind.as_str(),
-            collected_at,
-        },
-        Target::Manifests => {
-            let all = files(report);
-            let directory = common_directory(&all);
-            let more_files = all.len().saturating_sub(NAMED_FILES);
-            let files = all
-                .iter()
-                .take(NAMED_FILES)
-                .map(|f| match &directory {
-                    Some(dir) => f[dir.len() + 1..].to_owned(),
-                    None => f.clone(),
-                })
-                .collect();
-            Scope::Manifests {
-                directory,
-                files,
-                more_files,
-            }
-        }
-    }
-}
-
 fn title(report: &ScanReport) -> String {
     if let Target::Cluster { info, .. } = &report.target {
         return format!("Security review of cluster {}", info.name);
@@ -665,7 +1091,7 @@ fn common_directory(paths: &[String]) -> Option<String> {
 }
 
 /// `s` for a count other than one.
-pub fn plural(n: usize) -> &'static str {
+fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
     } else {
@@ -674,7 +1100,7 @@ pub fn plural(n: usize) -> &'static str {
 }
 
 /// `1 error and 4 warnings: ...`, for the summary, when there are problems to look at.
-pub fn problems_line(errors: usize, warnings: usize) -> Option<String> {
+fn problems_line(errors: usize, warnings: usize) -> Option<String> {
     let mut parts = Vec::new();
     if errors > 0 {
         parts.push(format!("{errors} error{}", plural(errors)));
@@ -697,7 +1123,7 @@ pub fn problems_line(errors: usize, warnings: usize) -> Option<String> {
 }
 
 /// A benchmark state as a column heading.
-pub fn state_label(s: State) -> &'static str {
+fn state_label(s: State) -> &'static str {
     match s {
         State::Pass => "Pass",
         State::Fail => "Fail",
@@ -709,7 +1135,7 @@ pub fn state_label(s: State) -> &'static str {
 
 /// Splits metadata text at its `code` spans (CommonMark: a run of n backticks up to the next
 /// run of exactly n). Text with an unclosed run stays text.
-pub fn inline_code(text: &str) -> Vec<Inline<'_>> {
+fn inline_code(text: &str) -> Vec<Inline> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
     let mut plain_start = 0;
@@ -738,7 +1164,7 @@ pub fn inline_code(text: &str) -> Vec<Inline<'_>> {
         match close {
             Some(end) => {
                 if plain_start < i {
-                    out.push(Inline::Text(&text[plain_start..i]));
+                    out.push(Inline::text(&text[plain_start..i]));
                 }
                 let code = &text[content_start..end];
                 // One space on each side is padding (so a span can start with a backtick).
@@ -746,7 +1172,7 @@ pub fn inline_code(text: &str) -> Vec<Inline<'_>> {
                     Some(inner) if !inner.trim().is_empty() => inner,
                     _ => code,
                 };
-                out.push(Inline::Code(code));
+                out.push(Inline::code(code));
                 i = end + run;
                 plain_start = i;
             }
@@ -754,7 +1180,7 @@ pub fn inline_code(text: &str) -> Vec<Inline<'_>> {
         }
     }
     if plain_start < text.len() {
-        out.push(Inline::Text(&text[plain_start..]));
+        out.push(Inline::text(&text[plain_start..]));
     }
     out
 }
@@ -768,15 +1194,15 @@ mod tests {
         assert_eq!(
             inline_code("Set `a: b` and ``x`y`` then `unclosed"),
             vec![
-                Inline::Text("Set "),
-                Inline::Code("a: b"),
-                Inline::Text(" and "),
-                Inline::Code("x`y"),
-                Inline::Text(" then `unclosed"),
+                Inline::text("Set "),
+                Inline::code("a: b"),
+                Inline::text(" and "),
+                Inline::code("x`y"),
+                Inline::text(" then `unclosed"),
             ]
         );
         assert_eq!(inline_code(""), vec![]);
-        assert_eq!(inline_code("``"), vec![Inline::Text("``")]);
+        assert_eq!(inline_code("``"), vec![Inline::text("``")]);
     }
 
     #[test]

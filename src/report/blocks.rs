@@ -1,0 +1,213 @@
+//! The document the review ([`super::review`]) is written as: headings, paragraphs, lists,
+//! tables and folds of inline spans. It owns only the shape of a document; what goes in it is
+//! the review's decision, and how it is written (and escaped) is the serializers'
+//! ([`super::markdown`], [`super::html`]). Text here is as scanned: never pre-escaped.
+
+use crate::severity::Severity;
+
+/// A whole document: its title (the page's `<title>` and first heading) and its body.
+pub struct Document {
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+pub enum Block {
+    /// Level 1 is the document's title; sections are 2, their parts 3.
+    Heading {
+        level: u8,
+        text: Vec<Inline>,
+    },
+    Paragraph(Vec<Inline>),
+    List {
+        ordered: bool,
+        items: Vec<Vec<Inline>>,
+    },
+    Table(Table),
+    /// A part that can be folded, open or closed at first.
+    Details {
+        open: bool,
+        summary: Vec<Inline>,
+        blocks: Vec<Block>,
+    },
+    /// A titled part others can link to by `id`.
+    Section {
+        id: &'static str,
+        level: u8,
+        title: String,
+        blocks: Vec<Block>,
+    },
+    /// Links to the sections, for formats that have no outline of their own.
+    Contents(Vec<Link>),
+}
+
+pub struct Table {
+    /// Spans the page (a table of findings, not of counts).
+    pub wide: bool,
+    /// One entry per column: its heading and alignment.
+    pub columns: Vec<(&'static str, Align)>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// A table of text, every column aligned left.
+    pub fn left(columns: &[&'static str], rows: Vec<Vec<Cell>>) -> Table {
+        Table {
+            wide: false,
+            columns: columns.iter().map(|c| (*c, Align::Left)).collect(),
+            rows,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    /// Numbers, so that digits line up.
+    Right,
+}
+
+pub struct Cell {
+    /// A heading of its row (a total, say) rather than data.
+    pub heading: bool,
+    pub content: Vec<Inline>,
+}
+
+impl Cell {
+    pub fn new(content: Vec<Inline>) -> Cell {
+        Cell {
+            heading: false,
+            content,
+        }
+    }
+
+    pub fn heading(content: Vec<Inline>) -> Cell {
+        Cell {
+            heading: true,
+            content,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// `#summary`: an anchor in the same document.
+    pub href: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inline {
+    Text(String),
+    /// Shown literally, in a monospace font: names, paths, fields, ids.
+    Code(String),
+    Strong(String),
+    /// A remark beside the text it follows, set apart (emphasis, or dimmed).
+    Note(String),
+    /// An object's kind before its name: dimmed where a format can, so the name stands out.
+    Kind(String),
+    Link(Link),
+    /// A severity on its own, as a table's first column shows it.
+    Severity(Severity),
+    /// A label in a severity's colour (`2 high`).
+    Badge {
+        severity: Severity,
+        label: String,
+    },
+    /// A line break within a paragraph, list item or table cell.
+    Break,
+}
+
+impl Inline {
+    pub fn text(s: impl Into<String>) -> Inline {
+        Inline::Text(s.into())
+    }
+
+    pub fn code(s: impl Into<String>) -> Inline {
+        Inline::Code(s.into())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// One of every block and span, with text markdown and HTML give meaning to.
+    pub(crate) fn sample() -> Document {
+        let text = |s: &str| Inline::Text(s.to_owned());
+        let code = |s: &str| Inline::Code(s.to_owned());
+        Document {
+            title: "Review of a|b <c> & d".to_owned(),
+            blocks: vec![
+                Block::Paragraph(vec![
+                    text("Text *x* & <y> "),
+                    code("a|b"),
+                    text(" "),
+                    Inline::Strong("strong".to_owned()),
+                    text(" "),
+                    Inline::Note("note".to_owned()),
+                    text(" "),
+                    Inline::Kind("Pod".to_owned()),
+                    text(" "),
+                    Inline::Link(Link {
+                        href: "#part".to_owned(),
+                        text: "Part".to_owned(),
+                    }),
+                    Inline::Break,
+                    Inline::Severity(Severity::Critical),
+                    text(" "),
+                    Inline::Badge {
+                        severity: Severity::Low,
+                        label: "2 low".to_owned(),
+                    },
+                ]),
+                Block::Contents(vec![Link {
+                    href: "#part".to_owned(),
+                    text: "Part (1)".to_owned(),
+                }]),
+                Block::Section {
+                    id: "part",
+                    level: 2,
+                    title: "Part".to_owned(),
+                    blocks: vec![
+                        Block::Heading {
+                            level: 3,
+                            text: vec![code("id"), text(" a_b")],
+                        },
+                        Block::List {
+                            ordered: true,
+                            items: vec![vec![text("one"), Inline::Break, text("more")]],
+                        },
+                        Block::List {
+                            ordered: false,
+                            items: vec![vec![text("a")], vec![text("b"), Inline::Break, text("c")]],
+                        },
+                        Block::Table(Table {
+                            wide: true,
+                            columns: vec![("Name", Align::Left), ("Count", Align::Right)],
+                            rows: vec![
+                                vec![
+                                    Cell::new(vec![
+                                        text("a|b\nc <d> & e"),
+                                        Inline::Break,
+                                        code("x|y\nz"),
+                                    ]),
+                                    Cell::new(vec![text("1")]),
+                                ],
+                                vec![
+                                    Cell::heading(vec![text("Total")]),
+                                    Cell::heading(vec![text("\u{a0}1")]),
+                                ],
+                            ],
+                        }),
+                        Block::Details {
+                            open: true,
+                            summary: vec![text("Fold <&>")],
+                            blocks: vec![Block::Paragraph(vec![text("inside")])],
+                        },
+                        Block::Paragraph(vec![text("last")]),
+                    ],
+                },
+            ],
+        }
+    }
+}
