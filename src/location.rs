@@ -108,6 +108,26 @@ impl<'a> Location<'a> {
         }
     }
 
+    /// The same place without the Helm template, for a row under a heading that names it.
+    pub fn without_template(self) -> Location<'a> {
+        match self {
+            Location::File {
+                file,
+                document,
+                item,
+                position,
+                ..
+            } => Location::File {
+                file,
+                document,
+                item,
+                helm_template: None,
+                position,
+            },
+            other => other,
+        }
+    }
+
     /// A cluster object's stable address, `k8s://<cluster>/<namespace>/<Kind>/<name>`.
     pub fn object_uri(&self) -> Option<String> {
         match *self {

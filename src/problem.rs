@@ -103,6 +103,15 @@ impl Problem {
         self
     }
 
+    /// `file:line:column` (or the file alone), when the problem has a file.
+    pub fn place(&self) -> Option<String> {
+        let file = self.file.as_ref()?;
+        Some(match self.position {
+            Some(p) => format!("{file}:{}:{}", p.line, p.column),
+            None => file.to_string(),
+        })
+    }
+
     pub fn is_error(&self) -> bool {
         self.level == Level::Error
     }
@@ -111,12 +120,8 @@ impl Problem {
 impl fmt::Display for Problem {
     /// `file:line:column: level[code]: message`, the form editors and CI logs link.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(file) = &self.file {
-            f.write_str(file.as_str())?;
-            if let Some(p) = self.position {
-                write!(f, ":{}:{}", p.line, p.column)?;
-            }
-            f.write_str(": ")?;
+        if let Some(place) = self.place() {
+            write!(f, "{place}: ")?;
         }
         let level = match self.level {
             Level::Note => "note",

@@ -152,15 +152,6 @@ pub fn write_document(
     }
 }
 
-// Kept for the review renderers until they read `Location` (being rewritten in parallel).
-pub(crate) fn object_uri(cluster: &str, object: &crate::ObjectRef) -> String {
-    object.uri(cluster)
-}
-
-pub(crate) fn location_line(f: &crate::Finding) -> String {
-    f.location().line()
-}
-
 /// `Baseline posture.json: 1 new, 11 unchanged, 2 fixed`, with `--baseline`.
 pub fn baseline_line(report: &ScanReport) -> Option<String> {
     let b = report.baseline.as_ref()?;
@@ -171,9 +162,4 @@ pub fn baseline_line(report: &ScanReport) -> Option<String> {
         report.findings.len() - new,
         b.fixed.len()
     ))
-}
-
-/// A file path as reports show it.
-pub(crate) fn display_path(path: &crate::resource::SourcePath) -> String {
-    path.to_string()
 }

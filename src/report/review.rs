@@ -8,9 +8,9 @@
 //! (suppressed, baselined) belong here as one more section, not in the serializers.
 
 use super::blocks::{Align, Block, Cell, Document, Inline, Link, Table};
-use super::{display_path, object_uri};
 use crate::compliance::{Compliance, State, Tally};
 use crate::finding::Finding;
+use crate::location::Location;
 use crate::policy::kinds;
 use crate::problem::{Level, Problem};
 use crate::resource::{ObjectRef, Origin};
@@ -368,14 +368,8 @@ fn problems(report: &ScanReport) -> Vec<Block> {
             .problems
             .iter()
             .map(|p| {
-                let place = match &p.file {
-                    Some(file) => {
-                        let mut place = display_path(file);
-                        if let Some(pos) = p.position {
-                            place.push_str(&format!(":{}:{}", pos.line, pos.column));
-                        }
-                        code(place)
-                    }
+                let place = match p.place() {
+                    Some(place) => code(place),
                     None => text("—"),
                 };
                 let level = match p.level {
@@ -902,19 +896,22 @@ impl<'a> GroupKey<'a> {
 
 /// Where a finding was read: the file (with its chart template) or the object's address.
 fn source_of(f: &Finding) -> Source<'_> {
-    match &f.origin {
-        Origin::File {
-            path, helm_source, ..
+    let location = f.location();
+    match location {
+        Location::File {
+            file,
+            helm_template,
+            ..
         } => Source {
-            location: display_path(path),
-            template: helm_source.as_deref(),
+            location: file.to_string(),
+            template: helm_template,
         },
-        Origin::Rendered { file, .. } => Source {
-            location: display_path(file),
+        Location::Rendered { file, .. } => Source {
+            location: file.to_string(),
             template: None,
         },
-        Origin::Cluster { cluster } => Source {
-            location: object_uri(cluster, &f.object),
+        Location::Cluster { .. } => Source {
+            location: location.line(),
             template: None,
         },
     }
@@ -965,22 +962,13 @@ fn group<'a>(
     }
 }
 
+/// The finding's place in its row; what the group's shared source already says is left out.
 fn place(f: &Finding, shared_source: bool) -> Option<String> {
-    match &f.origin {
-        Origin::File {
-            path, helm_source, ..
-        } => {
-            let mut place = display_path(path);
-            if let Some(p) = f.position {
-                place.push_str(&format!(":{}:{}", p.line, p.column));
-            }
-            if let Some(template) = helm_source.as_deref().filter(|_| !shared_source) {
-                place.push_str(&format!(" (template {template})"));
-            }
-            Some(place)
-        }
-        Origin::Rendered { .. } => Some(super::location_line(f)),
-        Origin::Cluster { cluster } => (!shared_source).then(|| object_uri(cluster, &f.object)),
+    let location = f.location();
+    match location {
+        Location::File { .. } if shared_source => Some(location.without_template().line()),
+        Location::File { .. } | Location::Rendered { .. } => Some(location.line()),
+        Location::Cluster { .. } => (!shared_source).then(|| location.line()),
     }
 }
 
@@ -1046,9 +1034,9 @@ fn files(report: &ScanReport) -> Vec<String> {
         .evaluated
         .iter()
         .filter_map(|e| match &e.origin {
-            Origin::File { path, .. } => Some(display_path(path)),
+            Origin::File { path, .. } => Some(path.to_string()),
             // The chart or kustomization that was rendered, as the user named it.
-            Origin::Rendered { dir, .. } => Some(display_path(dir)),
+            Origin::Rendered { dir, .. } => Some(dir.to_string()),
             Origin::Cluster { .. } => None,
         })
         .collect();
