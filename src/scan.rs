@@ -10,6 +10,7 @@ use crate::finding::Finding;
 use crate::policy::{Catalog, PolicyError, Rule};
 use crate::problem::Problem;
 use crate::resource::{ObjectRef, Origin, Resource};
+use crate::rule_info::RuleInfo;
 use crate::severity::Severity;
 use crate::snapshot::{ClusterInfo, Snapshot};
 use std::collections::HashSet;
@@ -89,7 +90,7 @@ pub enum Target {
 pub struct ScanReport {
     pub target: Target,
     /// The rules that ran, in catalog order.
-    pub rules: Vec<Rule>,
+    pub rules: Vec<RuleInfo>,
     /// Sorted findings that count: not covered by an exception.
     pub findings: Vec<Finding>,
     /// Sorted findings an exception covers: shown, but neither counted nor gated on.
@@ -168,7 +169,7 @@ impl ScanReport {
         self.baseline = Some(Baseline::new(previous, present));
     }
 
-    pub fn rule(&self, id: &str) -> Option<&Rule> {
+    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
         self.rules.iter().find(|r| r.id == id)
     }
 }
@@ -316,7 +317,7 @@ fn evaluate_for(
     problems.extend(evaluation.problems);
     let mut report = ScanReport {
         target,
-        rules: evaluator.rules().to_vec(),
+        rules: evaluator.rules().iter().map(Rule::info).collect(),
         findings: evaluation.findings,
         suppressed: Vec::new(),
         exceptions: Vec::new(),
@@ -407,7 +408,7 @@ fn choose(
                 let reason = "the inputs hold control-plane, kubelet or kube-proxy settings \
                               or node facts"
                     .to_owned();
-                ("cis-1.12".to_owned(), Selection::Auto { reason })
+                (compliance::fallback(), Selection::Auto { reason })
             }),
         },
     }

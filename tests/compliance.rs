@@ -3,7 +3,7 @@
 //! flags, kubeadm's defaults, the kubelet's own defaults, and node facts on disk.
 
 use crate::common::{evaluator, repo};
-use posture::benchmark::{Assessment, Benchmark, Evidence, BUILTIN_NAMES};
+use posture::benchmark::{Assessment, Benchmark, Evidence, Registry};
 use posture::collect;
 use posture::compliance::{CheckResult, Compliance, Selection, State};
 use posture::scan::{evaluate_with, scan_snapshot, BenchmarkChoice, ScanReport, ScanRequest};
@@ -108,7 +108,7 @@ fn scenarios() -> Vec<(&'static str, Vec<PathBuf>, Vec<PathBuf>)> {
 
 #[test]
 fn every_automated_check_has_a_pass_and_a_fail_fixture() {
-    for name in BUILTIN_NAMES {
+    for name in Registry::builtin().names() {
         let benchmark = Benchmark::builtin(name).unwrap();
         let mut seen: BTreeMap<String, BTreeSet<State>> = BTreeMap::new();
         for (scenario, inputs, facts) in scenarios() {
@@ -138,7 +138,7 @@ fn every_automated_check_has_a_pass_and_a_fail_fixture() {
 
 #[test]
 fn hardened_settings_and_files_pass_and_weak_ones_fail() {
-    for name in BUILTIN_NAMES {
+    for name in Registry::builtin().names() {
         for (scenario, want) in [("hardened", State::Pass), ("weak", State::Fail)] {
             let report = scan_files(
                 &[fixture(&format!("benchmark/{scenario}/manifests"))],

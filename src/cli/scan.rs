@@ -4,7 +4,6 @@ use super::cluster::{self, ClusterArgs};
 use super::exit;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use posture::benchmark::BUILTIN_NAMES;
 use posture::collect;
 use posture::engine::Evaluator;
 use posture::exceptions;
@@ -171,13 +170,14 @@ impl ScanArgs {
 }
 
 fn parse_benchmark(s: &str) -> Result<BenchmarkChoice, String> {
+    let names = posture::benchmark::Registry::builtin().names();
     match s {
         "auto" => Ok(BenchmarkChoice::Auto),
         "none" => Ok(BenchmarkChoice::Off),
-        name if BUILTIN_NAMES.contains(&name) => Ok(BenchmarkChoice::Named(name.to_owned())),
+        name if names.contains(&name) => Ok(BenchmarkChoice::Named(name.to_owned())),
         other => Err(format!(
             "unknown benchmark '{other}': use auto, none, or one of {}",
-            BUILTIN_NAMES.join(", ")
+            names.join(", ")
         )),
     }
 }

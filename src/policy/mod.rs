@@ -7,7 +7,7 @@ pub mod kinds;
 pub mod metadata;
 
 pub use kinds::KindSelector;
-pub use metadata::{Frameworks, PodSecurityLevel};
+pub use metadata::{Frameworks, PodSecurityLevel, RelatedResource};
 
 use crate::severity::Severity;
 use include_dir::{include_dir, Dir};
@@ -48,6 +48,22 @@ impl Rule {
     /// The query that yields the rule's findings.
     pub fn entry_point(&self) -> String {
         format!("data.{}.deny", self.package)
+    }
+
+    /// What reporters read about the rule.
+    pub fn info(&self) -> crate::rule_info::RuleInfo {
+        crate::rule_info::RuleInfo {
+            id: self.id.clone(),
+            slug: self.slug.clone(),
+            group: self.group.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            severity: self.severity,
+            remediation: self.remediation.clone(),
+            frameworks: self.frameworks.clone(),
+            kinds: self.kinds.clone(),
+            related: self.related.clone(),
+        }
     }
 }
 

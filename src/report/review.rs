@@ -328,7 +328,7 @@ impl<'a> Review<'a> {
         }
         // Network rules also look at workloads (is a NetworkPolicy selecting them?), so the
         // objects they ran on count as evaluated for the network section.
-        let network_rules: Vec<&crate::policy::Rule> = report
+        let network_rules: Vec<&crate::rule_info::RuleInfo> = report
             .rules
             .iter()
             .filter(|r| r.group == "network")

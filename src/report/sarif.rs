@@ -5,9 +5,9 @@
 use super::display_path;
 use crate::exceptions::SuppressionKind;
 use crate::finding::Finding;
-use crate::policy::Rule;
 use crate::problem::{Level, Problem};
 use crate::resource::{Origin, Position, Renderer};
+use crate::rule_info::RuleInfo;
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use serde_json::json;
@@ -56,7 +56,7 @@ fn pascal(slug: &str) -> String {
         .collect()
 }
 
-fn tags(rule: &Rule) -> Vec<String> {
+fn tags(rule: &RuleInfo) -> Vec<String> {
     let mut tags = vec!["security".to_owned(), "kubernetes".to_owned()];
     tags.extend(
         rule.frameworks
@@ -73,7 +73,7 @@ fn tags(rule: &Rule) -> Vec<String> {
     tags
 }
 
-fn help_markdown(rule: &Rule) -> String {
+fn help_markdown(rule: &RuleInfo) -> String {
     let mut md = format!(
         "{}\n\n**Remediation:** {}",
         rule.description, rule.remediation
@@ -103,7 +103,7 @@ fn help_markdown(rule: &Rule) -> String {
     md
 }
 
-fn descriptor(rule: &Rule) -> ReportingDescriptor {
+fn descriptor(rule: &RuleInfo) -> ReportingDescriptor {
     let mut props = BTreeMap::new();
     // GitHub requires a string here; a number is silently ignored.
     props.insert(
