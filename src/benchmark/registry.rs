@@ -2,7 +2,7 @@
 //! registered by dropping its file there: its name is the file stem (the `benchmark:` key must
 //! agree), and its `platforms:` and `fallback:` keys say where `--benchmark auto` applies it.
 
-use super::catalog::{node_role, Benchmark, BenchmarkError, Judgement, Violation};
+use super::catalog::{Benchmark, BenchmarkError, Component, FileKind, Judgement, Violation};
 use crate::snapshot::PlatformKind;
 use include_dir::{include_dir, Dir};
 use std::sync::OnceLock;
@@ -126,25 +126,25 @@ impl Registry {
             .unwrap_or_else(|| self.fallback())
     }
 
-    /// Every file path the benchmarks' file checks name, with the node-facts role it is filed
-    /// under (`kubelet/config`), once each, in benchmark and check order. Paths are as written,
-    /// without a trailing `/`.
-    pub fn file_paths(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = Vec::new();
+    /// Every file path the benchmarks' file checks name, with the component and kind of file
+    /// it is, once each, in benchmark and check order. Paths are as written, without a trailing
+    /// `/`.
+    pub fn file_paths(&self) -> Vec<(Component, FileKind, String)> {
+        let mut out: Vec<(Component, FileKind, String)> = Vec::new();
         for b in &self.benchmarks {
             for check in &b.checks {
                 if let Judgement::Files {
                     component, spec, ..
                 } = &check.judgement
                 {
-                    let role = node_role(*component, spec.kind);
                     for path in &spec.paths {
                         let path = match path.trim_end_matches('/') {
                             "" => "/",
                             trimmed => trimmed,
                         };
-                        if !out.iter().any(|(r, p)| *r == role && p == path) {
-                            out.push((role.clone(), path.to_owned()));
+                        let entry = (*component, spec.kind, path.to_owned());
+                        if !out.contains(&entry) {
+                            out.push(entry);
                         }
                     }
                 }
