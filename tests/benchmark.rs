@@ -5,6 +5,7 @@
 use crate::common::{repo, shared_dir};
 use posture::benchmark::{Assessment, Benchmark, BenchmarkError, Check, Judgement, Registry};
 use posture::policy::Catalog;
+use posture::snapshot::PlatformKind;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -603,4 +604,95 @@ fn kubeadm_static_pod_fixtures_parse_as_components() {
     assert!(!apiserver.is_set("--profiling"));
     assert!(!apiserver.is_set("--kubelet-certificate-authority"));
     assert_eq!(components[0].1.value("--client-cert-auth"), Some("true"));
+}
+
+/// A benchmark is registered by its file: the name is the file stem, and `platforms:` says
+/// where `--benchmark auto` applies it.
+#[test]
+fn a_dropped_in_file_registers_a_benchmark_for_its_platforms() {
+    let fallback = MINIMAL.replace(
+        "benchmark: cis-test\n",
+        "benchmark: cis-base\nfallback: true\n",
+    );
+    let gke = MINIMAL.replace(
+        "benchmark: cis-test\n",
+        "benchmark: cis-test\nplatforms: [gke, k3s]\n",
+    );
+    let registry = Registry::load(&[
+        ("benchmarks/cis-base.yaml", &fallback),
+        ("benchmarks/cis-test.yaml", &gke),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(registry.names(), ["cis-base", "cis-test"]);
+    assert_eq!(
+        registry.for_platform(PlatformKind::K3s).benchmark,
+        "cis-test"
+    );
+    assert_eq!(
+        registry.for_platform(PlatformKind::Eks).benchmark,
+        "cis-base"
+    );
+    assert_eq!(registry.fallback().benchmark, "cis-base");
+}
+
+#[test]
+fn the_registry_rejects_a_misnamed_file_a_platform_claimed_twice_and_no_fallback() {
+    let fallback = MINIMAL.replace(
+        "benchmark: cis-test\n",
+        "benchmark: cis-test\nplatforms: [gke]\nfallback: true\n",
+    );
+    let misnamed = Registry::load(&[("benchmarks/cis-other.yaml", &fallback)]).unwrap_err();
+    assert_eq!(
+        misnamed.to_string(),
+        "benchmarks/cis-other.yaml: names itself 'cis-test', expected 'cis-other' (the file stem)"
+    );
+    let second = MINIMAL.replace(
+        "benchmark: cis-test\n",
+        "benchmark: cis-two\nplatforms: [gke]\n",
+    );
+    let twice = Registry::load(&[
+        ("benchmarks/cis-test.yaml", &fallback),
+        ("benchmarks/cis-two.yaml", &second),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        twice.to_string(),
+        "benchmarks/cis-two.yaml: platform GKE is already claimed by cis-test"
+    );
+    let none = Registry::load(&[("benchmarks/cis-test.yaml", MINIMAL)]).unwrap_err();
+    assert_eq!(
+        none.to_string(),
+        "benchmarks/: no benchmark is the fallback (`fallback: true`)"
+    );
+}
+
+/// The platform → benchmark mapping `--benchmark auto` uses, now read from the files.
+#[test]
+fn built_in_benchmarks_cover_every_platform() {
+    let registry = Registry::builtin();
+    let picks: Vec<(&str, &str)> = [
+        PlatformKind::Aks,
+        PlatformKind::Eks,
+        PlatformKind::Gke,
+        PlatformKind::K3s,
+        PlatformKind::Rke2,
+        PlatformKind::Kubeadm,
+        PlatformKind::Unknown,
+    ]
+    .into_iter()
+    .map(|p| (p.as_str(), registry.for_platform(p).benchmark.as_str()))
+    .collect();
+    assert_eq!(
+        picks,
+        [
+            ("AKS", "cis-aks-1.8"),
+            ("EKS", "cis-eks-1.8"),
+            ("GKE", "cis-gke-1.6"),
+            ("k3s", "cis-1.12"),
+            ("RKE2", "cis-1.12"),
+            ("kubeadm", "cis-1.12"),
+            ("unknown", "cis-1.12"),
+        ]
+    );
+    assert_eq!(registry.fallback().benchmark, "cis-1.12");
 }

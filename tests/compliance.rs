@@ -205,6 +205,39 @@ fn weak_control_plane_findings_point_at_the_flag() {
     );
 }
 
+/// A small GKE cluster (fixtures/clusters/gke-shop.json: nodes with GKE labels and gce://
+/// provider IDs, one kubelet read through /configz and one forbidden).
+fn gke_snapshot() -> Snapshot {
+    let file = std::fs::File::open(fixture("clusters/gke-shop.json")).unwrap();
+    Snapshot::read(file).unwrap()
+}
+
+#[test]
+fn gke_snapshot_auto_is_cis_gke_with_the_control_plane_left_to_google() {
+    let report = scan_snapshot(evaluator(), gke_snapshot(), &ScanRequest::default());
+    let c = compliance(&report);
+    assert_eq!(c.benchmark, "cis-gke-1.6");
+    assert_eq!(
+        c.selection,
+        Selection::Auto {
+            reason: "GKE detected".to_owned()
+        }
+    );
+    let control_plane = c.sections.iter().find(|s| s.id == "1").unwrap();
+    assert!(control_plane
+        .note
+        .as_deref()
+        .is_some_and(|n| n.starts_with("not applicable: Google runs the control plane")));
+    // GKE turns the read-only port on unless asked not to; the collected kubelet has it.
+    let read_only = check(c, "3.2.4");
+    assert_eq!(read_only.state, State::Fail, "{}", read_only.detail);
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.rule_id == "cis-gke-1.6/3.2.4" && f.object.kind == "KubeletConfiguration"));
+    insta::assert_snapshot!("gke_shop_cis_gke", listing(c));
+}
+
 #[test]
 fn lab_snapshot_auto_is_aks_with_kubelets_judged_where_collected() {
     let report = scan_snapshot(evaluator(), lab_snapshot(), &ScanRequest::default());
