@@ -27,6 +27,7 @@ pub mod snapshot;
 
 pub use finding::Finding;
 pub use location::Location;
+pub use policy::RuleInfo;
 pub use problem::Problem;
 pub use resource::{ObjectRef, Origin, Resource};
 pub use scan::{ScanReport, ScanRequest};

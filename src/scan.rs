@@ -8,6 +8,7 @@ use crate::compliance::{self, Compliance, FactsFile, Selection};
 use crate::engine::{CompileError, Evaluator};
 use crate::exceptions::{self, Exception, Suppressed};
 use crate::finding::Finding;
+use crate::policy::RuleInfo;
 use crate::policy::{Catalog, PolicyError, Rule};
 use crate::problem::Problem;
 use crate::resource::{ObjectRef, Origin, Resource};
@@ -156,7 +157,7 @@ pub enum Target {
 pub struct ScanReport {
     pub target: Target,
     /// The rules that ran, in catalog order.
-    pub rules: Vec<Rule>,
+    pub rules: Vec<RuleInfo>,
     /// Sorted findings that count: not covered by an exception.
     pub findings: Vec<Finding>,
     /// Sorted findings an exception covers: shown, but neither counted nor gated on.
@@ -235,7 +236,7 @@ impl ScanReport {
         self.baseline = Some(Baseline::new(previous, present));
     }
 
-    pub fn rule(&self, id: &str) -> Option<&Rule> {
+    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
         self.rules.iter().find(|r| r.id == id)
     }
 }
@@ -479,7 +480,7 @@ fn evaluate_for(
     problems.extend(evaluation.problems);
     let mut report = ScanReport {
         target,
-        rules: evaluator.rules().to_vec(),
+        rules: evaluator.rules().iter().map(Rule::info).collect(),
         findings: evaluation.findings,
         suppressed: Vec::new(),
         exceptions: Vec::new(),
@@ -570,7 +571,7 @@ fn choose(
                 let reason = "the inputs hold control-plane, kubelet or kube-proxy settings \
                               or node facts"
                     .to_owned();
-                ("cis-1.12".to_owned(), Selection::Auto { reason })
+                (compliance::fallback(), Selection::Auto { reason })
             }),
         },
     }

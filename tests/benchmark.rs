@@ -2,24 +2,23 @@
 //! the same assessment, rule references resolve, validation rejects broken files, and a compact
 //! listing of each catalog is snapshotted so reviewers see the data.
 
-use crate::common::repo;
-use posture::benchmark::{Assessment, Benchmark, BenchmarkError, Check, BUILTIN_NAMES};
+use crate::common::{repo, shared_dir};
+use posture::benchmark::{Assessment, Benchmark, BenchmarkError, Check, Judgement, Registry};
 use posture::policy::Catalog;
+use posture::snapshot::PlatformKind;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// kube-bench's definitions, which the catalogs follow: the shared reference beside the
 /// repository, like the lab recording and the corpus.
-fn reference_dir() -> PathBuf {
-    let dir = repo().join("../shared/reference/kube-bench");
-    assert!(
-        dir.join("cis-1.12").is_dir(),
-        "kube-bench's definitions are needed at {} (cis-1.12/, aks-1.8/, eks-1.8.0/)",
-        dir.display()
-    );
-    dir
+fn reference_dir() -> Option<PathBuf> {
+    shared_dir("reference/kube-bench")
+}
+
+fn names() -> Vec<&'static str> {
+    Registry::builtin().names()
 }
 
 /// (benchmark, kube-bench folder, control files)
@@ -43,6 +42,17 @@ const REFERENCE: &[(&str, &str, &[&str])] = &[
     (
         "cis-eks-1.8",
         "eks-1.8.0",
+        &[
+            "master",
+            "controlplane",
+            "node",
+            "policies",
+            "managedservices",
+        ],
+    ),
+    (
+        "cis-gke-1.6",
+        "gke-1.6.0",
         &[
             "master",
             "controlplane",
@@ -76,9 +86,12 @@ struct RefCheck {
 
 /// kube-bench's recommendations: id -> assessment, from the "(Automated)"/"(Manual)" suffix
 /// of the text, or `type: manual`.
-fn reference_checks(name: &str) -> BTreeMap<String, Assessment> {
-    let (_, folder, files) = REFERENCE.iter().find(|(n, _, _)| *n == name).unwrap();
-    let dir = reference_dir().join(folder);
+fn reference_checks(reference: &Path, name: &str) -> BTreeMap<String, Assessment> {
+    let (_, folder, files) = REFERENCE
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .unwrap_or_else(|| panic!("{name}: add its kube-bench folder to REFERENCE"));
+    let dir = reference.join(folder);
     let mut out = BTreeMap::new();
     for file in *files {
         let path = dir.join(format!("{file}.yaml"));
@@ -114,19 +127,24 @@ fn reference_checks(name: &str) -> BTreeMap<String, Assessment> {
     out
 }
 
-fn builtin(name: &str) -> Benchmark {
-    Benchmark::builtin(name).unwrap_or_else(|e| panic!("{e}"))
+fn builtin(name: &str) -> &'static Benchmark {
+    Registry::builtin()
+        .get(name)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
 fn check_ids_and_assessments_match_kube_bench() {
-    for name in BUILTIN_NAMES {
+    let Some(reference) = reference_dir() else {
+        return;
+    };
+    for name in names() {
         let ours: BTreeMap<String, Assessment> = builtin(name)
             .checks
             .iter()
             .map(|c| (c.id.clone(), c.assessment))
             .collect();
-        let theirs = reference_checks(name);
+        let theirs = reference_checks(&reference, name);
         let ours_ids: BTreeSet<&String> = ours.keys().collect();
         let theirs_ids: BTreeSet<&String> = theirs.keys().collect();
         assert_eq!(
@@ -149,19 +167,24 @@ fn check_ids_and_assessments_match_kube_bench() {
 fn catalogs_have_the_expected_number_of_checks() {
     // kube-bench's eks-1.8.0 definitions hold 50 recommendations (51 were expected); the
     // catalog follows the definitions.
-    let counts: Vec<(&str, usize)> = BUILTIN_NAMES
-        .iter()
-        .map(|n| (*n, builtin(n).checks.len()))
+    let counts: Vec<(&str, usize)> = names()
+        .into_iter()
+        .map(|n| (n, builtin(n).checks.len()))
         .collect();
     assert_eq!(
         counts,
-        [("cis-1.12", 131), ("cis-aks-1.8", 51), ("cis-eks-1.8", 50)]
+        [
+            ("cis-1.12", 131),
+            ("cis-aks-1.8", 51),
+            ("cis-eks-1.8", 50),
+            ("cis-gke-1.6", 68)
+        ]
     );
 }
 
 #[test]
 fn checks_are_in_document_order_under_their_sections() {
-    for name in BUILTIN_NAMES {
+    for name in names() {
         let b = builtin(name);
         let key = |id: &str| -> Vec<u32> { id.split('.').map(|p| p.parse().unwrap()).collect() };
         let ids: Vec<Vec<u32>> = b.checks.iter().map(|c| key(&c.id)).collect();
@@ -178,7 +201,7 @@ fn checks_are_in_document_order_under_their_sections() {
 fn benchmarks_validate_against_the_rule_catalog() {
     let catalog = Catalog::builtin().expect("built-in rules load");
     let ids: Vec<&str> = catalog.rules.iter().map(|r| r.id.as_str()).collect();
-    for b in Benchmark::all().unwrap_or_else(|e| panic!("{e}")) {
+    for b in Benchmark::all() {
         let file = format!("benchmarks/{}.yaml", b.benchmark);
         b.validate(&file, &ids).unwrap_or_else(|e| panic!("{e}"));
     }
@@ -205,7 +228,7 @@ fn cis_1_12_rules_match_rule_frameworks() {
         );
     }
     for check in &b.checks {
-        let ours: BTreeSet<&str> = check.rule.iter().map(String::as_str).collect();
+        let ours: BTreeSet<&str> = check.rules().iter().map(String::as_str).collect();
         let theirs = by_framework
             .get(check.id.as_str())
             .cloned()
@@ -218,7 +241,7 @@ fn cis_1_12_rules_match_rule_frameworks() {
     }
 }
 
-/// AKS and EKS policy checks reuse exactly the rules of their CIS 1.12 twin.
+/// AKS, EKS and GKE policy checks reuse exactly the rules of their CIS 1.12 twin.
 #[test]
 fn managed_policy_rules_match_their_cis_1_12_twin() {
     let cis = builtin("cis-1.12");
@@ -273,20 +296,37 @@ fn managed_policy_rules_match_their_cis_1_12_twin() {
                 ("4.5.2", "5.6.4"),
             ],
         ),
+        (
+            "cis-gke-1.6",
+            &[
+                ("4.1.1", "5.1.1"),
+                ("4.1.2", "5.1.2"),
+                ("4.1.3", "5.1.3"),
+                ("4.1.4", "5.1.5"),
+                ("4.1.5", "5.1.6"),
+                ("4.1.6", "5.1.7"),
+                ("4.1.7", "5.1.8"),
+                ("4.3.2", "5.3.2"),
+                ("4.4.1", "5.4.1"),
+                ("4.6.2", "5.6.2"),
+                ("4.6.3", "5.6.3"),
+                ("4.6.4", "5.6.4"),
+            ],
+        ),
     ];
     for (name, pairs) in twins {
         let b = builtin(name);
         for (ours, twin) in *pairs {
-            let rule = &b.check(ours).unwrap().rule;
+            let rule = b.check(ours).unwrap().rules();
             assert!(!rule.is_empty(), "{name} {ours}: no rule");
             assert_eq!(
                 rule,
-                &cis.check(twin).unwrap().rule,
+                cis.check(twin).unwrap().rules(),
                 "{name} {ours} vs {twin}"
             );
         }
         let mapped: BTreeSet<&str> = pairs.iter().map(|(o, _)| *o).collect();
-        for c in b.checks.iter().filter(|c| !c.rule.is_empty()) {
+        for c in b.checks.iter().filter(|c| !c.rules().is_empty()) {
             assert!(
                 mapped.contains(c.id.as_str()),
                 "{name} {}: unexpected rule",
@@ -324,12 +364,10 @@ checks:
 fn a_minimal_catalog_parses() {
     let b = Benchmark::parse("test.yaml", MINIMAL).unwrap_or_else(|e| panic!("{e}"));
     b.validate("test.yaml", &[]).unwrap();
-    assert_eq!(
-        b.checks[0].test.as_ref().unwrap().items()[0]
-            .default
-            .as_deref(),
-        Some("true")
-    );
+    let Judgement::Settings { test, .. } = &b.checks[0].judgement else {
+        panic!("a settings check: {:?}", b.checks[0].judgement);
+    };
+    assert_eq!(test.items()[0].default.as_deref(), Some("true"));
 }
 
 fn broken(find: &str, replace: &str) -> BenchmarkError {
@@ -453,7 +491,7 @@ fn unknown_benchmark_names_the_built_in_ones() {
     let err = Benchmark::builtin("cis-9.9").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown benchmark 'cis-9.9' (built in: cis-1.12, cis-aks-1.8, cis-eks-1.8)"
+        "unknown benchmark 'cis-9.9' (built in: cis-1.12, cis-aks-1.8, cis-eks-1.8, cis-gke-1.6)"
     );
 }
 
@@ -467,7 +505,7 @@ fn listing(b: &Benchmark) -> String {
             c.id,
             c.assessment.as_str(),
             c.evidence.as_str(),
-            c.component.map_or("-", |x| x.as_str()),
+            c.component().map_or("-", |x| x.as_str()),
         );
         out.push_str(&requirement(c));
         out.truncate(out.trim_end().len());
@@ -478,55 +516,53 @@ fn listing(b: &Benchmark) -> String {
 
 fn requirement(c: &Check) -> String {
     let quote = |v: &Option<String>| v.as_ref().map_or("null".to_owned(), |v| format!("{v:?}"));
-    let mut parts = Vec::new();
-    if let Some(test) = &c.test {
-        let items: Vec<String> = test
-            .items()
-            .iter()
-            .map(|i| {
-                let target = match (&i.flag, &i.config_path) {
-                    (Some(f), Some(p)) => format!("{f}|{p}"),
-                    (Some(f), None) => f.clone(),
-                    (None, Some(p)) => p.clone(),
-                    (None, None) => "?".to_owned(),
-                };
-                let value = i
-                    .value
-                    .as_ref()
-                    .map(|v| format!(" {v:?}"))
-                    .unwrap_or_default();
-                format!(
-                    "{target} {}{value} (default {})",
-                    i.op.as_str(),
-                    quote(&i.default)
-                )
-            })
-            .collect();
-        parts.push(format!("{}: {}", test.combinator(), items.join(" ; ")));
-    }
-    if let Some(f) = &c.file {
-        let mut s = format!("file {} [{} paths]", f.kind.as_str(), f.paths.len());
-        if let Some(m) = &f.mode {
-            let _ = write!(s, " mode {m}");
+    match &c.judgement {
+        Judgement::Settings { test, .. } => {
+            let items: Vec<String> = test
+                .items()
+                .iter()
+                .map(|i| {
+                    let target = match (&i.flag, &i.config_path) {
+                        (Some(f), Some(p)) => format!("{f}|{p}"),
+                        (Some(f), None) => f.clone(),
+                        (None, Some(p)) => p.clone(),
+                        (None, None) => "?".to_owned(),
+                    };
+                    let value = i
+                        .value
+                        .as_ref()
+                        .map(|v| format!(" {v:?}"))
+                        .unwrap_or_default();
+                    format!(
+                        "{target} {}{value} (default {})",
+                        i.op.as_str(),
+                        quote(&i.default)
+                    )
+                })
+                .collect();
+            format!("{}: {}", test.combinator(), items.join(" ; "))
         }
-        if let Some(o) = &f.owner {
-            let _ = write!(s, " owner {o}");
+        Judgement::Files { spec: f, .. } => {
+            let mut s = format!("file {} [{} paths]", f.kind.as_str(), f.paths.len());
+            if let Some(m) = &f.mode {
+                let _ = write!(s, " mode {m}");
+            }
+            if let Some(o) = &f.owner {
+                let _ = write!(s, " owner {o}");
+            }
+            s
         }
-        parts.push(s);
+        Judgement::Rules { rules } | Judgement::Manual { rules, .. } if !rules.is_empty() => {
+            format!("rule {}", rules.join(","))
+        }
+        Judgement::Rules { .. } | Judgement::Manual { .. } => "manual".to_owned(),
     }
-    if !c.rule.is_empty() {
-        parts.push(format!("rule {}", c.rule.join(",")));
-    }
-    if parts.is_empty() && c.manual.is_some() {
-        parts.push("manual".to_owned());
-    }
-    parts.join(" ")
 }
 
 #[test]
 fn catalog_listings() {
-    for name in BUILTIN_NAMES {
-        insta::assert_snapshot!(format!("catalog_{name}"), listing(&builtin(name)));
+    for name in names() {
+        insta::assert_snapshot!(format!("catalog_{name}"), listing(builtin(name)));
     }
 }
 
@@ -568,4 +604,95 @@ fn kubeadm_static_pod_fixtures_parse_as_components() {
     assert!(!apiserver.is_set("--profiling"));
     assert!(!apiserver.is_set("--kubelet-certificate-authority"));
     assert_eq!(components[0].1.value("--client-cert-auth"), Some("true"));
+}
+
+/// A benchmark is registered by its file: the name is the file stem, and `platforms:` says
+/// where `--benchmark auto` applies it.
+#[test]
+fn a_dropped_in_file_registers_a_benchmark_for_its_platforms() {
+    let fallback = MINIMAL.replace(
+        "benchmark: cis-test\n",
+        "benchmark: cis-base\nfallback: true\n",
+    );
+    let gke = MINIMAL.replace(
+        "benchmark: cis-test\n",
+        "benchmark: cis-test\nplatforms: [gke, k3s]\n",
+    );
+    let registry = Registry::load(&[
+        ("benchmarks/cis-base.yaml", &fallback),
+        ("benchmarks/cis-test.yaml", &gke),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(registry.names(), ["cis-base", "cis-test"]);
+    assert_eq!(
+        registry.for_platform(PlatformKind::K3s).benchmark,
+        "cis-test"
+    );
+    assert_eq!(
+        registry.for_platform(PlatformKind::Eks).benchmark,
+        "cis-base"
+    );
+    assert_eq!(registry.fallback().benchmark, "cis-base");
+}
+
+#[test]
+fn the_registry_rejects_a_misnamed_file_a_platform_claimed_twice_and_no_fallback() {
+    let fallback = MINIMAL.replace(
+        "benchmark: cis-test\n",
+        "benchmark: cis-test\nplatforms: [gke]\nfallback: true\n",
+    );
+    let misnamed = Registry::load(&[("benchmarks/cis-other.yaml", &fallback)]).unwrap_err();
+    assert_eq!(
+        misnamed.to_string(),
+        "benchmarks/cis-other.yaml: names itself 'cis-test', expected 'cis-other' (the file stem)"
+    );
+    let second = MINIMAL.replace(
+        "benchmark: cis-test\n",
+        "benchmark: cis-two\nplatforms: [gke]\n",
+    );
+    let twice = Registry::load(&[
+        ("benchmarks/cis-test.yaml", &fallback),
+        ("benchmarks/cis-two.yaml", &second),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        twice.to_string(),
+        "benchmarks/cis-two.yaml: platform GKE is already claimed by cis-test"
+    );
+    let none = Registry::load(&[("benchmarks/cis-test.yaml", MINIMAL)]).unwrap_err();
+    assert_eq!(
+        none.to_string(),
+        "benchmarks/: no benchmark is the fallback (`fallback: true`)"
+    );
+}
+
+/// The platform → benchmark mapping `--benchmark auto` uses, now read from the files.
+#[test]
+fn built_in_benchmarks_cover_every_platform() {
+    let registry = Registry::builtin();
+    let picks: Vec<(&str, &str)> = [
+        PlatformKind::Aks,
+        PlatformKind::Eks,
+        PlatformKind::Gke,
+        PlatformKind::K3s,
+        PlatformKind::Rke2,
+        PlatformKind::Kubeadm,
+        PlatformKind::Unknown,
+    ]
+    .into_iter()
+    .map(|p| (p.as_str(), registry.for_platform(p).benchmark.as_str()))
+    .collect();
+    assert_eq!(
+        picks,
+        [
+            ("AKS", "cis-aks-1.8"),
+            ("EKS", "cis-eks-1.8"),
+            ("GKE", "cis-gke-1.6"),
+            ("k3s", "cis-1.12"),
+            ("RKE2", "cis-1.12"),
+            ("kubeadm", "cis-1.12"),
+            ("unknown", "cis-1.12"),
+        ]
+    );
+    assert_eq!(registry.fallback().benchmark, "cis-1.12");
 }

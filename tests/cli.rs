@@ -315,6 +315,52 @@ fn rules_lists_a_benchmark_with_how_each_check_is_judged() {
     assert!(text(&out.stderr).contains("cis-aks-1.8"));
 }
 
+#[test]
+fn rules_lists_the_gke_benchmark() {
+    let out = posture(&["rules", "--benchmark", "cis-gke-1.6"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for expected in [
+        "CIS Google Kubernetes Engine (GKE) Benchmark 1.6.0 (cis-gke-1.6)",
+        "68 recommendations (9 automated, 59 manual)",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+    let out = posture(&["rules", "--benchmark", "cis-gke-1.6", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let checks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks = checks.as_array().unwrap();
+    assert_eq!(checks.len(), 68);
+    let read_only = checks.iter().find(|c| c["id"] == "3.2.4").unwrap();
+    assert_eq!(read_only["severity"], "high");
+    assert_eq!(
+        read_only["method"],
+        "kubelet configuration and flags of kubelet: --read-only-port | readOnlyPort eq 0 \
+         (default \"0\")"
+    );
+    let kms = checks.iter().find(|c| c["id"] == "5.3.1").unwrap();
+    assert_eq!(kms["method"], "by hand, in the cloud provider's settings");
+}
+
+/// `--benchmark auto` (the default) on a GKE cluster applies the GKE benchmark.
+#[test]
+fn gke_snapshot_gets_the_gke_benchmark() {
+    let out = posture(&[
+        "scan",
+        "--snapshot",
+        "fixtures/clusters/gke-shop.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["compliance"]["benchmark"], "cis-gke-1.6");
+    assert_eq!(json["compliance"]["selection"]["reason"], "GKE detected");
+}
+
 /// The README's example: the lab snapshot against the AKS benchmark.
 #[test]
 fn benchmark_summary_of_the_lab_snapshot() {

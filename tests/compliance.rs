@@ -3,7 +3,7 @@
 //! flags, kubeadm's defaults, the kubelet's own defaults, and node facts on disk.
 
 use crate::common::{evaluator, repo};
-use posture::benchmark::{Assessment, Benchmark, Evidence, BUILTIN_NAMES};
+use posture::benchmark::{Assessment, Benchmark, Evidence, Registry};
 use posture::collect;
 use posture::compliance::{CheckResult, Compliance, Selection, State};
 use posture::scan::{evaluate_manifests, scan_snapshot, BenchmarkChoice, Judging, ScanReport};
@@ -108,7 +108,7 @@ fn scenarios() -> Vec<(&'static str, Vec<PathBuf>, Vec<PathBuf>)> {
 
 #[test]
 fn every_automated_check_has_a_pass_and_a_fail_fixture() {
-    for name in BUILTIN_NAMES {
+    for name in Registry::builtin().names() {
         let benchmark = Benchmark::builtin(name).unwrap();
         let mut seen: BTreeMap<String, BTreeSet<State>> = BTreeMap::new();
         for (scenario, inputs, facts) in scenarios() {
@@ -138,7 +138,7 @@ fn every_automated_check_has_a_pass_and_a_fail_fixture() {
 
 #[test]
 fn hardened_settings_and_files_pass_and_weak_ones_fail() {
-    for name in BUILTIN_NAMES {
+    for name in Registry::builtin().names() {
         for (scenario, want) in [("hardened", State::Pass), ("weak", State::Fail)] {
             let report = scan_files(
                 &[fixture(&format!("benchmark/{scenario}/manifests"))],
@@ -203,6 +203,39 @@ fn weak_control_plane_findings_point_at_the_flag() {
         "{}",
         maxbackup.message
     );
+}
+
+/// A small GKE cluster (fixtures/clusters/gke-shop.json: nodes with GKE labels and gce://
+/// provider IDs, one kubelet read through /configz and one forbidden).
+fn gke_snapshot() -> Snapshot {
+    let file = std::fs::File::open(fixture("clusters/gke-shop.json")).unwrap();
+    Snapshot::read(file).unwrap()
+}
+
+#[test]
+fn gke_snapshot_auto_is_cis_gke_with_the_control_plane_left_to_google() {
+    let report = scan_snapshot(evaluator(), gke_snapshot(), &Judging::default());
+    let c = compliance(&report);
+    assert_eq!(c.benchmark, "cis-gke-1.6");
+    assert_eq!(
+        c.selection,
+        Selection::Auto {
+            reason: "GKE detected".to_owned()
+        }
+    );
+    let control_plane = c.sections.iter().find(|s| s.id == "1").unwrap();
+    assert!(control_plane
+        .note
+        .as_deref()
+        .is_some_and(|n| n.starts_with("not applicable: Google runs the control plane")));
+    // GKE turns the read-only port on unless asked not to; the collected kubelet has it.
+    let read_only = check(c, "3.2.4");
+    assert_eq!(read_only.state, State::Fail, "{}", read_only.detail);
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.rule_id == "cis-gke-1.6/3.2.4" && f.object.kind == "KubeletConfiguration"));
+    insta::assert_snapshot!("gke_shop_cis_gke", listing(c));
 }
 
 #[test]

@@ -62,7 +62,7 @@ fn hostile() -> ScanReport {
         exceptions: Vec::new(),
         baseline: None,
         target: Target::Manifests,
-        rules: catalog.rules,
+        rules: catalog.rules.iter().map(|r| r.info()).collect(),
         findings: vec![finding],
         problems: vec![],
         objects: 1,

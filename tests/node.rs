@@ -147,3 +147,39 @@ fn node_collect_cli_writes_json() {
     // A missing process table is reported, not fatal.
     assert!(String::from_utf8_lossy(&out.stderr).contains("warning[not-collected]: processes"));
 }
+
+/// Every path a benchmark's file checks name is one node-collect looks for: before the list
+/// came from the benchmarks, node-collect missed 32 of CIS 1.12's 79 paths.
+#[test]
+fn node_collect_looks_for_every_path_the_benchmarks_name() {
+    use posture::benchmark::{node_role, Judgement, Registry};
+    let candidates: Vec<(String, String)> = posture::collect::node::candidates()
+        .into_iter()
+        .map(|c| (c.role, c.path))
+        .collect();
+    let mut named = 0;
+    for b in Registry::builtin().benchmarks() {
+        for check in &b.checks {
+            let Judgement::Files {
+                component, spec, ..
+            } = &check.judgement
+            else {
+                continue;
+            };
+            for path in &spec.paths {
+                let wanted = (
+                    node_role(*component, spec.kind),
+                    path.trim_end_matches('/').to_owned(),
+                );
+                assert!(
+                    candidates.contains(&wanted),
+                    "{} {}: node-collect does not look for {wanted:?}",
+                    b.benchmark,
+                    check.id
+                );
+                named += 1;
+            }
+        }
+    }
+    assert!(named > 0, "the benchmarks name files");
+}

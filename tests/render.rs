@@ -671,6 +671,7 @@ fn fixed_rendered_report() -> ScanReport {
             .rules
             .into_iter()
             .filter(|r| r.id == PRIVILEGED)
+            .map(|r| r.info())
             .collect(),
         findings: vec![finding],
         suppressed: Vec::new(),

@@ -63,7 +63,7 @@ fn fixed_report() -> ScanReport {
     ScanReport {
         compliance: None,
         target: posture::scan::Target::Manifests,
-        rules: catalog.rules,
+        rules: catalog.rules.iter().map(|r| r.info()).collect(),
         findings: vec![finding],
         suppressed: Vec::new(),
         exceptions: Vec::new(),

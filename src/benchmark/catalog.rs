@@ -1,40 +1,24 @@
-//! Serde types for a benchmark file, the embedded built-in files, and their validation.
+//! The validated benchmark: what a benchmark file says once [`unvalidated`](super::unvalidated)
+//! has checked it. Each check's way of being judged is one [`Judgement`], so nothing downstream
+//! re-checks an optional field.
 
 use crate::severity::Severity;
+use crate::snapshot::PlatformKind;
 use serde::{Deserialize, Deserializer, Serialize};
-use std::collections::BTreeSet;
 use std::fmt;
 
-/// Names of the built-in benchmarks, in the order [`Benchmark::all`] returns them.
-pub const BUILTIN_NAMES: &[&str] = &["cis-1.12", "cis-aks-1.8", "cis-eks-1.8"];
-
-/// (name, display path, text) of each embedded benchmark file.
-const BUILTIN: &[(&str, &str, &str)] = &[
-    (
-        "cis-1.12",
-        "benchmarks/cis-1.12.yaml",
-        include_str!("../../benchmarks/cis-1.12.yaml"),
-    ),
-    (
-        "cis-aks-1.8",
-        "benchmarks/cis-aks-1.8.yaml",
-        include_str!("../../benchmarks/cis-aks-1.8.yaml"),
-    ),
-    (
-        "cis-eks-1.8",
-        "benchmarks/cis-eks-1.8.yaml",
-        include_str!("../../benchmarks/cis-eks-1.8.yaml"),
-    ),
-];
-
 /// One benchmark: its sections and every recommendation, in document order.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Benchmark {
-    /// `cis-1.12`, `cis-aks-1.8` or `cis-eks-1.8`.
+    /// `cis-1.12`, `cis-gke-1.6`: the file stem under `benchmarks/`.
     pub benchmark: String,
     pub title: String,
     pub version: String,
+    /// The platforms `--benchmark auto` applies this benchmark to.
+    pub platforms: Vec<PlatformKind>,
+    /// Whether `--benchmark auto` applies it where no benchmark claims the platform, and to
+    /// manifests (one built-in benchmark is the fallback).
+    pub fallback: bool,
     pub sections: Vec<Section>,
     pub checks: Vec<Check>,
 }
@@ -45,113 +29,161 @@ pub struct Benchmark {
 pub struct Section {
     pub id: String,
     pub title: String,
-    /// For a part of the cluster the provider runs (AKS and EKS section 1): why the benchmark
-    /// has no recommendations there. Reports show the section as not applicable.
+    /// For a part of the cluster the provider runs (AKS, EKS and GKE section 1): why the
+    /// benchmark has no recommendations there. Reports show the section as not applicable.
     #[serde(default)]
     pub managed: Option<String>,
 }
 
 /// One recommendation.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
     pub id: String,
     /// The good state, e.g. "Anonymous requests to the API server are disabled".
     pub title: String,
     pub assessment: Assessment,
     /// CIS profile level, where the source states it.
-    #[serde(default)]
     pub level: Option<u8>,
     /// Whether the benchmark counts the recommendation in its score.
     pub scored: bool,
-    /// How serious a failure is: posture's judgement, since CIS rates none. Required on the
-    /// checks posture evaluates itself (a `test` or `file`); an `api` check's findings carry
-    /// the severity of their rules.
-    #[serde(default)]
-    pub severity: Option<Severity>,
     pub target: Target,
     pub evidence: Evidence,
-    #[serde(default)]
-    pub component: Option<Component>,
-    /// The machine-checkable requirement on flags or configuration fields.
-    #[serde(default)]
-    pub test: Option<Test>,
-    /// The requirement on files of a node.
-    #[serde(default)]
-    pub file: Option<FileSpec>,
-    /// Built-in Rego rules that together implement the recommendation (a finding of any of
-    /// them fails it). One id or a list in the file.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub rule: Vec<String>,
-    /// What a person checks, for manual recommendations and those posture cannot evaluate.
-    #[serde(default)]
-    pub manual: Option<String>,
     pub remediation: String,
+    pub judgement: Judgement,
+}
+
+/// How posture judges a check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judgement {
+    /// A requirement on a component's flags or configuration fields (evidence `flags` or
+    /// `kubelet-config`), judged by policies/benchmark/settings.rego.
+    Settings {
+        component: Component,
+        test: Test,
+        /// How serious a failure is: posture's judgement, since CIS rates none.
+        severity: Severity,
+    },
+    /// A requirement on the mode and owner of a node's files (evidence `node-file`).
+    Files {
+        component: Component,
+        spec: FileSpec,
+        severity: Severity,
+    },
+    /// An automated API check: it fails when one of these built-in Rego rules has a finding
+    /// (the findings carry their rules' severities).
+    Rules { rules: Vec<String> },
+    /// Only a person can judge it (a manual recommendation, or an automated one posture has no
+    /// requirement for).
+    Manual {
+        /// Where to look, when the check is about one component.
+        component: Option<Component>,
+        /// What a person checks.
+        steps: String,
+        /// Built-in rules whose findings are evidence to start from.
+        rules: Vec<String>,
+    },
 }
 
 impl Check {
+    /// The component the check is about, if any.
+    pub fn component(&self) -> Option<Component> {
+        match &self.judgement {
+            Judgement::Settings { component, .. } | Judgement::Files { component, .. } => {
+                Some(*component)
+            }
+            Judgement::Manual { component, .. } => *component,
+            Judgement::Rules { .. } => None,
+        }
+    }
+
+    /// The severity of the findings posture raises itself (settings and file checks).
+    pub fn severity(&self) -> Option<Severity> {
+        match &self.judgement {
+            Judgement::Settings { severity, .. } | Judgement::Files { severity, .. } => {
+                Some(*severity)
+            }
+            Judgement::Rules { .. } | Judgement::Manual { .. } => None,
+        }
+    }
+
+    /// The built-in rules the check names: the ones that judge it, or give evidence.
+    pub fn rules(&self) -> &[String] {
+        match &self.judgement {
+            Judgement::Rules { rules } | Judgement::Manual { rules, .. } => rules,
+            Judgement::Settings { .. } | Judgement::Files { .. } => &[],
+        }
+    }
+
     /// How posture judges the check, in a few words (for `posture rules --benchmark`):
     /// `flags of kube-apiserver: --profiling eq false (default true)`.
     pub fn method(&self) -> String {
-        let component = self.component.map_or("", Component::as_str);
-        if let Some(test) = &self.test {
-            let items: Vec<String> = test
-                .items()
-                .iter()
-                .map(|i| {
-                    let setting = match (&i.flag, &i.config_path) {
-                        (Some(f), Some(c)) => format!("{f} | {c}"),
-                        (Some(f), None) => f.clone(),
-                        (None, Some(c)) => c.clone(),
-                        (None, None) => String::new(),
-                    };
-                    let value = i
-                        .value
-                        .as_deref()
-                        .map_or(String::new(), |v| format!(" {v}"));
-                    let default = i
-                        .default
-                        .as_deref()
-                        .map_or(String::new(), |d| format!(" (default {d:?})"));
-                    format!("{setting} {}{value}{default}", i.op.as_str())
-                })
-                .collect();
-            let joined = items.join(if matches!(test, Test::All(_)) {
-                " and "
-            } else {
-                " or "
-            });
-            let source = match self.evidence {
-                Evidence::KubeletConfig => "kubelet configuration and flags",
-                _ => "flags",
-            };
-            return format!("{source} of {component}: {joined}");
-        }
-        if let Some(file) = &self.file {
-            let mut wants = Vec::new();
-            if let Some(mode) = &file.mode {
-                wants.push(format!("mode {mode} or stricter"));
+        match &self.judgement {
+            Judgement::Settings {
+                component, test, ..
+            } => {
+                let items: Vec<String> = test
+                    .items()
+                    .iter()
+                    .map(|i| {
+                        let setting = match (&i.flag, &i.config_path) {
+                            (Some(f), Some(c)) => format!("{f} | {c}"),
+                            (Some(f), None) => f.clone(),
+                            (None, Some(c)) => c.clone(),
+                            (None, None) => String::new(),
+                        };
+                        let value = i
+                            .value
+                            .as_deref()
+                            .map_or(String::new(), |v| format!(" {v}"));
+                        let default = i
+                            .default
+                            .as_deref()
+                            .map_or(String::new(), |d| format!(" (default {d:?})"));
+                        format!("{setting} {}{value}{default}", i.op.as_str())
+                    })
+                    .collect();
+                let joined = items.join(if matches!(test, Test::All(_)) {
+                    " and "
+                } else {
+                    " or "
+                });
+                let source = match self.evidence {
+                    Evidence::KubeletConfig => "kubelet configuration and flags",
+                    _ => "flags",
+                };
+                format!("{source} of {}: {joined}", component.as_str())
             }
-            if let Some(owner) = &file.owner {
-                wants.push(format!("owner {owner}"));
+            Judgement::Files {
+                component, spec, ..
+            } => {
+                let mut wants = Vec::new();
+                if let Some(mode) = &spec.mode {
+                    wants.push(format!("mode {mode} or stricter"));
+                }
+                if let Some(owner) = &spec.owner {
+                    wants.push(format!("owner {owner}"));
+                }
+                format!(
+                    "node facts: {} {} files, {}",
+                    component.as_str(),
+                    spec.kind.as_str(),
+                    wants.join(", ")
+                )
             }
-            return format!(
-                "node facts: {component} {} files, {}",
-                file.kind.as_str(),
-                wants.join(", ")
-            );
-        }
-        let rules = if self.rule.is_empty() {
-            String::new()
-        } else {
-            format!(" (rules {} give evidence)", self.rule.join(", "))
-        };
-        match (self.assessment, self.evidence) {
-            (Assessment::Automated, Evidence::Api) => {
-                format!("findings of {}", self.rule.join(", "))
+            Judgement::Rules { rules } => format!("findings of {}", rules.join(", ")),
+            Judgement::Manual { rules, .. } => {
+                let rules = if rules.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (rules {} give evidence)", rules.join(", "))
+                };
+                match self.evidence {
+                    Evidence::Cloud => {
+                        format!("by hand, in the cloud provider's settings{rules}")
+                    }
+                    _ => format!("by hand{rules}"),
+                }
             }
-            (_, Evidence::Cloud) => format!("by hand, in the cloud provider's settings{rules}"),
-            _ => format!("by hand{rules}"),
         }
     }
 
@@ -424,6 +456,23 @@ impl FileKind {
     }
 }
 
+/// The node-facts role under which `posture node-collect` files a component's files of `kind`:
+/// `<component>/<what>` (`kubelet/config`, `pki/directory`), see docs/node-facts.md.
+pub fn node_role(component: Component, kind: FileKind) -> String {
+    let what = match kind {
+        FileKind::PodSpec => "pod-spec",
+        FileKind::Kubeconfig => "kubeconfig",
+        FileKind::Config | FileKind::Cni => "config",
+        FileKind::CloudConfig => "cloud-config",
+        FileKind::ServiceFile => "service-file",
+        FileKind::PkiDir => "directory",
+        FileKind::PkiCert => "certificate",
+        FileKind::PkiKey => "key",
+        FileKind::DataDir => "data-dir",
+    };
+    format!("{}/{what}", component.as_str())
+}
+
 /// One broken rule of the schema, with the check it was found in (`None`: the file as a whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -443,8 +492,8 @@ impl fmt::Display for Violation {
 /// Errors loading a benchmark; each names the file and, where known, the check.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchmarkError {
-    #[error("unknown benchmark '{name}' (built in: {})", BUILTIN_NAMES.join(", "))]
-    Unknown { name: String },
+    #[error("unknown benchmark '{name}' (built in: {})", .known.join(", "))]
+    Unknown { name: String, known: Vec<String> },
     #[error("{file}: {}{source}", in_check(.check.as_deref()))]
     Parse {
         file: String,
@@ -473,72 +522,39 @@ fn join(violations: &[Violation]) -> String {
 }
 
 impl Benchmark {
-    /// A built-in benchmark by name, parsed and structurally validated. Rule ids are checked by
-    /// [`Benchmark::validate`], which needs the rule catalog.
+    /// A copy of a built-in benchmark by name (see [`Registry`](super::Registry), which lends
+    /// them). Rule ids are checked by [`Benchmark::validate`], which needs the rule catalog.
     pub fn builtin(name: &str) -> Result<Benchmark, BenchmarkError> {
-        let (_, file, text) =
-            BUILTIN
-                .iter()
-                .find(|(n, _, _)| *n == name)
-                .ok_or_else(|| BenchmarkError::Unknown {
-                    name: name.to_owned(),
-                })?;
-        let benchmark = Benchmark::parse(file, text)?;
-        if benchmark.benchmark != name {
-            return Err(BenchmarkError::Invalid {
-                file: (*file).to_owned(),
-                violations: vec![Violation {
-                    check: None,
-                    message: format!("names itself '{}', expected '{name}'", benchmark.benchmark),
-                }],
-            });
-        }
-        Ok(benchmark)
+        super::Registry::builtin().get(name).cloned()
     }
 
-    /// Every built-in benchmark, in [`BUILTIN_NAMES`] order.
-    pub fn all() -> Result<Vec<Benchmark>, BenchmarkError> {
-        BUILTIN_NAMES
-            .iter()
-            .map(|n| Benchmark::builtin(n))
-            .collect()
+    /// Every built-in benchmark, in file-name order.
+    pub fn all() -> &'static [Benchmark] {
+        super::Registry::builtin().benchmarks()
     }
 
     /// Parses a benchmark file's text and checks its structure; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Benchmark, BenchmarkError> {
-        let benchmark: Benchmark =
-            serde_saphyr::from_str(text).map_err(|source| BenchmarkError::Parse {
-                file: file.to_owned(),
-                check: source
-                    .location()
-                    .and_then(|l| check_at_line(text, l.line())),
-                source: Box::new(source),
-            })?;
-        let violations = benchmark.structural_violations();
-        if violations.is_empty() {
-            Ok(benchmark)
-        } else {
-            Err(BenchmarkError::Invalid {
-                file: file.to_owned(),
-                violations,
-            })
-        }
+        super::unvalidated::parse(file, text)
     }
 
-    /// Every validation rule, including that each `rule` names one of `known_rules` (the ids of
-    /// the built-in rule catalog).
+    /// Checks that each rule a check names is one of `known_rules` (the ids of the built-in rule
+    /// catalog); everything else was checked when the file was parsed.
     pub fn validate(&self, file: &str, known_rules: &[&str]) -> Result<(), BenchmarkError> {
-        let mut violations = self.structural_violations();
-        for check in &self.checks {
-            for rule in &check.rule {
-                if !known_rules.contains(&rule.as_str()) {
-                    violations.push(Violation {
+        let violations: Vec<Violation> = self
+            .checks
+            .iter()
+            .flat_map(|check| {
+                check
+                    .rules()
+                    .iter()
+                    .filter(|rule| !known_rules.contains(&rule.as_str()))
+                    .map(|rule| Violation {
                         check: Some(check.id.clone()),
                         message: format!("rule {rule} is not in the rule catalog"),
-                    });
-                }
-            }
-        }
+                    })
+            })
+            .collect();
         if violations.is_empty() {
             Ok(())
         } else {
@@ -556,242 +572,6 @@ impl Benchmark {
     pub fn section(&self, id: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.id == id)
     }
-
-    fn structural_violations(&self) -> Vec<Violation> {
-        let mut out = Vec::new();
-        let mut file_level = |message: String| {
-            out.push(Violation {
-                check: None,
-                message,
-            })
-        };
-        if self.title.trim().is_empty() || self.version.trim().is_empty() {
-            file_level("title and version must not be empty".to_owned());
-        }
-        let mut sections = BTreeSet::new();
-        for s in &self.sections {
-            if !is_dotted_id(&s.id) {
-                file_level(format!("section id '{}' is not a dotted number", s.id));
-            }
-            if !sections.insert(s.id.as_str()) {
-                file_level(format!("section {} appears twice", s.id));
-            }
-            if s.title.trim().is_empty() {
-                file_level(format!("section {} has no title", s.id));
-            }
-            if let Some((parent, _)) = s.id.rsplit_once('.') {
-                if !self.sections.iter().any(|p| p.id == parent) {
-                    file_level(format!("section {} has no parent section {parent}", s.id));
-                }
-            }
-        }
-        let mut ids = BTreeSet::new();
-        for check in &self.checks {
-            let mut problems = Vec::new();
-            if !ids.insert(check.id.as_str()) {
-                problems.push("id appears twice".to_owned());
-            }
-            check_violations(check, &sections, &mut problems);
-            out.extend(problems.into_iter().map(|message| Violation {
-                check: Some(check.id.clone()),
-                message,
-            }));
-        }
-        out
-    }
-}
-
-fn check_violations(check: &Check, sections: &BTreeSet<&str>, problems: &mut Vec<String>) {
-    if !is_dotted_id(&check.id) || !check.id.contains('.') {
-        problem(problems, "id is not a dotted number inside a section");
-    } else if !sections.contains(check.section_id()) {
-        problems.push(format!("section {} does not exist", check.section_id()));
-    }
-    if check.title.trim().is_empty() {
-        problem(problems, "title is empty");
-    }
-    if check.remediation.trim().is_empty() {
-        problem(problems, "remediation is empty");
-    }
-    if check.level.is_some_and(|l| !(1..=2).contains(&l)) {
-        problem(problems, "level must be 1 or 2");
-    }
-    let evidence = check.evidence;
-    let on_host = matches!(
-        evidence,
-        Evidence::Flags | Evidence::KubeletConfig | Evidence::NodeFile
-    );
-    if on_host && check.component.is_none() {
-        problem(
-            problems,
-            "evidence flags, kubelet-config and node-file need a component",
-        );
-    }
-    if check.test.is_some() && !matches!(evidence, Evidence::Flags | Evidence::KubeletConfig) {
-        problem(
-            problems,
-            "a test belongs to evidence flags or kubelet-config",
-        );
-    }
-    if check.file.is_some() && evidence != Evidence::NodeFile {
-        problem(problems, "a file spec belongs to evidence node-file");
-    }
-    if !check.rule.is_empty() && evidence != Evidence::Api {
-        problem(problems, "a rule belongs to evidence api");
-    }
-    match check.assessment {
-        Assessment::Manual => {
-            if check.manual.as_deref().is_none_or(|m| m.trim().is_empty()) {
-                problem(problems, "a manual check needs `manual` text");
-            }
-            // Only automated recommendations carry a machine-checkable requirement.
-            if check.test.is_some() || check.file.is_some() {
-                problem(problems, "a manual check carries no test or file spec");
-            }
-        }
-        Assessment::Automated => {
-            let required = match evidence {
-                Evidence::Flags | Evidence::KubeletConfig => {
-                    check.test.is_some().then_some(()).ok_or("test")
-                }
-                Evidence::NodeFile => check.file.is_some().then_some(()).ok_or("file spec"),
-                Evidence::Api | Evidence::Cloud | Evidence::Manual => (!check.rule.is_empty()
-                    || check.manual.is_some())
-                .then_some(())
-                .ok_or("rule or `manual` text"),
-            };
-            if let Err(what) = required {
-                problems.push(format!(
-                    "an automated check with this evidence needs a {what}"
-                ));
-            }
-        }
-    }
-    let judged_here = check.test.is_some() || check.file.is_some();
-    if judged_here && check.severity.is_none() {
-        problem(
-            problems,
-            "a check with a test or file spec needs a severity",
-        );
-    }
-    if !judged_here && check.severity.is_some() {
-        problem(
-            problems,
-            "severity belongs to checks with a test or file spec (rules carry their own)",
-        );
-    }
-    if let Some(test) = &check.test {
-        if test.items().is_empty() {
-            problems.push("test has no items".to_owned());
-        }
-        for (n, item) in test.items().iter().enumerate() {
-            test_item_violations(item, n + 1, problems);
-        }
-    }
-    if let Some(file) = &check.file {
-        if file.paths.is_empty() {
-            problems.push("file spec has no paths".to_owned());
-        }
-        if file.mode.is_none() && file.owner.is_none() {
-            problems.push("file spec needs a mode or an owner".to_owned());
-        }
-        if let Some(mode) = &file.mode {
-            if !is_octal_mode(mode) {
-                problems.push(format!("file mode '{mode}' is not an octal mode"));
-            }
-        }
-        if let Some(owner) = &file.owner {
-            if !owner
-                .split_once(':')
-                .is_some_and(|(u, g)| !u.is_empty() && !g.is_empty())
-            {
-                problems.push(format!("file owner '{owner}' is not user:group"));
-            }
-        }
-    }
-}
-
-fn problem(problems: &mut Vec<String>, message: &str) {
-    problems.push(message.to_owned());
-}
-
-fn test_item_violations(item: &TestItem, n: usize, problems: &mut Vec<String>) {
-    if item.flag.is_none() && item.config_path.is_none() {
-        problems.push(format!(
-            "test item {n} names neither a flag nor a config_path"
-        ));
-    }
-    if let Some(flag) = &item.flag {
-        if !flag.starts_with("--") {
-            problems.push(format!(
-                "test item {n}: flag '{flag}' does not start with --"
-            ));
-        }
-    }
-    match (item.op.takes_value(), &item.value) {
-        (true, None) => problems.push(format!(
-            "test item {n}: op {} needs a value",
-            item.op.as_str()
-        )),
-        (false, Some(_)) => problems.push(format!(
-            "test item {n}: op {} takes no value",
-            item.op.as_str()
-        )),
-        _ => {}
-    }
-    if item.op == Op::Bitmask && !item.value.as_deref().is_some_and(is_octal_mode) {
-        problems.push(format!("test item {n}: bitmask value is not an octal mode"));
-    }
-    if item.cli_default.is_some() && (item.flag.is_none() || item.config_path.is_none()) {
-        problems.push(format!(
-            "test item {n}: cli_default needs both a flag and a config_path"
-        ));
-    }
-}
-
-fn is_dotted_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .split('.')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn is_octal_mode(mode: &str) -> bool {
-    (3..=4).contains(&mode.len()) && mode.bytes().all(|b| (b'0'..=b'7').contains(&b))
-}
-
-/// The id of the check whose entry contains 1-based `line`: the last `  - id:` under the
-/// top-level `checks:` key at or before it. The files keep that layout (see docs/benchmarks.md).
-fn check_at_line(text: &str, line: u64) -> Option<String> {
-    let mut in_checks = false;
-    let mut current = None;
-    for (n, l) in text.lines().enumerate() {
-        if n as u64 >= line {
-            break;
-        }
-        if !l.starts_with(' ') && !l.starts_with('#') && !l.is_empty() {
-            in_checks = l.trim_end() == "checks:";
-            current = None;
-        } else if in_checks {
-            if let Some(id) = l.strip_prefix("  - id:") {
-                current = Some(id.trim().trim_matches(['"', '\'']).to_owned());
-            }
-        }
-    }
-    current
-}
-
-fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(id) => vec![id],
-        OneOrMany::Many(ids) => ids,
-    })
 }
 
 /// A required key whose value may be `null`.
@@ -804,14 +584,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn check_at_line_finds_the_enclosing_check() {
-        let text = "benchmark: x\nsections:\n  - id: \"1\"\nchecks:\n  - id: \"1.1\"\n    title: a\n  - id: \"1.2\"\n    op: nope\n";
-        assert_eq!(check_at_line(text, 3), None);
-        assert_eq!(check_at_line(text, 6).as_deref(), Some("1.1"));
-        assert_eq!(check_at_line(text, 8).as_deref(), Some("1.2"));
-    }
-
-    #[test]
     fn section_id_drops_the_last_component() {
         let check = |id: &str| Check {
             id: id.to_owned(),
@@ -819,17 +591,26 @@ mod tests {
             assessment: Assessment::Manual,
             level: None,
             scored: false,
-            severity: None,
             target: Target::Policies,
             evidence: Evidence::Manual,
-            component: None,
-            test: None,
-            file: None,
-            rule: Vec::new(),
-            manual: None,
             remediation: String::new(),
+            judgement: Judgement::Manual {
+                component: None,
+                steps: String::new(),
+                rules: Vec::new(),
+            },
         };
         assert_eq!(check("1.2.3").section_id(), "1.2");
         assert_eq!(check("2.1").section_id(), "2");
+    }
+
+    #[test]
+    fn node_roles_name_the_component_and_the_file() {
+        assert_eq!(
+            node_role(Component::KubeApiserver, FileKind::PodSpec),
+            "kube-apiserver/pod-spec"
+        );
+        assert_eq!(node_role(Component::Pki, FileKind::PkiDir), "pki/directory");
+        assert_eq!(node_role(Component::Cni, FileKind::Cni), "cni/config");
     }
 }

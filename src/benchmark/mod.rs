@@ -1,15 +1,21 @@
-//! The CIS benchmark catalogs as data: every recommendation of CIS Kubernetes 1.12, CIS AKS 1.8
-//! and CIS EKS 1.8, with the facts needed to judge it (component, flag or configuration field,
-//! operator, expected value, built-in default; file paths, mode and owner; the Rego rule that
-//! covers it) and posture's own titles, remediation and manual steps.
+//! The CIS benchmarks as data: every recommendation of each benchmark in `benchmarks/` (CIS
+//! Kubernetes, AKS, EKS, GKE), with the facts needed to judge it (component, flag or
+//! configuration field, operator, expected value, built-in default; file paths, mode and owner;
+//! the Rego rules that cover it) and posture's own titles, remediation and manual steps.
 //!
 //! The YAML lives in `benchmarks/` and is embedded in the binary; its schema is
-//! docs/benchmarks.md. This module only loads and validates it: no I/O, no evaluation, and no
-//! dependency on the policy engine (rule ids to check against are passed in).
+//! docs/benchmarks.md. A file is read into an unvalidated serde struct and validated into a
+//! [`Benchmark`] whose checks each carry one [`Judgement`]; the [`Registry`] holds the built-in
+//! ones. No I/O, no evaluation, and no dependency on the policy engine (rule ids to check
+//! against are passed in).
 
 mod catalog;
+mod registry;
+mod unvalidated;
 
 pub use catalog::{
-    Assessment, Benchmark, BenchmarkError, Check, Component, Evidence, FileKind, FileSpec, Op,
-    Section, Target, Test, TestItem, Violation, BUILTIN_NAMES,
+    node_role, Assessment, Benchmark, BenchmarkError, Check, Component, Evidence, FileKind,
+    FileSpec, Judgement, Op, Section, Target, Test, TestItem, Violation,
 };
+pub use registry::Registry;
+pub use unvalidated::{UnvalidatedBenchmark, UnvalidatedCheck};

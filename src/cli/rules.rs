@@ -17,7 +17,7 @@ pub struct RulesArgs {
     #[arg(long)]
     pub json: bool,
     /// List a CIS benchmark's recommendations instead, with how posture judges each
-    /// (cis-1.12, cis-aks-1.8, cis-eks-1.8).
+    /// (cis-1.12, cis-aks-1.8, cis-eks-1.8, cis-gke-1.6).
     #[arg(long, value_name = "NAME")]
     pub benchmark: Option<String>,
 }
@@ -68,7 +68,7 @@ fn list_benchmark(name: &str, json: bool) -> anyhow::Result<u8> {
             .map(|c| {
                 serde_json::json!({
                     "id": c.id, "title": c.title, "assessment": c.assessment,
-                    "scored": c.scored, "evidence": c.evidence, "severity": c.severity,
+                    "scored": c.scored, "evidence": c.evidence, "severity": c.severity(),
                     "method": c.method(),
                 })
             })

@@ -5,7 +5,6 @@ use super::cluster::{self, ClusterArgs};
 use super::exit;
 use anyhow::bail;
 use clap::Args;
-use posture::benchmark::BUILTIN_NAMES;
 use posture::report::{self, Style};
 use posture::scan::{BenchmarkChoice, ExceptionSource, Input, ScanRequest};
 use std::io::Write;
@@ -47,9 +46,9 @@ pub struct ScanArgs {
     pub audit_exceptions: bool,
     #[command(flatten)]
     pub policy: PolicyArgs,
-    /// CIS benchmark to apply: `auto` picks the platform's (AKS, EKS, else CIS Kubernetes 1.12)
-    /// for a cluster, and CIS Kubernetes 1.12 for manifests that hold control-plane, kubelet or
-    /// kube-proxy settings; `none` reports the rules' findings only.
+    /// CIS benchmark to apply: `auto` picks the platform's (AKS, EKS, GKE, else CIS Kubernetes
+    /// 1.12) for a cluster, and CIS Kubernetes 1.12 for manifests that hold control-plane,
+    /// kubelet or kube-proxy settings; `none` reports the rules' findings only.
     #[arg(long, value_name = "NAME", default_value = "auto", value_parser = parse_benchmark)]
     pub benchmark: BenchmarkChoice,
     /// Node facts from `posture node-collect` (files, or directories of *.json), for the
@@ -61,13 +60,14 @@ pub struct ScanArgs {
 }
 
 fn parse_benchmark(s: &str) -> Result<BenchmarkChoice, String> {
+    let names = posture::benchmark::Registry::builtin().names();
     match s {
         "auto" => Ok(BenchmarkChoice::Auto),
         "none" => Ok(BenchmarkChoice::Off),
-        name if BUILTIN_NAMES.contains(&name) => Ok(BenchmarkChoice::Named(name.to_owned())),
+        name if names.contains(&name) => Ok(BenchmarkChoice::Named(name.to_owned())),
         other => Err(format!(
             "unknown benchmark '{other}': use auto, none, or one of {}",
-            BUILTIN_NAMES.join(", ")
+            names.join(", ")
         )),
     }
 }

@@ -1,12 +1,14 @@
-//! `posture node-collect` and `--node-facts`: on one node, the mode and owner of every file the CIS benchmark
-//! names (candidate paths per distribution, as kube-bench lists them) and the command lines of
-//! the Kubernetes processes. Reads metadata only: no file's content is opened, so keys and
-//! kubeconfigs are never read. [`read_facts`] reads what it wrote back in for a scan.
+//! `posture node-collect` and `--node-facts`: on one node, the mode and owner of every file a
+//! built-in benchmark's file checks name (candidate paths per distribution, as kube-bench lists
+//! them, read from the benchmarks themselves) and the command lines of the Kubernetes processes.
+//! Reads metadata only: no file's content is opened, so keys and kubeconfigs are never read.
+//! [`read_facts`] reads what it wrote back in for a scan.
 //!
 //! Everything is read under `root` (the host filesystem mounted into a pod, e.g. `/host`), and
 //! symbolic links are resolved under it too, so an absolute link on the host does not escape
 //! into the collector's own filesystem.
 
+use crate::benchmark::{node_role, Component as BenchmarkComponent, FileKind, Registry};
 use crate::problem::{Code, Level, Problem};
 use crate::resource::{CommandLine, Position};
 use crate::snapshot::{FactsFile, FileFact, NodeFacts, ProcessFact, NODE_FACTS_SCHEMA_VERSION};
@@ -25,153 +27,31 @@ pub struct NodeCollectOptions {
     pub node_name: Option<String>,
 }
 
-/// Files by role: each role's candidate paths, most common first. Directories marked with a
-/// trailing `/*` stand for every entry in them (PKI certificates and keys, CNI configuration).
-const CANDIDATES: &[(&str, &[&str])] = &[
-    (
-        "kube-apiserver/pod-spec",
-        &[
-            "/etc/kubernetes/manifests/kube-apiserver.yaml",
-            "/etc/kubernetes/manifests/kube-apiserver.yml",
-            "/etc/kubernetes/manifests/kube-apiserver.manifest",
-            "/var/lib/rancher/rke2/agent/pod-manifests/kube-apiserver.yaml",
-            "/var/snap/microk8s/current/args/kube-apiserver",
-        ],
-    ),
-    (
-        "kube-controller-manager/pod-spec",
-        &[
-            "/etc/kubernetes/manifests/kube-controller-manager.yaml",
-            "/etc/kubernetes/manifests/kube-controller-manager.yml",
-            "/etc/kubernetes/manifests/kube-controller-manager.manifest",
-            "/var/lib/rancher/rke2/agent/pod-manifests/kube-controller-manager.yaml",
-            "/var/snap/microk8s/current/args/kube-controller-manager",
-        ],
-    ),
-    (
-        "kube-scheduler/pod-spec",
-        &[
-            "/etc/kubernetes/manifests/kube-scheduler.yaml",
-            "/etc/kubernetes/manifests/kube-scheduler.yml",
-            "/etc/kubernetes/manifests/kube-scheduler.manifest",
-            "/var/lib/rancher/rke2/agent/pod-manifests/kube-scheduler.yaml",
-            "/var/snap/microk8s/current/args/kube-scheduler",
-        ],
-    ),
-    (
-        "etcd/pod-spec",
-        &[
-            "/etc/kubernetes/manifests/etcd.yaml",
-            "/etc/kubernetes/manifests/etcd.yml",
-            "/etc/kubernetes/manifests/etcd.manifest",
-            "/var/lib/rancher/rke2/agent/pod-manifests/etcd.yaml",
-            "/etc/etcd/etcd.conf",
-            "/usr/lib/systemd/system/etcd.service",
-        ],
-    ),
-    (
-        "etcd/data-dir",
-        &[
-            "/var/lib/etcd",
-            "/var/lib/etcd/default.etcd",
-            "/var/lib/etcd/data.etcd",
-            "/var/lib/rancher/rke2/server/db/etcd",
-            "/var/lib/rancher/k3s/server/db/etcd",
-        ],
-    ),
-    ("cni/config", &["/etc/cni/net.d/*"]),
-    (
-        "admin/kubeconfig",
-        &[
-            "/etc/kubernetes/admin.conf",
-            "/etc/kubernetes/super-admin.conf",
-        ],
-    ),
-    (
-        "kube-scheduler/kubeconfig",
-        &[
-            "/etc/kubernetes/scheduler.conf",
-            "/var/lib/kube-scheduler/kubeconfig",
-            "/var/lib/rancher/rke2/server/cred/scheduler.kubeconfig",
-        ],
-    ),
-    (
-        "kube-controller-manager/kubeconfig",
-        &[
-            "/etc/kubernetes/controller-manager.conf",
-            "/var/lib/kube-controller-manager/kubeconfig",
-            "/var/lib/rancher/rke2/server/cred/controller.kubeconfig",
-        ],
-    ),
-    ("pki/directory", &["/etc/kubernetes/pki"]),
-    (
-        "pki/certificate",
-        &[
-            "/etc/kubernetes/pki/*.crt",
-            "/etc/kubernetes/pki/etcd/*.crt",
-        ],
-    ),
-    (
-        "pki/key",
-        &[
-            "/etc/kubernetes/pki/*.key",
-            "/etc/kubernetes/pki/etcd/*.key",
-        ],
-    ),
-    (
-        "kubelet/service-file",
-        &[
-            "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
-            "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf",
-            "/etc/systemd/system/kubelet.service",
-            "/lib/systemd/system/kubelet.service",
-            "/etc/systemd/system/snap.kubelet.daemon.service",
-        ],
-    ),
-    (
-        "kubelet/kubeconfig",
-        &[
-            "/etc/kubernetes/kubelet.conf",
-            "/etc/kubernetes/kubelet-kubeconfig.conf",
-            "/var/lib/kubelet/kubeconfig",
-            "/etc/kubernetes/kubelet/kubeconfig",
-            "/var/lib/rancher/rke2/agent/kubelet.kubeconfig",
-            "/var/lib/rancher/k3s/agent/kubelet.kubeconfig",
-        ],
-    ),
-    (
-        "kubelet/config",
-        &[
-            "/var/lib/kubelet/config.yaml",
-            "/var/lib/kubelet/config.yml",
-            "/etc/kubernetes/kubelet-config.yaml",
-            "/etc/kubernetes/kubelet/kubelet-config.json",
-            "/etc/kubernetes/kubelet/config.json",
-            "/home/kubernetes/kubelet-config.yaml",
-        ],
-    ),
-    ("kubelet/cloud-config", &["/etc/kubernetes/azure.json"]),
-    (
-        "kubelet/client-ca",
-        &[
-            "/etc/kubernetes/pki/ca.crt",
-            "/etc/kubernetes/certs/ca.crt",
-            "/etc/kubernetes/cert/ca.pem",
-            "/var/lib/rancher/rke2/agent/client-ca.crt",
-            "/var/lib/rancher/k3s/agent/client-ca.crt",
-        ],
-    ),
-    (
-        "kube-proxy/kubeconfig",
-        &[
-            "/etc/kubernetes/proxy.conf",
-            "/var/lib/kube-proxy/kubeconfig",
-            "/var/lib/kube-proxy/kubeconfig.conf",
-            "/var/lib/rancher/rke2/agent/kubeproxy.kubeconfig",
-            "/var/lib/rancher/k3s/agent/kubeproxy.kubeconfig",
-        ],
-    ),
-];
+/// A file (or directory) node-collect looks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The node-facts role it is filed under (`kubelet/config`), see [`node_role`].
+    pub role: String,
+    /// Absolute path on the host.
+    pub path: String,
+    /// What kind of file the benchmark says it is.
+    pub kind: FileKind,
+}
+
+/// What node-collect looks for: every path a file check of a built-in benchmark names, so the
+/// benchmarks and the collector cannot drift apart. Directories of PKI files and CNI
+/// configuration also stand for every entry under them.
+pub fn candidates() -> Vec<Candidate> {
+    Registry::builtin()
+        .file_paths()
+        .into_iter()
+        .map(|(component, kind, path)| Candidate {
+            role: node_role(component, kind),
+            path,
+            kind,
+        })
+        .collect()
+}
 
 /// Program names of the components, as `argv[0]`'s file name or after `hyperkube`.
 const COMPONENTS: &[&str] = &[
@@ -294,10 +174,12 @@ pub fn collect(options: &NodeCollectOptions) -> NodeFacts {
     let users = id_names(&under(root, "/etc/passwd"));
     let groups = id_names(&under(root, "/etc/group"));
 
+    let candidates = candidates();
     let mut wanted: Vec<(String, String)> = Vec::new();
-    for (role, paths) in CANDIDATES {
-        for p in *paths {
-            wanted.push((role.to_string(), p.to_string()));
+    for c in &candidates {
+        wanted.push((c.role.clone(), c.path.clone()));
+        if matches!(c.kind, FileKind::PkiDir | FileKind::Cni) {
+            wanted.extend(entries_under(root, &c.path, c.kind, &c.role));
         }
     }
     for p in &processes {
@@ -311,32 +193,31 @@ pub fn collect(options: &NodeCollectOptions) -> NodeFacts {
     }
 
     let mut files = Vec::new();
-    for (role, pattern) in &wanted {
-        for path in expand(root, pattern) {
-            match stat(root, &path) {
-                Ok(Some((meta, link_target))) => files.push(FileFact {
-                    role: role.clone(),
-                    path: path.clone(),
-                    file_type: if meta.is_dir() { "directory" } else { "file" }.to_owned(),
-                    mode: format!("{:o}", meta.mode() & 0o7777),
-                    uid: meta.uid(),
-                    gid: meta.gid(),
-                    owner: users.get(&meta.uid()).cloned(),
-                    group: groups.get(&meta.gid()).cloned(),
-                    link_target,
-                }),
-                Ok(None) => {}
-                Err(e) => not_collected.push(format!("{path}: {e}")),
-            }
+    for (role, path) in &wanted {
+        match stat(root, path) {
+            Ok(Some((meta, link_target))) => files.push(FileFact {
+                role: role.clone(),
+                path: path.clone(),
+                file_type: if meta.is_dir() { "directory" } else { "file" }.to_owned(),
+                mode: format!("{:o}", meta.mode() & 0o7777),
+                uid: meta.uid(),
+                gid: meta.gid(),
+                owner: users.get(&meta.uid()).cloned(),
+                group: groups.get(&meta.gid()).cloned(),
+                link_target,
+            }),
+            Ok(None) => {}
+            Err(e) => not_collected.push(format!("{path}: {e}")),
         }
     }
     files.sort();
     files.dedup();
-    let absent = CANDIDATES
-        .iter()
-        .map(|(role, _)| role.to_string())
-        .filter(|role| !files.iter().any(|f| f.role == *role))
-        .collect();
+    let mut absent: Vec<String> = Vec::new();
+    for c in &candidates {
+        if !absent.contains(&c.role) && !files.iter().any(|f| f.role == c.role) {
+            absent.push(c.role.clone());
+        }
+    }
     let node = options
         .node_name
         .clone()
@@ -367,28 +248,31 @@ fn under(root: &Path, path: &str) -> PathBuf {
     root.join(path.trim_start_matches('/'))
 }
 
-/// Host paths matching `pattern`; only a trailing `*`-glob in the file name is supported.
-fn expand(root: &Path, pattern: &str) -> Vec<String> {
-    let Some((dir, name)) = pattern.rsplit_once('/') else {
-        return vec![];
-    };
-    if !name.contains('*') {
-        return vec![pattern.to_owned()];
-    }
-    let (prefix, suffix) = name.split_once('*').unwrap_or((name, ""));
-    let Ok(entries) = std::fs::read_dir(under(root, dir)) else {
-        return vec![];
-    };
-    let mut found: Vec<String> = entries
+/// The entries under the host directory `dir` (at most a few levels deep), each with its role:
+/// a PKI directory's certificates and keys get their own roles, so a scan can tell them apart.
+fn entries_under(root: &Path, dir: &str, kind: FileKind, role: &str) -> Vec<(String, String)> {
+    let base = under(root, dir);
+    walkdir::WalkDir::new(&base)
+        .min_depth(1)
+        .max_depth(4)
+        .sort_by_file_name()
+        .into_iter()
         .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| {
-            n.starts_with(prefix) && n.ends_with(suffix) && n.len() >= prefix.len() + suffix.len()
+        .filter_map(|e| {
+            let relative = e.path().strip_prefix(&base).ok()?.to_str()?.to_owned();
+            let path = format!("{}/{relative}", dir.trim_end_matches('/'));
+            let role = match kind {
+                FileKind::PkiDir if path.ends_with(".crt") => {
+                    node_role(BenchmarkComponent::Pki, FileKind::PkiCert)
+                }
+                FileKind::PkiDir if path.ends_with(".key") => {
+                    node_role(BenchmarkComponent::Pki, FileKind::PkiKey)
+                }
+                _ => role.to_owned(),
+            };
+            Some((role, path))
         })
-        .map(|n| format!("{dir}/{n}"))
-        .collect();
-    found.sort();
-    found
+        .collect()
 }
 
 /// Metadata of the host path `path`, following symbolic links inside `root`; `None` when it

@@ -15,10 +15,14 @@ pub mod files;
 pub mod settings;
 pub mod subjects;
 
-use crate::benchmark::{Assessment, Benchmark, Check, Component, Evidence, Target};
+use crate::benchmark::{
+    Assessment, Benchmark, Check, Component, Evidence, FileSpec, Judgement, Registry, Target, Test,
+};
 use crate::finding::Finding;
-use crate::policy::{self, Rule};
+use crate::policy;
+use crate::policy::RuleInfo;
 use crate::resource::{FieldPath, ObjectRef, Origin, Position, Segment};
+use crate::severity::Severity;
 use crate::snapshot::PlatformKind;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -195,7 +199,7 @@ pub struct Assessed {
     /// One finding per failing subject of each check posture judges itself.
     pub findings: Vec<Finding>,
     /// Descriptors of those checks, for reporters (SARIF rules, JSON, the table).
-    pub rules: Vec<Rule>,
+    pub rules: Vec<RuleInfo>,
 }
 
 /// The rule id of a benchmark check's findings: `cis-1.12/1.2.15`.
@@ -209,7 +213,7 @@ pub fn assess(
     selection: Selection,
     resources: &[crate::resource::Resource],
     findings: &[Finding],
-    catalog_rules: &[Rule],
+    catalog_rules: &[RuleInfo],
     context: &Context,
 ) -> Result<Assessed, SettingsError> {
     let rule = settings::SettingsRule::new()?;
@@ -221,10 +225,15 @@ pub fn assess(
     // Settings checks are judged per run, all checks of a component at once.
     let mut verdicts: BTreeMap<(usize, String), settings::Verdict> = BTreeMap::new();
     for (i, run) in runs.iter().enumerate() {
-        let checks: Vec<&Check> = benchmark
+        let checks: Vec<(&str, &Test)> = benchmark
             .checks
             .iter()
-            .filter(|c| c.test.is_some() && c.component == Some(run.component))
+            .filter_map(|c| match &c.judgement {
+                Judgement::Settings {
+                    component, test, ..
+                } if *component == run.component => Some((c.id.as_str(), test)),
+                _ => None,
+            })
             .collect();
         if checks.is_empty() {
             continue;
@@ -235,23 +244,23 @@ pub fn assess(
     }
 
     for check in &benchmark.checks {
-        let judged_here = check.test.is_some() || check.file.is_some();
         let id = rule_id(&benchmark.benchmark, &check.id);
-        let (state, detail, subjects, failures) = if check.assessment == Assessment::Manual {
-            manual(check, findings)
-        } else if check.test.is_some() {
-            by_settings(check, &runs, &verdicts, context)
-        } else if let Some(spec) = &check.file {
-            by_files(check, spec, context)
-        } else if check.evidence == Evidence::Api && !check.rule.is_empty() {
-            by_rules(check, findings, catalog_rules, context)
-        } else {
-            manual(check, findings)
+        let (state, detail, subjects, failures) = match &check.judgement {
+            Judgement::Settings {
+                component, test, ..
+            } => by_settings(check, *component, test, &runs, &verdicts, context),
+            Judgement::Files {
+                component, spec, ..
+            } => by_files(check, *component, spec, context),
+            Judgement::Rules { rules } => by_rules(rules, findings, catalog_rules, context),
+            Judgement::Manual { steps, rules, .. } => manual(steps, rules, findings),
         };
-        if judged_here {
-            rules.push(descriptor(benchmark, check, &id));
+        // Settings and file checks are posture's own: their failures are findings.
+        let judged_here = check.severity();
+        if let Some(severity) = judged_here {
+            rules.push(descriptor(benchmark, check, &id, severity));
             for failure in failures {
-                out_findings.push(failure.into_finding(check, &id));
+                out_findings.push(failure.into_finding(check, &id, severity));
             }
         }
         results.push(CheckResult {
@@ -264,10 +273,10 @@ pub fn assess(
             state,
             detail,
             subjects,
-            rules: if judged_here {
+            rules: if judged_here.is_some() {
                 vec![id]
             } else {
-                check.rule.clone()
+                check.rules().to_vec()
             },
         });
     }
@@ -311,14 +320,12 @@ impl Failure {
         }
     }
 
-    fn into_finding(self, check: &Check, id: &str) -> Finding {
+    fn into_finding(self, check: &Check, id: &str, severity: Severity) -> Finding {
         let fingerprint = Finding::fingerprint_of(id, &self.object, &self.origin, &self.path, None);
         Finding {
             rule_id: id.to_owned(),
             rule_title: check.title.clone(),
-            severity: check
-                .severity
-                .expect("validated: checks with a test or file spec have a severity"),
+            severity,
             message: self.message,
             object: self.object,
             origin: self.origin,
@@ -331,19 +338,16 @@ impl Failure {
 
 type Judged = (State, String, Vec<SubjectResult>, Vec<Failure>);
 
-fn manual(check: &Check, findings: &[Finding]) -> Judged {
-    let mut detail = check
-        .manual
-        .clone()
-        .unwrap_or_else(|| check.remediation.clone());
-    if !check.rule.is_empty() {
+fn manual(steps: &str, rules: &[String], findings: &[Finding]) -> Judged {
+    let mut detail = steps.to_owned();
+    if !rules.is_empty() {
         let n = findings
             .iter()
-            .filter(|f| check.rule.contains(&f.rule_id))
+            .filter(|f| rules.contains(&f.rule_id))
             .count();
         detail = format!(
             "{detail} (posture's {} found {n} finding{} to start from.)",
-            check.rule.join(", "),
+            rules.join(", "),
             if n == 1 { "" } else { "s" }
         );
     }
@@ -395,8 +399,9 @@ fn summary_detail(state: State, subjects: &[SubjectResult]) -> String {
 }
 
 /// Why a component's checks have nothing to look at.
-fn no_runs(check: &Check, context: &Context) -> (State, String) {
-    let component = check.component.map_or("the component", Component::as_str);
+fn no_runs(check: &Check, component: Component, context: &Context) -> (State, String) {
+    let kubelet = component == Component::Kubelet;
+    let component = component.as_str();
     match provider_run(check, context) {
         Some(platform) => (
             State::NotApplicable,
@@ -404,7 +409,7 @@ fn no_runs(check: &Check, context: &Context) -> (State, String) {
                 "managed by the provider: {platform} runs the control plane and does not expose {component}"
             ),
         ),
-        _ if check.component == Some(Component::Kubelet) => (
+        _ if kubelet => (
             State::NotCollected,
             "no kubelet configuration: scan a cluster, a KubeletConfiguration file \
              (-f /var/lib/kubelet/config.yaml) or node facts (--node-facts)"
@@ -422,15 +427,16 @@ fn no_runs(check: &Check, context: &Context) -> (State, String) {
 
 fn by_settings(
     check: &Check,
+    component: Component,
+    test: &Test,
     runs: &[subjects::Run<'_>],
     verdicts: &BTreeMap<(usize, String), settings::Verdict>,
     context: &Context,
 ) -> Judged {
-    let test = check.test.as_ref().expect("caller checked: a test");
     let mut subjects = Vec::new();
     let mut failures = Vec::new();
     for (i, run) in runs.iter().enumerate() {
-        if Some(run.component) != check.component {
+        if run.component != component {
             continue;
         }
         let Some(verdict) = verdicts.get(&(i, check.id.clone())) else {
@@ -466,7 +472,7 @@ fn by_settings(
         });
     }
     // Cluster nodes whose kubelet could not be read are part of the verdict.
-    if check.component == Some(Component::Kubelet) {
+    if component == Component::Kubelet {
         for (node, reason) in &context.nodes {
             let judged = runs
                 .iter()
@@ -482,7 +488,7 @@ fn by_settings(
             }
         }
     }
-    overall(subjects, failures, || no_runs(check, context))
+    overall(subjects, failures, || no_runs(check, component, context))
 }
 
 /// A failing run as a finding: at the flag in the container's command line, at the field of
@@ -570,10 +576,7 @@ fn flag_path(object: &serde_json::Value, container: &FieldPath, flag: &str) -> O
     found
 }
 
-fn by_files(check: &Check, spec: &crate::benchmark::FileSpec, context: &Context) -> Judged {
-    let component = check
-        .component
-        .expect("validated: node-file checks have a component");
+fn by_files(check: &Check, component: Component, spec: &FileSpec, context: &Context) -> Judged {
     let mut subjects = Vec::new();
     let mut failures = Vec::new();
     for file in &context.node_facts {
@@ -620,31 +623,31 @@ fn by_files(check: &Check, spec: &crate::benchmark::FileSpec, context: &Context)
 }
 
 fn by_rules(
-    check: &Check,
+    names: &[String],
     findings: &[Finding],
-    catalog_rules: &[Rule],
+    catalog_rules: &[RuleInfo],
     context: &Context,
 ) -> Judged {
     let n = findings
         .iter()
-        .filter(|f| check.rule.contains(&f.rule_id))
+        .filter(|f| names.contains(&f.rule_id))
         .count();
     if n > 0 {
         let detail = format!(
             "{n} finding{} of {}",
             if n == 1 { "" } else { "s" },
-            check.rule.join(", ")
+            names.join(", ")
         );
         return (State::Fail, detail, Vec::new(), Vec::new());
     }
-    let rules: Vec<&Rule> = catalog_rules
+    let rules: Vec<&RuleInfo> = catalog_rules
         .iter()
-        .filter(|r| check.rule.contains(&r.id))
+        .filter(|r| names.contains(&r.id))
         .collect();
-    if rules.len() < check.rule.len() {
+    if rules.len() < names.len() {
         return (
             State::NotCollected,
-            format!("{} did not run", check.rule.join(", ")),
+            format!("{} did not run", names.join(", ")),
             Vec::new(),
             Vec::new(),
         );
@@ -669,7 +672,7 @@ fn by_rules(
     }
     (
         State::Pass,
-        format!("no finding of {}", check.rule.join(", ")),
+        format!("no finding of {}", names.join(", ")),
         Vec::new(),
         Vec::new(),
     )
@@ -687,13 +690,13 @@ fn plural_of(kind: &str) -> String {
     }
 }
 
-/// A check as a rule descriptor, so that reporters describe its findings like any rule's.
-fn descriptor(benchmark: &Benchmark, check: &Check, id: &str) -> Rule {
+/// A check as reporters describe a rule, so that its findings read like any rule's.
+fn descriptor(benchmark: &Benchmark, check: &Check, id: &str, severity: Severity) -> RuleInfo {
     let how = match check.evidence {
         Evidence::NodeFile => "posture's node-file check",
         _ => "policies/benchmark/settings.rego",
     };
-    Rule {
+    RuleInfo {
         id: id.to_owned(),
         slug: check
             .title
@@ -703,17 +706,15 @@ fn descriptor(benchmark: &Benchmark, check: &Check, id: &str) -> Rule {
             .collect::<Vec<_>>()
             .join("_"),
         group: benchmark.benchmark.clone(),
-        package: String::new(),
         title: check.title.clone(),
         description: format!(
             "{} {} recommendation {}: {}. Judged by {how}.",
             benchmark.title, benchmark.version, check.id, check.title
         ),
-        severity: check
-            .severity
-            .expect("validated: checks with a test or file spec have a severity"),
+        severity,
         remediation: check.remediation.clone(),
-        input: Default::default(),
+        // Benchmark checks read no objects of their own: the settings rule reads component
+        // runs, the file checks node facts.
         kinds: policy::KindSelector::none(),
         frameworks: policy::Frameworks {
             cis_1_12: if benchmark.benchmark == "cis-1.12" {
@@ -724,11 +725,6 @@ fn descriptor(benchmark: &Benchmark, check: &Check, id: &str) -> Rule {
             ..Default::default()
         },
         related: Vec::new(),
-        source: policy::Source {
-            path: format!("benchmarks/{}.yaml", benchmark.benchmark),
-            text: String::new(),
-        },
-        builtin: true,
     }
 }
 
@@ -778,13 +774,15 @@ fn summarize(benchmark: &Benchmark, selection: Selection, checks: Vec<CheckResul
     }
 }
 
-/// The benchmark `--benchmark auto` picks for a cluster on `platform`.
-pub fn for_platform(platform: PlatformKind) -> &'static str {
-    match platform {
-        PlatformKind::Aks => "cis-aks-1.8",
-        PlatformKind::Eks => "cis-eks-1.8",
-        _ => "cis-1.12",
-    }
+/// The benchmark `--benchmark auto` picks for a cluster on `platform`: the built-in benchmark
+/// whose `platforms:` names it, else the fallback.
+pub fn for_platform(platform: PlatformKind) -> String {
+    Registry::builtin().for_platform(platform).benchmark.clone()
+}
+
+/// The benchmark `--benchmark auto` picks for manifests that carry benchmark evidence.
+pub fn fallback() -> String {
+    Registry::builtin().fallback().benchmark.clone()
 }
 
 /// Whether manifests carry anything the benchmark judges beyond what the rules see: a

@@ -2,7 +2,7 @@
 //! check, on one component run at a time, and decodes its verdicts.
 
 use super::subjects::Run;
-use crate::benchmark::{Check, Test};
+use crate::benchmark::Test;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -110,11 +110,11 @@ impl SettingsRule {
         Ok(SettingsRule { engine })
     }
 
-    /// Judges `checks` (all with a `test`) against one run.
+    /// Judges `checks` (id and test) against one run.
     pub fn judge(
         &self,
         run: &Run<'_>,
-        checks: &[&Check],
+        checks: &[(&str, &Test)],
     ) -> Result<BTreeMap<String, Verdict>, SettingsError> {
         let mut flags = Map::new();
         for (name, value) in run.flags.flags() {
@@ -127,8 +127,7 @@ impl SettingsRule {
         }
         let checks: Vec<Value> = checks
             .iter()
-            .filter_map(|c| {
-                let test = c.test.as_ref()?;
+            .map(|(id, test)| {
                 let items: Vec<Value> = test
                     .items()
                     .iter()
@@ -139,7 +138,7 @@ impl SettingsRule {
                         })
                     })
                     .collect();
-                Some(json!({"id": c.id, "combinator": test.combinator(), "items": items}))
+                json!({"id": id, "combinator": test.combinator(), "items": items})
             })
             .collect();
         let input = json!({
@@ -168,7 +167,7 @@ impl SettingsRule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::benchmark::{Benchmark, Component};
+    use crate::benchmark::{Benchmark, Component, Judgement};
     use crate::compliance::subjects::Anchor;
     use crate::resource::{CommandLine, Origin};
 
@@ -201,13 +200,15 @@ mod tests {
                 },
             },
         };
+        let Judgement::Settings { test, .. } = &benchmark.checks[0].judgement else {
+            panic!("the check has a test");
+        };
         let rule = SettingsRule::new().unwrap();
         let verdict = rule
-            .judge(&run, &[&benchmark.checks[0]])
+            .judge(&run, &[("1.1", test)])
             .unwrap()
             .remove("1.1")
             .expect("a verdict for the check");
-        let test = benchmark.checks[0].test.as_ref().unwrap();
         (verdict.outcome, verdict.explain(test))
     }
 

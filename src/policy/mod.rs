@@ -3,11 +3,13 @@
 //! Built-in rules are embedded in the binary; `--policy DIR` adds a user's rules under the same
 //! contract. Nothing here evaluates a rule (that is `engine`).
 
+mod info;
 pub mod kinds;
 pub mod metadata;
 
+pub use info::RuleInfo;
 pub use kinds::KindSelector;
-pub use metadata::{Frameworks, PodSecurityLevel};
+pub use metadata::{Frameworks, PodSecurityLevel, RelatedResource};
 
 use crate::severity::Severity;
 use include_dir::{include_dir, Dir};
@@ -50,6 +52,22 @@ impl Rule {
     /// The query that yields the rule's findings.
     pub fn entry_point(&self) -> String {
         format!("data.{}.deny", self.package)
+    }
+
+    /// What reporters read about the rule.
+    pub fn info(&self) -> crate::policy::RuleInfo {
+        crate::policy::RuleInfo {
+            id: self.id.clone(),
+            slug: self.slug.clone(),
+            group: self.group.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            severity: self.severity,
+            remediation: self.remediation.clone(),
+            frameworks: self.frameworks.clone(),
+            kinds: self.kinds.clone(),
+            related: self.related.clone(),
+        }
     }
 }
 

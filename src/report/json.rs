@@ -155,7 +155,7 @@ struct JsonProblem<'a> {
 
 fn finding<'a>(
     report: &ScanReport,
-    rule: Option<&'a crate::policy::Rule>,
+    rule: Option<&'a crate::policy::RuleInfo>,
     f: &'a Finding,
 ) -> JsonFinding<'a> {
     let location = f.location();
@@ -316,7 +316,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
                 .par_chunks(CHUNK)
                 .map(|chunk| {
                     let mut buf = Vec::with_capacity(chunk.len() * 1024);
-                    let mut rule: Option<&crate::policy::Rule> = None;
+                    let mut rule: Option<&crate::policy::RuleInfo> = None;
                     for f in chunk {
                         if rule.is_none_or(|r| r.id != f.rule_id) {
                             rule = report.rule(&f.rule_id);

@@ -8,7 +8,7 @@
 
 use crate::compliance::{self, CheckResult, Compliance, State};
 use crate::finding::Finding;
-use crate::policy::Rule;
+use crate::policy::RuleInfo;
 use crate::problem::{Level, Problem};
 use crate::resource::{ObjectRef, Origin};
 use crate::scan::{EvaluatedObject, ScanReport};
@@ -52,13 +52,17 @@ struct RuleFindings<'a> {
 /// A rule's suite: its test cases are the evaluated objects its kinds select, plus any object
 /// with a finding of it that the selector does not name (so no failure is ever dropped).
 struct RuleSuite<'a> {
-    rule: &'a Rule,
+    rule: &'a RuleInfo,
     findings: RuleFindings<'a>,
     counts: Counts,
 }
 
 impl<'a> RuleSuite<'a> {
-    fn new(rule: &'a Rule, findings: RuleFindings<'a>, evaluated: &'a [EvaluatedObject]) -> Self {
+    fn new(
+        rule: &'a RuleInfo,
+        findings: RuleFindings<'a>,
+        evaluated: &'a [EvaluatedObject],
+    ) -> Self {
         let applicable = evaluated
             .iter()
             .filter(|e| rule.kinds.matches(&e.object))
@@ -306,7 +310,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             .map(|r| compliance::rule_id(&c.benchmark, &r.id))
             .collect()
     });
-    let mut rules: Vec<&Rule> = report
+    let mut rules: Vec<&RuleInfo> = report
         .rules
         .iter()
         .filter(|r| !checks.contains(&r.id))

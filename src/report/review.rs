@@ -812,7 +812,7 @@ fn sections<'a>(report: &'a ScanReport) -> Vec<Section<'a>> {
     }
     // Network rules also look at workloads (is a NetworkPolicy selecting them?), so the
     // objects they ran on count as evaluated for the network section.
-    let network_rules: Vec<&crate::policy::Rule> = report
+    let network_rules: Vec<&crate::policy::RuleInfo> = report
         .rules
         .iter()
         .filter(|r| r.group == "network")

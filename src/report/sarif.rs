@@ -5,7 +5,7 @@
 use crate::exceptions::SuppressionKind;
 use crate::finding::{Finding, FINGERPRINT_KEY};
 use crate::location::Location as SourceLocation;
-use crate::policy::Rule;
+use crate::policy::RuleInfo;
 use crate::problem::{Level, Problem};
 use crate::resource::{Position, SourcePath};
 use crate::scan::{ScanReport, Target};
@@ -53,7 +53,7 @@ fn pascal(slug: &str) -> String {
         .collect()
 }
 
-fn tags(rule: &Rule) -> Vec<String> {
+fn tags(rule: &RuleInfo) -> Vec<String> {
     let mut tags = vec!["security".to_owned(), "kubernetes".to_owned()];
     tags.extend(
         rule.frameworks
@@ -70,7 +70,7 @@ fn tags(rule: &Rule) -> Vec<String> {
     tags
 }
 
-fn help_markdown(rule: &Rule) -> String {
+fn help_markdown(rule: &RuleInfo) -> String {
     let mut md = format!(
         "{}\n\n**Remediation:** {}",
         rule.description, rule.remediation
@@ -100,7 +100,7 @@ fn help_markdown(rule: &Rule) -> String {
     md
 }
 
-fn descriptor(rule: &Rule) -> ReportingDescriptor {
+fn descriptor(rule: &RuleInfo) -> ReportingDescriptor {
     let mut props = BTreeMap::new();
     // GitHub requires a string here; a number is silently ignored.
     props.insert(

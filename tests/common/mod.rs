@@ -75,6 +75,23 @@ fn on_path(name: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(name).is_file()))
 }
 
+/// `../shared/<rel>` beside the repository (reference data, the lab recording), when it is
+/// there. When it is not, the test fails under CI=true and elsewhere prints why, so the caller
+/// returns early.
+pub fn shared_dir(rel: &str) -> Option<PathBuf> {
+    let dir = repo().join("../shared").join(rel);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "CI=true but {} is missing",
+        dir.display()
+    );
+    eprintln!("skipping: {} not found", dir.display());
+    None
+}
+
 fn skip(tool: &str, advice: &str) -> bool {
     assert!(
         std::env::var("CI").map_or(true, |v| v != "true"),

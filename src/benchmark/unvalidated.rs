@@ -1,0 +1,422 @@
+//! A benchmark file as written, and its validation into a [`Benchmark`]: serde reads the YAML
+//! into [`UnvalidatedBenchmark`] (flat, with optional fields), and [`parse`] checks every rule
+//! of the schema (docs/benchmarks.md) before building each check's [`Judgement`].
+
+use super::catalog::{
+    Assessment, Benchmark, BenchmarkError, Check, Component, Evidence, FileSpec, Judgement, Op,
+    Section, Target, Test, TestItem, Violation,
+};
+use crate::severity::Severity;
+use crate::snapshot::PlatformKind;
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeSet;
+
+/// A benchmark file as serde reads it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnvalidatedBenchmark {
+    pub benchmark: String,
+    pub title: String,
+    pub version: String,
+    #[serde(default)]
+    pub platforms: Vec<PlatformKind>,
+    #[serde(default)]
+    pub fallback: bool,
+    pub sections: Vec<Section>,
+    pub checks: Vec<UnvalidatedCheck>,
+}
+
+/// One recommendation as written: which of the optional fields may appear together is what
+/// validation decides.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnvalidatedCheck {
+    pub id: String,
+    pub title: String,
+    pub assessment: Assessment,
+    #[serde(default)]
+    pub level: Option<u8>,
+    pub scored: bool,
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    pub target: Target,
+    pub evidence: Evidence,
+    #[serde(default)]
+    pub component: Option<Component>,
+    #[serde(default)]
+    pub test: Option<Test>,
+    #[serde(default)]
+    pub file: Option<FileSpec>,
+    /// One id or a list in the file.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub rule: Vec<String>,
+    #[serde(default)]
+    pub manual: Option<String>,
+    pub remediation: String,
+}
+
+impl UnvalidatedCheck {
+    fn section_id(&self) -> &str {
+        self.id.rsplit_once('.').map_or("", |(parent, _)| parent)
+    }
+}
+
+/// Parses a benchmark file's text and validates it; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Benchmark, BenchmarkError> {
+    let raw: UnvalidatedBenchmark =
+        serde_saphyr::from_str(text).map_err(|source| BenchmarkError::Parse {
+            file: file.to_owned(),
+            check: source
+                .location()
+                .and_then(|l| check_at_line(text, l.line())),
+            source: Box::new(source),
+        })?;
+    raw.validate()
+        .map_err(|violations| BenchmarkError::Invalid {
+            file: file.to_owned(),
+            violations,
+        })
+}
+
+impl UnvalidatedBenchmark {
+    /// The validated benchmark, or every violation found.
+    pub fn validate(self) -> Result<Benchmark, Vec<Violation>> {
+        let mut out = Vec::new();
+        let mut file_level = |message: String| {
+            out.push(Violation {
+                check: None,
+                message,
+            })
+        };
+        if self.title.trim().is_empty() || self.version.trim().is_empty() {
+            file_level("title and version must not be empty".to_owned());
+        }
+        let mut platforms = BTreeSet::new();
+        for p in &self.platforms {
+            if !platforms.insert(p.as_str()) {
+                file_level(format!("platform {} appears twice", p.as_str()));
+            }
+        }
+        let mut sections = BTreeSet::new();
+        for s in &self.sections {
+            if !is_dotted_id(&s.id) {
+                file_level(format!("section id '{}' is not a dotted number", s.id));
+            }
+            if !sections.insert(s.id.as_str()) {
+                file_level(format!("section {} appears twice", s.id));
+            }
+            if s.title.trim().is_empty() {
+                file_level(format!("section {} has no title", s.id));
+            }
+            if let Some((parent, _)) = s.id.rsplit_once('.') {
+                if !self.sections.iter().any(|p| p.id == parent) {
+                    file_level(format!("section {} has no parent section {parent}", s.id));
+                }
+            }
+        }
+        let mut ids = BTreeSet::new();
+        let mut checks = Vec::with_capacity(self.checks.len());
+        for check in &self.checks {
+            let mut problems = Vec::new();
+            if !ids.insert(check.id.as_str()) {
+                problems.push("id appears twice".to_owned());
+            }
+            check_violations(check, &sections, &mut problems);
+            if problems.is_empty() {
+                match judgement(check.clone()) {
+                    Some(judgement) => checks.push(Check {
+                        id: check.id.clone(),
+                        title: check.title.clone(),
+                        assessment: check.assessment,
+                        level: check.level,
+                        scored: check.scored,
+                        target: check.target,
+                        evidence: check.evidence,
+                        remediation: check.remediation.clone(),
+                        judgement,
+                    }),
+                    // check_violations covers every combination judgement() rejects; this
+                    // keeps the two honest without a panic.
+                    None => problems.push("fields do not form one kind of judgement".to_owned()),
+                }
+            }
+            out.extend(problems.into_iter().map(|message| Violation {
+                check: Some(check.id.clone()),
+                message,
+            }));
+        }
+        if !out.is_empty() {
+            return Err(out);
+        }
+        Ok(Benchmark {
+            benchmark: self.benchmark,
+            title: self.title,
+            version: self.version,
+            platforms: self.platforms,
+            fallback: self.fallback,
+            sections: self.sections,
+            checks,
+        })
+    }
+}
+
+/// The one way a valid check is judged.
+fn judgement(check: UnvalidatedCheck) -> Option<Judgement> {
+    let UnvalidatedCheck {
+        assessment,
+        evidence,
+        severity,
+        component,
+        test,
+        file,
+        rule,
+        manual,
+        ..
+    } = check;
+    Some(match (test, file) {
+        (Some(test), None) => Judgement::Settings {
+            component: component?,
+            test,
+            severity: severity?,
+        },
+        (None, Some(spec)) => Judgement::Files {
+            component: component?,
+            spec,
+            severity: severity?,
+        },
+        (None, None) if assessment == Assessment::Automated && evidence == Evidence::Api => {
+            if rule.is_empty() {
+                Judgement::Manual {
+                    component,
+                    steps: manual?,
+                    rules: rule,
+                }
+            } else {
+                Judgement::Rules { rules: rule }
+            }
+        }
+        (None, None) => Judgement::Manual {
+            component,
+            steps: manual?,
+            rules: rule,
+        },
+        (Some(_), Some(_)) => return None,
+    })
+}
+
+fn check_violations(
+    check: &UnvalidatedCheck,
+    sections: &BTreeSet<&str>,
+    problems: &mut Vec<String>,
+) {
+    if !is_dotted_id(&check.id) || !check.id.contains('.') {
+        problem(problems, "id is not a dotted number inside a section");
+    } else if !sections.contains(check.section_id()) {
+        problems.push(format!("section {} does not exist", check.section_id()));
+    }
+    if check.title.trim().is_empty() {
+        problem(problems, "title is empty");
+    }
+    if check.remediation.trim().is_empty() {
+        problem(problems, "remediation is empty");
+    }
+    if check.level.is_some_and(|l| !(1..=2).contains(&l)) {
+        problem(problems, "level must be 1 or 2");
+    }
+    let evidence = check.evidence;
+    let on_host = matches!(
+        evidence,
+        Evidence::Flags | Evidence::KubeletConfig | Evidence::NodeFile
+    );
+    if on_host && check.component.is_none() {
+        problem(
+            problems,
+            "evidence flags, kubelet-config and node-file need a component",
+        );
+    }
+    if check.test.is_some() && !matches!(evidence, Evidence::Flags | Evidence::KubeletConfig) {
+        problem(
+            problems,
+            "a test belongs to evidence flags or kubelet-config",
+        );
+    }
+    if check.file.is_some() && evidence != Evidence::NodeFile {
+        problem(problems, "a file spec belongs to evidence node-file");
+    }
+    if !check.rule.is_empty() && evidence != Evidence::Api {
+        problem(problems, "a rule belongs to evidence api");
+    }
+    match check.assessment {
+        Assessment::Manual => {
+            if check.manual.as_deref().is_none_or(|m| m.trim().is_empty()) {
+                problem(problems, "a manual check needs `manual` text");
+            }
+            // Only automated recommendations carry a machine-checkable requirement.
+            if check.test.is_some() || check.file.is_some() {
+                problem(problems, "a manual check carries no test or file spec");
+            }
+        }
+        Assessment::Automated => {
+            let required = match evidence {
+                Evidence::Flags | Evidence::KubeletConfig => {
+                    check.test.is_some().then_some(()).ok_or("test")
+                }
+                Evidence::NodeFile => check.file.is_some().then_some(()).ok_or("file spec"),
+                Evidence::Api | Evidence::Cloud | Evidence::Manual => (!check.rule.is_empty()
+                    || check.manual.is_some())
+                .then_some(())
+                .ok_or("rule or `manual` text"),
+            };
+            if let Err(what) = required {
+                problems.push(format!(
+                    "an automated check with this evidence needs a {what}"
+                ));
+            }
+            // The rules' findings decide such a check; text for a person would never be shown.
+            if evidence == Evidence::Api && !check.rule.is_empty() && check.manual.is_some() {
+                problem(
+                    problems,
+                    "an automated check judged by rules carries no `manual` text",
+                );
+            }
+        }
+    }
+    let judged_here = check.test.is_some() || check.file.is_some();
+    if judged_here && check.severity.is_none() {
+        problem(
+            problems,
+            "a check with a test or file spec needs a severity",
+        );
+    }
+    if !judged_here && check.severity.is_some() {
+        problem(
+            problems,
+            "severity belongs to checks with a test or file spec (rules carry their own)",
+        );
+    }
+    if let Some(test) = &check.test {
+        if test.items().is_empty() {
+            problems.push("test has no items".to_owned());
+        }
+        for (n, item) in test.items().iter().enumerate() {
+            test_item_violations(item, n + 1, problems);
+        }
+    }
+    if let Some(file) = &check.file {
+        if file.paths.is_empty() {
+            problems.push("file spec has no paths".to_owned());
+        }
+        if file.mode.is_none() && file.owner.is_none() {
+            problems.push("file spec needs a mode or an owner".to_owned());
+        }
+        if let Some(mode) = &file.mode {
+            if !is_octal_mode(mode) {
+                problems.push(format!("file mode '{mode}' is not an octal mode"));
+            }
+        }
+        if let Some(owner) = &file.owner {
+            if !owner
+                .split_once(':')
+                .is_some_and(|(u, g)| !u.is_empty() && !g.is_empty())
+            {
+                problems.push(format!("file owner '{owner}' is not user:group"));
+            }
+        }
+    }
+}
+
+fn problem(problems: &mut Vec<String>, message: &str) {
+    problems.push(message.to_owned());
+}
+
+fn test_item_violations(item: &TestItem, n: usize, problems: &mut Vec<String>) {
+    if item.flag.is_none() && item.config_path.is_none() {
+        problems.push(format!(
+            "test item {n} names neither a flag nor a config_path"
+        ));
+    }
+    if let Some(flag) = &item.flag {
+        if !flag.starts_with("--") {
+            problems.push(format!(
+                "test item {n}: flag '{flag}' does not start with --"
+            ));
+        }
+    }
+    match (item.op.takes_value(), &item.value) {
+        (true, None) => problems.push(format!(
+            "test item {n}: op {} needs a value",
+            item.op.as_str()
+        )),
+        (false, Some(_)) => problems.push(format!(
+            "test item {n}: op {} takes no value",
+            item.op.as_str()
+        )),
+        _ => {}
+    }
+    if item.op == Op::Bitmask && !item.value.as_deref().is_some_and(is_octal_mode) {
+        problems.push(format!("test item {n}: bitmask value is not an octal mode"));
+    }
+    if item.cli_default.is_some() && (item.flag.is_none() || item.config_path.is_none()) {
+        problems.push(format!(
+            "test item {n}: cli_default needs both a flag and a config_path"
+        ));
+    }
+}
+
+fn is_dotted_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_octal_mode(mode: &str) -> bool {
+    (3..=4).contains(&mode.len()) && mode.bytes().all(|b| (b'0'..=b'7').contains(&b))
+}
+
+/// The id of the check whose entry contains 1-based `line`: the last `  - id:` under the
+/// top-level `checks:` key at or before it. The files keep that layout (see docs/benchmarks.md).
+fn check_at_line(text: &str, line: u64) -> Option<String> {
+    let mut in_checks = false;
+    let mut current = None;
+    for (n, l) in text.lines().enumerate() {
+        if n as u64 >= line {
+            break;
+        }
+        if !l.starts_with(' ') && !l.starts_with('#') && !l.is_empty() {
+            in_checks = l.trim_end() == "checks:";
+            current = None;
+        } else if in_checks {
+            if let Some(id) = l.strip_prefix("  - id:") {
+                current = Some(id.trim().trim_matches(['"', '\'']).to_owned());
+            }
+        }
+    }
+    current
+}
+
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(id) => vec![id],
+        OneOrMany::Many(ids) => ids,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_at_line_finds_the_enclosing_check() {
+        let text = "benchmark: x\nsections:\n  - id: \"1\"\nchecks:\n  - id: \"1.1\"\n    title: a\n  - id: \"1.2\"\n    op: nope\n";
+        assert_eq!(check_at_line(text, 3), None);
+        assert_eq!(check_at_line(text, 6).as_deref(), Some("1.1"));
+        assert_eq!(check_at_line(text, 8).as_deref(), Some("1.2"));
+    }
+}
