@@ -491,8 +491,12 @@ fn evaluate_for(
         compliance: None,
     };
     context.node_facts = judging.node_facts.clone();
-    if let Some((name, selection)) = choose(&judging.benchmark, &context, &targets) {
-        match apply(&name, selection, &targets, &report, &context) {
+    let runs = match judging.benchmark {
+        BenchmarkChoice::Off => Vec::new(),
+        _ => compliance::component_runs(&targets, &context),
+    };
+    if let Some((name, selection)) = choose(&judging.benchmark, &context, &runs) {
+        match apply(&name, selection, &runs, &report, &context) {
             Ok(assessed) => {
                 report.findings.extend(assessed.findings);
                 crate::finding::sort(&mut report.findings);
@@ -551,7 +555,7 @@ fn evaluated_objects(targets: Vec<Resource>) -> Vec<EvaluatedObject> {
 fn choose(
     choice: &BenchmarkChoice,
     context: &compliance::Context,
-    targets: &[Resource],
+    runs: &[compliance::subjects::Run<'_>],
 ) -> Option<(String, Selection)> {
     match choice {
         BenchmarkChoice::Off => None,
@@ -567,7 +571,7 @@ fn choose(
                 };
                 Some((name.to_owned(), Selection::Auto { reason }))
             }
-            None => compliance::has_benchmark_evidence(targets, &context.node_facts).then(|| {
+            None => compliance::has_benchmark_evidence(runs, &context.node_facts).then(|| {
                 let reason = "the inputs hold control-plane, kubelet or kube-proxy settings \
                               or node facts"
                     .to_owned();
@@ -580,7 +584,7 @@ fn choose(
 fn apply(
     name: &str,
     selection: Selection,
-    targets: &[Resource],
+    runs: &[compliance::subjects::Run<'_>],
     report: &ScanReport,
     context: &compliance::Context,
 ) -> Result<compliance::Assessed, String> {
@@ -588,7 +592,7 @@ fn apply(
     compliance::assess(
         &benchmark,
         selection,
-        targets,
+        runs,
         &report.findings,
         &report.rules,
         context,

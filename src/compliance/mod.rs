@@ -207,17 +207,26 @@ pub fn rule_id(benchmark: &str, check: &str) -> String {
     format!("{benchmark}/{check}")
 }
 
-/// Applies `benchmark` to a scan's objects (`resources`), findings and context.
+/// Every component run the scan's objects (`resources`) and node facts show: found once per
+/// scan, for choosing a benchmark ([`has_benchmark_evidence`]) and for judging it ([`assess`]).
+pub fn component_runs<'a>(
+    resources: &'a [crate::resource::Resource],
+    context: &Context,
+) -> Vec<subjects::Run<'a>> {
+    subjects::runs(resources, &context.node_facts, context.cluster.as_deref())
+}
+
+/// Applies `benchmark` to a scan's component runs (from [`component_runs`]), findings and
+/// context.
 pub fn assess(
     benchmark: &Benchmark,
     selection: Selection,
-    resources: &[crate::resource::Resource],
+    runs: &[subjects::Run<'_>],
     findings: &[Finding],
     catalog_rules: &[RuleInfo],
     context: &Context,
 ) -> Result<Assessed, SettingsError> {
     let rule = settings::SettingsRule::new()?;
-    let runs = subjects::runs(resources, &context.node_facts, context.cluster.as_deref());
     let mut results = Vec::with_capacity(benchmark.checks.len());
     let mut out_findings = Vec::new();
     let mut rules = Vec::new();
@@ -248,7 +257,7 @@ pub fn assess(
         let (state, detail, subjects, failures) = match &check.judgement {
             Judgement::Settings {
                 component, test, ..
-            } => by_settings(check, *component, test, &runs, &verdicts, context),
+            } => by_settings(check, *component, test, runs, &verdicts, context),
             Judgement::Files {
                 component, spec, ..
             } => by_files(check, *component, spec, context),
@@ -788,9 +797,6 @@ pub fn fallback() -> String {
 /// Whether manifests carry anything the benchmark judges beyond what the rules see: a
 /// control-plane or kube-proxy command line, a kubelet or kube-proxy configuration, or node
 /// facts.
-pub fn has_benchmark_evidence(
-    resources: &[crate::resource::Resource],
-    facts: &[FactsFile],
-) -> bool {
-    !facts.is_empty() || !subjects::runs(resources, &[], None).is_empty()
+pub fn has_benchmark_evidence(runs: &[subjects::Run<'_>], facts: &[FactsFile]) -> bool {
+    !facts.is_empty() || !runs.is_empty()
 }
