@@ -28,6 +28,8 @@ pub enum Code {
     NotAnObject,
     /// A path named on the command line matched no manifest file.
     NoInput,
+    /// The inputs held no object at all, so nothing was scanned.
+    NothingScanned,
     /// A user policy failed to load.
     PolicyError,
     /// A rule failed while evaluating an object.
@@ -60,6 +62,7 @@ impl Code {
             Code::DuplicateKey => "duplicate-key",
             Code::NotAnObject => "not-an-object",
             Code::NoInput => "no-input",
+            Code::NothingScanned => "nothing-scanned",
             Code::PolicyError => "policy-error",
             Code::EvalError => "eval-error",
             Code::NotCollected => "not-collected",

@@ -32,6 +32,9 @@ pub struct ScanRequest {
     pub baseline: Option<PathBuf>,
     /// The day exception expiry is judged on; today (UTC) when unset.
     pub today: Option<jiff::civil::Date>,
+    /// Whether inputs without a single object are fine (`--allow-empty`). Otherwise they are
+    /// an error: a gate fed by a failed `helm template |` must not pass.
+    pub allow_empty: bool,
 }
 
 impl ScanRequest {
@@ -45,6 +48,7 @@ impl ScanRequest {
             node_facts: Vec::new(),
             baseline: None,
             today: None,
+            allow_empty: false,
         }
     }
 }
@@ -62,6 +66,26 @@ pub enum Input {
     Snapshot(PathBuf),
     /// A live cluster.
     Cluster(ClusterOptions),
+}
+
+impl Input {
+    /// The input in a few words, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Input::Manifests { paths, .. } => {
+                let named: Vec<String> = paths
+                    .iter()
+                    .map(|p| match p.to_str() {
+                        Some("-") => "standard input".to_owned(),
+                        _ => crate::resource::SourcePath::new(p).to_string(),
+                    })
+                    .collect();
+                format!("the inputs ({})", named.join(", "))
+            }
+            Input::Snapshot(path) => format!("the snapshot {}", path.display()),
+            Input::Cluster(_) => "the cluster".to_owned(),
+        }
+    }
 }
 
 /// Where exceptions come from, besides the objects' own annotations (always read).
@@ -350,6 +374,18 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
             evaluate_snapshot(&evaluator, snapshot, &judging, problems)
         }
     };
+    if report.objects == 0 && !request.allow_empty {
+        report.problems.push(Problem::new(
+            crate::problem::Level::Error,
+            crate::problem::Code::NothingScanned,
+            format!(
+                "nothing was scanned: {} held no Kubernetes objects; pass --allow-empty if \
+                 that is expected",
+                request.input.describe()
+            ),
+        ));
+        report.problems.sort();
+    }
     if let Some(previous) = baseline {
         report.compare_with(previous);
     }

@@ -486,3 +486,32 @@ fn cli_run_usage_errors() {
     ];
     insta::assert_snapshot!(runs.join("\n"));
 }
+
+/// `false | posture scan -f - --fail-on high` exited 0 (also with --strict): a failed render
+/// step before the scan turned CI green.
+#[test]
+fn nothing_scanned_is_an_error_unless_allowed() {
+    let empty = tempfile::tempdir().unwrap();
+    let dir = empty.path().to_str().unwrap();
+    for args in [
+        vec!["scan", "-f", "-", "--fail-on", "high"],
+        vec!["scan", "-f", "-", "--strict"],
+        vec!["scan", "-f", dir, "--fail-on", "high"],
+    ] {
+        let out = posture_command(&args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stdout).contains("error[nothing-scanned]: nothing was scanned"),
+            "{args:?}: {}",
+            text(&out.stdout)
+        );
+    }
+    let out = posture_command(&["scan", "-f", "-", "--allow-empty", "--fail-on", "high"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

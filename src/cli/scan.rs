@@ -25,6 +25,10 @@ pub struct ScanArgs {
     /// Exit 2 when any part of the cluster could not be collected.
     #[arg(long)]
     pub strict: bool,
+    /// Exit 0 when the inputs hold no object at all; without it, nothing scanned is an error
+    /// (exit 2), so that a failed step before the scan cannot pass a gate.
+    #[arg(long)]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub out: OutputArgs,
     /// An earlier JSON report or SARIF log: findings it has are `unchanged`, the others `new`,
@@ -108,6 +112,7 @@ fn request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
         exceptions,
         node_facts: args.node_facts.clone(),
         baseline: args.baseline.clone(),
+        allow_empty: args.allow_empty,
         ..ScanRequest::new(input)
     })
 }

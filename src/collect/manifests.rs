@@ -340,11 +340,11 @@ fn add_document(source: Source, mut doc: Document, out: &mut Collected) {
     };
     let doc_start = spans.position();
     if let Some(items) = list_items(&value) {
+        let mut item_spans = spans
+            .elements(&[crate::resource::Segment::Key("items".into())])
+            .into_iter();
         for (i, item) in items.iter().enumerate() {
-            let item_spans = spans.subtree(&[
-                crate::resource::Segment::Key("items".into()),
-                crate::resource::Segment::Index(i),
-            ]);
+            let item_spans = item_spans.next();
             let at = item_spans.as_ref().map(SpanTree::position);
             push_object(source, &doc, Some(i), item.clone(), item_spans, at, out);
         }
