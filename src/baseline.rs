@@ -66,7 +66,7 @@ pub enum BaselineError {
     Read {
         path: String,
         #[source]
-        source: std::io::Error,
+        source: crate::collect::input::ReadError,
     },
     #[error("{path} is not JSON")]
     Json {
@@ -84,11 +84,13 @@ pub enum BaselineError {
 }
 
 /// Reads a baseline written by `posture scan --format json` or `--format sarif`.
-pub fn read(path: &Path) -> Result<PriorScan, BaselineError> {
+pub fn read(path: &Path, max_input_bytes: u64) -> Result<PriorScan, BaselineError> {
     let shown = crate::resource::SourcePath::new(path).to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
-        path: shown.clone(),
-        source,
+    let text = crate::collect::input::read_text(path, max_input_bytes).map_err(|source| {
+        BaselineError::Read {
+            path: shown.clone(),
+            source,
+        }
     })?;
     let value: Value = serde_json::from_str(&text).map_err(|source| BaselineError::Json {
         path: shown.clone(),

@@ -35,6 +35,9 @@ pub struct ScanRequest {
     /// Whether inputs without a single object are fine (`--allow-empty`). Otherwise they are
     /// an error: a gate fed by a failed `helm template |` must not pass.
     pub allow_empty: bool,
+    /// The largest file (or standard input) read whole: manifests, baseline, node facts,
+    /// snapshot (`--max-input-size`).
+    pub max_input_bytes: u64,
 }
 
 impl ScanRequest {
@@ -49,6 +52,7 @@ impl ScanRequest {
             baseline: None,
             today: None,
             allow_empty: false,
+            max_input_bytes: collect::input::DEFAULT_MAX_INPUT_BYTES,
         }
     }
 }
@@ -147,11 +151,11 @@ pub enum ScanError {
     Baseline(#[from] crate::baseline::BaselineError),
     #[error("the config file {} does not exist", .0.display())]
     NoConfig(PathBuf),
-    #[error("cannot open {}", .path.display())]
+    #[error("snapshot {}", .path.display())]
     OpenSnapshot {
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: collect::input::ReadError,
     },
     #[error("cannot use {}", .path.display())]
     Snapshot {
@@ -318,11 +322,12 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
     let baseline = request
         .baseline
         .as_deref()
-        .map(crate::baseline::read)
+        .map(|path| crate::baseline::read(path, request.max_input_bytes))
         .transpose()?;
     let catalog = load_catalog(&request.policies)?;
     let evaluator = Evaluator::new(&catalog)?;
-    let (node_facts, mut problems) = collect::node::read_facts(&request.node_facts);
+    let (node_facts, mut problems) =
+        collect::node::read_facts(&request.node_facts, request.max_input_bytes);
     let config_files = match &request.exceptions {
         ExceptionSource::File(file) if !file.is_file() => {
             return Err(ScanError::NoConfig(file.clone()))
@@ -348,7 +353,8 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
     };
     let mut report = match &request.input {
         Input::Manifests { paths, render } => {
-            let collected = collect::manifests::collect(paths, render);
+            let collected =
+                collect::manifests::collect_with(paths, render, request.max_input_bytes);
             evaluate_for(
                 &evaluator,
                 collected,
@@ -358,14 +364,18 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
             )
         }
         Input::Snapshot(path) => {
-            let file = std::fs::File::open(path).map_err(|source| ScanError::OpenSnapshot {
-                path: path.clone(),
-                source,
-            })?;
-            let snapshot = Snapshot::read(file).map_err(|source| ScanError::Snapshot {
-                path: path.clone(),
-                source,
-            })?;
+            let text =
+                collect::input::read_text(path, request.max_input_bytes).map_err(|source| {
+                    ScanError::OpenSnapshot {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
+            let snapshot =
+                Snapshot::read(text.as_bytes()).map_err(|source| ScanError::Snapshot {
+                    path: path.clone(),
+                    source,
+                })?;
             evaluate_snapshot(&evaluator, snapshot, &judging, problems)
         }
         Input::Cluster(options) => {

@@ -18,7 +18,8 @@ fn fixture(path: &str) -> PathBuf {
 }
 
 fn request(choice: BenchmarkChoice, facts: &[PathBuf]) -> Judging {
-    let (node_facts, problems) = collect::node::read_facts(facts);
+    let (node_facts, problems) =
+        collect::node::read_facts(facts, posture::collect::input::DEFAULT_MAX_INPUT_BYTES);
     assert!(problems.is_empty(), "node facts load: {problems:?}");
     Judging {
         benchmark: choice,
@@ -559,7 +560,10 @@ fn node_facts_files_are_read_and_bad_ones_reported_with_a_line() {
     )
     .unwrap();
     std::fs::write(dir.path().join("other.json"), "{\"kind\": \"Pod\"}").unwrap();
-    let (facts, problems) = collect::node::read_facts(&[dir.path().to_path_buf()]);
+    let (facts, problems) = collect::node::read_facts(
+        &[dir.path().to_path_buf()],
+        posture::collect::input::DEFAULT_MAX_INPUT_BYTES,
+    );
     let nodes: Vec<&str> = facts.iter().map(|f| f.facts.node.as_str()).collect();
     assert_eq!(nodes, ["cp-1", "cp-2"]);
     let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();

@@ -17,6 +17,15 @@ pub struct PolicyArgs {
     pub policies: Vec<PathBuf>,
 }
 
+/// `--max-input-size`: the bound on every file read whole.
+#[derive(Debug, Clone, Args)]
+pub struct InputLimitArgs {
+    /// The largest file (or standard input) read whole — manifests, baselines, node facts,
+    /// snapshots: `256MiB`, `1GiB`, or bytes.
+    #[arg(long = "max-input-size", value_name = "SIZE", default_value = "256MiB", value_parser = posture::collect::input::parse_bytes)]
+    pub max_input_bytes: u64,
+}
+
 /// `-o`: where the one output of a command goes.
 #[derive(Debug, Clone, Default, Args)]
 pub struct OutputFile {

@@ -1,7 +1,7 @@
 //! `posture diff OLD NEW`: what changed between two scans (JSON reports or SARIF logs) or two
 //! cluster snapshots, which are scanned first and also compared object by object.
 
-use super::args::{OutputArgs, PolicyArgs};
+use super::args::{InputLimitArgs, OutputArgs, PolicyArgs};
 use super::exit;
 use anyhow::{bail, Context};
 use clap::Args;
@@ -28,6 +28,8 @@ pub struct DiffArgs {
     /// Rules to scan snapshots with, besides the built-in ones.
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub limits: InputLimitArgs,
 }
 
 /// One side of the comparison.
@@ -36,9 +38,10 @@ enum Side {
     Snapshot(Box<Snapshot>),
 }
 
-fn read(path: &Path) -> anyhow::Result<Side> {
+fn read(path: &Path, max_input_bytes: u64) -> anyhow::Result<Side> {
     let shown = SourcePath::new(path).to_string();
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
+    let text = posture::collect::input::read_text(path, max_input_bytes)
+        .with_context(|| format!("cannot read {shown}"))?;
     let value: Value =
         serde_json::from_str(&text).with_context(|| format!("{shown} is not JSON"))?;
     if Snapshot::is_snapshot(&value) {
@@ -57,7 +60,8 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
             format.name()
         );
     }
-    let (old, new) = (read(&args.old)?, read(&args.new)?);
+    let limit = args.limits.max_input_bytes;
+    let (old, new) = (read(&args.old, limit)?, read(&args.new, limit)?);
     let (old_scan, new_scan, drift) = match (old, new) {
         (Side::Scan(a), Side::Scan(b)) => (a, b, None),
         (Side::Snapshot(a), Side::Snapshot(b)) => {

@@ -1,6 +1,6 @@
 //! `posture scan`: maps its arguments to one [`ScanRequest`], runs it, renders the report.
 
-use super::args::{OutputArgs, PolicyArgs};
+use super::args::{InputLimitArgs, OutputArgs, PolicyArgs};
 use super::cluster::{self, ClusterArgs};
 use super::exit;
 use anyhow::bail;
@@ -61,6 +61,8 @@ pub struct ScanArgs {
     pub node_facts: Vec<PathBuf>,
     #[command(flatten)]
     pub render: super::render::RenderArgs,
+    #[command(flatten)]
+    pub limits: InputLimitArgs,
 }
 
 fn parse_benchmark(s: &str) -> Result<BenchmarkChoice, String> {
@@ -113,6 +115,7 @@ fn request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
         node_facts: args.node_facts.clone(),
         baseline: args.baseline.clone(),
         allow_empty: args.allow_empty,
+        max_input_bytes: args.limits.max_input_bytes,
         ..ScanRequest::new(input)
     })
 }

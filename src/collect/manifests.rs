@@ -8,7 +8,6 @@ use crate::problem::{error_chain, Code, Level, Problem};
 use crate::resource::{Origin, Position, Renderer, Resource, SourcePath, SpanTree};
 use rayon::prelude::*;
 use serde_json::Value;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
@@ -18,6 +17,11 @@ const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 /// directory that holds a chart or a kustomization is rendered with `render`'s options (see
 /// [`render`]) instead of walked, whether it was named or found by the walk.
 pub fn collect(inputs: &[PathBuf], render: &RenderOptions) -> Collected {
+    collect_with(inputs, render, super::input::DEFAULT_MAX_INPUT_BYTES)
+}
+
+/// [`collect`], reading no file (or standard input) larger than `max_input_bytes`.
+pub fn collect_with(inputs: &[PathBuf], render: &RenderOptions, max_input_bytes: u64) -> Collected {
     let mut found = Found::default();
     let mut out = Collected::default();
     for input in inputs {
@@ -46,7 +50,11 @@ pub fn collect(inputs: &[PathBuf], render: &RenderOptions) -> Collected {
             );
         }
     }
-    let per_file: Vec<Collected> = found.files.par_iter().map(|f| load_file(f)).collect();
+    let per_file: Vec<Collected> = found
+        .files
+        .par_iter()
+        .map(|f| load_file(f, max_input_bytes))
+        .collect();
     let per_render: Vec<Collected> = found
         .renderables
         .par_iter()
@@ -112,27 +120,20 @@ fn has_manifest_extension(path: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
-fn load_file(path: &Path) -> Collected {
-    let text = if path.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map(|_| s)
-    } else {
-        std::fs::read(path).and_then(|bytes| {
-            String::from_utf8(bytes)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-        })
-    };
-    match text {
+fn load_file(path: &Path, max_input_bytes: u64) -> Collected {
+    match super::input::read_text(path, max_input_bytes) {
         Ok(text) => load_text(path, &text),
-        Err(err) => Collected {
-            resources: vec![],
-            problems: vec![Problem::new(
-                Level::Error,
-                Code::ReadError,
-                format!("cannot read file: {err}"),
-            )
-            .in_file(path, None)],
-        },
+        Err(err) => {
+            let position = match &err {
+                super::input::ReadError::NotUtf8(at) => Some(*at),
+                _ => None,
+            };
+            Collected {
+                resources: vec![],
+                problems: vec![Problem::new(Level::Error, Code::ReadError, err.to_string())
+                    .in_file(path, position)],
+            }
+        }
     }
 }
 

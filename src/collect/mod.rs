@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod config_file;
+pub mod input;
 pub mod manifests;
 pub mod node;
 pub mod render;

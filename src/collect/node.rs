@@ -86,7 +86,7 @@ const FILE_FLAGS: &[(&str, &str, &str)] = &[
 /// Reads `--node-facts`: files written by `posture node-collect`, or directories of them
 /// (`*.json`). A file may hold several nodes' facts one after another (`kubectl logs` of every
 /// collector pod into one file). A file that is not node facts is a problem; the others are read.
-pub fn read_facts(paths: &[PathBuf]) -> (Vec<FactsFile>, Vec<Problem>) {
+pub fn read_facts(paths: &[PathBuf], max_input_bytes: u64) -> (Vec<FactsFile>, Vec<Problem>) {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -112,7 +112,7 @@ pub fn read_facts(paths: &[PathBuf]) -> (Vec<FactsFile>, Vec<Problem>) {
         let problem = |message: String| {
             Problem::new(Level::Error, Code::ReadError, message).in_file(file.clone(), None)
         };
-        let text = match std::fs::read_to_string(&file) {
+        let text = match super::input::read_text(&file, max_input_bytes) {
             Ok(text) => text,
             Err(e) => {
                 problems.push(problem(format!("cannot read node facts: {e}")));

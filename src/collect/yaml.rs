@@ -254,9 +254,59 @@ pub fn parse_document(text: &str) -> Result<Option<Decoded>, SyntaxError> {
                 .filter(|l| l.line() > 0)
                 .map(|l| position(&l))
                 .unwrap_or(Position { line: 1, column: 1 }),
-            message: first_line(&err.to_string()),
+            message: parser_message(&err),
         }),
     }
+}
+
+/// The parser's error in words a user can act on, never quoting the document: a parse error
+/// can sit inside a Secret, whose values must not reach any output.
+fn parser_message(err: &serde_saphyr::Error) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let mut inner = err.without_snippet();
+    while let serde_saphyr::Error::AliasError { error, .. } = inner {
+        inner = error.without_snippet();
+    }
+    if let serde_saphyr::Error::Budget { breach, .. } = inner {
+        let what = match breach {
+            B::Aliases { .. }
+            | B::RecordedAnchorEvents { .. }
+            | B::RecordedAnchorBytes { .. }
+            | B::AliasAnchorRatio { .. } => "too many alias expansions (a YAML alias bomb?)",
+            B::Anchors { .. } => "too many anchors",
+            B::Depth { .. } | B::InclusionDepth { .. } => "nesting too deep",
+            B::Documents { .. } => "too many documents",
+            B::Events { .. } | B::Nodes { .. } => "too many nodes",
+            B::ScalarBytes { .. } | B::InputBytes { .. } => "too much text",
+            B::MergeKeys { .. } => "too many merge keys (<<)",
+            _ => "a structure the parser refuses",
+        };
+        return format!("the document is beyond the YAML parser's safety limits: {what}");
+    }
+    redact_quoted(&first_line(&err.to_string()))
+}
+
+/// The message with every backtick-quoted part (the parser quotes offending values that way)
+/// replaced by `…`.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut parts = message.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let rest: Vec<&str> = parts.collect();
+    // An odd number of backticks leaves the tail unquoted; keep it as text.
+    for (i, part) in rest.iter().enumerate() {
+        if i % 2 == 0 && i + 1 < rest.len() {
+            out.push_str("(value not shown)");
+        } else if i % 2 == 1 {
+            out.push_str(part);
+        } else {
+            out.push('`');
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// The parser's message without its snippet and position prefix: we print our own
@@ -420,5 +470,48 @@ mod tests {
             parse_document("kind: ConfigMap\ndata:\n  config: {{config_data}}\n").unwrap_err();
         assert_eq!(err.position.line, 3);
         assert!(err.message.contains("placeholders"), "{}", err.message);
+    }
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::*;
+
+    /// `pin: 9e99999` inside a Secret was quoted in the parse error.
+    #[test]
+    fn parse_errors_never_quote_the_document() {
+        let text = "apiVersion: v1\nkind: Secret\nstringData:\n  pin: 9e99999\n";
+        let err = parse_document(text).unwrap_err();
+        assert!(!err.message.contains("9e99999"), "{}", err.message);
+        assert_eq!(err.position.line, 4, "{err:?}");
+    }
+
+    #[test]
+    fn quoted_parts_are_replaced() {
+        assert_eq!(
+            redact_quoted("non-finite float `9e99999` rejected"),
+            "non-finite float (value not shown) rejected"
+        );
+        assert_eq!(redact_quoted("no quotes"), "no quotes");
+        assert_eq!(redact_quoted("odd ` tail"), "odd ` tail");
+    }
+
+    /// A parser budget breach was shown as `RecordedAnchorEvents { recorded_anchor_events: .. }`.
+    #[test]
+    fn parser_limits_are_said_in_words() {
+        // What an alias bomb ends in; building one takes the parser a million events.
+        let breach = serde_saphyr::budget::BudgetBreach::RecordedAnchorEvents {
+            recorded_anchor_events: 1_000_001,
+        };
+        let err = serde_saphyr::Error::Budget {
+            breach,
+            location: serde_saphyr::Location::UNKNOWN,
+        };
+        let message = parser_message(&err);
+        assert_eq!(
+            message,
+            "the document is beyond the YAML parser's safety limits: too many alias expansions \
+             (a YAML alias bomb?)"
+        );
     }
 }

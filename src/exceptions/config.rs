@@ -65,9 +65,11 @@ pub fn load(path: &Path) -> (Vec<Exception>, Vec<Problem>) {
     let error = |position: Option<Position>, message: String| {
         Problem::new(Level::Error, Code::ConfigError, message).in_file(path, position)
     };
-    let text = match std::fs::read_to_string(path) {
+    let read =
+        crate::collect::input::read_text(path, crate::collect::input::DEFAULT_MAX_INPUT_BYTES);
+    let text = match read {
         Ok(t) => t,
-        Err(e) => return (Vec::new(), vec![error(None, format!("cannot read: {e}"))]),
+        Err(e) => return (Vec::new(), vec![error(None, e.to_string())]),
     };
     let decoded = match yaml::parse_document(&text) {
         Ok(Some(d)) => d,
