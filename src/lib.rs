@@ -17,6 +17,7 @@ pub mod engine;
 pub mod exceptions;
 pub mod finding;
 pub mod location;
+pub mod pattern;
 pub mod policy;
 pub mod problem;
 pub mod report;

@@ -8,6 +8,7 @@ use crate::compliance::{self, Compliance, FactsFile, Selection};
 use crate::engine::{CompileError, Evaluator};
 use crate::exceptions::{self, Exception, Suppressed};
 use crate::finding::Finding;
+use crate::pattern::Pattern;
 use crate::policy::RuleInfo;
 use crate::policy::{Catalog, PolicyError, Rule};
 use crate::problem::Problem;
@@ -38,6 +39,32 @@ pub struct ScanRequest {
     /// The largest file (or standard input) read whole: manifests, baseline, node facts,
     /// snapshot (`--max-input-size`).
     pub max_input_bytes: u64,
+    /// Which findings to report (`--rule`, `--skip-rule`, `--severity`).
+    pub filter: FindingFilter,
+}
+
+/// Which findings a scan reports. Rules still all run and the benchmark still judges from all
+/// of them: the filter chooses what is shown and gated on, not what is true.
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    /// Only findings of rules matching one of these (ids or globs: `PST-0003`, `cis-1.12/1.2.*`).
+    pub rules: Vec<Pattern>,
+    /// No findings of rules matching one of these.
+    pub skip_rules: Vec<Pattern>,
+    /// Only findings of these severities; all when empty.
+    pub severities: Vec<Severity>,
+}
+
+impl FindingFilter {
+    pub fn keeps(&self, f: &Finding) -> bool {
+        (self.rules.is_empty() || self.rules.iter().any(|p| p.matches(&f.rule_id)))
+            && !self.skip_rules.iter().any(|p| p.matches(&f.rule_id))
+            && (self.severities.is_empty() || self.severities.contains(&f.severity))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.skip_rules.is_empty() && self.severities.is_empty()
+    }
 }
 
 impl ScanRequest {
@@ -53,6 +80,7 @@ impl ScanRequest {
             today: None,
             allow_empty: false,
             max_input_bytes: collect::input::DEFAULT_MAX_INPUT_BYTES,
+            filter: FindingFilter::default(),
         }
     }
 }
@@ -65,11 +93,38 @@ pub enum Input {
     Manifests {
         paths: Vec<PathBuf>,
         render: collect::render::RenderOptions,
+        /// Files and directories a walk leaves out (`--skip-path`).
+        skip_paths: Vec<Pattern>,
     },
-    /// A snapshot written by `posture snapshot`.
-    Snapshot(PathBuf),
+    /// A snapshot written by `posture snapshot`, with the namespaces to read from it.
+    Snapshot {
+        path: PathBuf,
+        namespaces: Namespaces,
+    },
     /// A live cluster.
     Cluster(ClusterOptions),
+}
+
+/// Which namespaces' objects to scan; cluster-scoped objects are always kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Namespaces {
+    /// Only these; all when `None`.
+    pub only: Option<Vec<String>>,
+    pub exclude: Vec<String>,
+}
+
+impl Namespaces {
+    pub fn keeps(&self, namespace: Option<&str>) -> bool {
+        match namespace {
+            None => true,
+            Some(ns) => {
+                self.only
+                    .as_ref()
+                    .is_none_or(|only| only.iter().any(|o| o == ns))
+                    && !self.exclude.iter().any(|e| e == ns)
+            }
+        }
+    }
 }
 
 impl Input {
@@ -86,7 +141,7 @@ impl Input {
                     .collect();
                 format!("the inputs ({})", named.join(", "))
             }
-            Input::Snapshot(path) => format!("the snapshot {}", path.display()),
+            Input::Snapshot { path, .. } => format!("the snapshot {}", path.display()),
             Input::Cluster(_) => "the cluster".to_owned(),
         }
     }
@@ -336,7 +391,7 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         ExceptionSource::None => Vec::new(),
         ExceptionSource::Discover => match &request.input {
             Input::Manifests { paths, .. } => exceptions::config::discover(paths),
-            Input::Snapshot(_) | Input::Cluster(_) => exceptions::config::discover(&[]),
+            Input::Snapshot { .. } | Input::Cluster(_) => exceptions::config::discover(&[]),
         },
     };
     let mut config_exceptions = Vec::new();
@@ -352,9 +407,16 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         today: request.today,
     };
     let mut report = match &request.input {
-        Input::Manifests { paths, render } => {
-            let collected =
-                collect::manifests::collect_with(paths, render, request.max_input_bytes);
+        Input::Manifests {
+            paths,
+            render,
+            skip_paths,
+        } => {
+            let read = collect::manifests::ReadOptions {
+                max_input_bytes: request.max_input_bytes,
+                skip_paths: skip_paths.clone(),
+            };
+            let collected = collect::manifests::collect_with(paths, render, &read);
             evaluate_for(
                 &evaluator,
                 collected,
@@ -363,7 +425,7 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
                 problems,
             )
         }
-        Input::Snapshot(path) => {
+        Input::Snapshot { path, namespaces } => {
             let text =
                 collect::input::read_text(path, request.max_input_bytes).map_err(|source| {
                     ScanError::OpenSnapshot {
@@ -371,11 +433,16 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
                         source,
                     }
                 })?;
-            let snapshot =
+            let mut snapshot =
                 Snapshot::read(text.as_bytes()).map_err(|source| ScanError::Snapshot {
                     path: path.clone(),
                     source,
                 })?;
+            if *namespaces != Namespaces::default() {
+                snapshot
+                    .objects
+                    .retain(|o| namespaces.keeps(o["metadata"]["namespace"].as_str()));
+            }
             evaluate_snapshot(&evaluator, snapshot, &judging, problems)
         }
         Input::Cluster(options) => {
@@ -384,6 +451,12 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
             evaluate_snapshot(&evaluator, snapshot, &judging, problems)
         }
     };
+    if !request.filter.is_empty() {
+        report.findings.retain(|f| request.filter.keeps(f));
+        report
+            .suppressed
+            .retain(|s| request.filter.keeps(&s.finding));
+    }
     if report.objects == 0 && !request.allow_empty {
         report.problems.push(Problem::new(
             crate::problem::Level::Error,

@@ -515,3 +515,176 @@ fn nothing_scanned_is_an_error_unless_allowed() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
+}
+
+fn rule_ids(report: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `posture scan fixtures/ratings -o json` wrote the table into a file named `json`, and
+/// `posture scan DIR` failed with "unexpected argument".
+#[test]
+fn kubectl_habits_positional_paths_and_dash_o_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = repo().join("fixtures/cli/privileged.yaml");
+    let fixture = fixture.to_str().unwrap();
+    let out = posture_command(&["scan", fixture, "-o", "json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(rule_ids(&json_of(&out)).contains("PST-0003"));
+    assert!(!dir.path().join("json").exists(), "no file named json");
+    // With --format given, or a path, -o names a file.
+    let out = posture_command(&["scan", fixture, "--format", "sarif", "-o", "json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(dir.path().join("json").is_file());
+}
+
+#[test]
+fn rule_and_severity_selection_filter_findings_and_the_gate() {
+    let only = json_of(&posture(&[
+        "scan",
+        "fixtures/ratings",
+        "--format",
+        "json",
+        "--rule",
+        "PST-002*,PST-0201",
+    ]));
+    let ids = rule_ids(&only);
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter()
+            .all(|id| id.starts_with("PST-002") || id == "PST-0201"),
+        "{ids:?}"
+    );
+    let skipped = json_of(&posture(&[
+        "scan",
+        "fixtures/ratings",
+        "--format",
+        "json",
+        "--skip-rule",
+        "PST-0021",
+    ]));
+    assert!(!rule_ids(&skipped).contains("PST-0021"));
+    // The ratings app's only high findings are PST-0021's: skipping it passes a high gate.
+    let gate = posture(&[
+        "scan",
+        "fixtures/ratings",
+        "--fail-on",
+        "high",
+        "--skip-rule",
+        "PST-0021",
+    ]);
+    assert_eq!(gate.status.code(), Some(0), "{}", text(&gate.stdout));
+    let severe = json_of(&posture(&[
+        "scan",
+        "fixtures/ratings",
+        "--format",
+        "json",
+        "--severity",
+        "high,critical",
+    ]));
+    for f in severe["findings"].as_array().unwrap() {
+        assert!(
+            ["high", "critical"].contains(&f["severity"].as_str().unwrap()),
+            "{f}"
+        );
+    }
+    let bad = posture(&["scan", "fixtures/ratings", "--severity", "urgent"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("possible values: low, medium, high, critical"));
+}
+
+/// kubernetes-examples exited 2 because of six templates under `_archived/`.
+#[test]
+fn skip_path_leaves_files_and_directories_out_of_the_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let archived = dir.path().join("app/_archived");
+    std::fs::create_dir_all(&archived).unwrap();
+    std::fs::write(archived.join("old.yaml"), "kind: [unclosed\n").unwrap();
+    std::fs::copy(
+        repo().join("fixtures/cli/clean.yaml"),
+        dir.path().join("app/clean.yaml"),
+    )
+    .unwrap();
+    let path = dir.path().to_str().unwrap();
+    assert_eq!(posture(&["scan", path]).status.code(), Some(2));
+    for skip in ["_archived", "**/_archived/**", "**/old.yaml"] {
+        let out = posture(&["scan", path, "--skip-path", skip, "--format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{skip}: {}", text(&out.stdout));
+    }
+}
+
+/// `-n` was refused with `--snapshot`.
+#[test]
+fn namespaces_select_from_a_snapshot() {
+    let out = posture(&[
+        "scan",
+        "--snapshot",
+        "fixtures/clusters/aks-ratings.json",
+        "-n",
+        "ratingsapp",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    let namespaces: std::collections::BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["object"]["namespace"].as_str())
+        .collect();
+    assert_eq!(namespaces.into_iter().collect::<Vec<_>>(), ["ratingsapp"]);
+    let out = posture(&["scan", "-f", "fixtures/cli/clean.yaml", "-n", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--skip-path"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Bash completion offered file names for `--format` and `--fail-on` values.
+#[test]
+fn completions_offer_format_and_severity_values() {
+    let out = posture(&["completions", "bash"]);
+    let script = text(&out.stdout);
+    assert!(
+        script.contains("table json sarif junit markdown html"),
+        "format names"
+    );
+    assert!(
+        script.contains("low medium high critical"),
+        "severity names"
+    );
+}
+
+/// `posture explain cis-1.12/1.2.15` said "no rule" although findings carry that id.
+#[test]
+fn explain_knows_benchmark_check_ids() {
+    let out = posture(&["explain", "cis-1.12/1.2.15"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.starts_with("cis-1.12/1.2.15 "), "{shown}");
+    assert!(
+        shown.contains("judged by posture: flags of kube-apiserver"),
+        "{shown}"
+    );
+    assert!(shown.contains("Remediation:"), "{shown}");
+    let out = posture(&["explain", "cis-aks-1.8/99.1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("posture rules --benchmark cis-aks-1.8"));
+}

@@ -3,8 +3,11 @@
 //! `--output-<format>`, `--fail-on`), plus writing the reports they ask for.
 
 use anyhow::{bail, Context};
+use clap::builder::TypedValueParser as _;
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches, ValueEnum};
+use posture::pattern::Pattern;
 use posture::report::{Format, Style};
+use posture::scan::FindingFilter;
 use posture::Severity;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -15,6 +18,41 @@ pub struct PolicyArgs {
     /// Extra Rego rules (a directory or file), under the same contract as the built-in rules.
     #[arg(long = "policy", value_name = "DIR")]
     pub policies: Vec<PathBuf>,
+}
+
+/// `--rule`, `--skip-rule`, `--severity`: which findings to report.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SelectArgs {
+    /// Report only the findings of these rules: ids or globs (`PST-0003`, `PST-01*`,
+    /// `cis-1.12/1.2.*`), repeat or comma-separate.
+    #[arg(long = "rule", value_name = "ID", value_delimiter = ',', value_parser = parse_pattern)]
+    pub rules: Vec<Pattern>,
+    /// Leave out the findings of these rules (ids or globs).
+    #[arg(long = "skip-rule", value_name = "ID", value_delimiter = ',', value_parser = parse_pattern)]
+    pub skip_rules: Vec<Pattern>,
+    /// Report only findings of these severities (`high,critical`); the rules still all run.
+    #[arg(long = "severity", value_name = "SEVERITY", value_delimiter = ',', value_parser = severity_parser())]
+    pub severities: Vec<Severity>,
+}
+
+impl SelectArgs {
+    pub fn filter(&self) -> FindingFilter {
+        FindingFilter {
+            rules: self.rules.clone(),
+            skip_rules: self.skip_rules.clone(),
+            severities: self.severities.clone(),
+        }
+    }
+}
+
+pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
+    Pattern::parse(s)
+}
+
+/// Severity names, with the possible values shells complete.
+fn severity_parser() -> impl clap::builder::TypedValueParser<Value = Severity> {
+    clap::builder::PossibleValuesParser::new(["low", "medium", "high", "critical"])
+        .try_map(|s| s.parse::<Severity>())
 }
 
 /// `--max-input-size`: the bound on every file read whole.
@@ -40,16 +78,17 @@ pub struct OutputArgs {
     /// Output formats: one (`table`, `json`, `sarif`, `junit`, `markdown`, `html`), or several
     /// from one run as `FORMAT=FILE` entries separated by commas
     /// (`table,sarif=posture.sarif,json=posture.json`); an entry without a file goes to
-    /// standard output (or `-o`).
-    #[arg(long, value_name = "FORMAT[=FILE],...", default_value = "table", value_parser = parse_outputs)]
-    pub format: Outputs,
+    /// standard output (or `-o`). Default `table`; kubectl's `-o json` also works when
+    /// `--format` is not given (write `-o ./json` for a file named `json`).
+    #[arg(long, value_name = "FORMAT[=FILE],...", value_parser = FormatNames.try_map(|s| parse_outputs(&s)), hide_possible_values = true)]
+    pub format: Option<Outputs>,
     #[command(flatten)]
     pub output: OutputFile,
     #[command(flatten)]
     pub also: AlsoWrite,
     /// Exit 1 when a finding that counts is at or above this severity: with `--baseline`, and
     /// in `posture diff`, only new findings count; suppressed ones never do.
-    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    #[arg(long, value_name = "SEVERITY", value_parser = severity_parser())]
     pub fail_on: Option<Severity>,
     /// When to colour the table; `auto` means on a terminal and NO_COLOR unset.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -63,8 +102,32 @@ pub enum ColorChoice {
     Never,
 }
 
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    s.parse()
+/// Text, with the format names as the possible values that shell completions offer (an entry
+/// may also be `FORMAT=FILE`, so the names are not the only valid values).
+#[derive(Debug, Clone, Copy)]
+struct FormatNames;
+
+impl clap::builder::TypedValueParser for FormatNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        arg: Option<&Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            Format::ALL
+                .iter()
+                .map(|f| clap::builder::PossibleValue::new(f.name())),
+        ))
+    }
 }
 
 /// The reports to write: formats, each to a file or (at most one) to standard output.
@@ -142,9 +205,23 @@ impl OutputArgs {
     /// Every report to write: `--format` entries (the one without a file goes to `-o` or
     /// stdout), then `--output-<format>` files.
     pub fn outputs(&self) -> anyhow::Result<Vec<(Format, Option<PathBuf>)>> {
+        // kubectl users type `-o json` for JSON on standard output. Without `--format`, an
+        // `-o` that is exactly a format name means that; `-o ./json` names a file.
+        let habit = match (&self.format, &self.output.output) {
+            (None, Some(o)) => o.to_str().and_then(|s| Format::from_str(s, true).ok()),
+            _ => None,
+        };
+        if let Some(format) = habit {
+            let mut all = vec![(format, None)];
+            all.extend(self.also.0.iter().map(|(f, file)| (*f, Some(file.clone()))));
+            return Ok(all);
+        }
         let output = &self.output.output;
+        let default = Outputs(vec![(Format::Table, None)]);
         let mut all: Vec<(Format, Option<PathBuf>)> = self
             .format
+            .as_ref()
+            .unwrap_or(&default)
             .0
             .iter()
             .map(|(f, file)| (*f, file.clone().or_else(|| output.clone())))

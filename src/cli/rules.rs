@@ -24,7 +24,8 @@ pub struct RulesArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// Rule id (PST-0003) or slug (privileged_container).
+    /// Rule id (PST-0003), slug (privileged_container), or a benchmark check as its findings
+    /// name it (cis-1.12/1.2.15).
     pub rule: String,
     #[command(flatten)]
     pub policy: PolicyArgs,
@@ -139,10 +140,49 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
     Ok(exit::CLEAN)
 }
 
+/// A benchmark check named as its findings name it: `cis-1.12/1.2.15`.
+fn explain_check(id: &str) -> Option<anyhow::Result<u8>> {
+    let (name, check_id) = id.split_once('/')?;
+    let registry = posture::benchmark::Registry::builtin();
+    let benchmark = registry.get(name).ok()?;
+    let Some(check) = benchmark.check(check_id) else {
+        return Some(Err(anyhow::anyhow!(
+            "{name} has no recommendation {check_id}: `posture rules --benchmark {name}` lists them"
+        )));
+    };
+    let severity = check
+        .severity()
+        .map_or(String::new(), |s| format!(" ({s})"));
+    println!("{id} {}{severity}", check.title);
+    println!("{} {}", benchmark.title, benchmark.version);
+    let level = check
+        .level
+        .map_or(String::new(), |l| format!(", level {l}"));
+    let scored = if check.scored { "scored" } else { "not scored" };
+    println!(
+        "assessment: {} ({scored}{level}), target: {}",
+        check.assessment.as_str(),
+        check.target.as_str()
+    );
+    println!("judged by posture: {}", check.method());
+    if let posture::benchmark::Judgement::Manual { steps, .. } = &check.judgement {
+        println!("\nWhat to check:\n{steps}");
+    }
+    println!("\nRemediation:\n{}", check.remediation);
+    Some(Ok(exit::CLEAN))
+}
+
 pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
+    if let Some(done) = explain_check(&args.rule) {
+        return done;
+    }
     let catalog = load_catalog(&args.policy.policies).context("cannot load the rules")?;
     let Some(rule) = catalog.find(&args.rule) else {
-        bail!("no rule '{}': `posture rules` lists the ids", args.rule);
+        bail!(
+            "no rule '{}': `posture rules` lists the ids, `posture rules --benchmark NAME` \
+             a benchmark's (explain them as NAME/ID, e.g. cis-1.12/1.2.15)",
+            args.rule
+        );
     };
     println!("{} {} ({})", rule.id, rule.title, rule.severity);
     println!("applies to: {}", rule.kinds.kinds().join(", "));

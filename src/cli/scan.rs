@@ -1,12 +1,13 @@
 //! `posture scan`: maps its arguments to one [`ScanRequest`], runs it, renders the report.
 
-use super::args::{InputLimitArgs, OutputArgs, PolicyArgs};
+use super::args::{InputLimitArgs, OutputArgs, PolicyArgs, SelectArgs};
 use super::cluster::{self, ClusterArgs};
 use super::exit;
 use anyhow::bail;
 use clap::Args;
+use posture::pattern::Pattern;
 use posture::report::{self, Style};
-use posture::scan::{BenchmarkChoice, ExceptionSource, Input, ScanRequest};
+use posture::scan::{BenchmarkChoice, ExceptionSource, Input, Namespaces, ScanRequest};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -14,9 +15,18 @@ use std::path::PathBuf;
 /// cluster of the kubeconfig's current (or `--context`) context.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
+    /// Manifest files or directories to scan, as with `-f`.
+    #[arg(value_name = "PATH", conflicts_with = "snapshot")]
+    pub paths: Vec<PathBuf>,
     /// Manifest files or directories to scan (*.yaml, *.yml, *.json, recursively); `-` reads stdin.
     #[arg(short = 'f', long = "file", value_name = "PATH", num_args = 1.., conflicts_with = "snapshot")]
     pub files: Vec<PathBuf>,
+    /// Files and directories to leave out of a walk: globs on the path (`charts/**/tests/**`),
+    /// or on any one part of it when there is no `/` (`_archived`, `*.tmpl.yaml`).
+    #[arg(long = "skip-path", value_name = "GLOB", value_delimiter = ',', value_parser = super::args::parse_pattern)]
+    pub skip_paths: Vec<Pattern>,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Scan a cluster snapshot written by `posture snapshot` instead of a live cluster.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
@@ -78,30 +88,46 @@ fn parse_benchmark(s: &str) -> Result<BenchmarkChoice, String> {
     }
 }
 
-/// Whether any cluster option was given, which makes no sense with files or a snapshot.
+/// Whether an option that only a live cluster has was given, which makes no sense with files
+/// or a snapshot (namespaces also select from a snapshot).
 fn names_a_cluster(c: &ClusterArgs) -> bool {
-    c.kubeconfig.is_some()
-        || c.context.is_some()
-        || !c.namespaces.is_empty()
-        || c.all_namespaces
-        || !c.exclude_namespaces.is_empty()
+    c.kubeconfig.is_some() || c.context.is_some()
+}
+
+fn names_namespaces(c: &ClusterArgs) -> bool {
+    !c.namespaces.is_empty() || c.all_namespaces || !c.exclude_namespaces.is_empty()
 }
 
 /// The library's scan request for these arguments: the only decisions the CLI makes.
 fn request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
-    if names_a_cluster(&args.cluster) && (!args.files.is_empty() || args.snapshot.is_some()) {
+    let files: Vec<PathBuf> = args.files.iter().chain(&args.paths).cloned().collect();
+    if names_a_cluster(&args.cluster) && (!files.is_empty() || args.snapshot.is_some()) {
         bail!(
-            "cluster options (--context, --kubeconfig, --namespace, ...) apply to live scans; \
-             drop them to scan files or a snapshot"
+            "--context and --kubeconfig apply to live scans; drop them to scan files or a \
+             snapshot"
         );
     }
-    let input = match (&args.files, &args.snapshot) {
-        (files, _) if !files.is_empty() => Input::Manifests {
-            paths: files.clone(),
+    if names_namespaces(&args.cluster) && !files.is_empty() {
+        bail!(
+            "--namespace and --exclude-namespaces select from a cluster or a snapshot; to leave \
+             files out of a scan, use --skip-path"
+        );
+    }
+    let input = match &args.snapshot {
+        _ if !files.is_empty() => Input::Manifests {
+            paths: files,
             render: args.render.options(),
+            skip_paths: args.skip_paths.clone(),
         },
-        (_, Some(snapshot)) => Input::Snapshot(snapshot.clone()),
-        _ => Input::Cluster(args.cluster.options()),
+        Some(snapshot) => Input::Snapshot {
+            path: snapshot.clone(),
+            namespaces: Namespaces {
+                only: (!args.cluster.namespaces.is_empty())
+                    .then(|| args.cluster.namespaces.clone()),
+                exclude: args.cluster.exclude_namespaces.clone(),
+            },
+        },
+        None => Input::Cluster(args.cluster.options()),
     };
     let exceptions = match (&args.config, args.no_config) {
         (Some(file), _) => ExceptionSource::File(file.clone()),
@@ -116,6 +142,7 @@ fn request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
         baseline: args.baseline.clone(),
         allow_empty: args.allow_empty,
         max_input_bytes: args.limits.max_input_bytes,
+        filter: args.select.filter(),
         ..ScanRequest::new(input)
     })
 }

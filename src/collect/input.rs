@@ -67,7 +67,9 @@ fn decode(bytes: Vec<u8>) -> Result<String, ReadError> {
     let sample = &bytes[..bytes.len().min(64)];
     let nul_at = |parity: usize| sample.iter().skip(parity).step_by(2).all(|b| *b == 0);
     if sample.len() >= 4 && (nul_at(0) || nul_at(1)) {
-        return Err(ReadError::Utf16("no byte order mark, NUL in every other byte"));
+        return Err(ReadError::Utf16(
+            "no byte order mark, NUL in every other byte",
+        ));
     }
     let bytes = match bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         Some(rest) => rest.to_vec(),

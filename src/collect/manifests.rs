@@ -4,6 +4,7 @@
 use super::render::{self, RenderOptions, Renderable};
 use super::yaml::{self, Document};
 use super::Collected;
+use crate::pattern::Pattern;
 use crate::problem::{error_chain, Code, Level, Problem};
 use crate::resource::{Origin, Position, Renderer, Resource, SourcePath, SpanTree};
 use rayon::prelude::*;
@@ -17,11 +18,44 @@ const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 /// directory that holds a chart or a kustomization is rendered with `render`'s options (see
 /// [`render`]) instead of walked, whether it was named or found by the walk.
 pub fn collect(inputs: &[PathBuf], render: &RenderOptions) -> Collected {
-    collect_with(inputs, render, super::input::DEFAULT_MAX_INPUT_BYTES)
+    collect_with(inputs, render, &ReadOptions::default())
 }
 
-/// [`collect`], reading no file (or standard input) larger than `max_input_bytes`.
-pub fn collect_with(inputs: &[PathBuf], render: &RenderOptions, max_input_bytes: u64) -> Collected {
+/// How files are found and read, besides rendering.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// No file (or standard input) larger than this is read (`--max-input-size`).
+    pub max_input_bytes: u64,
+    /// Files and directories a walk leaves out (`--skip-path`): a pattern matches the whole
+    /// path, or, when it has no `/`, any one segment of it (`_archived`, `*.tmpl.yaml`).
+    pub skip_paths: Vec<Pattern>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_input_bytes: super::input::DEFAULT_MAX_INPUT_BYTES,
+            skip_paths: Vec::new(),
+        }
+    }
+}
+
+impl ReadOptions {
+    fn skips(&self, path: &Path) -> bool {
+        if self.skip_paths.is_empty() {
+            return false;
+        }
+        let path = SourcePath::new(path);
+        self.skip_paths.iter().any(|p| {
+            p.matches(path.as_str())
+                || (!p.as_str().contains('/') && path.as_str().split('/').any(|s| p.matches(s)))
+        })
+    }
+}
+
+/// [`collect`] with the bounds and skips of `read`.
+pub fn collect_with(inputs: &[PathBuf], render: &RenderOptions, read: &ReadOptions) -> Collected {
+    let max_input_bytes = read.max_input_bytes;
     let mut found = Found::default();
     let mut out = Collected::default();
     for input in inputs {
@@ -29,7 +63,7 @@ pub fn collect_with(inputs: &[PathBuf], render: &RenderOptions, max_input_bytes:
             found.files.push(input.clone());
         } else if input.is_dir() {
             let before = (found.files.len(), found.renderables.len());
-            found.walk(input, &mut out.problems);
+            found.walk(input, read, &mut out.problems);
             if (found.files.len(), found.renderables.len()) == before {
                 out.problems.push(
                     Problem::new(
@@ -78,7 +112,7 @@ impl Found {
     /// rendered instead and nothing inside it is walked: chart templates are not YAML, a
     /// chart's subcharts are rendered by helm with it, and the resources of a kustomization
     /// reach the scan through its build, not once more as raw files.
-    fn walk(&mut self, dir: &Path, problems: &mut Vec<Problem>) {
+    fn walk(&mut self, dir: &Path, read: &ReadOptions, problems: &mut Vec<Problem>) {
         // Sorted so that output order never depends on the filesystem.
         let mut entries = WalkDir::new(dir)
             .sort_by_file_name()
@@ -86,6 +120,11 @@ impl Found {
             .into_iter();
         while let Some(entry) = entries.next() {
             match entry {
+                Ok(e) if e.depth() > 0 && read.skips(e.path()) => {
+                    if e.file_type().is_dir() {
+                        entries.skip_current_dir();
+                    }
+                }
                 Ok(e) if e.file_type().is_dir() => {
                     if let Some(r) = Renderable::detect(e.path()) {
                         self.renderables.push(r);

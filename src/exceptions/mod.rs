@@ -8,9 +8,8 @@
 
 pub mod annotations;
 pub mod config;
-mod pattern;
 
-pub use pattern::Pattern;
+pub use crate::pattern::Pattern;
 
 use crate::finding::Finding;
 use crate::problem::{Code, Level, Problem};

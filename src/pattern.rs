@@ -1,5 +1,6 @@
-//! Name patterns in exceptions: a glob (`ratings-*`, `charts/**`) or, after `regex:`, a regular
-//! expression. Both must match the whole value, so `api` never matches `ratings-api` by accident.
+//! Name patterns (exceptions, `--rule`, `--skip-rule`, `--skip-path`): a glob (`ratings-*`,
+//! `charts/**`) or, after `regex:`, a regular expression. Both must match the whole value, so
+//! `api` never matches `ratings-api` by accident.
 
 use globset::{GlobBuilder, GlobMatcher};
 use regex::Regex;
