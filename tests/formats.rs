@@ -14,12 +14,12 @@ use posture::Severity;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-fn ratings() -> ScanReport {
+pub fn ratings() -> ScanReport {
     scan_paths(&[&PathBuf::from("fixtures/ratings")])
 }
 
 /// The recorded lab cluster as `posture scan --snapshot` sees it (AKS benchmark applied).
-fn cluster() -> ScanReport {
+pub fn cluster() -> ScanReport {
     let file = std::fs::File::open(repo().join("fixtures/clusters/aks-ratings.json")).unwrap();
     let snapshot = Snapshot::read(file).unwrap();
     scan_snapshot(evaluator(), snapshot, &Judging::default())

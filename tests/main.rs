@@ -16,3 +16,5 @@ mod packaging;
 mod render;
 mod report;
 mod rules;
+mod summary;
+mod table;

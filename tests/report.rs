@@ -11,7 +11,7 @@ use posture::scan::EvaluatedObject;
 use posture::{ScanReport, Severity};
 use std::path::PathBuf;
 
-fn fixed_report() -> ScanReport {
+pub fn fixed_report() -> ScanReport {
     let mut catalog = Catalog::default();
     catalog
         .add_user_dir(&repo().join("fixtures/policies/good"))

@@ -12,6 +12,7 @@ pub mod junit;
 pub mod markdown;
 pub mod review;
 pub mod sarif;
+pub mod summary;
 pub mod table;
 
 use crate::scan::ScanReport;
@@ -31,17 +32,20 @@ pub enum Format {
     Markdown,
     /// The same review as one self-contained HTML page.
     Html,
+    /// One screen for a terminal: counts, the top rules and objects, what to fix first.
+    Summary,
 }
 
 impl Format {
     /// Every format, in the order help and completions list them.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Table,
         Format::Json,
         Format::Sarif,
         Format::Junit,
         Format::Markdown,
         Format::Html,
+        Format::Summary,
     ];
 
     /// The name `--format` takes.
@@ -53,6 +57,7 @@ impl Format {
             Format::Junit => "junit",
             Format::Markdown => "markdown",
             Format::Html => "html",
+            Format::Summary => "summary",
         }
     }
 
@@ -65,6 +70,7 @@ impl Format {
             Format::Junit => "output-junit",
             Format::Markdown => "output-markdown",
             Format::Html => "output-html",
+            Format::Summary => "output-summary",
         }
     }
 
@@ -77,6 +83,7 @@ impl Format {
             Format::Junit => "JUnit XML",
             Format::Markdown => "Markdown review",
             Format::Html => "HTML review",
+            Format::Summary => "one-screen summary",
         }
     }
 }
@@ -143,6 +150,7 @@ pub fn write_document(
         (Format::Junit, Document::Scan(report)) => junit::write(report, out),
         (Format::Markdown, Document::Scan(report)) => markdown::write(report, out),
         (Format::Html, Document::Scan(report)) => html::write(report, out),
+        (Format::Summary, Document::Scan(report)) => summary::write(report, style, out),
         (Format::Table, Document::Diff(d)) => diff::table(d, style, out),
         (Format::Json, Document::Diff(d)) => diff::json(d, out),
         (format, Document::Diff(_)) => Err(io::Error::new(

@@ -8,10 +8,14 @@ use crate::finding::Finding;
 use crate::problem::Level;
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
-use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+use comfy_table::{presets, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 use std::io::{self, Write};
 
-fn color_of(severity: Severity) -> Color {
+mod wrap;
+
+use wrap::Breaks;
+
+pub(super) fn color_of(severity: Severity) -> Color {
     match severity {
         Severity::Critical => Color::Magenta,
         Severity::High => Color::Red,
@@ -36,6 +40,11 @@ fn object(f: &Finding) -> String {
     }
 }
 
+/// From this width on, the findings tables give the location a column of its own and the rule
+/// its title. Narrower, four columns leave the finding a sliver (30 findings took 399 lines
+/// at 80 columns), so the location goes under the object and the titles under the table.
+pub const WIDE: u16 = 140;
+
 pub fn new_table(style: Style) -> Table {
     let mut table = Table::new();
     table
@@ -48,6 +57,96 @@ pub fn new_table(style: Style) -> Table {
         table.force_no_tty();
     }
     table
+}
+
+/// A table whose cells are wrapped here (see [`wrap`]) to widths chosen from their content, so
+/// comfy-table gets lines that fit and breaks nothing.
+struct Fitted {
+    header: Vec<String>,
+    breaks: Vec<Breaks>,
+    rows: Vec<Vec<(String, Option<Color>)>>,
+}
+
+impl Fitted {
+    fn new(header: &[&str]) -> Self {
+        Fitted {
+            header: header.iter().map(|h| (*h).to_owned()).collect(),
+            breaks: vec![Breaks::Paths; header.len()],
+            rows: Vec::new(),
+        }
+    }
+
+    /// Column `i` holds identifiers (rule ids, `cis-aks-1.8/3.2.6`) that break only when wider
+    /// than the column.
+    fn whole_words(mut self, i: usize) -> Self {
+        self.breaks[i] = Breaks::Words;
+        self
+    }
+
+    fn row(&mut self, cells: Vec<(String, Option<Color>)>) {
+        self.rows.push(cells);
+    }
+
+    fn table(&self, style: Style) -> Table {
+        self.table_with(&Fitted::widths(&[self], style), style)
+    }
+
+    /// Widths that suit every table of `tables` (which have the same columns), so that they
+    /// line up one under another.
+    fn widths(tables: &[&Fitted], style: Style) -> Vec<usize> {
+        let n = tables.first().map_or(0, |t| t.header.len());
+        // `│ a ┆ b │`: a border and a space either side of each column.
+        let budget = usize::from(style.width).saturating_sub(3 * n + 1).max(n);
+        let columns: Vec<wrap::Column<'_>> = (0..n)
+            .map(|i| {
+                let header = tables.iter().map(|t| t.header[i].as_str());
+                let cells = tables
+                    .iter()
+                    .flat_map(|t| t.rows.iter().filter_map(move |r| r.get(i)))
+                    .map(|c| c.0.as_str());
+                wrap::Column {
+                    cells: header.take(1).chain(cells).collect(),
+                    breaks: tables.first().map_or(Breaks::Paths, |t| t.breaks[i]),
+                }
+            })
+            .collect();
+        wrap::column_widths(&columns, budget)
+    }
+
+    fn table_with(&self, widths: &[usize], style: Style) -> Table {
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Disabled);
+        if style.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        table.set_header(
+            self.header
+                .iter()
+                .zip(widths)
+                .zip(&self.breaks)
+                .map(|((h, w), b)| Cell::new(wrap::wrap(h, *w, *b))),
+        );
+        for row in &self.rows {
+            let cells = row.iter().zip(widths).zip(&self.breaks);
+            table.add_row(cells.map(|(((text, color), w), b)| {
+                let cell = Cell::new(wrap::wrap(text, *w, *b));
+                match color {
+                    Some(c) if style.color => cell.fg(*c),
+                    _ => cell,
+                }
+            }));
+        }
+        // Every column as wide as it was given, so the tables of one report line up; comfy-table
+        // counts the padding in a fixed width, and knows the columns once the rows are in.
+        table.set_constraints(widths.iter().map(|w| {
+            ColumnConstraint::Absolute(Width::Fixed(u16::try_from(w + 2).unwrap_or(u16::MAX)))
+        }));
+        table
+    }
 }
 
 pub(super) fn heading(text: &str, color: Option<Color>, style: Style) -> String {
@@ -67,7 +166,7 @@ pub(super) fn heading(text: &str, color: Option<Color>, style: Style) -> String 
 }
 
 /// `Cluster aks-prod (context aks), Kubernetes v1.28.0 on AKS, collected 2026-11-22T10:00:00Z`
-fn cluster_line(report: &ScanReport) -> Option<String> {
+pub(super) fn cluster_line(report: &ScanReport) -> Option<String> {
     let Target::Cluster { info, collected_at } = &report.target else {
         return None;
     };
@@ -83,40 +182,57 @@ fn cluster_line(report: &ScanReport) -> Option<String> {
     ))
 }
 
-fn findings_table(
+/// One severity's findings: the heading, the table, and (when narrow) the rule titles.
+struct FindingsTable<'a> {
+    heading: String,
+    table: Fitted,
+    titles: Vec<(&'a str, &'a str)>,
+}
+
+fn findings_table<'a>(
     title: &str,
     severity: Severity,
-    findings: &[&Finding],
+    findings: &[&'a Finding],
     report: &ScanReport,
     style: Style,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+) -> FindingsTable<'a> {
     let title = format!("{title} ({})", findings.len());
-    writeln!(out, "{}", heading(&title, Some(color_of(severity)), style))?;
-    let mut table = new_table(style);
-    // A cluster scan names its cluster once, above the tables; files need a column.
+    // A cluster scan names its cluster once, above the tables; files need a location.
     let with_location = matches!(report.target, Target::Manifests);
-    if with_location {
-        table.set_header(vec!["Rule", "Object", "Location", "Finding"]);
-    } else {
-        table.set_header(vec!["Rule", "Object", "Finding"]);
+    let wide = style.width >= WIDE;
+    let mut table = match (wide, with_location) {
+        (true, true) => Fitted::new(&["Rule", "Object", "Location", "Finding"]),
+        (false, true) => Fitted::new(&["Rule", "Object, location", "Finding"]),
+        (_, false) => Fitted::new(&["Rule", "Object", "Finding"]),
     }
+    .whole_words(0);
+    let mut titles: Vec<(&str, &str)> = Vec::new();
     for f in findings {
-        let rule = Cell::new(format!("{}\n{}", f.rule_id, f.rule_title));
-        let rule = if style.color {
-            rule.fg(color_of(severity))
+        let rule = if wide {
+            format!("{}\n{}", f.rule_id, f.rule_title)
         } else {
-            rule
+            if !titles.iter().any(|(id, _)| *id == f.rule_id) {
+                titles.push((&f.rule_id, &f.rule_title));
+            }
+            f.rule_id.clone()
         };
-        let mut row = vec![rule, Cell::new(object(f))];
-        if with_location {
-            row.push(Cell::new(f.location().cell()));
+        let mut row = vec![(rule, Some(color_of(severity)))];
+        match (wide, with_location) {
+            (true, true) => {
+                row.push((object(f), None));
+                row.push((f.location().cell(), None));
+            }
+            (false, true) => row.push((format!("{}\n{}", object(f), f.location().cell()), None)),
+            (_, false) => row.push((object(f), None)),
         }
-        row.push(Cell::new(finding_text(f)));
-        table.add_row(row);
+        row.push((finding_text(f), None));
+        table.row(row);
     }
-    writeln!(out, "{table}")?;
-    writeln!(out)
+    FindingsTable {
+        heading: heading(&title, Some(color_of(severity)), style),
+        table,
+        titles,
+    }
 }
 
 pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -129,6 +245,7 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
     } else {
         &[None]
     };
+    let mut tables = Vec::new();
     for state in states {
         for severity in Severity::ALL {
             let findings: Vec<&Finding> = report
@@ -145,8 +262,17 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
                 Some(State::Unchanged) => title.insert_str(0, "UNCHANGED "),
                 None => {}
             }
-            findings_table(&title, severity, &findings, report, style, out)?;
+            tables.push(findings_table(&title, severity, &findings, report, style));
         }
+    }
+    let widths = Fitted::widths(&tables.iter().map(|t| &t.table).collect::<Vec<_>>(), style);
+    for t in &tables {
+        writeln!(out, "{}", t.heading)?;
+        writeln!(out, "{}", t.table.table_with(&widths, style))?;
+        for (id, title) in &t.titles {
+            writeln!(out, "  {id}  {title}")?;
+        }
+        writeln!(out)?;
     }
     match report.suppressed.len() {
         0 => {}
@@ -218,8 +344,7 @@ pub fn summary(report: &ScanReport) -> String {
 fn suppressed_table(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let title = format!("SUPPRESSED ({})", report.suppressed.len());
     writeln!(out, "{}", heading(&title, Some(Color::Cyan), style))?;
-    let mut table = new_table(style);
-    table.set_header(vec!["Rule", "Object", "Finding", "Accepted because"]);
+    let mut table = Fitted::new(&["Rule", "Object", "Finding", "Accepted because"]).whole_words(0);
     for s in &report.suppressed {
         let f = &s.finding;
         let mut why = format!("{}\n({}", s.suppression.reason, s.suppression.exception);
@@ -227,14 +352,14 @@ fn suppressed_table(report: &ScanReport, style: Style, out: &mut dyn Write) -> i
             why.push_str(&format!(", until {d}"));
         }
         why.push(')');
-        table.add_row(vec![
-            Cell::new(format!("{}\n{}", f.rule_id, f.severity.as_str())),
-            Cell::new(object(f)),
-            Cell::new(finding_text(f)),
-            Cell::new(why),
+        table.row(vec![
+            (format!("{}\n{}", f.rule_id, f.severity.as_str()), None),
+            (object(f), None),
+            (finding_text(f), None),
+            (why, None),
         ]);
     }
-    writeln!(out, "{table}")?;
+    writeln!(out, "{}", table.table(style))?;
     writeln!(out)
 }
 
@@ -248,8 +373,7 @@ fn exceptions_table(report: &ScanReport, style: Style, out: &mut dyn Write) -> i
         )?;
         return Ok(());
     }
-    let mut table = new_table(style);
-    table.set_header(vec!["Exception", "Rules", "Uses", "State", "Reason"]);
+    let mut table = Fitted::new(&["Exception", "Rules", "Uses", "State", "Reason"]).whole_words(1);
     for u in &report.exceptions {
         let e = &u.exception;
         let mut name = e.name.clone().unwrap_or_default();
@@ -265,14 +389,14 @@ fn exceptions_table(report: &ScanReport, style: Style, out: &mut dyn Write) -> i
             (UsageState::Unused, _) => "unused".to_owned(),
         };
         let rules: Vec<&str> = e.rules.iter().map(|p| p.as_str()).collect();
-        table.add_row(vec![
-            Cell::new(name),
-            Cell::new(rules.join("\n")),
-            Cell::new(u.uses),
-            Cell::new(state),
-            Cell::new(&e.reason),
+        table.row(vec![
+            (name, None),
+            (rules.join("\n"), None),
+            (u.uses.to_string(), None),
+            (state, None),
+            (e.reason.clone(), None),
         ]);
     }
-    writeln!(out, "{table}")?;
+    writeln!(out, "{}", table.table(style))?;
     writeln!(out)
 }
