@@ -23,6 +23,7 @@ fn lab_scan(c: &mut Criterion) {
             kubeconfig: Some(server.kubeconfig()),
             context: None,
             request_timeout: Duration::from_secs(10),
+            ..ConnectOptions::default()
         },
         ..ClusterOptions::default()
     };

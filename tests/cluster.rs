@@ -3,7 +3,7 @@
 //! that must never appear anywhere.
 
 use crate::common::{assert_exit, evaluator, posture, posture_command, repo};
-use crate::lab::{LabOptions, LabServer};
+use crate::lab::{Fault, LabOptions, LabServer};
 use crate::report::{assert_valid_sarif, render};
 use posture::collect::cluster::{self, ClusterOptions, ConnectOptions, Silent};
 use posture::problem::Code;
@@ -20,6 +20,7 @@ fn options(server: &LabServer) -> ClusterOptions {
             kubeconfig: Some(server.kubeconfig()),
             context: None,
             request_timeout: Duration::from_secs(10),
+            ..ConnectOptions::default()
         },
         ..ClusterOptions::default()
     }
@@ -593,7 +594,7 @@ fn kubeconfig_files_in_kubeconfig_are_merged() {
 }
 
 /// An API server that accepts connections and never answers: the request times out and the
-/// scan ends with a clear error instead of hanging.
+/// scan ends with a clear error, naming the server and context, instead of hanging.
 #[test]
 fn an_unanswering_server_times_out() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -616,12 +617,37 @@ fn an_unanswering_server_times_out() {
     drop(listener);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("cannot reach the API server: timed out"),
-        "{stderr}"
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: cannot reach the API server http://{address} of context 'silent': \
+             no complete answer within 500ms (raise --request-timeout)"
+        )
     );
 }
 
+/// A refused connection said "cannot reach the API server" without saying which one.
+#[test]
+fn connection_errors_name_the_server_and_context() {
+    let address = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    // The listener is dropped: nothing listens on the port now.
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    write_kubeconfig(&kubeconfig, "aks", &format!("http://{address}"), "token: t");
+    let out = posture(&["scan", "--kubeconfig", kubeconfig.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "error: cannot reach the API server http://{address} of context 'aks': "
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("onnection refused"), "{stderr}");
+}
 /// Credentials from an exec plugin (kubelogin, `aws eks get-token`, gke-gcloud-auth-plugin all
 /// work this way): kubectl's ExecCredential protocol, here with a shell command standing in.
 #[test]
@@ -713,4 +739,512 @@ fn shipped_cluster_role_covers_what_is_collected_and_no_more() {
 /// `--benchmark auto`, the default of `posture scan`.
 fn auto() -> Judging {
     Judging::default()
+}
+
+/// Collects on a runtime of its own, and fails the test if collection is still running after
+/// `limit`: these tests are about posture never hanging.
+fn collect_within(options: &ClusterOptions, limit: Duration) -> Snapshot {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(async {
+            tokio::time::timeout(limit, cluster::collect(options, &needed(), &Silent)).await
+        })
+        .unwrap_or_else(|_| panic!("collection still runs after {limit:?}"))
+        .unwrap_or_else(|e| panic!("collection fails: {e:#}"))
+}
+
+/// Runs posture and kills it if it is still running after `limit`, failing the test.
+fn posture_within(args: &[&str], limit: Duration) -> std::process::Output {
+    let child = posture_command(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || send.send(child.wait_with_output()));
+    match receive.recv_timeout(limit) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            // Only this test's own child, by its id.
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+            panic!("posture {args:?} still runs after {limit:?}");
+        }
+    }
+}
+
+fn lab_with(faults: Vec<(&str, Fault)>) -> LabServer {
+    LabServer::start(LabOptions {
+        faults: faults
+            .into_iter()
+            .map(|(target, fault)| (target.to_owned(), fault))
+            .collect(),
+        ..LabOptions::default()
+    })
+}
+
+/// The reasons of what was not collected, by target.
+fn missing(snapshot: &Snapshot) -> BTreeMap<String, String> {
+    snapshot
+        .not_collected
+        .iter()
+        .map(|n| (n.target.clone(), n.reason.clone()))
+        .collect()
+}
+
+/// Everything but `targets` (and the lab's forbidden Secrets) was collected, in full.
+fn assert_only_missing(server: &LabServer, snapshot: &Snapshot, targets: &[&str]) {
+    let missing = missing(snapshot);
+    let mut expected: Vec<&str> = targets.to_vec();
+    expected.push("secrets");
+    expected.sort();
+    assert_eq!(
+        missing.keys().map(String::as_str).collect::<Vec<_>>(),
+        expected,
+        "{missing:#?}"
+    );
+    let counts = server.counts();
+    for (name, count) in counts_by_type(snapshot) {
+        assert_eq!(Some(&count), counts.get(&name), "objects of {name}");
+    }
+}
+
+/// A body sent at one byte per 50 ms was bounded only while waiting for headers: the list
+/// never ended. Now the deadline covers the whole answer, and the other types are collected.
+#[test]
+fn a_slowly_sent_body_times_out_and_the_rest_is_collected() {
+    let server = lab_with(vec![(
+        "deployments.apps",
+        Fault::Trickle(Duration::from_millis(50)),
+    )]);
+    let mut options = options(&server);
+    options.connect.request_timeout = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let snapshot = collect_within(&options, Duration::from_secs(8));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_only_missing(&server, &snapshot, &["deployments.apps"]);
+    assert_eq!(
+        missing(&snapshot)["deployments.apps"],
+        "no complete answer within 1s (raise --request-timeout)"
+    );
+}
+
+/// A node proxy that never answers costs that node's kubelet configuration, no more.
+#[test]
+fn a_hanging_kubelet_read_times_out() {
+    let server = lab_with(vec![(
+        "/api/v1/nodes/lab-kubelet-0/proxy/configz",
+        Fault::Hang,
+    )]);
+    let mut options = options(&server);
+    options.connect.request_timeout = Duration::from_secs(1);
+    let snapshot = collect_within(&options, Duration::from_secs(8));
+    assert_only_missing(&server, &snapshot, &[]);
+    let node = snapshot
+        .nodes
+        .iter()
+        .find(|n| n.name == "lab-kubelet-0")
+        .unwrap();
+    assert_eq!(
+        node.kubelet_config,
+        KubeletConfig::NotCollected {
+            reason: "no complete answer within 1s (raise --request-timeout)".to_owned()
+        }
+    );
+}
+
+/// `posture scan` and `posture snapshot` ran forever against a server trickling /version.
+#[test]
+fn cli_scan_and_snapshot_end_when_the_server_trickles() {
+    let server = lab_with(vec![(
+        "/version",
+        Fault::Trickle(Duration::from_millis(200)),
+    )]);
+    let k = server.kubeconfig();
+    let k = k.to_str().unwrap();
+    for command in ["scan", "snapshot"] {
+        let out = posture_within(
+            &[command, "--kubeconfig", k, "--request-timeout", "1s"],
+            Duration::from_secs(8),
+        );
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.trim_end(),
+            format!(
+                "error: cannot reach the API server {} of context 'lab-aks': no complete \
+                 answer within 1s (raise --request-timeout)",
+                server.url()
+            ),
+            "{command}"
+        );
+    }
+}
+
+/// A connection read timeout counted the time a keep-alive connection sat idle in the pool
+/// while another list was slow, so the next list sent on it timed out though it took 0.8 s
+/// of a 2 s limit.
+#[test]
+fn idle_pooled_connections_do_not_eat_a_request_s_time() {
+    let server = lab_with(vec![
+        // Lists run two at a time in type order: configmaps, namespaces, then nodes and
+        // persistentvolumeclaims once configmaps is done, one of them on the connection
+        // namespaces left idle for 1.4 s.
+        ("configmaps", Fault::Delay(Duration::from_millis(1400))),
+        ("nodes", Fault::Delay(Duration::from_millis(800))),
+        (
+            "persistentvolumeclaims",
+            Fault::Delay(Duration::from_millis(800)),
+        ),
+    ]);
+    let mut options = options(&server);
+    options.connect.request_timeout = Duration::from_secs(2);
+    options.concurrency = 2;
+    let snapshot = collect_within(&options, Duration::from_secs(8));
+    assert_only_missing(&server, &snapshot, &[]);
+}
+
+/// A continue token that never runs out made posture page until memory ran out.
+#[test]
+fn an_endless_continue_token_stops_at_max_pages() {
+    let server = lab_with(vec![("deployments.apps", Fault::EndlessContinue)]);
+    let snapshot = collect_within(
+        &ClusterOptions {
+            max_pages: 5,
+            ..options(&server)
+        },
+        Duration::from_secs(8),
+    );
+    assert_only_missing(&server, &snapshot, &["deployments.apps"]);
+    assert_eq!(
+        missing(&snapshot)["deployments.apps"],
+        "stopped after 5 pages: the server kept sending continue tokens (raise --max-pages)"
+    );
+    let pages = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/apis/apps/v1/deployments")
+        .count();
+    assert_eq!(pages, 5);
+}
+
+/// A 3 MB gzip answer that inflates to 3 GiB aborted the process; the cap counts decoded bytes.
+#[test]
+fn a_gzip_bomb_stops_at_max_response_bytes() {
+    let server = lab_with(vec![
+        ("configmaps", Fault::GzipBomb(16 << 20)),
+        // A small gzip answer under the cap decodes: an empty List.
+        ("podtemplates", Fault::GzipBomb(4096)),
+    ]);
+    let mut options = options(&server);
+    options.connect.max_response_bytes = 1 << 20;
+    let snapshot = collect_within(&options, Duration::from_secs(8));
+    assert_eq!(
+        missing(&snapshot)["configmaps"],
+        "the answer is larger than 1MiB once decoded (raise --max-response-bytes)"
+    );
+    assert_eq!(counts_by_type(&snapshot)["podtemplates"], 0);
+    assert_eq!(counts_by_type(&snapshot)["pods"], 24);
+    assert_eq!(missing(&snapshot).len(), 2, "configmaps and secrets");
+}
+
+/// A server that ignores `limit` and sent 10^6 objects in one page peaked at 3.7 GB: the
+/// answer's size is capped, and so are the objects kept per list.
+#[test]
+fn a_list_that_ignores_limit_is_bounded() {
+    let server = lab_with(vec![
+        ("pods", Fault::Items(30_000)),
+        ("configmaps", Fault::Items(3_000)),
+    ]);
+    let mut options = ClusterOptions {
+        max_list_items: 1_000,
+        ..options(&server)
+    };
+    options.connect.max_response_bytes = 1 << 20;
+    let snapshot = collect_within(&options, Duration::from_secs(8));
+    let missing = missing(&snapshot);
+    assert_eq!(
+        missing["pods"],
+        "the answer is larger than 1MiB once decoded (raise --max-response-bytes)"
+    );
+    assert_eq!(
+        missing["configmaps"],
+        "stopped at more than 1000 objects (raise --max-list-items)"
+    );
+    assert_eq!(counts_by_type(&snapshot)["deployments.apps"], 8);
+}
+
+/// A 1 MB HTML error page became a 1 MB reason in every output, and a JSON error body that is
+/// not a Status gave the reason `0: `.
+#[test]
+fn error_bodies_become_short_reasons_with_the_status_code() {
+    let page = format!(
+        "<!DOCTYPE html>\n<html><head><title>Access denied by policy</title></head><body>{}</body></html>",
+        "<p>blocked</p>\n".repeat(70_000)
+    );
+    let server = lab_with(vec![
+        (
+            "configmaps",
+            Fault::Error {
+                status: 403,
+                content_type: "text/html".into(),
+                body: page.into_bytes(),
+            },
+        ),
+        (
+            "pods",
+            Fault::Error {
+                status: 400,
+                content_type: "application/json".into(),
+                body: br#"{"error":"bad\nrequest","detail":"x"}"#.to_vec(),
+            },
+        ),
+        (
+            "services",
+            Fault::Error {
+                status: 404,
+                content_type: "text/plain".into(),
+                body: format!("{}\u{1b}[2J", "not here ".repeat(100)).into_bytes(),
+            },
+        ),
+    ]);
+    let snapshot = collect_within(&options(&server), Duration::from_secs(8));
+    let missing = missing(&snapshot);
+    assert_eq!(
+        missing["configmaps"],
+        "403 Forbidden: Access denied by policy"
+    );
+    assert_eq!(
+        missing["pods"],
+        r#"400 Bad Request: {"error":"bad\nrequest","detail":"x"}"#
+    );
+    let services = &missing["services"];
+    assert!(
+        services.starts_with("404 Not Found: not here not here"),
+        "{services}"
+    );
+    assert!(
+        services.ends_with('…') && services.chars().count() < 240,
+        "{services}"
+    );
+    assert!(!services.contains('\u{1b}'));
+}
+
+/// Garbage `certificate-authority-data` was ignored: the trust store was left empty, and every
+/// TLS handshake would fail with an unknown issuer.
+#[test]
+fn garbage_certificate_authority_data_is_an_error() {
+    let server = LabServer::start(LabOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        // base64 of "garbage": decodes, but holds no PEM certificate.
+        ("Z2FyYmFnZQ==", "holds no PEM certificate"),
+        (
+            "not base64 at all!",
+            "holds no PEM certificate: failed to load certificate authority",
+        ),
+    ];
+    for (data, expected) in cases {
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: aks\n  cluster:\n    \
+                 server: {}\n    certificate-authority-data: {data}\nusers:\n- name: u\n  \
+                 user:\n    token: t\ncontexts:\n- name: aks\n  context:\n    cluster: aks\n    \
+                 user: u\ncurrent-context: aks\n",
+                server.url()
+            ),
+        )
+        .unwrap();
+        let out = posture(&["scan", "--kubeconfig", kubeconfig.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{data}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!(
+                "error: the certificate-authority-data of cluster 'aks' in the kubeconfig {expected}"
+            )),
+            "{data}: {stderr}"
+        );
+    }
+    assert!(server.requests().is_empty());
+}
+
+/// `-n` values went into request paths unencoded.
+#[test]
+fn namespaces_are_validated_and_encoded() {
+    let out = posture(&["scan", "--kubeconfig", "unused", "-n", "web,../../secrets"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'../../secrets' is not a namespace name"),
+        "{stderr}"
+    );
+    // A library caller's namespace is percent-encoded into one path segment.
+    let server = LabServer::start(LabOptions::default());
+    collect_within(
+        &ClusterOptions {
+            namespaces: Some(vec!["x/../../../api/v1/secrets?".into()]),
+            ..options(&server)
+        },
+        Duration::from_secs(8),
+    );
+    let lists: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/namespaces/"))
+        .map(|r| r.path)
+        .collect();
+    assert!(
+        lists.contains(
+            &"/api/v1/namespaces/x%2F..%2F..%2F..%2Fapi%2Fv1%2Fsecrets%3F/pods".to_owned()
+        ),
+        "{lists:?}"
+    );
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.path != "/api/v1/secrets"));
+}
+
+/// `--request-timeout 99999999999999999999s` panicked in `Duration::from_secs_f64`.
+#[test]
+fn absurd_bounds_are_usage_errors() {
+    for args in [
+        ["--request-timeout", "99999999999999999999s"],
+        ["--exec-timeout", "0s"],
+        ["--max-response-bytes", "99999999999999999999"],
+        ["--max-pages", "0"],
+        ["--max-list-items", "1.5"],
+    ] {
+        let mut all = vec!["scan", "--kubeconfig", "unused"];
+        all.extend(args);
+        let out = posture(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid value '{}' for '{}", args[1], args[0])),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+/// Writes a kubeconfig whose user gets its credential from `sh <script>` (the script written
+/// next to it), as kubelogin and `aws eks get-token` are run.
+fn exec_kubeconfig(dir: &std::path::Path, server: &str, script: &str) -> std::path::PathBuf {
+    let plugin = dir.join("credential.sh");
+    std::fs::write(&plugin, script).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    write_kubeconfig(
+        &kubeconfig,
+        "aks",
+        server,
+        &format!(
+            "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: sh\n  \
+             args: [\"{}\"]\n  interactiveMode: Never",
+            plugin.display()
+        ),
+    );
+    kubeconfig
+}
+
+/// An exec plugin that never returned hung posture forever.
+#[test]
+fn a_hanging_exec_plugin_times_out() {
+    let server = LabServer::start(LabOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    // `exec`, so that the process killed at the timeout is the sleeping one.
+    let kubeconfig = exec_kubeconfig(dir.path(), &server.url(), "exec sleep 30\n");
+    let out = posture_within(
+        &[
+            "scan",
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--exec-timeout",
+            "1s",
+        ],
+        Duration::from_secs(8),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        format!(
+            "error: cannot get a credential for the API server {} of context 'aks': the \
+             credential plugin 'sh' did not finish within 1s (raise --exec-timeout)",
+            server.url()
+        )
+    );
+    assert!(server.requests().is_empty());
+}
+
+/// A failing exec plugin's output was printed as a raw debug dump of the process output.
+#[test]
+fn a_failing_exec_plugin_shows_its_command_and_stderr() {
+    let server = LabServer::start(LabOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = exec_kubeconfig(
+        dir.path(),
+        &server.url(),
+        "echo 'the token of nobody' \n\
+         echo 'error: login required' >&2\n\
+         printf 'run \\033[1mkubelogin\\033[0m again\\n\\n' >&2\n\
+         exit 3\n",
+    );
+    let out = posture(&["scan", "--kubeconfig", kubeconfig.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        format!(
+            "error: cannot get a credential for the API server {} of context 'aks': the \
+             credential plugin 'sh' failed (exit status: 3); its stderr begins:\n    \
+             error: login required\n    run kubelogin again",
+            server.url()
+        )
+    );
+}
+
+/// The progress bar showed a full `0/0` while a server had not answered: collection now says
+/// what it waits for before it knows its steps.
+#[test]
+fn progress_names_the_server_before_steps_are_known() {
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<String>>);
+    impl cluster::Progress for Recorder {
+        fn add_steps(&self, total: usize) {
+            self.0.lock().unwrap().push(format!("steps {total}"));
+        }
+        fn step(&self, _: &str) {}
+        fn phase(&self, what: &str) {
+            self.0.lock().unwrap().push(what.to_owned());
+        }
+    }
+    let server = LabServer::start(LabOptions::default());
+    let recorder = Recorder::default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(cluster::collect(&options(&server), &needed(), &recorder))
+        .unwrap();
+    let events = recorder.0.into_inner().unwrap();
+    assert_eq!(
+        events,
+        [
+            format!("connecting to {}", server.url()),
+            "discovering resource types".to_owned(),
+            format!("steps {}", EXPECTED_TYPES.len()),
+            "steps 4".to_owned(),
+        ]
+    );
 }

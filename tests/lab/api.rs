@@ -1,14 +1,17 @@
 //! Routes one request to what the recorded kube-apiserver answered, and
 //! injects the failures `LabOptions` asks for (forbidden types, throttling,
-//! expired `continue` tokens, unreachable kubelets). No sockets: `server`
-//! owns the transport.
+//! expired `continue` tokens, unreachable kubelets, and the `Fault`s: slow,
+//! endless, oversized and malformed answers). No sockets: `server` owns the
+//! transport and carries out the timing a `Reply` asks for.
 
 use super::list::{ContinueToken, ListError, ListQuery, Page};
-use super::options::LabOptions;
+use super::options::{Fault, LabOptions, HANG_LIMIT};
 use super::recording::{RecordedResource, Recording, REAL_KUBELET};
 use super::status;
-use serde_json::Value;
+use serde_json::{json, Value};
+use std::io::Write;
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 /// The media type kube asks for aggregated discovery; 1.28 serves v2beta1 only.
 const AGGREGATED_DISCOVERY: MediaType = MediaType {
@@ -49,12 +52,18 @@ pub struct Request<'a> {
     pub has_bearer_token: bool,
 }
 
-/// An HTTP answer: always JSON.
+/// An HTTP answer, and how the server sends it.
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub retry_after_secs: Option<u64>,
+    /// `Content-Encoding`, when the body is encoded.
+    pub content_encoding: Option<&'static str>,
     pub body: Vec<u8>,
+    /// How long the server waits before sending anything.
+    pub delay: Duration,
+    /// Send the body one byte per this interval.
+    pub trickle: Option<Duration>,
 }
 
 impl Reply {
@@ -63,7 +72,32 @@ impl Reply {
             status: 200,
             content_type: "application/json".to_string(),
             retry_after_secs: None,
+            content_encoding: None,
             body: serde_json::to_vec(body).expect("a serde_json::Value always serializes"),
+            delay: Duration::ZERO,
+            trickle: None,
+        }
+    }
+
+    /// A List that inflates to `inflated` bytes from a small gzip body.
+    fn gzip_bomb(inflated: usize) -> Reply {
+        let head = br#"{"kind":"List","apiVersion":"v1","metadata":{},"items":[]"#;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let spaces = vec![b' '; 64 * 1024];
+        let mut left = inflated.saturating_sub(head.len() + 1);
+        let written = encoder.write_all(head).and_then(|()| {
+            while left > 0 {
+                let n = left.min(spaces.len());
+                encoder.write_all(&spaces[..n])?;
+                left -= n;
+            }
+            encoder.write_all(b"}")
+        });
+        written.expect("gzip into memory cannot fail");
+        Reply {
+            content_encoding: Some("gzip"),
+            body: encoder.finish().expect("gzip into memory cannot fail"),
+            ..Reply::json(&Value::Null)
         }
     }
 
@@ -106,6 +140,23 @@ impl Lab {
             options,
             spent: Mutex::default(),
         }
+    }
+
+    /// The fault for this request: its path, or the resource key of the
+    /// collection it lists.
+    fn fault(&self, path: &str) -> Option<&Fault> {
+        let key = match route(path) {
+            Route::List(c) => self
+                .recording
+                .resource(c.group, c.version, c.plural)
+                .map(|r| r.key.as_str()),
+            _ => None,
+        };
+        self.options
+            .faults
+            .iter()
+            .find(|(target, _)| target == path || Some(target.as_str()) == key)
+            .map(|(_, fault)| fault)
     }
 
     fn spent(&self) -> std::sync::MutexGuard<'_, Spent> {
@@ -184,6 +235,32 @@ pub fn answer(lab: &Lab, request: &Request) -> Reply {
     if !request.has_bearer_token {
         return Reply::status(&status::unauthorized());
     }
+    let fault = lab.fault(request.path);
+    let mut reply = match fault {
+        Some(Fault::Error {
+            status,
+            content_type,
+            body,
+        }) => Reply {
+            status: *status,
+            content_type: content_type.clone(),
+            body: body.clone(),
+            ..Reply::json(&Value::Null)
+        },
+        Some(Fault::GzipBomb(inflated)) => Reply::gzip_bomb(*inflated),
+        _ => recorded(lab, request, fault),
+    };
+    match fault {
+        Some(Fault::Delay(delay)) => reply.delay = *delay,
+        Some(Fault::Hang) => reply.delay = HANG_LIMIT,
+        Some(Fault::Trickle(interval)) => reply.trickle = Some(*interval),
+        _ => {}
+    }
+    reply
+}
+
+/// What the recorded apiserver answered, with the list faults applied.
+fn recorded(lab: &Lab, request: &Request, fault: Option<&Fault>) -> Reply {
     let recording = &lab.recording;
     match route(request.path) {
         Route::Version => Reply::json(&recording.version),
@@ -204,7 +281,7 @@ pub fn answer(lab: &Lab, request: &Request) -> Reply {
             None => Reply::status(&status::not_found()),
         },
         Route::Configz(node) => configz(lab, node),
-        Route::List(collection) => list(lab, request, &collection),
+        Route::List(collection) => list(lab, request, &collection, fault),
         Route::Unknown => Reply::status(&status::not_found()),
     }
 }
@@ -264,7 +341,7 @@ fn configz(lab: &Lab, node: &str) -> Reply {
 
 /// A collection GET, with the same checks in the same order as the
 /// apiserver's filters: routing, priority and fairness, RBAC, then storage.
-fn list(lab: &Lab, request: &Request, collection: &Collection) -> Reply {
+fn list(lab: &Lab, request: &Request, collection: &Collection, fault: Option<&Fault>) -> Reply {
     let Collection {
         group,
         version,
@@ -296,7 +373,7 @@ fn list(lab: &Lab, request: &Request, collection: &Collection) -> Reply {
         ));
     }
     match ListQuery::parse(request.query) {
-        Ok(query) => list_page(lab, request, resource, namespace, &query),
+        Ok(query) => list_page(lab, request, resource, namespace, &query, fault),
         Err(ListError::BadContinue) => Reply::status(&lab.recording.bad_continue),
         Err(ListError::BadSelector(message)) => Reply::status(&status::bad_request(&message)),
     }
@@ -308,8 +385,12 @@ fn list_page(
     resource: &RecordedResource,
     namespace: Option<&str>,
     query: &ListQuery,
+    fault: Option<&Fault>,
 ) -> Reply {
     let resource_version = lab.recording.resource_version;
+    if let Some(Fault::Items(n)) = fault {
+        return Reply::json(&synthetic_list(resource, *n, resource_version));
+    }
     if let Some(token) = query.continue_token {
         if !token.is_current(resource_version) || lab.expire() {
             return Reply::status(&status::continue_expired(&token.inconsistent().encode()));
@@ -325,11 +406,40 @@ fn list_page(
     };
     let selected = super::list::select(&resource.items, namespace, query);
     let page = Page::cut(&selected, start, limit, resource_version, query);
-    if lab.options.metadata_lists && asks_for(request.accept, METADATA_LIST) {
-        Reply::typed(&page.to_metadata_list(), METADATA_LIST)
+    let metadata_only = lab.options.metadata_lists && asks_for(request.accept, METADATA_LIST);
+    let mut body = if metadata_only {
+        page.to_metadata_list()
     } else {
-        Reply::json(&page.to_list(&resource.kind, &resource.api_version()))
+        page.to_list(&resource.kind, &resource.api_version())
+    };
+    if let Some(Fault::EndlessContinue) = fault {
+        // Back to the first page, again and again: a token that never runs out.
+        body["metadata"]["continue"] = json!(ContinueToken::new(resource_version, 0).encode());
     }
+    if metadata_only {
+        Reply::typed(&body, METADATA_LIST)
+    } else {
+        Reply::json(&body)
+    }
+}
+
+/// A List of `n` small objects of `resource`'s type, in one page.
+fn synthetic_list(resource: &RecordedResource, n: usize, resource_version: u64) -> Value {
+    let items: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut metadata = json!({"name": format!("synthetic-{i:07}")});
+            if resource.namespaced {
+                metadata["namespace"] = json!("default");
+            }
+            json!({ "metadata": metadata })
+        })
+        .collect();
+    json!({
+        "kind": format!("{}List", resource.kind),
+        "apiVersion": resource.api_version(),
+        "metadata": {"resourceVersion": resource_version.to_string()},
+        "items": items,
+    })
 }
 
 #[cfg(test)]

@@ -200,6 +200,14 @@ impl ContinueToken {
     /// handed out with a 410 so a client may finish an inconsistent list.
     const ANY_RESOURCE_VERSION: i64 = -1;
 
+    /// A token for `offset` in the snapshot at `resource_version`.
+    pub fn new(resource_version: u64, offset: usize) -> ContinueToken {
+        ContinueToken {
+            resource_version: i64::try_from(resource_version).unwrap_or(i64::MAX),
+            offset,
+        }
+    }
+
     pub fn offset(&self) -> usize {
         self.offset
     }

@@ -2,7 +2,8 @@
 //! replayed on 127.0.0.1, so tests run the live-cluster collector and the
 //! real kube client against it without a cluster. GETs only. Not a mock: it
 //! answers what the recorded apiserver answered, errors included, plus the
-//! failures a test asks for through `LabOptions`.
+//! failures a test asks for through `LabOptions`, including the faults of
+//! `Fault` (slow, endless, oversized and malformed answers).
 
 mod api;
 // benches/cluster.rs compiles this module too, with `cfg(test)` but no test
@@ -15,5 +16,8 @@ mod recording;
 mod server;
 mod status;
 
+// benches/cluster.rs injects no faults.
+#[allow(unused_imports)]
+pub use options::Fault;
 pub use options::LabOptions;
 pub use server::{LabServer, RecordedRequest};

@@ -2,6 +2,7 @@
 //! injects. Plain data; the behaviour lives in `api`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How the lab API server behaves. `Default` is the recorded v1.28 cluster as
 /// the read-only scanner identity saw it: Secrets forbidden, aggregated
@@ -33,7 +34,40 @@ pub struct LabOptions {
     /// `lab-kubelet-0`, the one kubelet that ran. `false` serves its
     /// configuration for every node.
     pub unreachable_kubelets: bool,
+    /// Misbehaviour of one target: a resource key as in `counts.json`
+    /// (`deployments.apps`) for every list of that type, or an exact path
+    /// (`/version`, `/apis`) for other requests. The first match applies.
+    pub faults: Vec<(String, Fault)>,
 }
+
+/// A way a real API server, proxy or load balancer fails that no recorded
+/// answer shows. Each is bounded: nothing outlives the `LabServer`.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answers (headers and all) only after this long.
+    Delay(Duration),
+    /// Accepts the request and never answers, until the client gives up or
+    /// the server stops (and at most `HANG_LIMIT`).
+    Hang,
+    /// Sends the headers at once, then the body one byte per interval.
+    Trickle(Duration),
+    /// Every page carries a continue token, so the list never ends.
+    EndlessContinue,
+    /// Ignores `limit` and answers this many synthetic objects in one page.
+    Items(usize),
+    /// A gzip-encoded List (whatever the client accepts) that inflates to
+    /// this many bytes, mostly spaces.
+    GzipBomb(usize),
+    /// Answers this status, content type and body instead.
+    Error {
+        status: u16,
+        content_type: String,
+        body: Vec<u8>,
+    },
+}
+
+/// The longest a `Fault::Hang` holds a request.
+pub const HANG_LIMIT: Duration = Duration::from_secs(60);
 
 impl Default for LabOptions {
     fn default() -> Self {
@@ -47,6 +81,7 @@ impl Default for LabOptions {
             throttle_first: 0,
             retry_after_secs: 0,
             unreachable_kubelets: true,
+            faults: Vec::new(),
         }
     }
 }

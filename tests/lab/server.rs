@@ -1,15 +1,19 @@
 //! `LabServer`: the recorded cluster over plain HTTP/1.1 on 127.0.0.1, from
 //! its own thread and tokio runtime so that sync and async tests alike can
-//! point kube at it. Owns the transport, the request log and the kubeconfig;
-//! what to answer is `api`'s business.
+//! point kube at it. Owns the transport (including a reply's delay and
+//! byte-by-byte trickle), the request log and the kubeconfig; what to answer
+//! is `api`'s business.
 
 use super::api::{self, Lab, Reply};
 use super::options::LabOptions;
 use super::recording::Recording;
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{
+    HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
+};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -19,6 +23,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
@@ -152,8 +157,12 @@ async fn accept_until(
 /// One keep-alive connection, answering requests until the client closes it.
 async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     let service = service_fn(move |request| {
-        let response = shared.handle(&request);
-        async move { Ok::<_, Infallible>(response) }
+        let reply = shared.handle(&request);
+        async move {
+            // A client that gives up drops the connection, and this wait with it.
+            tokio::time::sleep(reply.delay).await;
+            Ok::<_, Infallible>(response(reply))
+        }
     });
     // A client that hangs up mid-request is not the server's failure.
     let _ = http1::Builder::new()
@@ -166,7 +175,7 @@ impl Shared {
         self.requests.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn handle(&self, request: &hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    fn handle(&self, request: &hyper::Request<Incoming>) -> Reply {
         let header = |name| {
             request
                 .headers()
@@ -191,20 +200,47 @@ impl Shared {
             accept: accept.map(str::to_string),
             status: reply.status,
         });
-        response(reply)
+        reply
     }
 }
 
-fn response(reply: Reply) -> hyper::Response<Full<Bytes>> {
+type Body = BoxBody<Bytes, Infallible>;
+
+fn response(reply: Reply) -> hyper::Response<Body> {
     let mut builder = hyper::Response::builder()
         .status(reply.status)
         .header(CONTENT_TYPE, reply.content_type);
     if let Some(seconds) = reply.retry_after_secs {
         builder = builder.header(RETRY_AFTER, seconds);
     }
+    if let Some(encoding) = reply.content_encoding {
+        builder = builder.header(CONTENT_ENCODING, encoding);
+    }
+    let body = Bytes::from(reply.body);
+    let body = match reply.trickle {
+        Some(interval) => trickle(body, interval),
+        None => Full::new(body).boxed(),
+    };
     builder
-        .body(Full::new(Bytes::from(reply.body)))
+        .body(body)
         .expect("a Status code and JSON headers make a valid response")
+}
+
+/// `body` one byte per `interval`; ends when the body does or when the client
+/// hangs up (hyper stops polling a body it cannot send).
+fn trickle(body: Bytes, interval: Duration) -> Body {
+    let bytes = futures::stream::unfold(0, move |sent| {
+        let body = body.clone();
+        async move {
+            if sent >= body.len() {
+                return None;
+            }
+            tokio::time::sleep(interval).await;
+            let frame = Frame::data(body.slice(sent..=sent));
+            Some((Ok::<_, Infallible>(frame), sent + 1))
+        }
+    });
+    StreamBody::new(bytes).boxed()
 }
 
 /// A kubeconfig with one cluster, user and context, like `az aks get-credentials` writes.

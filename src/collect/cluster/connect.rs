@@ -1,27 +1,49 @@
-//! Connecting like kubectl: which kubeconfig, which context, which cluster name, and a client
-//! whose requests time out and retry throttled or failed attempts.
+//! Connecting like kubectl: which kubeconfig, which context, which cluster name, its exec
+//! credential plugin run under a time limit, and a client whose requests retry throttled or
+//! failed attempts. How long a request may take and how large its answer may be is
+//! [`super::request::Api`]'s business.
 
-use super::ClusterError;
+use super::exec;
+use super::request::{Api, Endpoint};
+use super::{ClusterError, Progress};
 use http::{Request, Response, StatusCode};
 use kube::client::{Body, ClientBuilder};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+use kube::Config;
 use std::path::PathBuf;
 use std::time::Duration;
 use tower::retry::{Policy, RetryLayer};
-use tower::timeout::TimeoutLayer;
 use tower::BoxError;
 
-/// Where to find the cluster.
-#[derive(Debug, Clone, Default)]
+/// Where to find the cluster, and the bounds of every request to it.
+#[derive(Debug, Clone)]
 pub struct ConnectOptions {
     /// `--kubeconfig`; otherwise KUBECONFIG (several files merged), then ~/.kube/config, then the
     /// in-cluster service account.
     pub kubeconfig: Option<PathBuf>,
     /// `--context`; otherwise the kubeconfig's current context.
     pub context: Option<String>,
-    /// Limit for one request attempt (connect, send, and the whole response).
+    /// Limit for one request from sending it to the last byte of its answer, retries and their
+    /// waits included.
     pub request_timeout: Duration,
+    /// Limit for an exec credential plugin to print its credential.
+    pub exec_timeout: Duration,
+    /// Largest answer read, counted after gzip decoding.
+    pub max_response_bytes: u64,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            kubeconfig: None,
+            context: None,
+            request_timeout: Duration::from_secs(30),
+            exec_timeout: Duration::from_secs(60),
+            // A page of 500 large objects (Pods with long specs, ConfigMaps of dashboards) is
+            // tens of MiB; a server that ignores `limit` or a gzip bomb stops here.
+            max_response_bytes: 128 << 20,
+        }
+    }
 }
 
 /// The names a cluster is reported under.
@@ -32,21 +54,51 @@ pub struct ClusterName {
 }
 
 /// Builds a client the way kubectl resolves its configuration, exec credential plugins included.
-pub async fn connect(options: &ConnectOptions) -> Result<(Client, ClusterName), ClusterError> {
+pub async fn connect(
+    options: &ConnectOptions,
+    progress: &dyn Progress,
+) -> Result<(Api, ClusterName), ClusterError> {
     let (mut config, name) = config(options).await?;
+    let endpoint = Endpoint {
+        server: config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_owned(),
+        context: name.context.clone(),
+    };
+    progress.phase(&format!("connecting to {}", endpoint.server));
+    if let Some(plugin) = config.auth_info.exec.take() {
+        let credential = exec::run(&plugin, options.exec_timeout)
+            .await
+            .map_err(|source| ClusterError::Credential {
+                endpoint: endpoint.clone(),
+                source,
+            })?;
+        credential.apply(&mut config.auth_info);
+    }
     config.connect_timeout = Some(options.request_timeout);
-    config.read_timeout = Some(options.request_timeout);
-    config.write_timeout = Some(options.request_timeout);
+    // No read timeout on connections: `Api` bounds each request as a whole, and a read timeout
+    // also counts the time a pooled keep-alive connection sat idle.
+    config.read_timeout = None;
     // Our own retry layer below retries every 5xx and caps waits; kube's default retries for up
     // to 15 attempts with waits up to 1,000 s, too long for a scan.
     config.default_retry = false;
-    let builder = ClientBuilder::try_from(config).map_err(ClusterError::Client)?;
+    let builder = ClientBuilder::try_from(config).map_err(|source| ClusterError::Client {
+        endpoint: endpoint.clone(),
+        source,
+    })?;
     let client = builder
         .with_layer(&tower::buffer::BufferLayer::new(1024))
-        .with_layer(&TimeoutLayer::new(options.request_timeout))
         .with_layer(&RetryLayer::new(RetryPolicy::default()))
         .build();
-    Ok((client, name))
+    let api = Api::new(
+        client,
+        endpoint,
+        options.request_timeout,
+        options.max_response_bytes,
+    );
+    Ok((api, name))
 }
 
 async fn config(options: &ConnectOptions) -> Result<(Config, ClusterName), ClusterError> {
@@ -79,13 +131,42 @@ async fn config(options: &ConnectOptions) -> Result<(Config, ClusterName), Clust
         .and_then(|c| c.context.as_ref())
         .map(|c| c.cluster.clone())
         .ok_or_else(|| ClusterError::UnknownContext(context.clone()))?;
+    // kube reads `certificate-authority-data` before `certificate-authority`.
+    let ca_field = kubeconfig
+        .clusters
+        .iter()
+        .find(|c| c.name == cluster)
+        .and_then(|c| c.cluster.as_ref())
+        .and_then(|c| {
+            if c.certificate_authority_data.is_some() {
+                Some("certificate-authority-data")
+            } else {
+                c.certificate_authority
+                    .as_ref()
+                    .map(|_| "certificate-authority")
+            }
+        });
+    let bad_ca = |source| ClusterError::CertificateAuthority {
+        cluster: cluster.clone(),
+        field: ca_field.unwrap_or("certificate-authority-data"),
+        source,
+    };
     let kube_options = KubeConfigOptions {
         context: Some(context.clone()),
         ..KubeConfigOptions::default()
     };
     let config = Config::from_custom_kubeconfig(kubeconfig, &kube_options)
         .await
-        .map_err(ClusterError::Kubeconfig)?;
+        .map_err(|e| match e {
+            KubeconfigError::LoadCertificateAuthority(_)
+            | KubeconfigError::ParseCertificates(_) => bad_ca(Some(e)),
+            e => ClusterError::Kubeconfig(e),
+        })?;
+    // Data that decodes but holds no PEM certificate leaves an empty trust store: every TLS
+    // handshake would then fail with an unknown issuer, and nothing would say why.
+    if config.root_cert.as_ref().is_some_and(Vec::is_empty) {
+        return Err(bad_ca(None));
+    }
     Ok((
         config,
         ClusterName {

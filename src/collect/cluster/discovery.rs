@@ -4,9 +4,11 @@
 //! per-group walk (`/api`, `/apis`, then one request per group). A group whose discovery fails
 //! (an aggregated API such as metrics.k8s.io that is down) is reported, not fatal.
 
-use super::{api_error_reason, ClusterError};
+use super::request::{Api, RequestError};
+use super::ClusterError;
 use crate::snapshot::{DiscoveryMethod, NotCollected};
-use kube::Client;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIVersions};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Accept header for aggregated discovery: v2 (1.30+), v2beta1 (1.26–1.32), else plain JSON,
@@ -46,26 +48,30 @@ pub struct Discovered {
     pub not_collected: Vec<NotCollected>,
 }
 
-pub async fn discover(client: &Client) -> Result<Discovered, ClusterError> {
-    if let Some(found) = aggregated(client).await {
+pub async fn discover(api: &Api) -> Result<Discovered, ClusterError> {
+    if let Some(found) = aggregated(api).await {
         return Ok(found);
     }
-    per_group(client).await
+    per_group(api).await
 }
 
-async fn get_json(client: &Client, path: &str, accept: &str) -> Result<Value, kube::Error> {
+async fn get_json<T: DeserializeOwned>(
+    api: &Api,
+    path: &str,
+    accept: &str,
+) -> Result<T, RequestError> {
     let request = http::Request::get(path)
         .header(http::header::ACCEPT, accept)
         .body(Vec::new())
-        .map_err(kube::Error::HttpError)?;
-    client.request::<Value>(request).await
+        .map_err(|e| RequestError::Transport(kube::Error::HttpError(e)))?;
+    api.get(request).await
 }
 
 /// `None` when the server does not offer aggregated discovery (or answers it unusably).
-async fn aggregated(client: &Client) -> Option<Discovered> {
+async fn aggregated(api: &Api) -> Option<Discovered> {
     let (core, groups) = tokio::join!(
-        get_json(client, "/api", ACCEPT_AGGREGATED),
-        get_json(client, "/apis", ACCEPT_AGGREGATED)
+        get_json::<Value>(api, "/api", ACCEPT_AGGREGATED),
+        get_json::<Value>(api, "/apis", ACCEPT_AGGREGATED)
     );
     let (core, groups) = (core.ok()?, groups.ok()?);
     let is_aggregated = |v: &Value| v["kind"] == "APIGroupDiscoveryList";
@@ -119,20 +125,22 @@ fn read_aggregated_group(group: &str, item: &Value, found: &mut Discovered) {
     }
 }
 
-async fn per_group(client: &Client) -> Result<Discovered, ClusterError> {
+async fn per_group(api: &Api) -> Result<Discovered, ClusterError> {
     let mut found = Discovered {
         method: DiscoveryMethod::PerGroup,
         types: Vec::new(),
         not_collected: Vec::new(),
     };
-    let core = client
-        .list_core_api_versions()
+    let failed = |source| ClusterError::Discovery {
+        endpoint: api.endpoint.clone(),
+        source,
+    };
+    let core: APIVersions = get_json(api, "/api", "application/json")
         .await
-        .map_err(|e| ClusterError::Discovery(api_error_reason(&e)))?;
-    let groups = client
-        .list_api_groups()
+        .map_err(failed)?;
+    let groups: APIGroupList = get_json(api, "/apis", "application/json")
         .await
-        .map_err(|e| ClusterError::Discovery(api_error_reason(&e)))?;
+        .map_err(failed)?;
     let mut versions: Vec<(String, String)> = core
         .versions
         .iter()
@@ -158,7 +166,7 @@ async fn per_group(client: &Client) -> Result<Discovered, ClusterError> {
         (
             group,
             version,
-            get_json(client, &path, "application/json").await,
+            get_json::<Value>(api, &path, "application/json").await,
         )
     }))
     .await;
@@ -167,7 +175,7 @@ async fn per_group(client: &Client) -> Result<Discovered, ClusterError> {
             Ok(list) => read_resource_list(group, version, &list, &mut found),
             Err(e) => found.not_collected.push(NotCollected {
                 target: format!("discovery of {}", group_version(group, version)),
-                reason: api_error_reason(&e),
+                reason: e.reason(),
             }),
         }
     }

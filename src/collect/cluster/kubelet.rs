@@ -1,14 +1,13 @@
 //! Each node's live kubelet configuration, read through the API server's node proxy
 //! (`/api/v1/nodes/{node}/proxy/configz`), so no privileged pod is needed.
 
-use super::api_error_reason;
+use super::request::Api;
 use crate::snapshot::KubeletConfig;
-use kube::Client;
 use serde_json::Value;
 
 /// Reads one node's configuration; a kubelet that cannot be reached (managed nodes often refuse
 /// the proxy) gives the reason instead.
-pub async fn configz(client: &Client, node: &str) -> KubeletConfig {
+pub async fn configz(api: &Api, node: &str) -> KubeletConfig {
     let path = format!(
         "/api/v1/nodes/{}/proxy/configz",
         crate::resource::uri_component(node)
@@ -24,7 +23,7 @@ pub async fn configz(client: &Client, node: &str) -> KubeletConfig {
             }
         }
     };
-    match client.request::<Value>(request).await {
+    match api.get::<Value>(request).await {
         Ok(mut body) => match body.get_mut("kubeletconfig").map(Value::take) {
             Some(config @ Value::Object(_)) => KubeletConfig::Collected {
                 source: "configz".to_owned(),
@@ -34,8 +33,6 @@ pub async fn configz(client: &Client, node: &str) -> KubeletConfig {
                 reason: "the kubelet's /configz answer has no kubeletconfig object".to_owned(),
             },
         },
-        Err(e) => KubeletConfig::NotCollected {
-            reason: api_error_reason(&e),
-        },
+        Err(e) => KubeletConfig::NotCollected { reason: e.reason() },
     }
 }

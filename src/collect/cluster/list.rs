@@ -1,16 +1,49 @@
 //! Listing one resource type: paginated, restarted when the server expires the continue token,
-//! metadata-only for Secrets, and every object cleaned before it is kept.
+//! metadata-only for Secrets, bounded in pages and objects, and every object cleaned before it
+//! is kept.
 
-use super::api_error_reason;
 use super::discovery::ServedType;
-use crate::resource::sanitize;
+use super::request::{Api, RequestError};
+use crate::resource::{sanitize, uri_component};
 use kube::api::ListParams;
-use kube::Client;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// How many times a list whose continue token expired (410 Gone) is started again.
 const MAX_RESTARTS: usize = 3;
+
+/// How much one list may read.
+#[derive(Debug, Clone, Copy)]
+pub struct ListLimits {
+    /// Objects asked for per page.
+    pub page_size: u32,
+    /// Pages read before giving up on a continue token that never ends.
+    pub max_pages: usize,
+    /// Objects kept before giving up.
+    pub max_items: usize,
+}
+
+/// Why a list was not collected.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error(
+        "stopped after {0} pages: the server kept sending continue tokens (raise --max-pages)"
+    )]
+    TooManyPages(usize),
+    #[error("stopped at more than {0} objects (raise --max-list-items)")]
+    TooManyItems(usize),
+}
+
+impl ListError {
+    pub fn reason(&self) -> String {
+        match self {
+            ListError::Request(e) => e.reason(),
+            other => other.to_string(),
+        }
+    }
+}
 
 #[derive(Debug, Deserialize)]
 struct ListPage {
@@ -29,24 +62,33 @@ struct ListMeta {
 /// Lists every object of `ty`, in `namespace` or cluster-wide. `metadata_only` asks the server
 /// for PartialObjectMetadata, so object bodies (Secret values) never cross the wire.
 pub async fn list_all(
-    client: &Client,
+    api: &Api,
     ty: &ServedType,
     namespace: Option<&str>,
-    page_size: u32,
+    limits: ListLimits,
     metadata_only: bool,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<Value>, ListError> {
     let mut restarts = 0;
+    // Counted across restarts: a server that expires every token must not loop either.
+    let mut pages = 0;
     'restart: loop {
         let mut objects = Vec::new();
         let mut token: Option<String> = None;
         loop {
+            if pages == limits.max_pages {
+                return Err(ListError::TooManyPages(limits.max_pages));
+            }
+            pages += 1;
             let params = ListParams {
-                limit: Some(page_size),
+                limit: Some(limits.page_size),
                 continue_token: token.clone(),
                 ..ListParams::default()
             };
-            match page(client, ty, namespace, &params, metadata_only).await {
+            match page(api, ty, namespace, &params, metadata_only).await {
                 Ok(page) => {
+                    if page.items.len() > limits.max_items - objects.len() {
+                        return Err(ListError::TooManyItems(limits.max_items));
+                    }
                     objects.extend(page.items.into_iter().map(|o| normalize(o, ty)));
                     token = page.metadata.continue_token.filter(|t| !t.is_empty());
                     if token.is_none() {
@@ -55,33 +97,33 @@ pub async fn list_all(
                 }
                 // The continue token outlived the server's compaction window: the list must be
                 // read again from the start to stay consistent.
-                Err(kube::Error::Api(status))
+                Err(RequestError::Status(status))
                     if status.code == 410 && token.is_some() && restarts < MAX_RESTARTS =>
                 {
                     restarts += 1;
                     continue 'restart;
                 }
-                Err(e) => return Err(api_error_reason(&e)),
+                Err(e) => return Err(e.into()),
             }
         }
     }
 }
 
 async fn page(
-    client: &Client,
+    api: &Api,
     ty: &ServedType,
     namespace: Option<&str>,
     params: &ListParams,
     metadata_only: bool,
-) -> Result<ListPage, kube::Error> {
+) -> Result<ListPage, RequestError> {
     let request = kube::core::Request::new(collection_path(ty, namespace));
     let built = if metadata_only {
         request.list_metadata(params)
     } else {
         request.list(params)
     };
-    let built = built.map_err(kube::Error::BuildRequest)?;
-    client.request::<ListPage>(built).await
+    let built = built.map_err(|e| RequestError::Transport(kube::Error::BuildRequest(e)))?;
+    api.get::<ListPage>(built).await
 }
 
 fn collection_path(ty: &ServedType, namespace: Option<&str>) -> String {
@@ -91,7 +133,10 @@ fn collection_path(ty: &ServedType, namespace: Option<&str>) -> String {
         format!("/apis/{}/{}", ty.group, ty.version)
     };
     match namespace {
-        Some(ns) if ty.namespaced => format!("{base}/namespaces/{ns}/{}", ty.plural),
+        // A namespace is a DNS label; encoded anyway, so no value can reach another path.
+        Some(ns) if ty.namespaced => {
+            format!("{base}/namespaces/{}/{}", uri_component(ns), ty.plural)
+        }
         _ => format!("{base}/{}", ty.plural),
     }
 }
@@ -131,6 +176,10 @@ mod tests {
         assert_eq!(
             collection_path(&ty("apps", "deployments", true), Some("web")),
             "/apis/apps/v1/namespaces/web/deployments"
+        );
+        assert_eq!(
+            collection_path(&ty("", "pods", true), Some("a/../../secrets?x")),
+            "/api/v1/namespaces/a%2F..%2F..%2Fsecrets%3Fx/pods"
         );
         assert_eq!(
             collection_path(&ty("", "nodes", false), Some("web")),

@@ -2,15 +2,21 @@
 //! every type a rule needs, read each node's kubelet configuration, and return one [`Snapshot`].
 //!
 //! All network I/O for clusters lives here. Nothing a single request answers (403, timeout,
-//! expired token, unreachable kubelet) aborts collection: it becomes a `not_collected` entry.
-//! Only a cluster that cannot be reached at all is an error.
+//! expired token, unreachable kubelet, a bound exceeded) aborts collection: it becomes a
+//! `not_collected` entry. Only a cluster that cannot be reached at all is an error. Every
+//! request is bounded in time and size, and every list in pages and objects, so a hostile or
+//! broken server can neither hang posture nor exhaust its memory.
 
 mod connect;
 mod discovery;
+mod exec;
 mod kubelet;
 mod list;
+mod request;
 
 pub use connect::{ClusterName, ConnectOptions, RetryPolicy};
+pub use exec::ExecError;
+pub use request::{ApiStatus, Endpoint, RequestError};
 
 use crate::snapshot::{
     detect_platform, ClusterInfo, NodeEvidence, NotCollected, ResourceType, Scope, ServerVersion,
@@ -18,8 +24,9 @@ use crate::snapshot::{
 };
 use discovery::ServedType;
 use futures::stream::{self, StreamExt};
+use list::{ListError, ListLimits};
+use request::Api;
 use serde_json::Value;
-use std::time::Duration;
 
 /// What to collect and how hard to push the API server.
 #[derive(Debug, Clone)]
@@ -32,19 +39,24 @@ pub struct ClusterOptions {
     pub concurrency: usize,
     /// Objects per list page.
     pub page_size: u32,
+    /// Pages read per list before its continue token is given up on.
+    pub max_pages: usize,
+    /// Objects kept per list.
+    pub max_list_items: usize,
 }
 
 impl Default for ClusterOptions {
     fn default() -> Self {
         ClusterOptions {
-            connect: ConnectOptions {
-                request_timeout: Duration::from_secs(30),
-                ..ConnectOptions::default()
-            },
+            connect: ConnectOptions::default(),
             namespaces: None,
             exclude_namespaces: Vec::new(),
             concurrency: 8,
             page_size: 500,
+            // 500,000 objects at 500 a page: beyond any type of the largest clusters
+            // Kubernetes supports (150,000 Pods).
+            max_pages: 1000,
+            max_list_items: 250_000,
         }
     }
 }
@@ -66,6 +78,8 @@ pub trait Progress: Sync {
     fn add_steps(&self, total: usize);
     /// One step finished; `what` names it (`deployments.apps`, `node aks-1`).
     fn step(&self, what: &str);
+    /// What collection waits for before any step is known (`connecting to https://...`).
+    fn phase(&self, _what: &str) {}
 }
 
 /// Reports nothing.
@@ -89,37 +103,45 @@ pub enum ClusterError {
     NoContext,
     #[error("context '{0}' is not in the kubeconfig (kubectl config get-contexts lists them)")]
     UnknownContext(String),
-    #[error("cannot build a client for the cluster")]
-    Client(#[source] kube::Error),
-    #[error("cannot reach the API server: {0}")]
-    Unreachable(String),
-    #[error("cannot discover the API server's resource types: {0}")]
-    Discovery(String),
+    #[error("the {field} of cluster '{cluster}' in the kubeconfig holds no PEM certificate")]
+    CertificateAuthority {
+        cluster: String,
+        field: &'static str,
+        #[source]
+        source: Option<kube::config::KubeconfigError>,
+    },
+    #[error("cannot get a credential for {endpoint}")]
+    Credential {
+        endpoint: Endpoint,
+        #[source]
+        source: ExecError,
+    },
+    #[error("cannot build a client for {endpoint}")]
+    Client {
+        endpoint: Endpoint,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("cannot reach {endpoint}")]
+    Unreachable {
+        endpoint: Endpoint,
+        #[source]
+        source: RequestError,
+    },
+    #[error("{endpoint} answered /version with an error")]
+    Refused {
+        endpoint: Endpoint,
+        #[source]
+        source: RequestError,
+    },
+    #[error("cannot discover the resource types of {endpoint}")]
+    Discovery {
+        endpoint: Endpoint,
+        #[source]
+        source: RequestError,
+    },
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
-}
-
-/// A short reason for a failed request: the API's status line and message, or the transport
-/// error chain.
-pub fn api_error_reason(error: &kube::Error) -> String {
-    match error {
-        kube::Error::Api(status) => {
-            let reason = if status.reason.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", status.reason)
-            };
-            format!("{}{reason}: {}", status.code, status.message)
-        }
-        other => {
-            let text = crate::problem::error_chain(other);
-            if text.contains("timed out") || text.contains("elapsed") {
-                format!("timed out (see --request-timeout): {text}")
-            } else {
-                text
-            }
-        }
-    }
 }
 
 /// [`collect`] on a runtime of its own, for callers that are not async.
@@ -142,15 +164,13 @@ pub async fn collect(
     filter: &dyn TypeFilter,
     progress: &dyn Progress,
 ) -> Result<Snapshot, ClusterError> {
-    let (client, name) = connect::connect(&options.connect).await?;
+    let (api, name) = connect::connect(&options.connect, progress).await?;
     let collected_at = jiff::Timestamp::now()
         .round(jiff::Unit::Second)
         .unwrap_or_else(|_| jiff::Timestamp::now());
-    let version = client
-        .apiserver_version()
-        .await
-        .map_err(|e| ClusterError::Unreachable(api_error_reason(&e)))?;
-    let discovered = discovery::discover(&client).await?;
+    let version = server_version(&api).await?;
+    progress.phase("discovering resource types");
+    let discovered = discovery::discover(&api).await?;
     let mut not_collected = discovered.not_collected;
     let mut types: Vec<ServedType> = discovered
         .types
@@ -164,7 +184,7 @@ pub async fn collect(
     };
 
     progress.add_steps(types.len());
-    let listed = list_types(&client, &types, options, progress).await;
+    let listed = list_types(&api, &types, options, progress).await;
     let mut objects = Vec::new();
     let mut resource_types = Vec::new();
     for (ty, result) in types.iter().zip(listed) {
@@ -185,9 +205,9 @@ pub async fn collect(
                 });
                 objects.extend(kept);
             }
-            Err(reason) => not_collected.push(NotCollected {
+            Err(error) => not_collected.push(NotCollected {
                 target: ty.qualified_name(),
-                reason,
+                reason: error.reason(),
             }),
         }
     }
@@ -197,7 +217,7 @@ pub async fn collect(
         .filter(|o| is_kind(o, "v1", "Node"))
         .collect();
     progress.add_steps(node_objects.len());
-    let nodes = read_kubelets(&client, &node_objects, options.concurrency, progress).await;
+    let nodes = read_kubelets(&api, &node_objects, options.concurrency, progress).await;
     let pods: Vec<&Value> = objects.iter().filter(|o| is_kind(o, "v1", "Pod")).collect();
     let platform = detect_platform(&version.git_version, &node_objects, &pods);
 
@@ -225,13 +245,40 @@ pub async fn collect(
     })
 }
 
+/// `/version`: the first request, so its failure says the server cannot be reached.
+async fn server_version(
+    api: &Api,
+) -> Result<k8s_openapi::apimachinery::pkg::version::Info, ClusterError> {
+    let request = http::Request::get("/version")
+        .header(http::header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .map_err(|e| RequestError::Transport(kube::Error::HttpError(e)));
+    let answer = match request {
+        Ok(request) => api.get(request).await,
+        Err(e) => Err(e),
+    };
+    answer.map_err(|source| {
+        let endpoint = api.endpoint.clone();
+        if source.answered() {
+            ClusterError::Refused { endpoint, source }
+        } else {
+            ClusterError::Unreachable { endpoint, source }
+        }
+    })
+}
+
 /// Lists every type, several at once; results come back in the order of `types`.
 async fn list_types(
-    client: &kube::Client,
+    api: &Api,
     types: &[ServedType],
     options: &ClusterOptions,
     progress: &dyn Progress,
-) -> Vec<Result<Vec<Value>, String>> {
+) -> Vec<Result<Vec<Value>, ListError>> {
+    let limits = ListLimits {
+        page_size: options.page_size,
+        max_pages: options.max_pages,
+        max_items: options.max_list_items,
+    };
     stream::iter(types)
         .map(|ty| async move {
             let namespaces: Vec<Option<&str>> = match (&options.namespaces, ty.namespaced) {
@@ -240,9 +287,7 @@ async fn list_types(
             };
             let mut objects = Vec::new();
             for ns in namespaces {
-                objects.extend(
-                    list::list_all(client, ty, ns, options.page_size, is_secret(ty)).await?,
-                );
+                objects.extend(list::list_all(api, ty, ns, limits, is_secret(ty)).await?);
             }
             progress.step(&ty.qualified_name());
             Ok(objects)
@@ -253,7 +298,7 @@ async fn list_types(
 }
 
 async fn read_kubelets(
-    client: &kube::Client,
+    api: &Api,
     nodes: &[&Value],
     concurrency: usize,
     progress: &dyn Progress,
@@ -261,7 +306,7 @@ async fn read_kubelets(
     stream::iter(nodes)
         .map(|node| async move {
             let name = node["metadata"]["name"].as_str().unwrap_or_default();
-            let config = kubelet::configz(client, name).await;
+            let config = kubelet::configz(api, name).await;
             progress.step(&format!("node {name}"));
             NodeEvidence::from_node(node, config)
         })
