@@ -688,3 +688,60 @@ fn explain_knows_benchmark_check_ids() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("posture rules --benchmark cis-aks-1.8"));
 }
+
+/// A closed standard output lost the report and exited 0.
+#[test]
+fn a_closed_stdout_is_an_error_not_a_silent_pass() {
+    let bin = env!("CARGO_BIN_EXE_posture");
+    let run = |redirect: &str| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "exec \"$0\" scan -f fixtures/cli/privileged.yaml --fail-on critical {redirect}"
+            ))
+            .arg(bin)
+            .current_dir(repo())
+            .output()
+            .unwrap()
+    };
+    let closed = run(">&-");
+    assert_eq!(closed.status.code(), Some(2), "{}", text(&closed.stderr));
+    assert!(text(&closed.stderr).contains("standard output is closed"));
+    // A deliberate redirect to /dev/null is not a closed output.
+    assert_eq!(run(">/dev/null").status.code(), Some(1));
+}
+
+/// Escape sequences and carriage returns in object, container or file names were printed raw.
+#[test]
+fn control_characters_in_names_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("esc.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"evil\\e[31mred\\rX\"\nspec:\n  \
+         containers:\n  - name: \"c\\e[2J\"\n    image: x\n  - name: [\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ok.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"p\\e]0;title\\a\"\nspec:\n  \
+         containers:\n  - name: c\n    image: x\n",
+    )
+    .unwrap();
+    for format in ["table", "summary"] {
+        let out = posture(&["scan", dir.path().to_str().unwrap(), "--format", format]);
+        for stream in [&out.stdout, &out.stderr] {
+            assert!(
+                !stream
+                    .iter()
+                    .any(|b| *b == 0x1b || *b == b'\r' || *b == 0x07),
+                "{format}: {}",
+                text(stream)
+            );
+        }
+        assert!(
+            text(&out.stdout).contains("\\u{1b}"),
+            "{format}: shown as an escape"
+        );
+    }
+}

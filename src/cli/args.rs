@@ -205,6 +205,14 @@ impl OutputArgs {
     /// Every report to write: `--format` entries (the one without a file goes to `-o` or
     /// stdout), then `--output-<format>` files.
     pub fn outputs(&self) -> anyhow::Result<Vec<(Format, Option<PathBuf>)>> {
+        let outputs = self.requested()?;
+        if outputs.iter().any(|(_, file)| file.is_none()) {
+            stdout_is_open()?;
+        }
+        Ok(outputs)
+    }
+
+    fn requested(&self) -> anyhow::Result<Vec<(Format, Option<PathBuf>)>> {
         // kubectl users type `-o json` for JSON on standard output. Without `--format`, an
         // `-o` that is exactly a format name means that; `-o ./json` names a file.
         let habit = match (&self.format, &self.output.output) {
@@ -284,6 +292,33 @@ impl OutputArgs {
             .iter()
             .any(|(f, file)| *f == Format::Table && file.is_none()))
     }
+}
+
+/// Fails when standard output was closed (`posture scan ... >&-`): before `main`, Rust's
+/// runtime puts `/dev/null` on a closed standard descriptor, so the report would vanish and
+/// the run would still exit 0. That `/dev/null` is open for reading and writing, which a
+/// shell's `> /dev/null` never is, so a deliberate redirect still works.
+fn stdout_is_open() -> anyhow::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let target = std::fs::read_link("/proc/self/fd/1").ok();
+        let flags = std::fs::read_to_string("/proc/self/fdinfo/1")
+            .ok()
+            .and_then(|info| {
+                let line = info.lines().find(|l| l.starts_with("flags:"))?;
+                u32::from_str_radix(line.trim_start_matches("flags:").trim(), 8).ok()
+            });
+        const ACCESS_MODE: u32 = 0o3;
+        const READ_WRITE: u32 = 0o2;
+        if target.as_deref() == Some(std::path::Path::new("/dev/null"))
+            && flags.is_some_and(|f| f & ACCESS_MODE == READ_WRITE)
+        {
+            bail!(
+                "standard output is closed, so the report cannot be written; name a file with -o"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Width to wrap the table to: the terminal's, else $COLUMNS, else a width that reads well in

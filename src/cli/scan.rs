@@ -169,7 +169,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     if !table_on_stdout {
         let mut err = std::io::stderr().lock();
         for p in &report.problems {
-            writeln!(err, "{p}")?;
+            writeln!(err, "{}", report::terminal_safe(&p.to_string()))?;
         }
     }
     let incomplete = args.strict

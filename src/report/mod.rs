@@ -171,3 +171,41 @@ pub fn baseline_line(report: &ScanReport) -> Option<String> {
         b.fixed.len()
     ))
 }
+
+/// `s` safe to print on a terminal: control characters from the input (an escape sequence or a
+/// carriage return in an object, container or file name) become visible escapes instead of
+/// moving the cursor or recolouring the screen. Line breaks stay: reporters compose cells
+/// with them.
+pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n')
+            // Bidirectional overrides and isolates reorder what follows them.
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Escape sequences and carriage returns in names were printed raw to the terminal.
+    #[test]
+    fn control_characters_become_visible() {
+        assert_eq!(
+            super::terminal_safe("evil\u{1b}[31mred\rX\nnext"),
+            "evil\\u{1b}[31mred\\rX\nnext"
+        );
+        assert_eq!(super::terminal_safe("plain"), "plain");
+        assert_eq!(super::terminal_safe("a\u{202E}b"), "a\\u{202e}b");
+    }
+}

@@ -28,6 +28,7 @@ const FIX_INDENT: usize = 12;
 
 /// `s` cut to `width` characters, with `…` where it was cut.
 fn fit(s: &str, width: usize) -> String {
+    let s: &str = &super::terminal_safe(s);
     if s.chars().count() <= width {
         return s.to_owned();
     }
@@ -40,6 +41,7 @@ fn fit(s: &str, width: usize) -> String {
 /// A path cut to `width` characters from the start, whole segments first (`…/ratings/api.yaml`):
 /// its end is what tells two files apart.
 fn fit_path(path: &str, width: usize) -> String {
+    let path: &str = &super::terminal_safe(path);
     if path.chars().count() <= width {
         return path.to_owned();
     }

@@ -84,6 +84,10 @@ impl Fitted {
     }
 
     fn row(&mut self, cells: Vec<(String, Option<Color>)>) {
+        let cells = cells
+            .into_iter()
+            .map(|(text, color)| (super::terminal_safe(&text).into_owned(), color))
+            .collect();
         self.rows.push(cells);
     }
 
@@ -300,7 +304,7 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
             )
         )?;
         for p in &report.problems {
-            writeln!(out, "  {p}")?;
+            writeln!(out, "  {}", super::terminal_safe(&p.to_string()))?;
         }
         writeln!(out)?;
     }
