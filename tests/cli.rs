@@ -745,3 +745,15 @@ fn control_characters_in_names_never_reach_the_terminal_raw() {
         );
     }
 }
+
+/// A bare `posture scan` with no kubeconfig said `failed to read kubeconfig from
+/// '"<home>/.kube/config"'` (doubled quotes) and never mentioned scanning files.
+#[test]
+fn a_bare_scan_without_a_kubeconfig_says_how_to_scan_files() {
+    let out = posture(&["scan"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("no kubeconfig: "), "{err}");
+    assert!(err.contains("`posture scan DIR`"), "{err}");
+    assert!(!err.contains("'\""), "{err}");
+}

@@ -101,6 +101,16 @@ pub async fn connect(
     Ok((api, name))
 }
 
+/// The error for a machine with no kubeconfig at all (no KUBECONFIG, no `~/.kube/config`):
+/// most likely someone who meant to scan files, so the message says how.
+fn no_kubeconfig() -> Option<ClusterError> {
+    if std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty()) {
+        return None;
+    }
+    let default = std::path::PathBuf::from(std::env::var_os("HOME")?).join(".kube/config");
+    (!default.exists()).then_some(ClusterError::NoKubeconfig(default))
+}
+
 async fn config(options: &ConnectOptions) -> Result<(Config, ClusterName), ClusterError> {
     let kubeconfig = match &options.kubeconfig {
         Some(path) => Some(Kubeconfig::read_from(path).map_err(ClusterError::Kubeconfig)?),
@@ -108,7 +118,7 @@ async fn config(options: &ConnectOptions) -> Result<(Config, ClusterName), Clust
             Ok(kc) => Some(kc),
             // No kubeconfig at all: inside a cluster, use the pod's service account.
             Err(_) if options.context.is_none() && in_cluster() => None,
-            Err(e) => return Err(ClusterError::Kubeconfig(e)),
+            Err(e) => return Err(no_kubeconfig().unwrap_or(ClusterError::Kubeconfig(e))),
         },
     };
     let Some(kubeconfig) = kubeconfig else {

@@ -97,6 +97,13 @@ pub enum ClusterError {
         "cannot load the kubeconfig (set --kubeconfig or KUBECONFIG, or run inside a cluster)"
     )]
     Kubeconfig(#[source] kube::config::KubeconfigError),
+    #[error(
+        "no kubeconfig: {} does not exist and KUBECONFIG is not set. To scan manifests, name \
+         them (`posture scan DIR`, or `-f FILE`); to scan a cluster, pass --kubeconfig FILE or \
+         --context NAME, or run posture inside the cluster",
+        .0.display()
+    )]
+    NoKubeconfig(std::path::PathBuf),
     #[error("cannot load the in-cluster service account configuration")]
     InCluster(#[source] kube::config::InClusterError),
     #[error("the kubeconfig has no current context; name one with --context")]
