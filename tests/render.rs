@@ -663,6 +663,7 @@ fn fixed_rendered_report() -> ScanReport {
             line: 42,
             column: 13,
         }),
+        written: None,
     };
     ScanReport {
         compliance: None,

@@ -5,9 +5,11 @@
 
 pub mod cluster;
 pub mod config_file;
+mod kustomize_sources;
 pub mod manifests;
 pub mod node;
 pub mod render;
+mod template_lines;
 pub mod yaml;
 
 use crate::problem::Problem;
