@@ -9,7 +9,7 @@ mod kustomize_sources;
 pub mod manifests;
 pub mod node;
 pub mod render;
-mod template_lines;
+pub mod template_lines;
 pub mod yaml;
 
 use crate::problem::Problem;

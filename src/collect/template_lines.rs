@@ -399,7 +399,7 @@ fn key_end(line: &[char], at: usize) -> Option<(usize, usize)> {
 fn inline(rest: &[char]) -> Inline {
     let text: String = rest.iter().collect();
     let text = strip_comment(&text);
-    let text = text.trim_matches(|c| is_blank(c));
+    let text = text.trim_matches(is_blank);
     if text.is_empty() {
         return Inline::None;
     }
