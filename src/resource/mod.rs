@@ -272,12 +272,6 @@ impl Resource {
         })
     }
 
-    /// The same resource, with where its fields are written in the repository.
-    pub fn with_source_map(mut self, map: Arc<dyn SourceMap>) -> Resource {
-        self.source_map = Some(map);
-        self
-    }
-
     /// Where `path` (or its nearest existing parent) is written in the repository, for an
     /// object a tool rendered and when its source map can tell.
     pub fn written_at(&self, path: &FieldPath) -> Option<Written> {
