@@ -1,6 +1,6 @@
 //! A finding: one rule failing on one object, located at the offending field.
 
-use crate::resource::{FieldPath, ObjectRef, Origin, Position};
+use crate::resource::{FieldPath, ObjectRef, Origin, Position, Written};
 use crate::severity::Severity;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -19,6 +19,10 @@ pub struct Finding {
     /// Where `path` is in the source, when the source has positions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
+    /// For an object rendered from a chart or kustomization: where `path` is written in the
+    /// repository, when that can be told (`position` is then a line of the tool's output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written: Option<Written>,
     /// Stable across runs, line shifts and re-ordering: rule, source file, object and field.
     pub fingerprint: String,
 }
@@ -31,7 +35,12 @@ pub const FINGERPRINT_KEY: &str = "postureFinding/v1";
 impl Finding {
     /// Where the finding is, in the forms reporters show.
     pub fn location(&self) -> crate::location::Location<'_> {
-        crate::location::Location::new(&self.origin, &self.object, self.position)
+        crate::location::Location::new(
+            &self.origin,
+            &self.object,
+            self.position,
+            self.written.as_ref(),
+        )
     }
 
     /// `value` is the object, when at hand: elements of named lists (containers, volumes, env)

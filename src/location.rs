@@ -5,7 +5,7 @@
 //! position in a tool's output for rendered objects, a cluster object's address — and owns
 //! their display forms, so that reporters choose a form and compute none.
 
-use crate::resource::{ObjectRef, Origin, Position, Renderer, SourcePath};
+use crate::resource::{ObjectRef, Origin, Position, Renderer, SourcePath, Written};
 
 /// Where a finding is. Built by [`crate::Finding::location`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,12 +23,15 @@ pub enum Location<'a> {
         position: Option<Position>,
     },
     /// A field of an object a tool rendered from a chart or kustomization: `file` is the
-    /// repository file the object comes from, and `position` a place in the tool's output,
-    /// never in `file`.
+    /// repository file where the field is written (the template, the kustomize patch that sets
+    /// it, the resource file) or else the file the object comes from; `written` the field's
+    /// line and column in `file` when they are known, and `position` a place in the tool's
+    /// output, never in `file`.
     Rendered {
         tool: Renderer,
         dir: &'a SourcePath,
         file: &'a SourcePath,
+        written: Option<Position>,
         /// The source as the tool wrote it (`chart/templates/x.yaml`, `../base/x.yaml`).
         source: Option<&'a str>,
         document: usize,
@@ -43,7 +46,14 @@ pub enum Location<'a> {
 }
 
 impl<'a> Location<'a> {
-    pub fn new(origin: &'a Origin, object: &'a ObjectRef, position: Option<Position>) -> Self {
+    /// `written` is where a rendered object's field is written in the repository (see
+    /// [`crate::Finding::written`]); other origins ignore it.
+    pub fn new(
+        origin: &'a Origin,
+        object: &'a ObjectRef,
+        position: Option<Position>,
+        written: Option<&'a Written>,
+    ) -> Self {
         match origin {
             Origin::File {
                 path,
@@ -67,7 +77,8 @@ impl<'a> Location<'a> {
             } => Location::Rendered {
                 tool: *tool,
                 dir,
-                file,
+                file: written.map_or(file, |w| &w.file),
+                written: written.map(|w| w.position),
                 source: source.as_deref(),
                 document: *document,
                 item: *item,
@@ -85,12 +96,14 @@ impl<'a> Location<'a> {
         }
     }
 
-    /// The line and column in [`Location::file`]. `None` for rendered objects, whose position
-    /// is a line of the tool's output: claiming it as a line of the template would mislead.
+    /// The line and column in [`Location::file`]. For a rendered object, where the field is
+    /// written in that file when it could be told, never its position in the tool's output:
+    /// claiming a line of the output as a line of the template would mislead.
     pub fn region(&self) -> Option<Position> {
         match *self {
             Location::File { position, .. } => position,
-            Location::Rendered { .. } | Location::Cluster { .. } => None,
+            Location::Rendered { written, .. } => written,
+            Location::Cluster { .. } => None,
         }
     }
 
@@ -137,8 +150,8 @@ impl<'a> Location<'a> {
     }
 
     /// On one line: `file:line:column` (with ` (template t)` for Helm output that names its
-    /// template), `file (helm output of dir, line l:c)` for a rendered object, or the cluster
-    /// object's `k8s://` address.
+    /// template), `file[:line:column] (helm output of dir, line l:c)` for a rendered object, or
+    /// the cluster object's `k8s://` address.
     pub fn line(&self) -> String {
         self.joined(" ", |cluster, object| object.uri(cluster))
     }
@@ -170,12 +183,18 @@ impl<'a> Location<'a> {
                 tool,
                 dir,
                 file,
+                written,
                 position,
                 ..
             } => {
+                let line = |p: Position| format!(":{}:{}", p.line, p.column);
+                let written = written.map_or(String::new(), line);
                 let at =
                     position.map_or(String::new(), |p| format!(", line {}:{}", p.line, p.column));
-                format!("{file}{separator}({} output of {dir}{at})", tool.as_str())
+                format!(
+                    "{file}{written}{separator}({} output of {dir}{at})",
+                    tool.as_str()
+                )
             }
             Location::Cluster {
                 cluster: name,
@@ -211,7 +230,7 @@ mod tests {
             helm_source: Some("chart/templates/d.yaml".into()),
         };
         let o = object();
-        let l = Location::new(&file, &o, at);
+        let l = Location::new(&file, &o, at, None);
         assert_eq!(
             l.line(),
             "app/deploy.yaml:12:7 (template chart/templates/d.yaml)"
@@ -230,7 +249,7 @@ mod tests {
             document: 2,
             item: None,
         };
-        let l = Location::new(&rendered, &o, at);
+        let l = Location::new(&rendered, &o, at, None);
         assert_eq!(
             l.line(),
             "charts/app/templates/d.yaml (helm output of charts/app, line 12:7)"
@@ -242,10 +261,27 @@ mod tests {
         );
         assert_eq!(l.helm_template(), Some("app/templates/d.yaml"));
 
+        // Where the field is written, when the template or patch says it: that file's line.
+        let written = Written {
+            file: SourcePath::from("overlay/patch.yaml"),
+            position: Position { line: 3, column: 5 },
+        };
+        let l = Location::new(&rendered, &o, at, Some(&written));
+        assert_eq!(
+            l.line(),
+            "overlay/patch.yaml:3:5 (helm output of charts/app, line 12:7)"
+        );
+        assert_eq!(
+            l.cell(),
+            "overlay/patch.yaml:3:5\n(helm output of charts/app, line 12:7)"
+        );
+        assert_eq!(l.region(), Some(written.position));
+        assert_eq!(l.file(), Some(&written.file));
+
         let cluster = Origin::Cluster {
             cluster: "aks".into(),
         };
-        let l = Location::new(&cluster, &o, None);
+        let l = Location::new(&cluster, &o, None, None);
         assert_eq!(l.line(), "k8s://aks/ratings/Deployment.apps/api");
         assert_eq!(l.cell(), "cluster aks");
         assert_eq!(l.file(), None);

@@ -56,6 +56,7 @@ fn hostile() -> ScanReport {
         origin: origin.clone(),
         path,
         position: Some(Position { line: 2, column: 3 }),
+        written: None,
     };
     ScanReport {
         suppressed: Vec::new(),

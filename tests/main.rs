@@ -9,6 +9,7 @@ mod compliance;
 mod corpus;
 mod engine;
 mod formats;
+mod fuzz;
 mod gate;
 mod lab;
 mod node;

@@ -12,7 +12,9 @@ use posture::collect::render::RenderOptions;
 use posture::finding::Finding;
 use posture::problem::{Code, Level, Problem};
 use posture::report::Format;
-use posture::resource::{FieldPath, ObjectRef, Origin, Position, Renderer, Resource, Segment};
+use posture::resource::{
+    FieldPath, ObjectRef, Origin, Position, Renderer, Resource, Segment, Written,
+};
 use posture::{ScanReport, Severity};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,8 @@ use std::process::Output;
 
 const CHART: &str = "fixtures/charts/demo";
 const OVERLAY: &str = "fixtures/kustomize/overlay";
+/// A chart with a subchart and a field printed by `toYaml`.
+const LOCATED: &str = "fixtures/charts/located";
 const PRIVILEGED: &str = "PST-0003";
 /// The password in the chart's values.yaml, and the base64 of the token the Secret derives from it.
 const SECRETS: [&str; 3] = [
@@ -302,6 +306,28 @@ fn kustomize_overlay_maps_origins() {
         privileged.origin.file().map(|f| f.as_path()),
         Some(Path::new("fixtures/kustomize/base/deployment.yaml"))
     );
+    // Each finding points at the line that causes it: the patch that sets the field (a
+    // strategic merge patch, a JSON 6902 patch file, an inline one), else the base.
+    let written = |rule: &str| {
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.rule_id == rule)
+            .unwrap_or_else(|| panic!("a {rule} finding"));
+        f.written
+            .as_ref()
+            .map(|w| (w.file.to_string(), w.position.line, w.position.column))
+    };
+    let at = |file: &str, line, column| Some((format!("fixtures/kustomize/{file}"), line, column));
+    assert_eq!(written(PRIVILEGED), at("overlay/privileged.yaml", 11, 13));
+    assert_eq!(written("PST-0002"), at("overlay/host-pid.json", 2, 56));
+    assert_eq!(written("PST-0004"), at("overlay/kustomization.yaml", 21, 9));
+    assert_eq!(written("PST-0201"), at("base/deployment.yaml", 17, 11));
+    assert_eq!(
+        written("PST-0224"),
+        None,
+        "the namespace transformer set metadata.namespace; no file writes it"
+    );
 }
 
 #[test]
@@ -406,7 +432,8 @@ fn fingerprints_survive_template_line_shifts() {
             .iter()
             .map(|f| {
                 let line = f.position.expect("a rendered position").line;
-                (f.fingerprint.clone(), f.object.kind.clone(), line)
+                let written = f.written.as_ref().map(|w| w.position.line);
+                (f.fingerprint.clone(), f.object.kind.clone(), line, written)
             })
             .collect::<Vec<_>>()
     };
@@ -416,13 +443,16 @@ fn fingerprints_survive_template_line_shifts() {
     std::fs::write(&template, format!("# a comment that helm keeps\n\n{text}")).unwrap();
     let after = prints();
     assert_eq!(before.len(), after.len());
-    for ((fb, kind, lb), (fa, _, la)) in before.iter().zip(&after) {
+    for ((fb, kind, lb, wb), (fa, _, la, wa)) in before.iter().zip(&after) {
         assert_eq!(
             fb, fa,
             "fingerprint changed when the template's lines moved"
         );
-        // helm writes the Secret first, so only the Deployment's lines move.
+        // Only the Deployment's template moved, and helm writes the Secret first, so only the
+        // Deployment's lines move, in the template and in the output alike.
         let moved = if kind == "Deployment" { 2 } else { 0 };
+        assert!(wb.is_some(), "{kind}: a template line");
+        assert_eq!(*wa, wb.map(|l| l + moved), "{kind}: the template line");
         assert_eq!(
             *la,
             lb + moved,
@@ -431,10 +461,10 @@ fn fingerprints_survive_template_line_shifts() {
     }
 }
 
-/// SARIF names the template (an existing file) and no region: a line of helm's output is not a
-/// line of the template. The output position is a property.
+/// SARIF results of a chart that every rule can be placed in: a region in the template (the
+/// line where the field is written), and the output position as a property.
 #[test]
-fn sarif_locates_chart_findings_at_the_template_without_a_region() {
+fn sarif_locates_chart_findings_at_their_template_lines() {
     if !have_helm() {
         return;
     }
@@ -451,15 +481,134 @@ fn sarif_locates_chart_findings_at_the_template_without_a_region() {
             repo().join(uri).is_file(),
             "{uri} is a file of the repository"
         );
-        assert!(location.get("region").is_none(), "{location}");
+        assert!(
+            location["region"]["startLine"].as_u64().unwrap() >= 1,
+            "{r}"
+        );
         let rendered = &r["properties"]["rendered"];
         assert_eq!(rendered["tool"], "helm");
         assert_eq!(rendered["dir"], CHART);
         assert!(rendered["line"].as_u64().unwrap() >= 1);
     }
-    // SARIF2017 asks every physical location for a region; a line of helm's output is not one
-    // of the template, so these locations deliberately have none.
+    let privileged = results
+        .iter()
+        .find(|r| r["ruleId"] == PRIVILEGED)
+        .expect("the chart's container is privileged");
+    let location = &privileged["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"],
+        "fixtures/charts/demo/templates/deployment.yaml"
+    );
+    assert_eq!(
+        (
+            &location["region"]["startLine"],
+            &location["region"]["startColumn"]
+        ),
+        (&serde_json::json!(22), &serde_json::json!(13))
+    );
+    assert_eq!(
+        template_text(uri_of(privileged), 22, 13),
+        "privileged: {{ .Values.privileged }}"
+    );
+    // Every result has a region now, so code scanning annotates each (SARIF2017 asked for one).
+    assert_valid_sarif(&text, &[]);
+}
+
+fn uri_of(result: &Value) -> &str {
+    result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap()
+}
+
+/// The text of `file` from `line`:`column` (1-based) to the end of that line.
+fn template_text(file: &str, line: usize, column: usize) -> String {
+    let text = std::fs::read_to_string(repo().join(file)).unwrap();
+    let line = text.lines().nth(line - 1).unwrap_or_default();
+    line.chars().skip(column - 1).collect()
+}
+
+/// A finding's SARIF result by rule and the end of its field path.
+fn result<'a>(results: &'a [Value], rule: &str, path: &str) -> &'a Value {
+    results
+        .iter()
+        .find(|r| r["ruleId"] == rule && r["properties"]["path"].as_str().unwrap().ends_with(path))
+        .unwrap_or_else(|| panic!("a {rule} result at {path}"))
+}
+
+fn region(result: &Value) -> Option<(u64, u64)> {
+    let region = result["locations"][0]["physicalLocation"].get("region")?;
+    Some((
+        region["startLine"].as_u64().unwrap(),
+        region["startColumn"].as_u64().unwrap(),
+    ))
+}
+
+/// Template lines are found through `{{ }}` actions, list items by name and subcharts'
+/// templates; a field printed by `toYaml` keeps the template without a line.
+#[test]
+fn chart_findings_point_at_template_lines_or_at_the_template() {
+    if !have_helm() {
+        return;
+    }
+    let out = posture(&["scan", "-f", LOCATED, "--format", "sarif"]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let sarif: Value = serde_json::from_str(&text).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let template = "fixtures/charts/located/templates/deployment.yaml";
+
+    let web = result(
+        results,
+        PRIVILEGED,
+        "containers[1].securityContext.privileged",
+    );
+    assert_eq!(uri_of(web), template);
+    assert_eq!(region(web), Some((28, 13)));
+    assert_eq!(
+        template_text(template, 28, 13),
+        "privileged: {{ .Values.web.privileged }}"
+    );
+    assert!(web["properties"]["rendered"]["line"].as_u64().unwrap() >= 1);
+
+    let helper = result(
+        results,
+        PRIVILEGED,
+        "containers[0].securityContext.privileged",
+    );
+    assert_eq!(uri_of(helper), template, "the template, without a line");
+    assert_eq!(region(helper), None, "`toYaml` printed the field");
+
+    let sidecar = result(results, "PST-0002", "hostPID");
+    assert_eq!(
+        uri_of(sidecar),
+        "fixtures/charts/located/charts/sidecar/templates/daemonset.yaml"
+    );
+    assert_eq!(region(sidecar), Some((14, 7)));
+    // The `toYaml` result is the one without a region.
     assert_valid_sarif(&text, &["SARIF2017"]);
+
+    // JSON: the template's line and column, and the output position as before.
+    let report = scan_json(&["-f", LOCATED], 0);
+    let web = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule_id"] == PRIVILEGED
+                && f["location"]["path"]
+                    .as_str()
+                    .unwrap()
+                    .contains("containers[1]")
+        })
+        .unwrap();
+    let location = &web["location"];
+    assert_eq!(location["file"], template);
+    assert_eq!(
+        (&location["line"], &location["column"]),
+        (&28.into(), &13.into())
+    );
+    assert_eq!(location["rendered"]["tool"], "helm");
+    assert!(location["rendered"]["line"].as_u64().unwrap() >= 1);
 }
 
 fn problems(report: &Value) -> Vec<(String, String, String)> {
@@ -664,6 +813,15 @@ fn fixed_rendered_report() -> ScanReport {
         position: Some(Position {
             line: 42,
             column: 13,
+        }),
+        written: Some(Written {
+            file: PathBuf::from(CHART)
+                .join("templates/deployment.yaml")
+                .into(),
+            position: Position {
+                line: 22,
+                column: 13,
+            },
         }),
     };
     ScanReport {

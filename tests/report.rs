@@ -42,6 +42,7 @@ pub fn fixed_report() -> ScanReport {
         origin: origin.clone(),
         path,
         position: Some(Position { line: 5, column: 3 }),
+        written: None,
     };
     // A second Deployment the rule passes on, for JUnit's passing test cases.
     let labelled = ObjectRef {

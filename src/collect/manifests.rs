@@ -1,15 +1,19 @@
 //! Manifest files: YAML (multi-document), JSON, `kind: List`, Helm-rendered output, stdin, and
 //! the output of charts and kustomizations, which [`render`] renders.
 
+use super::kustomize_sources::{Build, KustomizeSourceMap};
 use super::render::{self, RenderOptions, Renderable};
+use super::template_lines::{HelmSourceMap, Template};
 use super::yaml::{self, Document};
 use super::Collected;
 use crate::pattern::Pattern;
 use crate::problem::{error_chain, Code, Level, Problem};
-use crate::resource::{Origin, Position, Renderer, Resource, SourcePath, SpanTree};
+use crate::resource::{Origin, Position, Renderer, Resource, SourceMap, SourcePath, SpanTree};
 use rayon::prelude::*;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use walkdir::WalkDir;
 
 const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
@@ -195,6 +199,7 @@ fn load_rendered(target: &Renderable, options: &RenderOptions) -> Collected {
     match render::render(target, options) {
         Ok(output) => {
             let mut out = decode(Source::Rendered(target), yaml::parse_stream(&output.text));
+            add_source_maps(target, &mut out.resources);
             if let Some(warnings) = output.warnings {
                 out.problems.push(
                     Problem::new(
@@ -215,6 +220,66 @@ fn load_rendered(target: &Renderable, options: &RenderOptions) -> Collected {
             problems: vec![Problem::new(Level::Error, err.code(), error_chain(&err))
                 .in_file(&target.dir, None)],
         },
+    }
+}
+
+/// Gives each rendered object the map from its fields to where they are written: the chart
+/// template's lines, or the kustomization's patches and the object's resource file. Each file
+/// is read and parsed once per render, however many objects come from it.
+fn add_source_maps(target: &Renderable, resources: &mut [Resource]) {
+    let marker = SourcePath::new(&target.marker);
+    match target.tool {
+        Renderer::Helm => {
+            let mut templates: HashMap<SourcePath, Option<Arc<Template>>> = HashMap::new();
+            for r in resources.iter_mut() {
+                let Origin::Rendered { file, .. } = &r.origin else {
+                    continue;
+                };
+                if *file == marker {
+                    continue;
+                }
+                let template = templates
+                    .entry(file.clone())
+                    .or_insert_with(|| {
+                        let text = std::fs::read_to_string(file.as_path()).ok()?;
+                        Some(Arc::new(Template::parse(&text)))
+                    })
+                    .clone();
+                if let Some(template) = template {
+                    let map: Arc<dyn SourceMap> = Arc::new(HelmSourceMap {
+                        file: file.clone(),
+                        template,
+                    });
+                    r.source_map = Some(map);
+                }
+            }
+        }
+        Renderer::Kustomize => {
+            let mut build = Build::read(&target.dir, &target.marker);
+            // Objects read from a resource file (not generated ones, whose origin is the
+            // kustomization that configured the generator), with that file's documents.
+            let resource_files: Vec<Option<(SourcePath, Arc<Vec<yaml::Decoded>>)>> = resources
+                .iter()
+                .map(|r| match &r.origin {
+                    Origin::Rendered {
+                        file,
+                        source: Some(_),
+                        ..
+                    } if !render::is_kustomization_file(file.as_path()) => build
+                        .parsed(file.as_path())
+                        .map(|docs| (file.clone(), docs)),
+                    _ => None,
+                })
+                .collect();
+            let build = Arc::new(build);
+            for (r, resource) in resources.iter_mut().zip(resource_files) {
+                let map: Arc<dyn SourceMap> = Arc::new(KustomizeSourceMap {
+                    resource,
+                    build: Arc::clone(&build),
+                });
+                r.source_map = Some(map);
+            }
+        }
     }
 }
 

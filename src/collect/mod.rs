@@ -6,9 +6,11 @@
 pub mod cluster;
 pub mod config_file;
 pub mod input;
+mod kustomize_sources;
 pub mod manifests;
 pub mod node;
 pub mod render;
+pub mod template_lines;
 pub mod yaml;
 
 use crate::problem::Problem;

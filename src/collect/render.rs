@@ -53,6 +53,12 @@ const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml
 /// and the rest (Go stack traces, usage text) would drown the report.
 const STDERR_LINES: usize = 6;
 
+/// Whether `path` is named as kustomize names its kustomization files.
+pub fn is_kustomization_file(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| KUSTOMIZATION_FILES.iter().any(|k| n == *k))
+}
+
 /// A directory that a tool renders instead of posture walking it: a chart or a kustomization.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Renderable {

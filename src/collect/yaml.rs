@@ -227,8 +227,58 @@ fn options() -> serde_saphyr::Options {
     }
 }
 
-/// Decodes one document's text; positions are relative to `text`.
+/// Nesting [`decode_document`] may meet on the caller's stack. The decoder recurses once or
+/// twice per level, with frames of tens of KiB in an unoptimised build: 40 levels overflowed
+/// the 2 MiB that rayon's workers and test threads get (found by tests/fuzz.rs).
+const SHALLOW: usize = 24;
+/// Stack for decoding a deeper document; the parser's budget stops at 64 levels.
+const DEEP_STACK: usize = 64 << 20;
+
+/// Decodes one document's text; positions are relative to `text`. A document that may nest
+/// deeper than [`SHALLOW`] levels is decoded on a thread with a stack of its own.
 pub fn parse_document(text: &str) -> Result<Option<Decoded>, SyntaxError> {
+    if nesting_bound(text) <= SHALLOW {
+        return decode_document(text);
+    }
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .stack_size(DEEP_STACK)
+            .spawn_scoped(scope, || decode_document(text))
+        {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: decode here, as before.
+            Err(_) => decode_document(text),
+        }
+    })
+}
+
+/// An upper bound on how deep `text` nests: each level is indented further, or is a `- ` item
+/// or a flow bracket. Cheap, and generous where text is odd (brackets in strings count).
+fn nesting_bound(text: &str) -> usize {
+    let mut flow: usize = 0;
+    let mut deepest = 0;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let dashes = line.matches("- ").count() + usize::from(line.trim_end().ends_with('-'));
+        let mut line_flow = flow;
+        for c in line.chars() {
+            match c {
+                '[' | '{' => {
+                    flow += 1;
+                    line_flow = line_flow.max(flow);
+                }
+                ']' | '}' => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+        }
+        deepest = deepest.max(indent + dashes + line_flow + 2);
+    }
+    deepest
+}
+
+fn decode_document(text: &str) -> Result<Option<Decoded>, SyntaxError> {
     if text.lines().all(|l| {
         matches!(l.trim_start().chars().next(), None | Some('#'))
             || l.trim() == "---"
@@ -462,6 +512,34 @@ mod tests {
         assert_eq!(d.warnings.len(), 1);
         let w = d.warnings[0].position;
         assert_eq!((w.line, w.column), (3, 1));
+    }
+
+    /// Regression: 40 levels of nesting overflowed a 2 MiB stack (rayon's workers, test
+    /// threads) in the decoder's recursion, aborting the whole process.
+    #[test]
+    fn deeply_nested_document_does_not_overflow_a_worker_stack() {
+        let mapping = (0..70)
+            .map(|d| format!("{}k{d}:", " ".repeat(d * 2)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let flow = format!("x: {}{}", "[".repeat(60), "]".repeat(60));
+        let one_space = (0..60)
+            .map(|d| format!("{}- a{d}:", " ".repeat(d)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let worker = std::thread::Builder::new().stack_size(2 << 20);
+        let outcome = worker
+            .spawn(move || {
+                [mapping, flow, one_space]
+                    .iter()
+                    .map(|text| parse_stream(text).len())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
+            .join()
+            .expect("no overflow");
+        assert_eq!(outcome, [1, 1, 1]);
+        assert!(nesting_bound("a:\n  b:\n    - c\n") <= SHALLOW);
     }
 
     #[test]

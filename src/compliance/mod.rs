@@ -21,7 +21,7 @@ use crate::benchmark::{
 use crate::finding::Finding;
 use crate::policy;
 use crate::policy::RuleInfo;
-use crate::resource::{FieldPath, ObjectRef, Origin, Position, Segment};
+use crate::resource::{FieldPath, ObjectRef, Origin, Position, Segment, Written};
 use crate::severity::Severity;
 use crate::snapshot::PlatformKind;
 use serde::Serialize;
@@ -303,6 +303,7 @@ struct Failure {
     origin: Origin,
     path: FieldPath,
     position: Option<Position>,
+    written: Option<Written>,
     message: String,
 }
 
@@ -313,6 +314,7 @@ impl Failure {
             object: resource.id.clone(),
             origin: resource.origin.clone(),
             position: resource.position_of(&path),
+            written: resource.written_at(&path),
             path,
             message,
         }
@@ -325,6 +327,7 @@ impl Failure {
             origin,
             path: FieldPath::default(),
             position: None,
+            written: None,
             message,
         }
     }
@@ -340,6 +343,7 @@ impl Failure {
             origin: self.origin,
             path: self.path,
             position: self.position,
+            written: self.written,
             fingerprint,
         }
     }

@@ -421,6 +421,7 @@ fn decode(rule: &Rule, resource: &Resource, value: regorus::Value, out: &mut Eva
             message: msg.to_owned(),
             object: resource.id.clone(),
             origin: resource.origin.clone(),
+            written: resource.written_at(&path),
             path,
             position,
         });

@@ -417,6 +417,7 @@ mod tests {
             origin: r.origin.clone(),
             path: FieldPath::default(),
             position: None,
+            written: None,
             fingerprint: rule.into(),
         }
     }

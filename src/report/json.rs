@@ -111,11 +111,16 @@ enum JsonSource<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         column: Option<u32>,
     },
-    /// No `line` here: a line of the tool's output is not a line of `file`.
+    /// `line` and `column` only where the field is written in `file`: a line of the tool's
+    /// output (in `rendered`) is not a line of `file`.
     Rendered {
         file: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
         helm_source: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        line: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        column: Option<u32>,
         rendered: JsonRendered<'a>,
     },
     Cluster {
@@ -178,6 +183,7 @@ fn finding<'a>(
             tool,
             dir,
             file,
+            written,
             source,
             document,
             item,
@@ -186,6 +192,8 @@ fn finding<'a>(
             file: file.as_str(),
             // The field that Helm output piped to `posture scan -f -` fills too.
             helm_source: location.helm_template(),
+            line: written.map(|p| p.line),
+            column: written.map(|p| p.column),
             rendered: JsonRendered {
                 tool,
                 dir: dir.as_str(),

@@ -215,6 +215,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
             tool,
             dir,
             file,
+            written,
             source,
             document,
             item,
@@ -232,9 +233,10 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
                 rendered["column"] = json!(p.column);
             }
             props.insert("rendered".to_owned(), rendered);
-            // The file without a region: the position is a line of the tool's output, and
-            // claiming it as a line of the template or base file would send readers astray.
-            physical(file, None)
+            // A region only where the field is written in `file` (the template line, the
+            // patch line): the output position is a line of the tool's output, and claiming it
+            // as a line of the template or base file would send readers astray.
+            physical(file, written)
         }
         SourceLocation::Cluster { .. } => cluster_physical(f),
     };

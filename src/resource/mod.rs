@@ -18,6 +18,7 @@ pub use spans::{Position, SpanTree};
 
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Where an object was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -88,6 +89,24 @@ impl Origin {
             Origin::Cluster { .. } => None,
         }
     }
+}
+
+/// Where a field of a rendered object is written in the repository: the chart template,
+/// kustomize resource or patch file that sets it, and the line and column there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Written {
+    pub file: SourcePath,
+    pub position: Position,
+}
+
+/// Finds where the fields of a rendered object are written in the files it was rendered from.
+/// The source that rendered the object builds it from the files it read then, so a lookup does
+/// no I/O and a lookup per finding costs less than mapping every field of every object up front.
+pub trait SourceMap: std::fmt::Debug + Send + Sync {
+    /// Where the field at `path` of `object` (or the nearest parent of it that `object` has) is
+    /// written; `None` when that cannot be told unambiguously, as for a field a template writes
+    /// with `toYaml` or `include`.
+    fn written(&self, object: &Value, path: &FieldPath) -> Option<Written>;
 }
 
 /// The kind of input a resource was read from, and so the shape of its object: a rule reads
@@ -208,6 +227,9 @@ pub struct Resource {
     pub object: Value,
     /// Source positions of every node of `object`, when the source has them.
     pub spans: Option<SpanTree>,
+    /// For an object a tool rendered: where its fields are written in the repository (the
+    /// positions in `spans` are lines of the tool's output).
+    pub source_map: Option<Arc<dyn SourceMap>>,
 }
 
 impl Resource {
@@ -246,7 +268,16 @@ impl Resource {
             origin,
             object,
             spans,
+            source_map: None,
         })
+    }
+
+    /// Where `path` (or its nearest existing parent) is written in the repository, for an
+    /// object a tool rendered and when its source map can tell.
+    pub fn written_at(&self, path: &FieldPath) -> Option<Written> {
+        self.source_map
+            .as_ref()
+            .and_then(|m| m.written(&self.object, path))
     }
 
     /// Source position of `path`, or of its nearest existing parent when the field is absent.
