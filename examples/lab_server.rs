@@ -13,6 +13,14 @@ mod lab;
 
 fn main() {
     let mut options = lab::LabOptions::default();
+    if !options.lab_dir.join("api").is_dir() {
+        eprintln!(
+            "the lab recording {} is not there: clone posture beside its shared/ directory, or \
+             set POSTURE_SHARED_DIR to one",
+            options.lab_dir.display()
+        );
+        std::process::exit(2);
+    }
     if std::env::args().any(|a| a == "--all-secrets") {
         options.forbidden.clear();
         options.metadata_lists = false;

@@ -83,6 +83,9 @@ const EXPECTED_TYPES: &[&str] = &[
 
 #[test]
 fn every_collected_type_has_the_recorded_count() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions {
         forbidden: vec![],
         ..LabOptions::default()
@@ -127,6 +130,9 @@ fn every_collected_type_has_the_recorded_count() {
 
 #[test]
 fn small_pages_collect_the_same_objects() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let whole = collect(&server);
     let paged = collect_with(
@@ -151,6 +157,9 @@ fn small_pages_collect_the_same_objects() {
 /// lost or doubled.
 #[test]
 fn an_expired_continue_token_restarts_the_list() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions {
         expire_continue_once: true,
         ..LabOptions::default()
@@ -173,6 +182,9 @@ fn an_expired_continue_token_restarts_the_list() {
 
 #[test]
 fn throttled_requests_are_retried() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions {
         throttle_first: 3,
         retry_after_secs: 0,
@@ -195,6 +207,9 @@ fn throttled_requests_are_retried() {
 /// A server before 1.26 has no aggregated discovery: the per-group walk finds the same types.
 #[test]
 fn discovery_falls_back_to_per_group() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let old = LabServer::start(LabOptions {
         aggregated_discovery: false,
         ..LabOptions::default()
@@ -209,6 +224,9 @@ fn discovery_falls_back_to_per_group() {
 
 #[test]
 fn read_only_user_gets_findings_and_not_collected_secrets() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let snapshot = collect(&server);
     assert_eq!(snapshot.not_collected.len(), 1);
@@ -240,6 +258,9 @@ fn read_only_user_gets_findings_and_not_collected_secrets() {
 
 #[test]
 fn kubelet_config_is_read_where_the_kubelet_answers() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let snapshot = collect(&server);
     assert_eq!(snapshot.nodes.len(), 4);
@@ -276,6 +297,9 @@ fn kubelet_config_is_read_where_the_kubelet_answers() {
 
 #[test]
 fn platform_is_detected_as_aks() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let snapshot = collect(&server);
     assert_eq!(snapshot.cluster.platform.kind, PlatformKind::Aks);
@@ -293,6 +317,9 @@ fn reports_in_every_format(report: &ScanReport) -> Vec<String> {
 
 #[test]
 fn a_saved_snapshot_gives_the_live_findings() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let live = collect(&server);
     let mut file = Vec::new();
@@ -309,7 +336,7 @@ fn a_saved_snapshot_gives_the_live_findings() {
 /// Every string `secrets.json` holds as a value: data (base64 and decoded), stringData, and the
 /// last-applied annotations (which repeat them).
 fn secret_values() -> Vec<String> {
-    let path = repo().join("../shared/lab/api/resources/secrets.json");
+    let path = crate::lab::shared_root().join("lab/api/resources/secrets.json");
     let list: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let mut values = Vec::new();
     for item in list["items"].as_array().unwrap() {
@@ -337,7 +364,7 @@ fn secret_values() -> Vec<String> {
     // A value the cluster also serves outside Secrets is public there (the cluster CA
     // certificate is in every kube-root-ca.crt ConfigMap; a token Secret's `namespace` is a
     // namespace name), so finding it in a report proves nothing.
-    let elsewhere: String = std::fs::read_dir(repo().join("../shared/lab/api/resources"))
+    let elsewhere: String = std::fs::read_dir(crate::lab::shared_root().join("lab/api/resources"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| !p.ends_with("secrets.json"))
@@ -373,6 +400,9 @@ fn base64_decode(text: &str) -> Option<String> {
 /// not reach the snapshot or any report.
 #[test]
 fn no_secret_value_reaches_any_output() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions {
         forbidden: vec![],
         metadata_lists: false,
@@ -395,6 +425,9 @@ fn no_secret_value_reaches_any_output() {
 
 #[test]
 fn cluster_sarif_passes_the_validator_with_stable_uris() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let report = scan_snapshot(evaluator(), collect(&server), &auto());
     let sarif = render(Format::Sarif, &report);
@@ -434,6 +467,9 @@ fn cluster_sarif_passes_the_validator_with_stable_uris() {
 /// the objects were collected, so code scanning and baselines can follow them between scans.
 #[test]
 fn cluster_fingerprints_are_stable_across_collections() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let first = scan_snapshot(evaluator(), collect(&server), &auto());
     let second = scan_snapshot(
@@ -458,6 +494,9 @@ fn cluster_fingerprints_are_stable_across_collections() {
 
 #[test]
 fn namespace_scope_limits_namespaced_objects() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let snapshot = collect_with(
         &server,
@@ -487,6 +526,9 @@ fn namespace_scope_limits_namespaced_objects() {
 /// turns anything missing into exit 2.
 #[test]
 fn cli_cluster_scan_exit_codes() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let kubeconfig = server.kubeconfig();
     let k = kubeconfig.to_str().unwrap();
@@ -512,6 +554,9 @@ fn cli_cluster_scan_exit_codes() {
 
 #[test]
 fn cli_snapshot_then_scan_matches_live_json() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cluster.json");
@@ -539,6 +584,9 @@ fn cli_snapshot_then_scan_matches_live_json() {
 /// user sees it; regenerate with `POSTURE_UPDATE_FIXTURES=1 cargo test cluster_fixture`.
 #[test]
 fn cluster_fixture_is_a_current_snapshot_of_the_lab() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let mut snapshot = collect(&server);
     snapshot.collected_at = "2026-11-22T13:30:00Z".to_owned();
@@ -578,6 +626,9 @@ fn write_kubeconfig(path: &std::path::Path, name: &str, server: &str, user: &str
 /// KUBECONFIG names several files and kubectl merges them: a context from the second file works.
 #[test]
 fn kubeconfig_files_in_kubeconfig_are_merged() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("other");
@@ -652,6 +703,9 @@ fn connection_errors_name_the_server_and_context() {
 /// work this way): kubectl's ExecCredential protocol, here with a shell command standing in.
 #[test]
 fn exec_credential_plugins_supply_the_token() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
@@ -818,6 +872,9 @@ fn assert_only_missing(server: &LabServer, snapshot: &Snapshot, targets: &[&str]
 /// never ended. Now the deadline covers the whole answer, and the other types are collected.
 #[test]
 fn a_slowly_sent_body_times_out_and_the_rest_is_collected() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab_with(vec![(
         "deployments.apps",
         Fault::Trickle(Duration::from_millis(50)),
@@ -841,6 +898,9 @@ fn a_slowly_sent_body_times_out_and_the_rest_is_collected() {
 /// A node proxy that never answers costs that node's kubelet configuration, no more.
 #[test]
 fn a_hanging_kubelet_read_times_out() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab_with(vec![(
         "/api/v1/nodes/lab-kubelet-0/proxy/configz",
         Fault::Hang,
@@ -865,6 +925,9 @@ fn a_hanging_kubelet_read_times_out() {
 /// `posture scan` and `posture snapshot` ran forever against a server trickling /version.
 #[test]
 fn cli_scan_and_snapshot_end_when_the_server_trickles() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab_with(vec![(
         "/version",
         Fault::Trickle(Duration::from_millis(200)),
@@ -895,6 +958,9 @@ fn cli_scan_and_snapshot_end_when_the_server_trickles() {
 /// of a 2 s limit.
 #[test]
 fn idle_pooled_connections_do_not_eat_a_request_s_time() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab_with(vec![
         // Lists run two at a time in type order: configmaps, namespaces, then nodes and
         // persistentvolumeclaims once configmaps is done, one of them on the connection
@@ -916,6 +982,9 @@ fn idle_pooled_connections_do_not_eat_a_request_s_time() {
 /// A continue token that never runs out made posture page until memory ran out.
 #[test]
 fn an_endless_continue_token_stops_at_max_pages() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab_with(vec![("deployments.apps", Fault::EndlessContinue)]);
     let snapshot = collect_within(
         &ClusterOptions {
@@ -940,6 +1009,9 @@ fn an_endless_continue_token_stops_at_max_pages() {
 /// A 3 MB gzip answer that inflates to 3 GiB aborted the process; the cap counts decoded bytes.
 #[test]
 fn a_gzip_bomb_stops_at_max_response_bytes() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab_with(vec![
         ("configmaps", Fault::GzipBomb(16 << 20)),
         // A small gzip answer under the cap decodes: an empty List.
@@ -961,6 +1033,9 @@ fn a_gzip_bomb_stops_at_max_response_bytes() {
 /// answer's size is capped, and so are the objects kept per list.
 #[test]
 fn a_list_that_ignores_limit_is_bounded() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab_with(vec![
         ("pods", Fault::Items(30_000)),
         ("configmaps", Fault::Items(3_000)),
@@ -987,6 +1062,9 @@ fn a_list_that_ignores_limit_is_bounded() {
 /// not a Status gave the reason `0: `.
 #[test]
 fn error_bodies_become_short_reasons_with_the_status_code() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let page = format!(
         "<!DOCTYPE html>\n<html><head><title>Access denied by policy</title></head><body>{}</body></html>",
         "<p>blocked</p>\n".repeat(70_000)
@@ -1043,6 +1121,9 @@ fn error_bodies_become_short_reasons_with_the_status_code() {
 /// TLS handshake would fail with an unknown issuer.
 #[test]
 fn garbage_certificate_authority_data_is_an_error() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let dir = tempfile::tempdir().unwrap();
     let cases = [
@@ -1082,6 +1163,9 @@ fn garbage_certificate_authority_data_is_an_error() {
 /// `-n` values went into request paths unencoded.
 #[test]
 fn namespaces_are_validated_and_encoded() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let out = posture(&["scan", "--kubeconfig", "unused", "-n", "web,../../secrets"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1161,6 +1245,9 @@ fn exec_kubeconfig(dir: &std::path::Path, server: &str, script: &str) -> std::pa
 /// An exec plugin that never returned hung posture forever.
 #[test]
 fn a_hanging_exec_plugin_times_out() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let dir = tempfile::tempdir().unwrap();
     // `exec`, so that the process killed at the timeout is the sleeping one.
@@ -1190,6 +1277,9 @@ fn a_hanging_exec_plugin_times_out() {
 /// A failing exec plugin's output was printed as a raw debug dump of the process output.
 #[test]
 fn a_failing_exec_plugin_shows_its_command_and_stderr() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = exec_kubeconfig(
@@ -1217,6 +1307,9 @@ fn a_failing_exec_plugin_shows_its_command_and_stderr() {
 /// what it waits for before it knows its steps.
 #[test]
 fn progress_names_the_server_before_steps_are_known() {
+    if !crate::lab::recorded() {
+        return;
+    }
     #[derive(Default)]
     struct Recorder(std::sync::Mutex<Vec<String>>);
     impl cluster::Progress for Recorder {

@@ -3,7 +3,7 @@
 //! problem with a line. Kustomizations are built with kubectl, so their files are accounted for
 //! by the build. Required when CI=true; skipped with a printed reason elsewhere.
 
-use crate::common::{have_kubectl, render_options, repo, scan_paths};
+use crate::common::{have_kubectl, render_options, scan_paths};
 use posture::problem::{Code, Level};
 use posture::resource::Origin;
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,7 +42,7 @@ const BROKEN: &[(&str, &str)] = &[
 ];
 
 pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = repo().join("../shared/corpus");
+    let dir = crate::lab::shared_root().join("corpus");
     if dir.is_dir() {
         return Some(dir);
     }

@@ -254,6 +254,8 @@ fn pre_commit_hooks_run_a_real_subcommand_on_the_files_appended() {
         assert_exit(&run(&["fixtures/cli/clean.yaml"]), 0);
         let files = ["fixtures/cli/clean.yaml", "fixtures/cli/privileged.yaml"];
         assert_exit(&run(&files), 1);
+        // Staged YAML that holds no Kubernetes object passes.
+        assert_exit(&run(&[".pre-commit-hooks.yaml"]), 0);
     }
 }
 
@@ -465,8 +467,8 @@ fn image_tags_follow_the_crate_version() {
 }
 
 /// Runs the example workflow's scan step as GitHub would (bash), with posture on PATH and the
-/// ratings manifests as `rendered/`: a real check that the flags it uses exist and gate as its
-/// comments say.
+/// ratings manifests as the repository's `deploy/`: a real check that the flags it uses exist
+/// and gate as its comments say.
 #[cfg(unix)]
 #[test]
 fn github_actions_scan_step_gates_on_new_findings_only() {
@@ -484,7 +486,7 @@ fn github_actions_scan_step_gates_on_new_findings_only() {
     let work = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_posture"), bin.path().join("posture")).unwrap();
-    copy_fixture("fixtures/ratings", &work.path().join("rendered"));
+    copy_fixture("fixtures/ratings", &work.path().join("deploy"));
     let path = format!(
         "{}:{}",
         bin.path().display(),

@@ -79,7 +79,7 @@ fn on_path(name: &str) -> bool {
 /// there. When it is not, the test fails under CI=true and elsewhere prints why, so the caller
 /// returns early.
 pub fn shared_dir(rel: &str) -> Option<PathBuf> {
-    let dir = repo().join("../shared").join(rel);
+    let dir = crate::lab::shared_root().join(rel);
     if dir.is_dir() {
         return Some(dir);
     }

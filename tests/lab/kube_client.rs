@@ -122,6 +122,9 @@ fn catalog(discovery: &Discovery) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn aggregated_discovery_matches_per_group_discovery() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let aggregated = Discovery::new(client(&server).await)
         .run_aggregated()
@@ -142,6 +145,9 @@ async fn aggregated_discovery_matches_per_group_discovery() {
 
 #[tokio::test]
 async fn an_older_server_answers_legacy_discovery_to_aggregated_requests() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab(|options| options.aggregated_discovery = false);
     let aggregated = Discovery::new(client(&server).await).run_aggregated().await;
     // kube 5 reads the legacy APIGroupList as an aggregated list with no items:
@@ -157,6 +163,9 @@ async fn an_older_server_answers_legacy_discovery_to_aggregated_requests() {
 
 #[tokio::test]
 async fn every_recorded_type_lists_its_recorded_count() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab(|options| options.forbidden.clear());
     let client = client(&server).await;
     let discovery = Discovery::new(client.clone())
@@ -185,6 +194,9 @@ async fn every_recorded_type_lists_its_recorded_count() {
 
 #[tokio::test]
 async fn deployments_page_by_three_as_recorded() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let api: Api<Deployment> = Api::all(client(&server).await);
     let pages = pages(&api, 3).await.expect("every page lists");
@@ -233,6 +245,9 @@ async fn deployments_page_by_three_as_recorded() {
 
 #[tokio::test]
 async fn the_server_caps_pages_whatever_the_client_asks() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab(|options| options.max_page = Some(10));
     let api: Api<Pod> = Api::all(client(&server).await);
     let pages = pages(&api, 500).await.expect("every page lists");
@@ -251,6 +266,9 @@ async fn the_server_caps_pages_whatever_the_client_asks() {
 
 #[tokio::test]
 async fn lists_filter_by_namespace_and_selectors() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let client = client(&server).await;
     let ratings: Api<Pod> = Api::namespaced(client.clone(), "ratingsapp");
@@ -320,6 +338,9 @@ async fn lists_filter_by_namespace_and_selectors() {
 
 #[tokio::test]
 async fn secret_metadata_lists_carry_no_data() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab(|options| options.forbidden.clear());
     let client = client(&server).await;
     let secrets: Api<DynamicObject> =
@@ -364,6 +385,9 @@ async fn secret_metadata_lists_carry_no_data() {
 /// PartialObjectMetadata, and `kubectl apply` copies a Secret's values into one.
 #[tokio::test]
 async fn secret_metadata_still_carries_last_applied_values() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab(|options| options.forbidden.clear());
     let secrets: Api<DynamicObject> =
         Api::all_with(client(&server).await, &ApiResource::erase::<Secret>(&()));
@@ -388,6 +412,9 @@ async fn secret_metadata_still_carries_last_applied_values() {
 
 #[tokio::test]
 async fn a_server_ignoring_metadata_accept_sends_whole_secrets() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab(|options| {
         options.forbidden.clear();
         options.metadata_lists = false;
@@ -409,6 +436,9 @@ async fn a_server_ignoring_metadata_accept_sends_whole_secrets() {
 
 #[tokio::test]
 async fn secrets_are_forbidden_by_default() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let secrets: Api<Secret> = Api::all(client(&server).await);
     let status = api_status(
@@ -441,6 +471,9 @@ async fn secrets_are_forbidden_by_default() {
 
 #[tokio::test]
 async fn an_expired_continue_answers_410_once() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab(|options| options.expire_continue_once = true);
     let api: Api<Deployment> = Api::all(client(&server).await);
     let first = api
@@ -470,6 +503,9 @@ async fn an_expired_continue_answers_410_once() {
 
 #[tokio::test]
 async fn throttled_lists_answer_429_with_retry_after() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = lab(|options| {
         options.throttle_first = 1;
         options.retry_after_secs = 1;
@@ -510,6 +546,9 @@ async fn throttled_lists_answer_429_with_retry_after() {
 
 #[tokio::test]
 async fn configz_answers_only_for_the_real_kubelet() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let client = client(&server).await;
     let configz = |node: &str| {
@@ -547,6 +586,9 @@ async fn configz_answers_only_for_the_real_kubelet() {
 
 #[test]
 fn requests_need_a_token_and_a_get() {
+    if !crate::lab::recorded() {
+        return;
+    }
     let server = LabServer::start(LabOptions::default());
     let (head, body) = raw_get(&server, "/version", false);
     assert!(head.starts_with("http/1.1 401"), "{head}");

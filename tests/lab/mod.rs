@@ -20,4 +20,6 @@ mod status;
 #[allow(unused_imports)]
 pub use options::Fault;
 pub use options::LabOptions;
+#[allow(unused_imports)]
+pub use options::{recorded, shared_root};
 pub use server::{LabServer, RecordedRequest};
