@@ -392,6 +392,7 @@ fn first_lines(stderr: &str) -> Option<String> {
     let lines: Vec<&str> = stderr
         .lines()
         .map(str::trim_end)
+        .map(without_klog_header)
         .filter(|l| !l.trim().is_empty())
         .collect();
     if lines.is_empty() {
@@ -402,6 +403,22 @@ fn first_lines(stderr: &str) -> Option<String> {
         text.push_str(&format!("; ({} more lines)", lines.len() - STDERR_LINES));
     }
     Some(text)
+}
+
+/// A line without klog's header (`E1206 04:23:40.123456   12345 file.go:12] `), which kubectl
+/// puts before its errors: the time and process id would make two runs' output differ.
+fn without_klog_header(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let header = bytes.len() > 22
+        && matches!(bytes[0], b'I' | b'W' | b'E' | b'F')
+        && bytes[1..5].iter().all(u8::is_ascii_digit)
+        && bytes[5] == b' '
+        && bytes[8] == b':'
+        && bytes[11] == b':';
+    match line.find("] ").filter(|_| header) {
+        Some(end) => &line[end + 2..],
+        None => line,
+    }
 }
 
 /// What a tool says about where an object comes from: its words, and the file they name when
@@ -549,6 +566,18 @@ mod tests {
             "https://github.com/org/repo//app/x.yaml?ref=v1"
         );
         assert_eq!(object["metadata"]["annotations"], json!({"team": "a"}));
+    }
+
+    #[test]
+    /// Output was not deterministic when a render error embedded kubectl's timestamp and PID.
+    fn klog_headers_are_dropped_from_tool_errors() {
+        let stderr = "E1206 04:23:40.123456   12345 run.go:72] error: accumulating resources\n\
+                      Error: trouble\n";
+        assert_eq!(
+            first_lines(stderr).as_deref(),
+            Some("error: accumulating resources; Error: trouble")
+        );
+        assert_eq!(without_klog_header("Error: a] b"), "Error: a] b");
     }
 
     #[test]
