@@ -42,17 +42,7 @@ const BROKEN: &[(&str, &str)] = &[
 ];
 
 pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = crate::lab::shared_root().join("corpus");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "CI=true but {} is missing: the corpus conformance test must run in CI",
-        dir.display()
-    );
-    eprintln!("skipping corpus conformance: {} not found", dir.display());
-    None
+    crate::common::shared_dir("corpus")
 }
 
 /// Directories kustomize builds, found without posture's own detection.

@@ -871,14 +871,7 @@ mod tests {
     use serde_json::json;
 
     fn path(text: &str) -> FieldPath {
-        FieldPath(
-            text.split('.')
-                .map(|s| match s.parse::<usize>() {
-                    Ok(i) => Segment::Index(i),
-                    Err(_) => Segment::Key(s.to_owned()),
-                })
-                .collect(),
-        )
+        FieldPath::dotted(text)
     }
 
     fn locate(template: &str, object: &Value, at: &str) -> Option<(u32, u32)> {

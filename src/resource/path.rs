@@ -76,6 +76,21 @@ impl Serialize for FieldPath {
 }
 
 #[cfg(test)]
+impl FieldPath {
+    /// `spec.containers.0.image` as a path, numbers as indices: a shorthand for tests.
+    pub(crate) fn dotted(text: &str) -> FieldPath {
+        FieldPath(
+            text.split('.')
+                .map(|s| match s.parse::<usize>() {
+                    Ok(i) => Segment::Index(i),
+                    Err(_) => Segment::Key(s.to_owned()),
+                })
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
