@@ -757,3 +757,27 @@ fn a_bare_scan_without_a_kubeconfig_says_how_to_scan_files() {
     assert!(err.contains("`posture scan DIR`"), "{err}");
     assert!(!err.contains("'\""), "{err}");
 }
+
+/// `posture rules | head` panicked ("failed printing to stdout: Broken pipe").
+#[test]
+fn a_reader_that_stops_reading_is_no_crash() {
+    use std::io::Read;
+    for args in [
+        &["scan", "fixtures", "--format", "json"][..],
+        &["rules", "--benchmark", "cis-1.12", "--json"][..],
+    ] {
+        let mut child = posture_command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 10];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The read end is dropped here, as `head -c 10` would close it.
+        let out = child.wait_with_output().unwrap();
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+    }
+}

@@ -79,6 +79,13 @@ pub fn parse() -> Cli {
     Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.format(&mut command).exit())
 }
 
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(*args),
@@ -91,6 +98,8 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // A reader that stopped reading (`posture rules | head`) is no error to report.
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(exit::ERRORS),
         Err(err) => {
             eprintln!("error: {}", posture::problem::error_chain(err.as_ref()));
             ExitCode::from(exit::ERRORS)

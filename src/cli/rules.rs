@@ -8,6 +8,7 @@ use comfy_table::{presets, ContentArrangement, Table};
 use posture::benchmark::{Assessment, Benchmark};
 use posture::policy::Rule;
 use posture::scan::load_catalog;
+use std::io::Write;
 
 #[derive(Debug, Args)]
 pub struct RulesArgs {
@@ -61,6 +62,7 @@ fn listing(header: Vec<&str>, width: u16) -> Table {
 }
 
 fn list_benchmark(name: &str, json: bool) -> anyhow::Result<u8> {
+    let mut out = std::io::stdout().lock();
     let benchmark = Benchmark::builtin(name)?;
     if json {
         let checks: Vec<_> = benchmark
@@ -74,7 +76,7 @@ fn list_benchmark(name: &str, json: bool) -> anyhow::Result<u8> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&checks)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&checks)?)?;
         return Ok(exit::CLEAN);
     }
     let mut table = listing(
@@ -89,25 +91,28 @@ fn list_benchmark(name: &str, json: bool) -> anyhow::Result<u8> {
             c.method(),
         ]);
     }
-    println!(
+    writeln!(
+        out,
         "{} {} ({})",
         benchmark.title, benchmark.version, benchmark.benchmark
-    );
-    println!("{table}");
+    )?;
+    writeln!(out, "{table}")?;
     let automated = benchmark
         .checks
         .iter()
         .filter(|c| c.assessment == Assessment::Automated)
         .count();
-    println!(
+    writeln!(
+        out,
         "{} recommendations ({automated} automated, {} manual)",
         benchmark.checks.len(),
         benchmark.checks.len() - automated
-    );
+    )?;
     Ok(exit::CLEAN)
 }
 
 pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
+    let mut out = std::io::stdout().lock();
     if let Some(name) = &args.benchmark {
         return list_benchmark(name, args.json);
     }
@@ -123,7 +128,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rules)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&rules)?)?;
         return Ok(exit::CLEAN);
     }
     let mut table = listing(vec!["ID", "Severity", "Frameworks", "Title"], 140);
@@ -135,46 +140,64 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
             r.title.clone(),
         ]);
     }
-    println!("{table}");
-    println!("{} rules", catalog.rules.len());
+    writeln!(out, "{table}")?;
+    writeln!(out, "{} rules", catalog.rules.len())?;
     Ok(exit::CLEAN)
 }
 
-/// A benchmark check named as its findings name it: `cis-1.12/1.2.15`.
-fn explain_check(id: &str) -> Option<anyhow::Result<u8>> {
+/// A benchmark check named as its findings name it: `cis-1.12/1.2.15`; `None` when `id` does
+/// not start with a benchmark's name.
+fn benchmark_check(
+    id: &str,
+) -> Option<anyhow::Result<(&'static Benchmark, &'static posture::benchmark::Check)>> {
     let (name, check_id) = id.split_once('/')?;
-    let registry = posture::benchmark::Registry::builtin();
-    let benchmark = registry.get(name).ok()?;
-    let Some(check) = benchmark.check(check_id) else {
-        return Some(Err(anyhow::anyhow!(
+    let benchmark = posture::benchmark::Registry::builtin().get(name).ok()?;
+    Some(
+        benchmark
+            .check(check_id)
+            .map(|c| (benchmark, c))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
             "{name} has no recommendation {check_id}: `posture rules --benchmark {name}` lists them"
-        )));
-    };
+        )
+            }),
+    )
+}
+
+fn explain_check(
+    id: &str,
+    benchmark: &Benchmark,
+    check: &posture::benchmark::Check,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let severity = check
         .severity()
         .map_or(String::new(), |s| format!(" ({s})"));
-    println!("{id} {}{severity}", check.title);
-    println!("{} {}", benchmark.title, benchmark.version);
+    writeln!(out, "{id} {}{severity}", check.title)?;
+    writeln!(out, "{} {}", benchmark.title, benchmark.version)?;
     let level = check
         .level
         .map_or(String::new(), |l| format!(", level {l}"));
     let scored = if check.scored { "scored" } else { "not scored" };
-    println!(
+    writeln!(
+        out,
         "assessment: {} ({scored}{level}), target: {}",
         check.assessment.as_str(),
         check.target.as_str()
-    );
-    println!("judged by posture: {}", check.method());
+    )?;
+    writeln!(out, "judged by posture: {}", check.method())?;
     if let posture::benchmark::Judgement::Manual { steps, .. } = &check.judgement {
-        println!("\nWhat to check:\n{steps}");
+        writeln!(out, "\nWhat to check:\n{steps}")?;
     }
-    println!("\nRemediation:\n{}", check.remediation);
-    Some(Ok(exit::CLEAN))
+    writeln!(out, "\nRemediation:\n{}", check.remediation)
 }
 
 pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
-    if let Some(done) = explain_check(&args.rule) {
-        return done;
+    let mut out = std::io::stdout().lock();
+    if let Some(found) = benchmark_check(&args.rule) {
+        let (benchmark, check) = found?;
+        explain_check(&args.rule, benchmark, check, &mut out)?;
+        return Ok(exit::CLEAN);
     }
     let catalog = load_catalog(&args.policy.policies).context("cannot load the rules")?;
     let Some(rule) = catalog.find(&args.rule) else {
@@ -184,18 +207,19 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
             args.rule
         );
     };
-    println!("{} {} ({})", rule.id, rule.title, rule.severity);
-    println!("applies to: {}", rule.kinds.kinds().join(", "));
+    writeln!(out, "{} {} ({})", rule.id, rule.title, rule.severity)?;
+    writeln!(out, "applies to: {}", rule.kinds.kinds().join(", "))?;
     let fw = frameworks(rule);
     if !fw.is_empty() {
-        println!("frameworks: {fw}");
+        writeln!(out, "frameworks: {fw}")?;
     }
-    println!(
+    writeln!(
+        out,
         "\n{}\n\nRemediation:\n{}",
         rule.description, rule.remediation
-    );
+    )?;
     for r in &rule.related {
-        println!("\nSee {}", r.reference);
+        writeln!(out, "\nSee {}", r.reference)?;
     }
     Ok(exit::CLEAN)
 }
