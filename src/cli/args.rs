@@ -9,12 +9,79 @@ use posture::Severity;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-/// `--policy`: extra Rego rules.
-#[derive(Debug, Clone, Default, Args)]
+/// `--policy` and how user rules run: extra Rego rules, conftest namespaces, and the bounds on
+/// one rule's evaluation.
+#[derive(Debug, Clone, Args)]
 pub struct PolicyArgs {
-    /// Extra Rego rules (a directory or file), under the same contract as the built-in rules.
+    /// Extra Rego rules (a directory or file): posture rules (a METADATA block and
+    /// `deny contains {"msg", "path"}`), or conftest/OPA policies (`deny`, `violation` and
+    /// `warn` rules in a `--policy-namespace` package); Rego v1 or v0.
     #[arg(long = "policy", value_name = "DIR")]
     pub policies: Vec<PathBuf>,
+    /// Packages whose `deny`/`violation` (findings of severity high) and `warn` (severity low)
+    /// rules run as conftest runs them (conftest's `--namespace`); repeat for more.
+    #[arg(long = "policy-namespace", value_name = "PACKAGE", default_value = posture::policy::conftest::DEFAULT_NAMESPACE)]
+    pub policy_namespaces: Vec<String>,
+    /// How long one user rule may run on one object before it is stopped (and reported).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = super::cluster::parse_duration)]
+    pub rego_timeout: std::time::Duration,
+    /// How much memory one user rule may allocate on one object before it is stopped (and
+    /// reported): bytes, or with KiB, MiB, GiB (or KB, MB, GB).
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub rego_memory: std::num::NonZeroU64,
+}
+
+impl PolicyArgs {
+    /// The user's policies as the library takes them.
+    pub fn user_policies(&self) -> posture::policy::UserPolicies {
+        posture::policy::UserPolicies {
+            paths: self.policies.clone(),
+            namespaces: self.policy_namespaces.clone(),
+        }
+    }
+
+    /// The bounds on running a user rule.
+    pub fn limits(&self) -> posture::engine::Limits {
+        posture::engine::Limits {
+            timeout: self.rego_timeout,
+            memory: self.rego_memory,
+        }
+    }
+
+    /// The built-in and the user's rules, for commands that have no report to carry a user
+    /// policy's problem: the first one is an error.
+    pub fn catalog(&self) -> anyhow::Result<posture::policy::Catalog> {
+        posture::scan::load_policies(&self.user_policies())
+            .and_then(posture::policy::Catalog::strict)
+            .context("cannot load the rules")
+    }
+}
+
+/// A byte count: `1GiB`, `512MiB`, `64KiB`, `2GB`, `1000` (bytes).
+fn parse_size(s: &str) -> Result<std::num::NonZeroU64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (try 512MiB or 2GiB)"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{s}' (use KiB, MiB, GiB, KB, MB or GB)"
+            ))
+        }
+    };
+    std::num::NonZeroU64::new((n * scale) as u64).ok_or_else(|| format!("'{s}' is not above zero"))
 }
 
 /// `-o`: where the one output of a command goes.
