@@ -11,8 +11,8 @@
 mod support;
 use std::time::Instant;
 
-// The global allocator is regorus's mimalloc (its `allocator-memory-limits` feature), as in the
-// posture binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     // As the posture binary does: regorus builds anyhow errors while parsing, and with
     // RUST_BACKTRACE set each would capture a backtrace that the binary never pays for.

@@ -6,7 +6,6 @@ use crate::common::repo;
 use posture::engine::{Backend, Evaluation, Evaluator, Limits};
 use posture::policy::{Catalog, UserPolicies};
 use posture::problem::{Code, Problem};
-use std::num::NonZeroU64;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -46,11 +45,11 @@ fn bytecode_matches_interpreter_on_corpus() {
     compare(&[dir]);
 }
 
-/// User rules run under tiny limits, so that a runaway rule is stopped within the test's time.
+/// User rules run under a tiny time limit, so that a runaway rule is stopped within the test's
+/// time.
 fn tiny_limits() -> Limits {
     Limits {
         timeout: Duration::from_millis(300),
-        memory: NonZeroU64::new(16 << 20).unwrap(),
     }
 }
 
@@ -87,20 +86,20 @@ fn only_problem<'a>(evaluation: &'a Evaluation, rule_id: &str) -> &'a Problem {
 }
 
 #[test]
-fn endless_recursion_in_a_user_rule_is_a_bounded_problem_not_a_stack_overflow() {
+fn recursive_function_in_a_user_rule_is_a_policy_error_not_a_stack_overflow() {
     // A self-recursive function aborted the whole process with a stack overflow.
-    let (_, evaluation) = scan_with_user_policy("fixtures/policies/limits/recursion");
+    let (evaluator, evaluation) = scan_with_user_policy("fixtures/policies/limits/recursion");
     let p = only_problem(&evaluation, "LIMIT-0001");
-    assert_eq!(p.code, Code::EvalError, "{p}");
-    assert!(p.message.contains("Deployment 'orphan'"), "{p}");
-    assert!(
-        p.message.contains("(raise it with --rego-"),
-        "names the bound and its flag: {p}"
+    assert_eq!(p.code, Code::PolicyError, "{p}");
+    assert_eq!(
+        p.place().as_deref(),
+        Some("fixtures/policies/limits/recursion/recursion.rego:15:1")
     );
-    assert!(!evaluation
-        .findings
-        .iter()
-        .any(|f| f.rule_id == "LIMIT-0001"));
+    assert!(
+        p.message.contains("`limits.recursion.deeper` is recursive"),
+        "{p}"
+    );
+    assert!(!evaluator.rules().iter().any(|r| r.id == "LIMIT-0001"));
     assert!(
         builtin_findings(&evaluation) > 0,
         "built-in rules still report"
@@ -108,14 +107,37 @@ fn endless_recursion_in_a_user_rule_is_a_bounded_problem_not_a_stack_overflow() 
 }
 
 #[test]
-fn huge_array_in_a_user_rule_is_stopped_at_the_memory_limit() {
-    // A rule building a 2e8-element array aborted the process when allocation failed.
+fn recursion_through_a_rule_is_stopped_at_the_time_limit_not_a_stack_overflow() {
+    // Recursion the static check cannot see runs on the VM's heap stack until the timer stops it.
+    let (_, evaluation) =
+        scan_with_user_policy("fixtures/policies/limits/recursion_through_a_rule");
+    let p = only_problem(&evaluation, "LIMIT-0004");
+    assert_eq!(p.code, Code::EvalError, "{p}");
+    assert!(p.message.contains("Deployment 'orphan'"), "{p}");
+    assert!(
+        p.message
+            .contains("the time limit of 300ms (raise it with --rego-timeout)"),
+        "names the bound and its flag: {p}"
+    );
+    assert!(!evaluation
+        .findings
+        .iter()
+        .any(|f| f.rule_id == "LIMIT-0004"));
+    assert!(
+        builtin_findings(&evaluation) > 0,
+        "built-in rules still report"
+    );
+}
+
+#[test]
+fn huge_array_in_a_user_rule_is_stopped_at_the_time_limit() {
+    // A rule building a 2e8-element array ran until allocation failed and the process aborted.
     let (_, evaluation) = scan_with_user_policy("fixtures/policies/limits/huge_array");
     let p = only_problem(&evaluation, "LIMIT-0002");
     assert_eq!(p.code, Code::EvalError, "{p}");
     assert!(
         p.message
-            .contains("the memory limit of 16MiB (raise it with --rego-memory)"),
+            .contains("the time limit of 300ms (raise it with --rego-timeout)"),
         "{p}"
     );
     assert!(

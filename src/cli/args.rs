@@ -9,8 +9,8 @@ use posture::Severity;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-/// `--policy` and how user rules run: extra Rego rules, conftest namespaces, and the bounds on
-/// one rule's evaluation.
+/// `--policy` and how user rules run: extra Rego rules, conftest namespaces, and the time one
+/// rule may take.
 #[derive(Debug, Clone, Args)]
 pub struct PolicyArgs {
     /// Extra Rego rules (a directory or file): posture rules (a METADATA block and
@@ -25,10 +25,6 @@ pub struct PolicyArgs {
     /// How long one user rule may run on one object before it is stopped (and reported).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = super::cluster::parse_duration)]
     pub rego_timeout: std::time::Duration,
-    /// How much memory one user rule may allocate on one object before it is stopped (and
-    /// reported): bytes, or with KiB, MiB, GiB (or KB, MB, GB).
-    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
-    pub rego_memory: std::num::NonZeroU64,
 }
 
 impl PolicyArgs {
@@ -44,7 +40,6 @@ impl PolicyArgs {
     pub fn limits(&self) -> posture::engine::Limits {
         posture::engine::Limits {
             timeout: self.rego_timeout,
-            memory: self.rego_memory,
         }
     }
 
@@ -55,33 +50,6 @@ impl PolicyArgs {
             .and_then(posture::policy::Catalog::strict)
             .context("cannot load the rules")
     }
-}
-
-/// A byte count: `1GiB`, `512MiB`, `64KiB`, `2GB`, `1000` (bytes).
-fn parse_size(s: &str) -> Result<std::num::NonZeroU64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("'{s}' is not a size (try 512MiB or 2GiB)"))?;
-    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kib" => 1024.0,
-        "m" | "mib" => 1024.0 * 1024.0,
-        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        "kb" => 1e3,
-        "mb" => 1e6,
-        "gb" => 1e9,
-        other => {
-            return Err(format!(
-                "unknown unit '{other}' in '{s}' (use KiB, MiB, GiB, KB, MB or GB)"
-            ))
-        }
-    };
-    std::num::NonZeroU64::new((n * scale) as u64).ok_or_else(|| format!("'{s}' is not above zero"))
 }
 
 /// `-o`: where the one output of a command goes.

@@ -7,6 +7,7 @@
 
 mod inventory;
 pub mod limits;
+mod recursion;
 mod user;
 
 pub use limits::Limits;

@@ -1,13 +1,14 @@
 //! A user's rules (`--policy`): compiled apart from the built-in rules, so that a broken file
 //! is a problem in the report instead of a scan that does not start, and run each on its own
-//! bytecode program under [`Limits`], so that an endless loop, a huge value or endless
-//! recursion is a problem instead of a hang or an abort.
+//! bytecode program under [`Limits`], so that an endless loop or endless recursion is a problem
+//! instead of a hang or a stack overflow that aborts the process.
 //!
 //! Files parse as Rego v1 and, failing that, as Rego v0 (`deny[msg] { ... }`), as policies
-//! written for conftest and older OPA releases are.
+//! written for conftest and older OPA releases are. A rule that reaches a recursive function is
+//! not run (see [`recursion`]).
 
-use super::limits::{bound_of, Bound, Limits};
-use super::{decode, eval_problem, inventory, to_rego, Evaluation};
+use super::limits::{timed_out, Limits};
+use super::{decode, eval_problem, inventory, recursion, to_rego, Evaluation};
 use crate::policy::{Catalog, Contract, Rule, Source};
 use crate::problem::{Code, Level, Problem};
 use crate::resource::{Position, Resource};
@@ -63,6 +64,10 @@ pub(super) fn load(catalog: &Catalog, limits: &Limits) -> Loaded {
         }
     }
     let empty = regorus::Value::from(inventory::build(&[]));
+    let calls = engine
+        .get_ast_as_json()
+        .ok()
+        .and_then(|ast| recursion::Graph::of(&ast));
     let mut rules = Vec::new();
     for rule in user_rules {
         // Its file's parse error is already reported.
@@ -70,6 +75,31 @@ pub(super) fn load(catalog: &Catalog, limits: &Limits) -> Loaded {
             continue;
         }
         let entry = rule.entry_point();
+        let node = entry.strip_prefix("data.").unwrap_or(&entry);
+        if let Some(r) = calls.as_ref().and_then(|g| g.recursion_from(node)) {
+            let names: Vec<&str> = r.cycle.iter().map(String::as_str).collect();
+            problems.push(
+                Problem::new(
+                    Level::Error,
+                    Code::PolicyError,
+                    format!(
+                        "rule {} was not run: function `{}` is recursive ({}), which Rego does \
+                         not allow",
+                        rule.id,
+                        names[0],
+                        names.join(" → ")
+                    ),
+                )
+                .in_file(
+                    r.file.as_str(),
+                    Some(Position {
+                        line: r.line,
+                        column: 1,
+                    }),
+                ),
+            );
+            continue;
+        }
         let compiled = engine
             .compile_with_entrypoint(&entry.as_str().into())
             .and_then(|policy| {
@@ -104,12 +134,13 @@ pub(super) fn load(catalog: &Catalog, limits: &Limits) -> Loaded {
         match checked {
             Ok(_) => rules.push(compiled),
             Err(e) => {
-                let what = match bound_of(&e) {
-                    Some(bound) => format!(
+                let what = if timed_out(&e) {
+                    format!(
                         "ran into {} on an empty input at load time, so it was not run",
-                        limits.describe(bound)
-                    ),
-                    None => format!("fails on an empty input at load time, so it was not run: {e}"),
+                        limits.describe()
+                    )
+                } else {
+                    format!("fails on an empty input at load time, so it was not run: {e}")
                 };
                 problems.push(
                     Problem::new(
@@ -139,9 +170,6 @@ impl Compiled {
         vm.set_strict_builtin_errors(true);
         vm.set_execution_mode(ExecutionMode::Suspendable);
         vm.set_execution_timer_config(Some(limits.timer()));
-        vm.set_memory_budget_config(Some(regorus::MemoryBudgetConfig {
-            limit: limits.memory,
-        }));
         // The instruction count is no bound of ours: the timer is (the VM's default of 25,000
         // stops ordinary rules on large objects).
         vm.set_max_instructions(usize::MAX);
@@ -158,10 +186,10 @@ fn run(
     vm.execute_entry_point_by_name(entry)
 }
 
-/// Evaluates the user's rules on `resources`. A rule that runs into a bound is stopped for
+/// Evaluates the user's rules on `resources`. A rule that runs out of time is stopped for
 /// the rest of the scan and all its findings are left out, so that the report does not depend
 /// on which objects happened to be evaluated before it was stopped; one problem names the
-/// first object (in input order) it was stopped on and the bound.
+/// first object (in input order) it was stopped on and the limit.
 pub(super) fn evaluate(
     rules: &[Compiled],
     resources: &[Resource],
@@ -179,7 +207,7 @@ pub(super) fn evaluate(
         })
         .collect();
     let chunk = work.len().div_ceil(rayon::current_num_threads() * 4).max(1);
-    let results: Vec<(Vec<Evaluation>, Vec<(usize, usize, Bound)>)> = work
+    let results: Vec<(Vec<Evaluation>, Vec<(usize, usize)>)> = work
         .par_chunks(chunk)
         .map(|chunk| {
             let mut vms: Vec<Option<RegoVM>> = rules.iter().map(|_| None).collect();
@@ -210,17 +238,15 @@ pub(super) fn evaluate(
                     };
                     match run(vm, &compiled.entry, input.clone()) {
                         Ok(value) => decode(rule, resource, value, out),
-                        Err(e) => match bound_of(&e) {
-                            Some(bound) => {
-                                stopped[i].store(true, Ordering::Relaxed);
-                                trips.push((i, index, bound));
-                                // A VM stopped mid-run is not reused.
-                                vms[i] = None;
-                            }
-                            None => out
-                                .problems
-                                .push(eval_problem(rule, resource, &e.to_string())),
-                        },
+                        Err(e) if timed_out(&e) => {
+                            stopped[i].store(true, Ordering::Relaxed);
+                            trips.push((i, index));
+                            // A VM stopped mid-run is not reused.
+                            vms[i] = None;
+                        }
+                        Err(e) => out
+                            .problems
+                            .push(eval_problem(rule, resource, &e.to_string())),
                     }
                 }
             }
@@ -228,26 +254,26 @@ pub(super) fn evaluate(
         })
         .collect();
     let mut per_rule: Vec<Evaluation> = rules.iter().map(|_| Evaluation::default()).collect();
-    let mut first_trip: Vec<Option<(usize, Bound)>> = rules.iter().map(|_| None).collect();
+    let mut first_trip: Vec<Option<usize>> = rules.iter().map(|_| None).collect();
     for (evaluations, trips) in results {
         for (i, e) in evaluations.into_iter().enumerate() {
             per_rule[i].absorb(e);
         }
-        for (i, index, bound) in trips {
-            if first_trip[i].is_none_or(|(first, _)| index < first) {
-                first_trip[i] = Some((index, bound));
+        for (i, index) in trips {
+            if first_trip[i].is_none_or(|first| index < first) {
+                first_trip[i] = Some(index);
             }
         }
     }
     let mut out = Evaluation::default();
     for ((compiled, evaluation), trip) in rules.iter().zip(per_rule).zip(first_trip) {
         match trip {
-            Some((index, bound)) => out.problems.push(eval_problem(
+            Some(index) => out.problems.push(eval_problem(
                 &compiled.rule,
                 &resources[index],
                 &format!(
                     "it ran into {}; it was stopped, and its findings are left out of this report",
-                    limits.describe(bound)
+                    limits.describe()
                 ),
             )),
             None => out.absorb(evaluation),
