@@ -256,3 +256,51 @@ fn a_conftest_namespace_runs_that_package() {
     let rule = catalog.find("conftest/acme.checks/deny").unwrap();
     assert_eq!(rule.severity, posture::Severity::High);
 }
+
+#[test]
+fn conftest_rules_see_each_object_and_merge_a_package_across_directories() {
+    // One VM per rule serves many objects: nothing of one object may leak into the next.
+    let mut catalog = Catalog::builtin_from_dir(&repo().join("policies")).unwrap();
+    catalog.add_user(&UserPolicies {
+        paths: vec![
+            repo().join("fixtures/policies/conftest/v0"),
+            repo().join("fixtures/policies/conftest/v1"),
+        ],
+        ..UserPolicies::default()
+    });
+    let evaluator = Evaluator::with_limits(&catalog, tiny_limits()).unwrap();
+    let collected = posture::collect::manifests::collect(
+        &[repo().join("fixtures/policies/conftest/deployments.yaml")],
+        &crate::common::render_options(),
+    );
+    let evaluation = evaluator.evaluate(&collected.resources);
+    assert!(evaluation.problems.is_empty(), "{:#?}", evaluation.problems);
+    let user: Vec<(&str, &str, &str)> = evaluation
+        .findings
+        .iter()
+        .filter(|f| f.rule_id.starts_with("conftest/"))
+        .map(|f| {
+            (
+                f.rule_id.as_str(),
+                f.object.name.as_str(),
+                f.message.as_str(),
+            )
+        })
+        .collect();
+    // v0 and v1 define the same messages in one package `main`: a set, so each once.
+    assert_eq!(
+        user,
+        vec![
+            (
+                "conftest/main/deny",
+                "unlabelled",
+                "Deployment unlabelled has no team label"
+            ),
+            (
+                "conftest/main/warn",
+                "unlabelled",
+                "Deployment unlabelled does not set replicas"
+            ),
+        ]
+    );
+}

@@ -496,6 +496,8 @@ fn decode_conftest(
             return;
         }
     };
+    // A string and an object with the same `msg` are one finding: the finding is its message.
+    let mut seen = std::collections::BTreeSet::new();
     for item in items {
         let msg = match &item {
             regorus::Value::String(s) => Some(s.to_string()),
@@ -506,6 +508,7 @@ fn decode_conftest(
             _ => None,
         };
         match msg {
+            Some(msg) if !seen.insert(msg.clone()) => {}
             Some(msg) => push_finding(rule, resource, &msg, FieldPath::default(), out),
             None => out.problems.push(eval_problem(
                 rule,

@@ -86,7 +86,7 @@ pub(super) fn load(catalog: &Catalog, limits: &Limits) -> Loaded {
                         "rule {} was not run: function `{}` is recursive ({}), which Rego does \
                          not allow",
                         rule.id,
-                        names[0],
+                        names.first().copied().unwrap_or_default(),
                         names.join(" → ")
                     ),
                 )
@@ -207,7 +207,9 @@ pub(super) fn evaluate(
         })
         .collect();
     let chunk = work.len().div_ceil(rayon::current_num_threads() * 4).max(1);
-    let results: Vec<(Vec<Evaluation>, Vec<(usize, usize)>)> = work
+    // Per chunk: each rule's evaluation, and (rule, object) for each rule stopped on an object.
+    type Chunk = (Vec<Evaluation>, Vec<(usize, usize)>);
+    let results: Vec<Chunk> = work
         .par_chunks(chunk)
         .map(|chunk| {
             let mut vms: Vec<Option<RegoVM>> = rules.iter().map(|_| None).collect();

@@ -123,9 +123,20 @@ pub fn rule(package: &str, name: &str, line: u32, source: &Source) -> Rule {
         title: meta
             .title
             .unwrap_or_else(|| format!("conftest {kind} rule `{name}` of package `{package}`")),
-        description: meta.description.unwrap_or_default().trim().to_owned(),
+        description: meta
+            .description
+            .map(|d| d.trim().to_owned())
+            .unwrap_or_else(|| {
+                format!(
+                    "The results of conftest rule `{package}.{name}`, first defined in {}.",
+                    source.path
+                )
+            }),
         severity: custom.severity.unwrap_or(level.default_severity()),
-        remediation: custom.remediation.unwrap_or_default().trim().to_owned(),
+        remediation: custom
+            .remediation
+            .map(|r| r.trim().to_owned())
+            .unwrap_or_else(|| "Do what each finding's message asks.".to_owned()),
         input: crate::resource::InputType::Kubernetes,
         kinds: KindSelector::any(),
         frameworks: Default::default(),
