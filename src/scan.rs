@@ -5,12 +5,12 @@ use crate::benchmark::Benchmark;
 use crate::collect::cluster::{ClusterOptions, Progress};
 use crate::collect::{self, Collected};
 use crate::compliance::{self, Compliance, FactsFile, Selection};
-use crate::engine::{CompileError, Evaluator};
+use crate::engine::{CompileError, Evaluator, Limits};
 use crate::exceptions::{self, Exception, Suppressed};
 use crate::finding::Finding;
 use crate::pattern::Pattern;
 use crate::policy::RuleInfo;
-use crate::policy::{Catalog, PolicyError, Rule};
+use crate::policy::{Catalog, PolicyError, Rule, UserPolicies};
 use crate::problem::Problem;
 use crate::resource::{ObjectRef, Origin, Resource};
 use crate::severity::Severity;
@@ -23,8 +23,11 @@ use std::path::PathBuf;
 #[derive(Debug, Clone)]
 pub struct ScanRequest {
     pub input: Input,
-    /// Extra rule directories or files (`--policy`).
-    pub policies: Vec<PathBuf>,
+    /// The user's rule directories or files (`--policy`) and conftest namespaces
+    /// (`--policy-namespace`).
+    pub policies: UserPolicies,
+    /// Bounds on running the user's rules (`--rego-timeout`, `--rego-memory`).
+    pub limits: Limits,
     pub benchmark: BenchmarkChoice,
     pub exceptions: ExceptionSource,
     /// `posture node-collect` output files or directories (`--node-facts`).
@@ -72,7 +75,8 @@ impl ScanRequest {
     pub fn new(input: Input) -> ScanRequest {
         ScanRequest {
             input,
-            policies: Vec::new(),
+            policies: UserPolicies::default(),
+            limits: Limits::default(),
             benchmark: BenchmarkChoice::Auto,
             exceptions: ExceptionSource::Discover,
             node_facts: Vec::new(),
@@ -194,8 +198,9 @@ impl Judging {
     }
 }
 
-/// Errors that leave nothing to report: the rules do not load, or the input, the baseline or
-/// a named config file cannot be read at all. Anything narrower is a [`Problem`] in the report.
+/// Errors that leave nothing to report: the built-in rules do not load, or the input, the
+/// baseline or a named config file cannot be read at all. Anything narrower, a user policy
+/// that does not load included, is a [`Problem`] in the report.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     #[error("cannot load the rules")]
@@ -361,12 +366,21 @@ impl crate::collect::cluster::TypeFilter for NeededTypes {
     }
 }
 
-/// Loads the built-in rules plus those in `policy_dirs`.
+/// Loads the built-in rules plus those in `policy_dirs` (conftest namespace `main`); the first
+/// user file that does not load is an error.
 pub fn load_catalog(policy_dirs: &[PathBuf]) -> Result<Catalog, PolicyError> {
+    load_policies(&UserPolicies {
+        paths: policy_dirs.to_vec(),
+        ..UserPolicies::default()
+    })?
+    .strict()
+}
+
+/// Loads the built-in rules plus the user's; user files that do not load are recorded in
+/// [`Catalog::rejected`] (a scan reports them), so only the built-in rules can fail here.
+pub fn load_policies(policies: &UserPolicies) -> Result<Catalog, PolicyError> {
     let mut catalog = Catalog::builtin()?;
-    for dir in policy_dirs {
-        catalog.add_user_dir(dir)?;
-    }
+    catalog.add_user(policies);
     Ok(catalog)
 }
 
@@ -379,8 +393,8 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         .as_deref()
         .map(|path| crate::baseline::read(path, request.max_input_bytes))
         .transpose()?;
-    let catalog = load_catalog(&request.policies)?;
-    let evaluator = Evaluator::new(&catalog)?;
+    let catalog = load_policies(&request.policies)?;
+    let evaluator = Evaluator::with_limits(&catalog, request.limits)?;
     let (node_facts, mut problems) =
         collect::node::read_facts(&request.node_facts, request.max_input_bytes);
     let config_files = match &request.exceptions {
@@ -479,10 +493,10 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
 /// `policies`) read, as `posture snapshot` saves it.
 pub fn snapshot_cluster(
     options: &ClusterOptions,
-    policies: &[PathBuf],
+    policies: &UserPolicies,
     progress: &dyn Progress,
 ) -> Result<Snapshot, ScanError> {
-    let catalog = load_catalog(policies)?;
+    let catalog = load_policies(policies)?.strict()?;
     Ok(collect::cluster::collect_blocking(
         options,
         &NeededTypes::of(&catalog),

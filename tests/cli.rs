@@ -109,17 +109,145 @@ fn malformed_file_wins_over_fail_on() {
 }
 
 #[test]
-fn broken_user_policy_names_file_and_line() {
+fn broken_user_policy_names_file_and_line_and_builtin_rules_still_report() {
+    // A broken --policy file stopped the whole scan, with no report of the built-in rules.
     let out = posture(&[
         "scan",
         "-f",
         "fixtures/cli/privileged.yaml",
         "--policy",
         "fixtures/policies/broken",
+        "--format",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("bad_syntax.rego:1"), "{stderr}");
+    assert!(
+        stderr.contains("bad_syntax.rego:1") && stderr.contains("error[policy-error]"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["problems"][0]["code"], "policy-error");
+    assert_eq!(
+        json["problems"][0]["file"],
+        "fixtures/policies/broken/bad_syntax.rego"
+    );
+    assert!(json["problems"][0]["line"].as_u64().is_some());
+    assert!(json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule_id"] == "PST-0003"));
+}
+
+#[test]
+fn conftest_deny_policies_fail_fail_on_high_in_v0_and_v1() {
+    // `package main` with `deny` was loaded as a helper library: no finding, exit 0.
+    for dir in [
+        "fixtures/policies/conftest/v0",
+        "fixtures/policies/conftest/v1",
+    ] {
+        let out = posture(&[
+            "scan",
+            "-f",
+            "fixtures/policies/good/deployment.yaml",
+            "--policy",
+            dir,
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{dir}: {}", text(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let findings = json["findings"].as_array().unwrap();
+        let of = |id: &str| findings.iter().find(|f| f["rule_id"] == id).cloned();
+        let deny = of("conftest/main/deny").unwrap_or_else(|| panic!("{dir}: deny ran"));
+        assert_eq!(deny["severity"], "high");
+        assert_eq!(deny["message"], "Deployment orphan has no team label");
+        let warn = of("conftest/main/warn").unwrap_or_else(|| panic!("{dir}: warn ran"));
+        assert_eq!(warn["severity"], "low");
+    }
+}
+
+#[test]
+fn conftest_rules_outside_the_given_namespaces_are_an_error() {
+    // `--policy-namespace` replaces `main`, as conftest's `--namespace` does.
+    let out = posture(&[
+        "scan",
+        "-f",
+        "fixtures/policies/good/deployment.yaml",
+        "--policy",
+        "fixtures/policies/conftest/v1",
+        "--policy-namespace",
+        "nothing.here",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "main is no longer a namespace");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--policy-namespace main"),
+        "{}",
+        json["problems"]
+    );
+}
+
+#[test]
+fn rules_that_cannot_run_exit_2_and_a_namespace_runs_them() {
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "scan",
+            "-f",
+            "fixtures/policies/good/deployment.yaml",
+            "--policy",
+            "fixtures/policies/cannot_run",
+            "--format",
+            "json",
+        ];
+        a.extend_from_slice(extra);
+        a
+    };
+    let out = posture(&args(&[]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("fixtures/policies/cannot_run/checks.rego:6:1"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = posture(&args(&["--policy-namespace", "acme.checks"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule_id"] == "conftest/acme.checks/deny"));
+}
+
+#[test]
+fn endless_loop_in_a_user_rule_exits_2_within_the_timeout() {
+    // A 1e4 x 1e4 loop in a --policy file never ended.
+    let out = posture(&[
+        "scan",
+        "-f",
+        "fixtures/policies/good/deployment.yaml",
+        "--policy",
+        "fixtures/policies/limits/endless_loop",
+        "--rego-timeout",
+        "200ms",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("the time limit of 200ms (raise it with --rego-timeout)"),
+        "{stderr}"
+    );
 }
 
 #[test]

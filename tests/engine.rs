@@ -1,10 +1,13 @@
 //! The bytecode VM and the interpreter must agree: same findings, same problems, on every rule
-//! fixture, the ratings app and the corpus; and the VM must handle all of it itself.
+//! fixture, the ratings app and the corpus; and the VM must handle all of it itself. User
+//! policies: bounded, reported when broken, and run under posture's or conftest's contract.
 
 use crate::common::repo;
-use posture::engine::{Backend, Evaluator};
-use posture::policy::Catalog;
+use posture::engine::{Backend, Evaluation, Evaluator, Limits};
+use posture::policy::{Catalog, UserPolicies};
+use posture::problem::{Code, Problem};
 use std::path::PathBuf;
+use std::time::Duration;
 
 fn evaluator(backend: Backend) -> Evaluator {
     let catalog = Catalog::builtin_from_dir(&repo().join("policies")).unwrap();
@@ -40,4 +43,264 @@ fn bytecode_matches_interpreter_on_corpus() {
         return;
     };
     compare(&[dir]);
+}
+
+/// User rules run under a tiny time limit, so that a runaway rule is stopped within the test's
+/// time.
+fn tiny_limits() -> Limits {
+    Limits {
+        timeout: Duration::from_millis(300),
+    }
+}
+
+fn scan_with_user_policy(policy: &str) -> (Evaluator, Evaluation) {
+    let mut catalog = Catalog::builtin_from_dir(&repo().join("policies")).unwrap();
+    catalog.add_user(&UserPolicies {
+        paths: vec![repo().join(policy)],
+        ..UserPolicies::default()
+    });
+    let evaluator = Evaluator::with_limits(&catalog, tiny_limits()).unwrap();
+    let collected = posture::collect::manifests::collect(
+        &[repo().join("fixtures/policies/good/deployment.yaml")],
+        &crate::common::render_options(),
+    );
+    let evaluation = evaluator.evaluate(&collected.resources);
+    (evaluator, evaluation)
+}
+
+fn builtin_findings(evaluation: &Evaluation) -> usize {
+    evaluation
+        .findings
+        .iter()
+        .filter(|f| f.rule_id.starts_with("PST-"))
+        .count()
+}
+
+/// The problem about `rule_id`, which must be the only one.
+fn only_problem<'a>(evaluation: &'a Evaluation, rule_id: &str) -> &'a Problem {
+    assert_eq!(evaluation.problems.len(), 1, "{:#?}", evaluation.problems);
+    let p = &evaluation.problems[0];
+    assert!(p.message.contains(rule_id), "{p}");
+    assert!(p.is_error(), "{p}");
+    p
+}
+
+#[test]
+fn recursive_function_in_a_user_rule_is_a_policy_error_not_a_stack_overflow() {
+    // A self-recursive function aborted the whole process with a stack overflow.
+    let (evaluator, evaluation) = scan_with_user_policy("fixtures/policies/limits/recursion");
+    let p = only_problem(&evaluation, "LIMIT-0001");
+    assert_eq!(p.code, Code::PolicyError, "{p}");
+    assert_eq!(
+        p.place().as_deref(),
+        Some("fixtures/policies/limits/recursion/recursion.rego:15:1")
+    );
+    assert!(
+        p.message.contains("`limits.recursion.deeper` is recursive"),
+        "{p}"
+    );
+    assert!(!evaluator.rules().iter().any(|r| r.id == "LIMIT-0001"));
+    assert!(
+        builtin_findings(&evaluation) > 0,
+        "built-in rules still report"
+    );
+}
+
+#[test]
+fn recursion_through_a_rule_is_stopped_at_the_time_limit_not_a_stack_overflow() {
+    // Recursion the static check cannot see runs on the VM's heap stack until the timer stops it.
+    let (_, evaluation) =
+        scan_with_user_policy("fixtures/policies/limits/recursion_through_a_rule");
+    let p = only_problem(&evaluation, "LIMIT-0004");
+    assert_eq!(p.code, Code::EvalError, "{p}");
+    assert!(p.message.contains("Deployment 'orphan'"), "{p}");
+    assert!(
+        p.message
+            .contains("the time limit of 300ms (raise it with --rego-timeout)"),
+        "names the bound and its flag: {p}"
+    );
+    assert!(!evaluation
+        .findings
+        .iter()
+        .any(|f| f.rule_id == "LIMIT-0004"));
+    assert!(
+        builtin_findings(&evaluation) > 0,
+        "built-in rules still report"
+    );
+}
+
+#[test]
+fn huge_array_in_a_user_rule_is_stopped_at_the_time_limit() {
+    // A rule building a 2e8-element array ran until allocation failed and the process aborted.
+    let (_, evaluation) = scan_with_user_policy("fixtures/policies/limits/huge_array");
+    let p = only_problem(&evaluation, "LIMIT-0002");
+    assert_eq!(p.code, Code::EvalError, "{p}");
+    assert!(
+        p.message
+            .contains("the time limit of 300ms (raise it with --rego-timeout)"),
+        "{p}"
+    );
+    assert!(
+        builtin_findings(&evaluation) > 0,
+        "built-in rules still report"
+    );
+}
+
+#[test]
+fn endless_loop_in_a_user_rule_is_stopped_at_load_time() {
+    // A 1e4 x 1e4 loop never ended, already while the rules were loaded.
+    let started = std::time::Instant::now();
+    let (evaluator, evaluation) = scan_with_user_policy("fixtures/policies/limits/endless_loop");
+    assert!(started.elapsed() < Duration::from_secs(30), "bounded");
+    let p = only_problem(&evaluation, "LIMIT-0003");
+    assert_eq!(p.code, Code::PolicyError, "{p}");
+    assert!(
+        p.message
+            .contains("the time limit of 300ms (raise it with --rego-timeout)"),
+        "{p}"
+    );
+    assert!(p.place().unwrap().ends_with("endless_loop.rego"), "{p}");
+    assert!(
+        !evaluator.rules().iter().any(|r| r.id == "LIMIT-0003"),
+        "the rule does not run"
+    );
+    assert!(
+        builtin_findings(&evaluation) > 0,
+        "built-in rules still report"
+    );
+}
+
+#[test]
+fn broken_user_policy_is_a_problem_with_its_line_and_builtin_rules_still_run() {
+    // A syntax error in a --policy file stopped the whole scan with no report.
+    let (_, evaluation) = scan_with_user_policy("fixtures/policies/broken");
+    let p = only_problem(&evaluation, "");
+    assert_eq!(p.code, Code::PolicyError, "{p}");
+    let place = p.place().unwrap();
+    assert!(
+        place.starts_with("fixtures/policies/broken/bad_syntax.rego:1"),
+        "{place}"
+    );
+    assert!(builtin_findings(&evaluation) > 0);
+}
+
+#[test]
+fn conftest_v0_and_v1_policies_give_the_same_findings() {
+    let findings = |dir: &str| {
+        let (_, evaluation) = scan_with_user_policy(dir);
+        assert!(evaluation.problems.is_empty(), "{:#?}", evaluation.problems);
+        let mut user: Vec<(String, String, String)> = evaluation
+            .findings
+            .iter()
+            .filter(|f| f.rule_id.starts_with("conftest/"))
+            .map(|f| (f.rule_id.clone(), f.severity.to_string(), f.message.clone()))
+            .collect();
+        user.sort();
+        user
+    };
+    let v0 = findings("fixtures/policies/conftest/v0");
+    assert_eq!(
+        v0,
+        vec![
+            (
+                "conftest/main/deny".to_owned(),
+                "high".to_owned(),
+                "Deployment orphan has no team label".to_owned()
+            ),
+            (
+                "conftest/main/warn".to_owned(),
+                "low".to_owned(),
+                "Deployment orphan does not set replicas".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(findings("fixtures/policies/conftest/v1"), v0);
+}
+
+#[test]
+fn conftest_object_messages_need_a_string_msg() {
+    let (_, evaluation) = scan_with_user_policy("fixtures/policies/conftest/messages");
+    let f: Vec<&str> = evaluation
+        .findings
+        .iter()
+        .filter(|f| f.rule_id.starts_with("conftest/"))
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(f, vec!["images must come from images.acme.example"]);
+    let p = only_problem(&evaluation, "conftest/main/deny_broken");
+    assert!(p.message.contains("string `msg`"), "{p}");
+}
+
+#[test]
+fn rules_that_cannot_run_are_an_error_not_a_library() {
+    // A `deny` rule outside any contract was loaded as a helper library and never ran.
+    let (_, evaluation) = scan_with_user_policy("fixtures/policies/cannot_run");
+    let p = only_problem(&evaluation, "--policy-namespace acme.checks");
+    assert_eq!(p.code, Code::PolicyError);
+    assert_eq!(
+        p.place().as_deref(),
+        Some("fixtures/policies/cannot_run/checks.rego:6:1")
+    );
+    let (_, evaluation) = scan_with_user_policy("fixtures/policies/helper_library");
+    assert!(evaluation.problems.is_empty(), "{:#?}", evaluation.problems);
+}
+
+#[test]
+fn a_conftest_namespace_runs_that_package() {
+    let mut catalog = Catalog::builtin_from_dir(&repo().join("policies")).unwrap();
+    catalog.add_user(&UserPolicies {
+        paths: vec![repo().join("fixtures/policies/cannot_run")],
+        namespaces: vec!["acme.checks".to_owned()],
+    });
+    assert!(catalog.rejected.is_empty(), "{:?}", catalog.rejected);
+    let rule = catalog.find("conftest/acme.checks/deny").unwrap();
+    assert_eq!(rule.severity, posture::Severity::High);
+}
+
+#[test]
+fn conftest_rules_see_each_object_and_merge_a_package_across_directories() {
+    // One VM per rule serves many objects: nothing of one object may leak into the next.
+    let mut catalog = Catalog::builtin_from_dir(&repo().join("policies")).unwrap();
+    catalog.add_user(&UserPolicies {
+        paths: vec![
+            repo().join("fixtures/policies/conftest/v0"),
+            repo().join("fixtures/policies/conftest/v1"),
+        ],
+        ..UserPolicies::default()
+    });
+    let evaluator = Evaluator::with_limits(&catalog, tiny_limits()).unwrap();
+    let collected = posture::collect::manifests::collect(
+        &[repo().join("fixtures/policies/conftest/deployments.yaml")],
+        &crate::common::render_options(),
+    );
+    let evaluation = evaluator.evaluate(&collected.resources);
+    assert!(evaluation.problems.is_empty(), "{:#?}", evaluation.problems);
+    let user: Vec<(&str, &str, &str)> = evaluation
+        .findings
+        .iter()
+        .filter(|f| f.rule_id.starts_with("conftest/"))
+        .map(|f| {
+            (
+                f.rule_id.as_str(),
+                f.object.name.as_str(),
+                f.message.as_str(),
+            )
+        })
+        .collect();
+    // v0 and v1 define the same messages in one package `main`: a set, so each once.
+    assert_eq!(
+        user,
+        vec![
+            (
+                "conftest/main/deny",
+                "unlabelled",
+                "Deployment unlabelled has no team label"
+            ),
+            (
+                "conftest/main/warn",
+                "unlabelled",
+                "Deployment unlabelled does not set replicas"
+            ),
+        ]
+    );
 }

@@ -12,12 +12,47 @@ use posture::Severity;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-/// `--policy`: extra Rego rules.
-#[derive(Debug, Clone, Default, Args)]
+/// `--policy` and how user rules run: extra Rego rules, conftest namespaces, and the time one
+/// rule may take.
+#[derive(Debug, Clone, Args)]
 pub struct PolicyArgs {
-    /// Extra Rego rules (a directory or file), under the same contract as the built-in rules.
+    /// Extra Rego rules (a directory or file): posture rules (a METADATA block and
+    /// `deny contains {"msg", "path"}`), or conftest/OPA policies (`deny`, `violation` and
+    /// `warn` rules in a `--policy-namespace` package); Rego v1 or v0.
     #[arg(long = "policy", value_name = "DIR")]
     pub policies: Vec<PathBuf>,
+    /// Packages whose `deny`/`violation` (findings of severity high) and `warn` (severity low)
+    /// rules run as conftest runs them (conftest's `--namespace`); repeat for more.
+    #[arg(long = "policy-namespace", value_name = "PACKAGE", default_value = posture::policy::conftest::DEFAULT_NAMESPACE)]
+    pub policy_namespaces: Vec<String>,
+    /// How long one user rule may run on one object before it is stopped (and reported).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = super::cluster::parse_duration)]
+    pub rego_timeout: std::time::Duration,
+}
+
+impl PolicyArgs {
+    /// The user's policies as the library takes them.
+    pub fn user_policies(&self) -> posture::policy::UserPolicies {
+        posture::policy::UserPolicies {
+            paths: self.policies.clone(),
+            namespaces: self.policy_namespaces.clone(),
+        }
+    }
+
+    /// The bounds on running a user rule.
+    pub fn limits(&self) -> posture::engine::Limits {
+        posture::engine::Limits {
+            timeout: self.rego_timeout,
+        }
+    }
+
+    /// The built-in and the user's rules, for commands that have no report to carry a user
+    /// policy's problem: the first one is an error.
+    pub fn catalog(&self) -> anyhow::Result<posture::policy::Catalog> {
+        posture::scan::load_policies(&self.user_policies())
+            .and_then(posture::policy::Catalog::strict)
+            .context("cannot load the rules")
+    }
 }
 
 /// `--rule`, `--skip-rule`, `--severity`: which findings to report.

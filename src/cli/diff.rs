@@ -11,7 +11,7 @@ use posture::diff::{self, DiffReport};
 use posture::engine::Evaluator;
 use posture::report::{self, Document, Style};
 use posture::resource::SourcePath;
-use posture::scan::{load_catalog, scan_snapshot, Judging};
+use posture::scan::{scan_snapshot, Judging};
 use posture::snapshot::Snapshot;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -65,8 +65,9 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
     let (old_scan, new_scan, drift) = match (old, new) {
         (Side::Scan(a), Side::Scan(b)) => (a, b, None),
         (Side::Snapshot(a), Side::Snapshot(b)) => {
-            let catalog = load_catalog(&args.policy.policies).context("cannot load the rules")?;
-            let evaluator = Evaluator::new(&catalog).context("cannot load the rules")?;
+            let catalog = args.policy.catalog()?;
+            let evaluator = Evaluator::with_limits(&catalog, args.policy.limits())
+                .context("cannot load the rules")?;
             let drift = diff::drift(
                 &Collected::from_snapshot(a.as_ref().clone()).resources,
                 &Collected::from_snapshot(b.as_ref().clone()).resources,

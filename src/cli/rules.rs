@@ -2,12 +2,11 @@
 
 use super::args::PolicyArgs;
 use super::exit;
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 use comfy_table::{presets, ContentArrangement, Table};
 use posture::benchmark::{Assessment, Benchmark};
 use posture::policy::Rule;
-use posture::scan::load_catalog;
 use std::io::Write;
 
 #[derive(Debug, Args)]
@@ -116,7 +115,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
     if let Some(name) = &args.benchmark {
         return list_benchmark(name, args.json);
     }
-    let catalog = load_catalog(&args.policy.policies).context("cannot load the rules")?;
+    let catalog = args.policy.catalog()?;
     if args.json {
         let rules: Vec<_> = catalog
             .rules
@@ -199,7 +198,7 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
         explain_check(&args.rule, benchmark, check, &mut out)?;
         return Ok(exit::CLEAN);
     }
-    let catalog = load_catalog(&args.policy.policies).context("cannot load the rules")?;
+    let catalog = args.policy.catalog()?;
     let Some(rule) = catalog.find(&args.rule) else {
         bail!(
             "no rule '{}': `posture rules` lists the ids, `posture rules --benchmark NAME` \

@@ -135,7 +135,8 @@ fn request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
         (None, false) => ExceptionSource::Discover,
     };
     Ok(ScanRequest {
-        policies: args.policy.policies.clone(),
+        policies: args.policy.user_policies(),
+        limits: args.policy.limits(),
         benchmark: args.benchmark.clone(),
         exceptions,
         node_facts: args.node_facts.clone(),

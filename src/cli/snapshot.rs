@@ -22,8 +22,11 @@ pub struct SnapshotArgs {
 pub fn run(args: SnapshotArgs) -> anyhow::Result<u8> {
     let snapshot = {
         let bar = cluster::Bar::new();
-        let snapshot =
-            posture::scan::snapshot_cluster(&args.cluster.options(), &args.policy.policies, &bar);
+        let snapshot = posture::scan::snapshot_cluster(
+            &args.cluster.options(),
+            &args.policy.user_policies(),
+            &bar,
+        );
         bar.finish();
         snapshot?
     };

@@ -1,9 +1,16 @@
 //! Evaluation: one prepared regorus engine, cloned per rayon worker, run over every object with
-//! only the rules whose kinds match it; rule output is decoded into [`Finding`]s.
+//! only the built-in rules whose kinds match it; then a user's rules (`--policy`), compiled and
+//! run apart under [`Limits`] (see [`user`]); rule output is decoded into [`Finding`]s.
 //!
-//! No I/O and no reporting here; a rule that fails on an object becomes a [`Problem`].
+//! No I/O and no reporting here; a rule that fails on an object becomes a [`Problem`], and so
+//! does a user policy that cannot be loaded.
 
 mod inventory;
+pub mod limits;
+mod recursion;
+mod user;
+
+pub use limits::Limits;
 
 use crate::finding::{self, Finding};
 use crate::policy::{Catalog, Rule};
@@ -22,10 +29,17 @@ pub struct CompileError {
 
 /// A catalog compiled into a ready-to-clone engine.
 pub struct Evaluator {
+    /// The built-in rules' engine.
     engine: regorus::Engine,
+    /// The built-in rules, then the user rules that loaded.
     rules: Vec<Rule>,
+    /// Entry points of the built-in rules.
     entry_points: Vec<String>,
     backend: Backend,
+    user: Vec<user::Compiled>,
+    limits: Limits,
+    /// User policies that could not be loaded; every evaluation reports them.
+    load_problems: Vec<Problem>,
 }
 
 /// How rules are run. Both give the same findings (a test checks it on every fixture and
@@ -56,15 +70,27 @@ impl Evaluation {
 }
 
 impl Evaluator {
-    /// Compiles the libraries and rules of `catalog`.
+    /// Compiles the libraries and rules of `catalog`, user rules under the default [`Limits`].
     pub fn new(catalog: &Catalog) -> Result<Self, CompileError> {
+        Evaluator::with_limits(catalog, Limits::default())
+    }
+
+    /// Compiles the libraries and rules of `catalog`. Built-in rules that do not compile are an
+    /// error; user policies that do not are problems that every evaluation reports.
+    pub fn with_limits(catalog: &Catalog, limits: Limits) -> Result<Self, CompileError> {
+        let builtin: Vec<Rule> = catalog
+            .rules
+            .iter()
+            .filter(|r| r.builtin)
+            .cloned()
+            .collect();
         let mut engine = regorus::Engine::new();
         // A rule that calls a builtin wrongly should fail loudly, not quietly yield nothing.
         engine.set_strict_builtin_errors(true);
         for source in catalog
             .libraries
             .iter()
-            .chain(catalog.rules.iter().map(|r| &r.source))
+            .chain(builtin.iter().map(|r| &r.source))
         {
             engine
                 .add_policy(source.path.clone(), source.text.clone())
@@ -73,15 +99,33 @@ impl Evaluator {
                     message: e.to_string(),
                 })?;
         }
-        let entry_points = catalog.rules.iter().map(Rule::entry_point).collect();
-        let evaluator = Evaluator {
+        let entry_points = builtin.iter().map(Rule::entry_point).collect();
+        let mut evaluator = Evaluator {
             engine,
-            rules: catalog.rules.clone(),
+            rules: builtin,
             entry_points,
             backend: Backend::Bytecode,
+            user: Vec::new(),
+            limits,
+            load_problems: Vec::new(),
         };
         evaluator.check_compiles()?;
+        let loaded = user::load(catalog, &limits);
+        evaluator
+            .rules
+            .extend(loaded.rules.iter().map(|c| c.rule.clone()));
+        evaluator.user = loaded.rules;
+        evaluator.load_problems = loaded.problems;
         Ok(evaluator)
+    }
+
+    /// Problems loading the user's policies (also in every [`Evaluation`]).
+    pub fn load_problems(&self) -> &[Problem] {
+        &self.load_problems
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// regorus resolves rules lazily; evaluating each entry point once on an empty input
@@ -104,6 +148,7 @@ impl Evaluator {
         Ok(())
     }
 
+    /// The rules that run: the built-in ones, then the user's that loaded.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
@@ -112,8 +157,21 @@ impl Evaluator {
         self.backend = backend;
     }
 
-    /// Evaluates every applicable rule on every resource, in parallel.
+    /// Evaluates every applicable rule on every resource, in parallel: the built-in rules, then
+    /// the user's under their limits.
     pub fn evaluate(&self, resources: &[Resource]) -> Evaluation {
+        let mut out = self.evaluate_builtin(resources);
+        out.problems.extend(self.load_problems.iter().cloned());
+        if !self.user.is_empty() {
+            let data = regorus::Value::from(inventory::build(resources));
+            out.absorb(user::evaluate(&self.user, resources, &data, &self.limits));
+        }
+        finding::sort(&mut out.findings);
+        out.problems.sort();
+        out
+    }
+
+    fn evaluate_builtin(&self, resources: &[Resource]) -> Evaluation {
         // Which rules apply to which object: those of its input type whose kinds match it.
         // Objects of one input type and apiVersion/kind share a plan.
         let mut plans: Vec<Vec<usize>> = Vec::new();
@@ -124,7 +182,7 @@ impl Evaluator {
                 *plan_of_kind
                     .entry((r.input, r.id.api_version.as_str(), r.id.kind.as_str()))
                     .or_insert_with(|| {
-                        let rules: Vec<usize> = (0..self.rules.len())
+                        let rules: Vec<usize> = (0..self.entry_points.len())
                             .filter(|&i| {
                                 let rule = &self.rules[i];
                                 rule.input == r.input && rule.kinds.matches(&r.id)
@@ -195,8 +253,6 @@ impl Evaluator {
         for r in results {
             out.absorb(r);
         }
-        finding::sort(&mut out.findings);
-        out.problems.sort();
         out
     }
 
@@ -360,8 +416,11 @@ fn eval_problem(rule: &Rule, resource: &Resource, message: &str) -> Problem {
     }
 }
 
-/// Turns a rule's `deny` set into findings; malformed entries are problems, not panics.
+/// Turns a rule's output into findings; malformed entries are problems, not panics.
 fn decode(rule: &Rule, resource: &Resource, value: regorus::Value, out: &mut Evaluation) {
+    if let crate::policy::Contract::Conftest { rule: name, .. } = &rule.contract {
+        return decode_conftest(rule, name, resource, value, out);
+    }
     let items = match value {
         regorus::Value::Undefined => return,
         regorus::Value::Set(set) => set.iter().cloned().collect::<Vec<_>>(),
@@ -406,24 +465,84 @@ fn decode(rule: &Rule, resource: &Resource, value: regorus::Value, out: &mut Eva
                 }
             },
         };
-        let position = resource.position_of(&path);
-        out.findings.push(Finding {
-            fingerprint: Finding::fingerprint_of(
-                &rule.id,
-                &resource.id,
-                &resource.origin,
-                &path,
-                Some(&resource.object),
-            ),
-            rule_id: rule.id.clone(),
-            rule_title: rule.title.clone(),
-            severity: rule.severity,
-            message: msg.to_owned(),
-            object: resource.id.clone(),
-            origin: resource.origin.clone(),
-            written: resource.written_at(&path),
-            path,
-            position,
-        });
+        push_finding(rule, resource, msg, path, out);
     }
+}
+
+/// Turns a conftest rule's results into findings: a set (or array) of messages, each a string
+/// or an object with a string `msg` (other keys are allowed and ignored, as conftest keeps them
+/// as metadata); `true` from a boolean rule is one finding named after the rule.
+fn decode_conftest(
+    rule: &Rule,
+    name: &str,
+    resource: &Resource,
+    value: regorus::Value,
+    out: &mut Evaluation,
+) {
+    let items = match value {
+        regorus::Value::Undefined | regorus::Value::Bool(false) => return,
+        regorus::Value::Bool(true) => {
+            let msg = format!("`{}.{name}` is true", rule.package);
+            return push_finding(rule, resource, &msg, FieldPath::default(), out);
+        }
+        regorus::Value::Set(set) => set.iter().cloned().collect::<Vec<_>>(),
+        regorus::Value::Array(a) => a.iter().cloned().collect(),
+        other => {
+            out.problems.push(eval_problem(
+                rule,
+                resource,
+                &format!("`{name}` must be a set of messages (strings or objects with `msg`), got {other}"),
+            ));
+            return;
+        }
+    };
+    // A string and an object with the same `msg` are one finding: the finding is its message.
+    let mut seen = std::collections::BTreeSet::new();
+    for item in items {
+        let msg = match &item {
+            regorus::Value::String(s) => Some(s.to_string()),
+            regorus::Value::Object(o) => o
+                .get(&regorus::Value::from("msg"))
+                .and_then(|m| m.as_string().ok())
+                .map(|m| m.to_string()),
+            _ => None,
+        };
+        match msg {
+            Some(msg) if !seen.insert(msg.clone()) => {}
+            Some(msg) => push_finding(rule, resource, &msg, FieldPath::default(), out),
+            None => out.problems.push(eval_problem(
+                rule,
+                resource,
+                &format!("a `{name}` result is neither a string nor an object with a string `msg`: {item}"),
+            )),
+        }
+    }
+}
+
+fn push_finding(
+    rule: &Rule,
+    resource: &Resource,
+    msg: &str,
+    path: FieldPath,
+    out: &mut Evaluation,
+) {
+    let position = resource.position_of(&path);
+    out.findings.push(Finding {
+        fingerprint: Finding::fingerprint_of(
+            &rule.id,
+            &resource.id,
+            &resource.origin,
+            &path,
+            Some(&resource.object),
+        ),
+        rule_id: rule.id.clone(),
+        rule_title: rule.title.clone(),
+        severity: rule.severity,
+        message: msg.to_owned(),
+        object: resource.id.clone(),
+        origin: resource.origin.clone(),
+        written: resource.written_at(&path),
+        path,
+        position,
+    });
 }

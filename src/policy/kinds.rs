@@ -26,9 +26,11 @@ pub const GROUPS: &[&str] = &["workloads", "roles", "bindings"];
 pub struct KindSelector {
     /// (kind, allowed API groups; empty = any group)
     entries: Vec<(String, Vec<String>)>,
+    /// Every kind: conftest policies see every object and choose by `input.kind` themselves.
+    all: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("unknown kind group '{0}': kinds are PascalCase kind names or one of {groups}", groups = GROUPS.join(", "))]
 pub struct UnknownGroup(pub String);
 
@@ -55,7 +57,10 @@ impl KindSelector {
                 None => return Err(UnknownGroup(k.clone())),
             }
         }
-        Ok(KindSelector { entries })
+        Ok(KindSelector {
+            entries,
+            all: false,
+        })
     }
 
     /// Selects nothing: the selector of a benchmark check, which reads no objects through the
@@ -63,6 +68,15 @@ impl KindSelector {
     pub fn none() -> Self {
         KindSelector {
             entries: Vec::new(),
+            all: false,
+        }
+    }
+
+    /// Selects every object.
+    pub fn any() -> Self {
+        KindSelector {
+            entries: Vec::new(),
+            all: true,
         }
     }
 
@@ -72,13 +86,17 @@ impl KindSelector {
 
     /// Whether objects of `kind` served by API group `group` are selected.
     pub fn matches_type(&self, group: &str, kind: &str) -> bool {
-        self.entries.iter().any(|(k, groups)| {
-            k == kind && (groups.is_empty() || groups.iter().any(|g| g == group))
-        })
+        self.all
+            || self.entries.iter().any(|(k, groups)| {
+                k == kind && (groups.is_empty() || groups.iter().any(|g| g == group))
+            })
     }
 
     /// The kind names, for listings.
     pub fn kinds(&self) -> Vec<&str> {
+        if self.all {
+            return vec!["*"];
+        }
         let mut v: Vec<&str> = self.entries.iter().map(|(k, _)| k.as_str()).collect();
         v.dedup();
         v

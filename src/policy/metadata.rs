@@ -69,7 +69,7 @@ pub enum PodSecurityLevel {
 }
 
 /// Errors in a metadata block, with the 1-based line in the rule file.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum MetadataError {
     #[error("line {line}: no `# METADATA` comment block before the package")]
     Missing { line: u32 },

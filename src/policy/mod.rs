@@ -1,8 +1,13 @@
 //! The rule catalog: loading Rego rule files, parsing their METADATA, validating the contract.
 //!
-//! Built-in rules are embedded in the binary; `--policy DIR` adds a user's rules under the same
-//! contract. Nothing here evaluates a rule (that is `engine`).
+//! Built-in rules are embedded in the binary; `--policy DIR` adds a user's rules, under
+//! posture's contract (a METADATA block and `deny contains {"msg", "path"}`) or conftest's (a
+//! package in a conftest namespace with `deny`, `violation` and `warn` rules; see
+//! [`conftest`]). A user file that cannot be loaded is recorded in [`Catalog::rejected`] and
+//! the rest still load; built-in rules that do not load are an error. Nothing here evaluates
+//! a rule (that is `engine`).
 
+pub mod conftest;
 mod info;
 pub mod kinds;
 pub mod metadata;
@@ -44,14 +49,33 @@ pub struct Rule {
     pub kinds: KindSelector,
     pub frameworks: Frameworks,
     pub related: Vec<metadata::RelatedResource>,
+    /// The rule's file; for a conftest rule, the first file of its package that defines it.
     pub source: Source,
     pub builtin: bool,
+    /// Which output contract the rule follows.
+    pub contract: Contract,
+}
+
+/// How a rule is run and its output read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contract {
+    /// posture's: the file's own module, `deny contains {"msg": ..., "path": [...]}`.
+    Posture,
+    /// conftest's: rule `rule` of a namespace package (whose files are all in
+    /// [`Catalog::user_libraries`]), a set of strings or of objects with a `msg`.
+    Conftest {
+        rule: String,
+        level: conftest::Level,
+    },
 }
 
 impl Rule {
     /// The query that yields the rule's findings.
     pub fn entry_point(&self) -> String {
-        format!("data.{}.deny", self.package)
+        match &self.contract {
+            Contract::Posture => format!("data.{}.deny", self.package),
+            Contract::Conftest { rule, .. } => format!("data.{}.{rule}", self.package),
+        }
     }
 
     /// What reporters read about the rule.
@@ -72,13 +96,13 @@ impl Rule {
 }
 
 /// Errors loading rules; each names the file and, where known, the line.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PolicyError {
     #[error("{path}: cannot read: {source}")]
     Read {
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: std::sync::Arc<std::io::Error>,
     },
     #[error("{path}: {source}")]
     Metadata {
@@ -106,11 +130,54 @@ pub enum PolicyError {
     },
 }
 
+impl PolicyError {
+    /// The file the error is in, and its 1-based line when known.
+    pub fn place(&self) -> (String, Option<u32>) {
+        match self {
+            PolicyError::Read { path, .. } => (path.display().to_string(), None),
+            PolicyError::Metadata { path, source } => (
+                path.clone(),
+                Some(match source {
+                    metadata::MetadataError::Missing { line }
+                    | metadata::MetadataError::Invalid { line, .. } => *line,
+                }),
+            ),
+            PolicyError::Contract { path, line, .. } => (path.clone(), Some(*line)),
+            PolicyError::Kinds { path, .. } => (path.clone(), None),
+            PolicyError::DuplicateId { second, .. } => (second.clone(), None),
+        }
+    }
+}
+
 /// All rules plus the shared library files they import.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub rules: Vec<Rule>,
+    /// Built-in Rego helpers (`policies/lib/`).
     pub libraries: Vec<Source>,
+    /// A user's helper files and the files of conftest namespaces, compiled with the user's
+    /// rules only, so that a broken one cannot touch the built-in rules.
+    pub user_libraries: Vec<Source>,
+    /// User policy files that could not be loaded; the scan reports each as an error.
+    pub rejected: Vec<PolicyError>,
+}
+
+/// Options for loading a user's policies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPolicies {
+    /// Directories or files of Rego (`--policy`).
+    pub paths: Vec<PathBuf>,
+    /// Packages run under conftest's contract (`--policy-namespace`; `main` by default).
+    pub namespaces: Vec<String>,
+}
+
+impl Default for UserPolicies {
+    fn default() -> Self {
+        UserPolicies {
+            paths: Vec::new(),
+            namespaces: vec![conftest::DEFAULT_NAMESPACE.to_owned()],
+        }
+    }
 }
 
 impl Catalog {
@@ -133,7 +200,7 @@ impl Catalog {
             if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "rego") {
                 let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
                     path: path.to_path_buf(),
-                    source,
+                    source: std::sync::Arc::new(source),
                 })?;
                 let rel = path.strip_prefix(root).unwrap_or(path);
                 files.push(Source {
@@ -161,47 +228,139 @@ impl Catalog {
         Ok(catalog)
     }
 
-    /// Adds a user's rules from `dir` (every `*.rego` below it; files without METADATA are
-    /// treated as helper libraries).
+    /// Adds a user's rules from `dir` with the default conftest namespace; the first file that
+    /// cannot be loaded is an error (for tools that list rules, where a report cannot carry it).
     pub fn add_user_dir(&mut self, dir: &Path) -> Result<(), PolicyError> {
-        let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| {
-                e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rego")
-            })
-            .map(|e| e.into_path())
-            .collect();
-        if dir.is_file() {
-            paths.push(dir.to_path_buf());
+        let before = self.rejected.len();
+        self.add_user(&UserPolicies {
+            paths: vec![dir.to_path_buf()],
+            ..UserPolicies::default()
+        });
+        match self.rejected.drain(before..).next() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        if !dir.exists() {
-            return Err(PolicyError::Read {
-                path: dir.to_path_buf(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no such file or directory",
-                ),
-            });
-        }
-        for path in paths {
-            let text = std::fs::read_to_string(&path).map_err(|source| PolicyError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            let source = Source {
-                path: path.display().to_string(),
-                text,
-            };
-            if !source.text.contains("# METADATA") {
-                self.libraries.push(source);
+    }
+
+    /// Adds a user's policies: every `*.rego` below each path. Files that cannot be loaded go
+    /// to [`Catalog::rejected`]; the others still load.
+    pub fn add_user(&mut self, policies: &UserPolicies) {
+        let mut files: Vec<Source> = Vec::new();
+        for dir in &policies.paths {
+            if !dir.exists() {
+                self.rejected.push(PolicyError::Read {
+                    path: dir.to_path_buf(),
+                    source: std::sync::Arc::new(std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no such file or directory",
+                    )),
+                });
                 continue;
             }
-            let rule = parse_rule(source, "custom", false)?;
-            self.rules.push(rule);
+            let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| {
+                    e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rego")
+                })
+                .map(|e| e.into_path())
+                .collect();
+            if dir.is_file() && !paths.contains(dir) {
+                paths.push(dir.to_path_buf());
+            }
+            for path in paths {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => files.push(Source {
+                        path: path.display().to_string(),
+                        text,
+                    }),
+                    Err(source) => self.rejected.push(PolicyError::Read {
+                        path,
+                        source: std::sync::Arc::new(source),
+                    }),
+                }
+            }
         }
-        self.check_unique()
+        for source in files {
+            self.add_user_file(source, &policies.namespaces);
+        }
+        self.drop_duplicate_user_ids();
+    }
+
+    /// Sorts one user file into a conftest namespace, a posture rule, or a helper library.
+    fn add_user_file(&mut self, source: Source, namespaces: &[String]) {
+        let package = package_of(&source.text);
+        let heads = conftest::rule_heads(&source.text);
+        match package {
+            Some((_, package)) if namespaces.contains(&package) => {
+                for (name, line) in heads {
+                    let known = self.rules.iter().any(|r| {
+                        r.package == package
+                            && matches!(&r.contract, Contract::Conftest { rule, .. } if *rule == name)
+                    });
+                    if !known {
+                        self.rules
+                            .push(conftest::rule(&package, &name, line, &source));
+                    }
+                }
+                self.user_libraries.push(source);
+            }
+            _ if source.text.contains("# METADATA") => match parse_rule(source, "custom", false) {
+                Ok(rule) => self.rules.push(rule),
+                Err(e) => self.rejected.push(e),
+            },
+            Some((line, package)) if !heads.is_empty() => {
+                let names: Vec<&str> = heads.iter().map(|(n, _)| n.as_str()).collect();
+                let first = heads.first().map_or(line, |(_, l)| *l);
+                self.rejected.push(PolicyError::Contract {
+                    path: source.path.clone(),
+                    line: first,
+                    message: format!(
+                        "package `{package}` defines `{}`, but posture runs such rules only in a \
+                         conftest namespace ({}; add `--policy-namespace {package}`) or in a \
+                         file with a `# METADATA` block (posture's contract)",
+                        names.join("`, `"),
+                        namespaces
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+            _ => self.user_libraries.push(source),
+        }
+    }
+
+    /// A user rule whose id another rule already has is rejected; the built-in one stays.
+    fn drop_duplicate_user_ids(&mut self) {
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        let mut kept = Vec::with_capacity(self.rules.len());
+        for rule in std::mem::take(&mut self.rules) {
+            match seen.get(&rule.id) {
+                Some(first) if !rule.builtin => self.rejected.push(PolicyError::DuplicateId {
+                    id: rule.id.clone(),
+                    first: first.clone(),
+                    second: rule.source.path.clone(),
+                }),
+                _ => {
+                    seen.insert(rule.id.clone(), rule.source.path.clone());
+                    kept.push(rule);
+                }
+            }
+        }
+        self.rules = kept;
+    }
+
+    /// The catalog, or the first user file that did not load: for commands that list or
+    /// collect for the rules, where no report carries a problem.
+    pub fn strict(mut self) -> Result<Catalog, PolicyError> {
+        if self.rejected.is_empty() {
+            Ok(self)
+        } else {
+            Err(self.rejected.swap_remove(0))
+        }
     }
 
     fn check_unique(&self) -> Result<(), PolicyError> {
@@ -301,5 +460,6 @@ fn parse_rule(source: Source, group: &str, builtin: bool) -> Result<Rule, Policy
         related: meta.related_resources,
         source,
         builtin,
+        contract: Contract::Posture,
     })
 }
