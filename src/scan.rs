@@ -60,9 +60,21 @@ pub struct FindingFilter {
 
 impl FindingFilter {
     pub fn keeps(&self, f: &Finding) -> bool {
-        (self.rules.is_empty() || self.rules.iter().any(|p| p.matches(&f.rule_id)))
-            && !self.skip_rules.iter().any(|p| p.matches(&f.rule_id))
+        self.keeps_rule(&f.rule_id)
             && (self.severities.is_empty() || self.severities.contains(&f.severity))
+    }
+
+    /// Whether an earlier scan's finding is one this filter reports (a finding read without
+    /// its severity is kept unless severities are chosen).
+    pub fn keeps_prior(&self, f: &crate::baseline::PriorFinding) -> bool {
+        self.keeps_rule(&f.rule_id)
+            && (self.severities.is_empty()
+                || f.severity.is_some_and(|s| self.severities.contains(&s)))
+    }
+
+    fn keeps_rule(&self, rule_id: &str) -> bool {
+        (self.rules.is_empty() || self.rules.iter().any(|p| p.matches(rule_id)))
+            && !self.skip_rules.iter().any(|p| p.matches(rule_id))
     }
 
     fn is_empty(&self) -> bool {
@@ -483,7 +495,9 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         ));
         report.problems.sort();
     }
-    if let Some(previous) = baseline {
+    if let Some(mut previous) = baseline {
+        // What the filter leaves out now was not fixed: leave it out of the earlier scan too.
+        previous.findings.retain(|f| request.filter.keeps_prior(f));
         report.compare_with(previous);
     }
     Ok(report)

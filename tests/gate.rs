@@ -648,3 +648,24 @@ fn dot_slash_plain_and_absolute_paths_keep_identical_fingerprints_and_baseline_u
         );
     }
 }
+
+/// Findings a filter leaves out are not "fixed" against a baseline that has them.
+#[test]
+fn a_rule_filter_does_not_count_left_out_findings_as_fixed() {
+    let dir = ratings_repo();
+    save_scan(dir.path(), "json", "base.json");
+    let out = run_in(
+        dir.path(),
+        &[
+            "scan",
+            "manifests",
+            "--baseline",
+            "base.json",
+            "--skip-rule",
+            "PST-0021",
+        ],
+    );
+    assert_exit(&out, 0);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("0 new, 27 unchanged, 0 fixed"), "{table}");
+}
