@@ -52,6 +52,8 @@ pub enum Code {
     RenderError,
     /// helm or kustomize rendered a chart or kustomization but wrote warnings.
     RenderWarning,
+    /// Values of a Compose file use `${VAR}` interpolation; they are scanned as written.
+    Interpolation,
 }
 
 impl Code {
@@ -73,6 +75,7 @@ impl Code {
             Code::ToolMissing => "tool-missing",
             Code::RenderError => "render-error",
             Code::RenderWarning => "render-warning",
+            Code::Interpolation => "interpolation",
         }
     }
 }

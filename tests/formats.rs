@@ -7,7 +7,7 @@ use crate::report::render;
 use posture::finding::Finding;
 use posture::policy::Catalog;
 use posture::report::{self, Format};
-use posture::resource::{FieldPath, ObjectRef, Origin, Position, Segment};
+use posture::resource::{FieldPath, InputType, ObjectRef, Origin, Position, Segment};
 use posture::scan::{scan_snapshot, EvaluatedObject, Judging, ScanReport, Target};
 use posture::snapshot::Snapshot;
 use posture::Severity;
@@ -67,7 +67,11 @@ fn hostile() -> ScanReport {
         findings: vec![finding],
         problems: vec![],
         objects: 1,
-        evaluated: vec![EvaluatedObject { object, origin }],
+        evaluated: vec![EvaluatedObject {
+            input: InputType::Kubernetes,
+            object,
+            origin,
+        }],
         compliance: None,
     }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod cluster;
 mod common;
 mod compliance;
+mod compose;
 mod corpus;
 mod engine;
 mod formats;

@@ -6,7 +6,7 @@ use posture::finding::Finding;
 use posture::policy::Catalog;
 use posture::problem::{Code, Level, Problem};
 use posture::report::{self, Format, Style};
-use posture::resource::{FieldPath, ObjectRef, Origin, Position, Segment};
+use posture::resource::{FieldPath, InputType, ObjectRef, Origin, Position, Segment};
 use posture::scan::EvaluatedObject;
 use posture::{ScanReport, Severity};
 use std::path::PathBuf;
@@ -50,8 +50,13 @@ pub fn fixed_report() -> ScanReport {
         ..object.clone()
     };
     let evaluated = vec![
-        EvaluatedObject { object, origin },
         EvaluatedObject {
+            input: InputType::Kubernetes,
+            object,
+            origin,
+        },
+        EvaluatedObject {
+            input: InputType::Kubernetes,
             object: labelled,
             origin: Origin::File {
                 path: PathBuf::from("deploy/ratings-web.yaml").into(),

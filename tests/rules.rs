@@ -84,7 +84,12 @@ fn fixtures_pass_and_fail_as_named() {
         for file in fixtures(&rule.slug) {
             let name = file_name(&file);
             let report = scan_paths(&[&file]);
-            for p in &report.problems {
+            // A compose fixture that shows `${VAR}` references gets the interpolation note.
+            for p in report
+                .problems
+                .iter()
+                .filter(|p| p.code != posture::problem::Code::Interpolation)
+            {
                 errors.push(format!("{}/{name}: unexpected problem: {p}", rule.slug));
             }
             let mine: Vec<_> = report

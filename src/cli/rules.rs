@@ -43,6 +43,9 @@ fn frameworks(rule: &Rule) -> String {
     if !f.nsa.is_empty() {
         parts.push("NSA".to_owned());
     }
+    if !f.cis_docker.is_empty() {
+        parts.push(format!("CIS Docker {}", f.cis_docker.join(", ")));
+    }
     parts.join("; ")
 }
 

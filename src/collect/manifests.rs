@@ -1,6 +1,8 @@
 //! Manifest files: YAML (multi-document), JSON, `kind: List`, Helm-rendered output, stdin, and
-//! the output of charts and kustomizations, which [`render`] renders.
+//! the output of charts and kustomizations, which [`render`] renders. Compose files found among
+//! them go to [`super::compose`].
 
+use super::compose;
 use super::kustomize_sources::{Build, KustomizeSourceMap};
 use super::render::{self, RenderOptions, Renderable};
 use super::template_lines::{HelmSourceMap, Template};
@@ -64,7 +66,7 @@ pub fn collect_with(inputs: &[PathBuf], render: &RenderOptions, read: &ReadOptio
     let mut out = Collected::default();
     for input in inputs {
         if input.as_os_str() == "-" {
-            found.files.push(input.clone());
+            found.files.push((input.clone(), Named::Yes));
         } else if input.is_dir() {
             let before = (found.files.len(), found.renderables.len());
             found.walk(input, read, &mut out.problems);
@@ -80,7 +82,7 @@ pub fn collect_with(inputs: &[PathBuf], render: &RenderOptions, read: &ReadOptio
                 );
             }
         } else if input.exists() {
-            found.files.push(input.clone());
+            found.files.push((input.clone(), Named::Yes));
         } else {
             out.problems.push(
                 Problem::new(Level::Error, Code::ReadError, "no such file or directory")
@@ -91,7 +93,7 @@ pub fn collect_with(inputs: &[PathBuf], render: &RenderOptions, read: &ReadOptio
     let per_file: Vec<Collected> = found
         .files
         .par_iter()
-        .map(|f| load_file(f, max_input_bytes))
+        .map(|(f, named)| load_file(f, *named, max_input_bytes))
         .collect();
     let per_render: Vec<Collected> = found
         .renderables
@@ -104,10 +106,19 @@ pub fn collect_with(inputs: &[PathBuf], render: &RenderOptions, read: &ReadOptio
     out
 }
 
+/// Whether a file was named on the command line or found by a walk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Named {
+    Yes,
+    /// Found by a walk: a compose file is recognised by its name only, so that a walk does not
+    /// take every YAML file with a top-level `services` key for one.
+    Walked,
+}
+
 /// What a walk found: manifest files, and directories a tool renders.
 #[derive(Default)]
 struct Found {
-    files: Vec<PathBuf>,
+    files: Vec<(PathBuf, Named)>,
     renderables: Vec<Renderable>,
 }
 
@@ -141,7 +152,7 @@ impl Found {
                         && has_manifest_extension(e.path())
                         && !super::config_file::is_config_file(e.path()) =>
                 {
-                    self.files.push(e.into_path())
+                    self.files.push((e.into_path(), Named::Walked))
                 }
                 Ok(_) => {}
                 Err(err) => problems.push(
@@ -163,9 +174,9 @@ fn has_manifest_extension(path: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
-fn load_file(path: &Path, max_input_bytes: u64) -> Collected {
+fn load_file(path: &Path, named: Named, max_input_bytes: u64) -> Collected {
     match super::input::read_text(path, max_input_bytes) {
-        Ok(text) => load_text(path, &text),
+        Ok(text) => load_text_as(path, &text, named),
         Err(err) => {
             let position = match &err {
                 super::input::ReadError::NotUtf8(at) => Some(*at),
@@ -180,8 +191,16 @@ fn load_file(path: &Path, max_input_bytes: u64) -> Collected {
     }
 }
 
-/// Decodes the manifests in `text`, read from `path`.
+/// Decodes the manifests in `text`, read from `path` as a file named on the command line: a
+/// compose file is recognised by its name or its content.
 pub fn load_text(path: &Path, text: &str) -> Collected {
+    load_text_as(path, text, Named::Yes)
+}
+
+fn load_text_as(path: &Path, text: &str, named: Named) -> Collected {
+    if compose::is_compose_file_name(path) {
+        return compose::decode(path, yaml::parse_stream(text));
+    }
     let is_json = path
         .extension()
         .and_then(|e| e.to_str())
@@ -191,6 +210,9 @@ pub fn load_text(path: &Path, text: &str) -> Collected {
     } else {
         yaml::parse_stream(text)
     };
+    if named == Named::Yes && compose::is_compose_document(&documents) {
+        return compose::decode(path, documents);
+    }
     decode(Source::File(path), documents)
 }
 

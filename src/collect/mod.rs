@@ -4,6 +4,7 @@
 //! [`render`]); no policy knowledge.
 
 pub mod cluster;
+pub mod compose;
 pub mod config_file;
 pub mod input;
 mod kustomize_sources;

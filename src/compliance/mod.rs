@@ -729,6 +729,7 @@ fn descriptor(benchmark: &Benchmark, check: &Check, id: &str, severity: Severity
         // Benchmark checks read no objects of their own: the settings rule reads component
         // runs, the file checks node facts.
         kinds: policy::KindSelector::none(),
+        input: crate::resource::InputType::Kubernetes,
         frameworks: policy::Frameworks {
             cis_1_12: if benchmark.benchmark == "cis-1.12" {
                 vec![check.id.clone()]

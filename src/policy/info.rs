@@ -22,6 +22,8 @@ pub struct RuleInfo {
     pub frameworks: Frameworks,
     /// The kinds the rule reads; none for a benchmark check.
     pub kinds: KindSelector,
+    /// The input type the rule reads; benchmark checks read Kubernetes components.
+    pub input: crate::resource::InputType,
     /// Links for further reading (SARIF `helpUri`, rule help).
     pub related: Vec<RelatedResource>,
 }

@@ -59,6 +59,10 @@ pub struct Frameworks {
     /// NSA/CISA Kubernetes Hardening Guidance sections.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nsa: Vec<String>,
+    /// CIS Docker Benchmark recommendation ids (section 4: images, 5: container runtime), for
+    /// rules on Compose services.
+    #[serde(default, rename = "cis-docker", skip_serializing_if = "Vec::is_empty")]
+    pub cis_docker: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]

@@ -90,6 +90,7 @@ impl Rule {
             remediation: self.remediation.clone(),
             frameworks: self.frameworks.clone(),
             kinds: self.kinds.clone(),
+            input: self.input,
             related: self.related.clone(),
         }
     }

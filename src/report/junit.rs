@@ -65,7 +65,7 @@ impl<'a> RuleSuite<'a> {
     ) -> Self {
         let applicable = evaluated
             .iter()
-            .filter(|e| rule.kinds.matches(&e.object))
+            .filter(|e| e.input == rule.input && rule.kinds.matches(&e.object))
             .filter(|e| !findings.by_object.contains_key(&(&e.object, &e.origin)))
             .count();
         let failures = findings.order.len();
@@ -91,7 +91,7 @@ impl<'a> RuleSuite<'a> {
         let mut written: HashSet<ObjectKey<'_>> = HashSet::new();
         for e in evaluated
             .iter()
-            .filter(|e| self.rule.kinds.matches(&e.object))
+            .filter(|e| e.input == self.rule.input && self.rule.kinds.matches(&e.object))
         {
             let key = (&e.object, &e.origin);
             written.insert(key);

@@ -54,7 +54,13 @@ fn pascal(slug: &str) -> String {
 }
 
 fn tags(rule: &RuleInfo) -> Vec<String> {
-    let mut tags = vec!["security".to_owned(), "kubernetes".to_owned()];
+    // Compose rules live in the `compose` group; every other rule reads Kubernetes objects.
+    let platform = if rule.group == "compose" {
+        "compose"
+    } else {
+        "kubernetes"
+    };
+    let mut tags = vec!["security".to_owned(), platform.to_owned()];
     tags.extend(
         rule.frameworks
             .cis_1_12
@@ -67,6 +73,12 @@ fn tags(rule: &RuleInfo) -> Vec<String> {
     if !rule.frameworks.nsa.is_empty() {
         tags.push("NSA-CISA".to_owned());
     }
+    tags.extend(
+        rule.frameworks
+            .cis_docker
+            .iter()
+            .map(|id| format!("CIS-Docker-{id}")),
+    );
     tags
 }
 
@@ -87,6 +99,12 @@ fn help_markdown(rule: &RuleInfo) -> String {
     }
     for n in &rule.frameworks.nsa {
         refs.push(format!("NSA/CISA Kubernetes Hardening Guidance: {n}"));
+    }
+    if !rule.frameworks.cis_docker.is_empty() {
+        refs.push(format!(
+            "CIS Docker Benchmark: {}",
+            rule.frameworks.cis_docker.join(", ")
+        ));
     }
     for r in &rule.related {
         refs.push(format!("<{}>", r.reference));

@@ -120,14 +120,17 @@ pub enum InputType {
     /// Kubernetes objects: manifests, rendered charts and kustomizations, clusters.
     #[default]
     Kubernetes,
+    /// Services of Compose files (the Compose Specification), one object per service.
+    Compose,
 }
 
 impl InputType {
-    pub const ALL: [InputType; 1] = [InputType::Kubernetes];
+    pub const ALL: [InputType; 2] = [InputType::Kubernetes, InputType::Compose];
 
     pub fn as_str(self) -> &'static str {
         match self {
             InputType::Kubernetes => "kubernetes",
+            InputType::Compose => "compose",
         }
     }
 }

@@ -336,7 +336,18 @@ fn evaluate_for(
     problems.extend(evaluation.problems);
     let mut report = ScanReport {
         target,
-        rules: evaluator.rules().iter().map(Rule::info).collect(),
+        // Kubernetes rules always, as before there were other sources; the rules of another
+        // input type only when the scan read objects of it, so that a Kubernetes scan's reports
+        // (SARIF rule indices, JUnit suites) do not list Compose rules.
+        rules: evaluator
+            .rules()
+            .iter()
+            .filter(|r| {
+                r.input == crate::resource::InputType::Kubernetes
+                    || targets.iter().any(|t| t.input == r.input)
+            })
+            .map(Rule::info)
+            .collect(),
         findings: evaluation.findings,
         suppressed: Vec::new(),
         exceptions: Vec::new(),
@@ -399,6 +410,7 @@ fn evaluated_objects(targets: Vec<Resource>) -> Vec<EvaluatedObject> {
     let mut evaluated: Vec<EvaluatedObject> = targets
         .into_iter()
         .map(|r| EvaluatedObject {
+            input: r.input,
             object: r.id,
             origin: r.origin,
         })

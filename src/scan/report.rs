@@ -53,6 +53,8 @@ pub struct ScanReport {
 /// content, so that a 10,000-object scan keeps a few hundred bytes per object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvaluatedObject {
+    /// Its input type: only rules of that type were evaluated on it.
+    pub input: crate::resource::InputType,
     pub object: ObjectRef,
     pub origin: Origin,
 }
