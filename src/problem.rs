@@ -52,6 +52,12 @@ pub enum Code {
     RenderError,
     /// helm or kustomize rendered a chart or kustomization but wrote warnings.
     RenderWarning,
+    /// A workload field has the wrong shape (`spec` a list, `containers` not a list), so no
+    /// container rule could look inside it.
+    WrongShape,
+    /// The detected platform and what the cluster shows disagree (AKS detected, yet the
+    /// control-plane pods are visible), so the benchmark is judged from what is seen.
+    PlatformMismatch,
 }
 
 impl Code {
@@ -73,6 +79,8 @@ impl Code {
             Code::ToolMissing => "tool-missing",
             Code::RenderError => "render-error",
             Code::RenderWarning => "render-warning",
+            Code::WrongShape => "wrong-shape",
+            Code::PlatformMismatch => "platform-mismatch",
         }
     }
 }

@@ -165,6 +165,18 @@ fn explain_check(id: &str) -> Option<anyhow::Result<u8>> {
         check.target.as_str()
     );
     println!("judged by posture: {}", check.method());
+    let absent = posture::compliance::when_absent(check)
+        .map_err(|e| anyhow::anyhow!("cannot judge {id}'s defaults: {e}"));
+    match absent {
+        Ok(lines) if !lines.is_empty() => {
+            println!("\nWhen a setting is absent, the component's default decides:");
+            for line in lines {
+                println!("  {line}");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => return Some(Err(e)),
+    }
     if let posture::benchmark::Judgement::Manual { steps, .. } = &check.judgement {
         println!("\nWhat to check:\n{steps}");
     }

@@ -4,6 +4,7 @@
 //! No I/O and no reporting here; a rule that fails on an object becomes a [`Problem`].
 
 mod inventory;
+mod shape;
 
 use crate::finding::{self, Finding};
 use crate::policy::{Catalog, Rule};
@@ -195,6 +196,7 @@ impl Evaluator {
         for r in results {
             out.absorb(r);
         }
+        out.problems.extend(shape::problems(resources));
         finding::sort(&mut out.findings);
         out.problems.sort();
         out
