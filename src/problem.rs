@@ -54,6 +54,12 @@ pub enum Code {
     RenderWarning,
     /// Values of a Compose file use `${VAR}` interpolation; they are scanned as written.
     Interpolation,
+    /// A workload field has the wrong shape (`spec` a list, `containers` not a list), so no
+    /// container rule could look inside it.
+    WrongShape,
+    /// The detected platform and what the cluster shows disagree (AKS detected, yet the
+    /// control-plane pods are visible), so the benchmark is judged from what is seen.
+    PlatformMismatch,
 }
 
 impl Code {
@@ -76,6 +82,8 @@ impl Code {
             Code::RenderError => "render-error",
             Code::RenderWarning => "render-warning",
             Code::Interpolation => "interpolation",
+            Code::WrongShape => "wrong-shape",
+            Code::PlatformMismatch => "platform-mismatch",
         }
     }
 }

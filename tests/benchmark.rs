@@ -459,6 +459,12 @@ fn validation_rejects_structural_mistakes() {
             "    rule: PST-0001\n    remediation: Set --profiling=false.\n",
             Some("check 1.1: a rule belongs to evidence api"),
         ),
+        // kube-bench's "eq false, or not set" passed an absent flag whatever its default.
+        (
+            "          default: \"true\"\n",
+            "          default: \"true\"\n        - flag: --profiling\n          op: unset\n          default: \"true\"\n",
+            Some("check 1.1: test item 2: unset beside a comparison on the same setting passes whatever the default is; state the default on the comparison instead"),
+        ),
     ];
     for (find, replace, expected) in cases {
         let err = broken(find, replace);

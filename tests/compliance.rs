@@ -314,8 +314,9 @@ fn lab_mirror_pods_judge_every_control_plane_flag_check() {
             r.detail
         );
     }
-    // Node files on a provider-run control plane are not the user's to fix.
-    assert_eq!(check(c, "1.1.1").state, State::NotApplicable);
+    // The control plane is in sight, so its node files need node facts (see
+    // visible_control_plane_pods_overrule_a_managed_platform_guess).
+    assert_eq!(check(c, "1.1.1").state, State::NotCollected);
     insta::assert_snapshot!("lab_cis_1_12", listing(c));
     let eks = scan_snapshot(
         evaluator(),
@@ -622,4 +623,225 @@ fn compliance_travels_in_json_and_sarif() {
             f.rule_id
         );
     }
+}
+
+/// The verdicts of `id` on one fixture under fixtures/control-plane/edges.
+fn edge(file: &str, id: &str) -> CheckResult {
+    let report = scan_files(
+        &[fixture(&format!("control-plane/edges/{file}"))],
+        &request(named("cis-1.12"), &[]),
+    );
+    check(compliance(&report), id).clone()
+}
+
+/// kube-bench's "eq 127.0.0.1, or not set" passed a controller manager and scheduler that,
+/// without --bind-address, listen on every address; rotateCertificates omitted from /configz
+/// is the default false, not "unset and fine".
+#[test]
+fn an_absent_setting_is_judged_by_the_components_default() {
+    for (file, id, words) in [
+        (
+            "controller-manager-default-bind.yaml",
+            "1.3.7",
+            "--bind-address is not set, so the default 0.0.0.0 applies",
+        ),
+        (
+            "scheduler-default-bind.yaml",
+            "1.4.2",
+            "--bind-address is not set, so the default 0.0.0.0 applies",
+        ),
+        (
+            "kubelet-configz-rotate-omitted.yaml",
+            "4.2.10",
+            "rotateCertificates is not set, so the default false applies",
+        ),
+    ] {
+        let r = edge(file, id);
+        assert_eq!(r.state, State::Fail, "{id}: {}", r.detail);
+        assert!(
+            r.detail.contains(words) && r.detail.contains("decided by the component's default"),
+            "{id}: {}",
+            r.detail
+        );
+    }
+    // The same settings, explicitly safe, pass (the hardened fixture sets them).
+    let hardened = scan_files(
+        &[fixture("benchmark/hardened/manifests")],
+        &request(named("cis-1.12"), &[]),
+    );
+    for id in ["1.3.7", "1.4.2", "4.2.10"] {
+        assert_eq!(check(compliance(&hardened), id).state, State::Pass, "{id}");
+    }
+}
+
+/// `--tls-private-key-file=` leaves the flag at its empty default; it counted as set.
+#[test]
+fn a_flag_with_an_empty_value_is_not_set() {
+    for id in ["1.2.24", "1.2.25"] {
+        let r = edge("apiserver-empty-values.yaml", id);
+        assert_eq!(r.state, State::Fail, "{id}: {}", r.detail);
+        assert!(
+            r.detail.contains("is given an empty value"),
+            "{id}: {}",
+            r.detail
+        );
+    }
+    let report = scan_files(
+        &[],
+        &Judging {
+            benchmark: named("cis-1.12"),
+            node_facts: vec![kubelet_facts(&[
+                "/usr/bin/kubelet",
+                "--client-ca-file=",
+                "--anonymous-auth=false",
+            ])],
+            ..Default::default()
+        },
+    );
+    let r = check(compliance(&report), "4.2.3");
+    assert_eq!(r.state, State::Fail, "{}", r.detail);
+    assert!(
+        r.detail
+            .contains("--client-ca-file is given an empty value"),
+        "{}",
+        r.detail
+    );
+}
+
+/// A control-plane container with only `args` runs its image's ENTRYPOINT; it used to be no
+/// component at all, so none of its checks ran.
+#[test]
+fn a_control_plane_container_with_only_args_is_recognised_by_its_image() {
+    let report = scan_files(
+        &[fixture("control-plane/edges/apiserver-args-only.yaml")],
+        &Judging::default(),
+    );
+    let c = compliance(&report);
+    assert_eq!(
+        c.benchmark, "cis-1.12",
+        "the API server is benchmark evidence"
+    );
+    let profiling = check(c, "1.2.15");
+    assert_eq!(profiling.state, State::Fail, "{}", profiling.detail);
+    assert!(profiling
+        .detail
+        .contains("kube-apiserver in Pod 'kube-system/kube-apiserver-cp-2'"));
+    let finding = finding(&report, "cis-1.12/1.2.15");
+    let line = std::fs::read_to_string(fixture("control-plane/edges/apiserver-args-only.yaml"))
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("--profiling"))
+        .unwrap()
+        + 1;
+    assert_eq!(finding.position.map(|p| p.line as usize), Some(line));
+}
+
+/// AKS detected, yet the control-plane pods are in kube-system: their flags are judged, so their
+/// node files are not "Azure's business" but not collected, and the guess is reported.
+#[test]
+fn visible_control_plane_pods_overrule_a_managed_platform_guess() {
+    let report = scan_snapshot(
+        evaluator(),
+        lab_snapshot(),
+        &request(named("cis-1.12"), &[]),
+    );
+    let c = compliance(&report);
+    for r in c.checks.iter().filter(|r| r.section == "1.1") {
+        assert_ne!(r.state, State::NotApplicable, "{}: {}", r.id, r.detail);
+    }
+    let file = check(c, "1.1.1");
+    assert_eq!(file.state, State::NotCollected);
+    assert!(file.detail.contains("needs node facts"), "{}", file.detail);
+    let warned: Vec<&posture::Problem> = report
+        .problems
+        .iter()
+        .filter(|p| p.code == posture::problem::Code::PlatformMismatch)
+        .collect();
+    assert_eq!(warned.len(), 1, "{:?}", report.problems);
+    assert_eq!(warned[0].level, posture::problem::Level::Warning);
+    assert!(
+        warned[0].message.contains("looks like AKS"),
+        "{}",
+        warned[0].message
+    );
+}
+
+/// The lab's one readable kubelet (lab-kubelet-0) passes several kubelet checks while three AKS
+/// kubelets cannot be read: each node counts once, the checks say how far they got, and the
+/// score is no longer 0 of 5.
+#[test]
+fn per_node_results_count_per_node() {
+    let report = scan_snapshot(evaluator(), lab_snapshot(), &Judging::default());
+    let c = compliance(&report);
+    let partial: Vec<&CheckResult> = c
+        .checks
+        .iter()
+        .filter(|r| {
+            r.subjects
+                .iter()
+                .any(|s| s.subject.contains("lab-kubelet-0") && s.state == State::Pass)
+        })
+        .collect();
+    assert!(
+        !partial.is_empty(),
+        "lab-kubelet-0 passes some kubelet checks"
+    );
+    for r in &partial {
+        assert_eq!(r.state, State::NotCollected, "{}", r.id);
+        assert!(
+            r.detail
+                .starts_with("passes on 1 of 4 nodes; 3 not collected: "),
+            "{}: {}",
+            r.id,
+            r.detail
+        );
+    }
+    let per_subject: usize = c
+        .checks
+        .iter()
+        .filter(|r| r.assessment == Assessment::Automated)
+        .map(|r| r.subjects.len().max(1))
+        .sum();
+    assert_eq!(c.results.total(), per_subject);
+    assert!(c.results.pass >= partial.len(), "{:?}", c.results);
+    assert!(c.score.is_some_and(|s| s > 0.0), "{:?}", c.score);
+    // CIS 1.12 on the same lab: 4.2.10 fails on lab-kubelet-0, whose /configz omits the false
+    // rotateCertificates.
+    let cis = scan_snapshot(
+        evaluator(),
+        lab_snapshot(),
+        &request(named("cis-1.12"), &[]),
+    );
+    let rotate = check(compliance(&cis), "4.2.10");
+    assert_eq!(rotate.state, State::Fail, "{}", rotate.detail);
+    let lab = rotate
+        .subjects
+        .iter()
+        .find(|s| s.subject == "kubelet on node 'lab-kubelet-0'")
+        .unwrap();
+    assert_eq!(lab.state, State::Fail, "{}", lab.detail);
+}
+
+/// `posture explain cis-1.12/4.2.10` says what absence means: the default, and its verdict.
+#[test]
+fn explain_names_the_default_an_absent_setting_gets() {
+    let benchmark = Benchmark::builtin("cis-1.12").unwrap();
+    let rotate = posture::compliance::when_absent(benchmark.check("4.2.10").unwrap()).unwrap();
+    assert_eq!(
+        rotate[0],
+        "rotateCertificates is not set, so the default false applies: fails"
+    );
+    assert!(rotate[1].contains("/configz leaves out false and zero values"));
+    let anonymous = posture::compliance::when_absent(benchmark.check("4.2.1").unwrap()).unwrap();
+    assert!(
+        anonymous.iter().any(|l| l
+            .starts_with("on a kubelet started without a configuration file")
+            && l.ends_with("fails")),
+        "{anonymous:?}"
+    );
+    assert!(
+        posture::compliance::when_absent(benchmark.check("1.1.1").unwrap())
+            .unwrap()
+            .is_empty()
+    );
 }

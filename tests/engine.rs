@@ -304,3 +304,38 @@ fn conftest_rules_see_each_object_and_merge_a_package_across_directories() {
         ]
     );
 }
+
+/// A `spec` written as a list made every container rule find nothing, and the object passed
+/// without a word: now each wrong shape is a warning at the field's line.
+#[test]
+fn wrongly_shaped_workloads_are_problems_with_a_line() {
+    let file = repo().join("fixtures/shapes/wrong-shapes.yaml");
+    let collected = posture::collect::manifests::collect(
+        std::slice::from_ref(&file),
+        &crate::common::render_options(),
+    );
+    let evaluation = evaluator(Backend::Bytecode).evaluate(&collected.resources);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+    let shapes: Vec<(Option<u32>, &str)> = evaluation
+        .problems
+        .iter()
+        .filter(|p| p.code == posture::problem::Code::WrongShape)
+        .map(|p| (p.position.map(|p| p.line), p.message.as_str()))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            (
+                Some(line_of("spec:") as u32),
+                "Deployment 'shop/listed-spec': `spec` is a list, but Kubernetes expects a \
+                 mapping; its containers were not checked"
+            ),
+            (
+                Some(line_of("  containers:") as u32),
+                "Pod 'shop/mapped-containers': `spec.containers` is a mapping, but Kubernetes \
+                 expects a list of containers; its containers were not checked"
+            ),
+        ]
+    );
+}

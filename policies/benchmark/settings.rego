@@ -184,15 +184,23 @@ verdict(item, obs) := "fail" if {
 	not holds(item, obs)
 }
 
+# An empty value (`--tls-private-key-file=`, `clientCAFile: ""`) leaves a path or name flag at
+# its empty default, exactly as if it were absent, so it does not count as set.
 holds(item, obs) if {
 	item.op == "set"
-	obs.source in {"flag", "config"}
+	given(obs)
 }
 
-# kube-bench's reading of "not set": absence passes whatever the default.
+# "Not set": absent or empty. An `unset` item never stands beside a comparison on the same
+# setting (the catalog rejects it): absence there is judged by the comparison's default.
 holds(item, obs) if {
 	item.op == "unset"
-	not obs.source in {"flag", "config"}
+	not given(obs)
+}
+
+given(obs) if {
+	obs.source in {"flag", "config"}
+	obs.value != ""
 }
 
 holds(item, obs) if {
@@ -308,8 +316,14 @@ octal(v) := n if {
 
 # --- words ------------------------------------------------------------------------------------
 
-describe(item, obs) := sprintf("%s is %s", [setting_name(item, obs.source), shown(obs.value)]) if {
+describe(item, obs) := sprintf("%s is %s", [setting_name(item, obs.source), obs.value]) if {
 	obs.source in {"flag", "config"}
+	obs.value != ""
+}
+
+describe(item, obs) := sprintf("%s is given an empty value", [setting_name(item, obs.source)]) if {
+	obs.source in {"flag", "config"}
+	obs.value == ""
 }
 
 describe(item, obs) := sprintf("%s is not set, so the default %s applies", [setting_name(item, obs.source), shown(obs.value)]) if {

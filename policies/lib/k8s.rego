@@ -140,5 +140,20 @@ pod_annotations() := memo_pod_annotations
 namespace() := memo_namespace
 name() := memo_name
 is_workload() := true if memo_is_workload else := false
+
+# A mirror pod: the API server's copy of a kubelet's static pod. The kubelet marks it with the
+# kubernetes.io/config.mirror annotation and owns it by its Node; it has no ServiceAccount and
+# no token volume, whatever its spec seems to imply.
+# https://kubernetes.io/docs/tasks/configure-pod-container/static-pod/
+is_mirror_pod if {
+	input.kind == "Pod"
+	object.get(input, ["metadata", "annotations", "kubernetes.io/config.mirror"], null) != null
+}
+
+is_mirror_pod if {
+	input.kind == "Pod"
+	some owner in as_array(object.get(input, ["metadata", "ownerReferences"], []))
+	object.get(owner, "kind", "") == "Node"
+}
 pod_labels() := memo_pod_labels
 template_kinds() := memo_template_kinds

@@ -301,6 +301,7 @@ fn check_violations(
         for (n, item) in test.items().iter().enumerate() {
             test_item_violations(item, n + 1, problems);
         }
+        unset_alternative_violations(test.items(), problems);
     }
     if let Some(file) = &check.file {
         if file.paths.is_empty() {
@@ -360,6 +361,32 @@ fn test_item_violations(item: &TestItem, n: usize, problems: &mut Vec<String>) {
         problems.push(format!(
             "test item {n}: cli_default needs both a flag and a config_path"
         ));
+    }
+}
+
+/// An `unset` item next to a comparison on the same setting (kube-bench's "eq 127.0.0.1, or not
+/// set") would pass an absent setting whatever the component does without it. The comparison
+/// already judges absence through its `default`, which is what the component really runs with:
+/// the controller manager without `--bind-address` listens on 0.0.0.0.
+fn unset_alternative_violations(items: &[TestItem], problems: &mut Vec<String>) {
+    let same_setting = |a: &TestItem, b: &TestItem| {
+        (a.flag.is_some() && a.flag == b.flag)
+            || (a.config_path.is_some() && a.config_path == b.config_path)
+    };
+    for (n, item) in items.iter().enumerate() {
+        if item.op != Op::Unset {
+            continue;
+        }
+        if items
+            .iter()
+            .any(|other| other.op.takes_value() && same_setting(item, other))
+        {
+            problems.push(format!(
+                "test item {}: unset beside a comparison on the same setting passes whatever \
+                 the default is; state the default on the comparison instead",
+                n + 1
+            ));
+        }
     }
 }
 

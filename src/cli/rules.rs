@@ -171,7 +171,7 @@ fn explain_check(
     benchmark: &Benchmark,
     check: &posture::benchmark::Check,
     out: &mut dyn Write,
-) -> std::io::Result<()> {
+) -> anyhow::Result<()> {
     let severity = check
         .severity()
         .map_or(String::new(), |s| format!(" ({s})"));
@@ -188,10 +188,22 @@ fn explain_check(
         check.target.as_str()
     )?;
     writeln!(out, "judged by posture: {}", check.method())?;
+    let absent = posture::compliance::when_absent(check)
+        .map_err(|e| anyhow::anyhow!("cannot judge {id}'s defaults: {e}"))?;
+    if !absent.is_empty() {
+        writeln!(
+            out,
+            "\nWhen a setting is absent, the component's default decides:"
+        )?;
+        for line in absent {
+            writeln!(out, "  {line}")?;
+        }
+    }
     if let posture::benchmark::Judgement::Manual { steps, .. } = &check.judgement {
         writeln!(out, "\nWhat to check:\n{steps}")?;
     }
-    writeln!(out, "\nRemediation:\n{}", check.remediation)
+    writeln!(out, "\nRemediation:\n{}", check.remediation)?;
+    Ok(())
 }
 
 pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {

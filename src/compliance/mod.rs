@@ -21,6 +21,7 @@ use crate::benchmark::{
 use crate::finding::Finding;
 use crate::policy;
 use crate::policy::RuleInfo;
+use crate::problem::{Code, Level, Problem};
 use crate::resource::{FieldPath, ObjectRef, Origin, Position, Segment, Written};
 use crate::severity::Severity;
 use crate::snapshot::PlatformKind;
@@ -132,8 +133,7 @@ impl Tally {
         State::ALL.iter().map(|s| self.get(*s)).sum()
     }
 
-    /// Passed / (passed + failed) of the automated checks, in percent; `None` when none was
-    /// judged.
+    /// Passed / (passed + failed), in percent; `None` when nothing was judged.
     pub fn score(&self) -> Option<f64> {
         let judged = self.pass + self.fail;
         (judged > 0).then(|| (self.pass as f64 * 1000.0 / judged as f64).round() / 10.0)
@@ -147,8 +147,11 @@ pub struct SectionSummary {
     pub title: String,
     /// Every check of the section and its subsections.
     pub counts: Tally,
-    /// Automated checks only: the basis of `score`.
+    /// Automated checks only.
     pub automated: Tally,
+    /// The automated checks' results, one per subject (node or component run) for checks
+    /// judged per subject, one per check otherwise: the basis of `score`.
+    pub results: Tally,
     pub score: Option<f64>,
     /// Why a section without checks has none (`managed by the provider`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,6 +177,10 @@ pub struct Compliance {
     pub selection: Selection,
     pub total: Tally,
     pub automated: Tally,
+    /// Per-subject results of the automated checks (see [`SectionSummary::results`]).
+    pub results: Tally,
+    /// Passed / (passed + failed) of `results`: a kubelet check that passes on one node and
+    /// could not be read on three counts one pass, not zero.
     pub score: Option<f64>,
     pub sections: Vec<SectionSummary>,
     pub checks: Vec<CheckResult>,
@@ -200,6 +207,8 @@ pub struct Assessed {
     pub findings: Vec<Finding>,
     /// Descriptors of those checks, for reporters (SARIF rules, JSON, the table).
     pub rules: Vec<RuleInfo>,
+    /// What the user should know about the verdicts (a platform guess the cluster contradicts).
+    pub problems: Vec<Problem>,
 }
 
 /// The rule id of a benchmark check's findings: `cis-1.12/1.2.15`.
@@ -227,6 +236,35 @@ pub fn assess(
     context: &Context,
 ) -> Result<Assessed, SettingsError> {
     let rule = settings::SettingsRule::new()?;
+    // Control-plane pods in sight mean the control plane is not hidden by a provider, whatever
+    // the platform guess says: its checks are judged from what is seen, and the guess is
+    // reported.
+    let mut problems = Vec::new();
+    let contradicted = context
+        .platform
+        .filter(|p| p.managed_control_plane() && control_plane_seen(runs));
+    let judged_context;
+    let context = match contradicted {
+        Some(platform) => {
+            problems.push(Problem::new(
+                Level::Warning,
+                Code::PlatformMismatch,
+                format!(
+                    "the cluster looks like {}, whose provider runs the control plane, but \
+                     control-plane pods are visible: {} judges their flags from those pods \
+                     and their node files from node facts",
+                    platform.as_str(),
+                    benchmark.benchmark
+                ),
+            ));
+            judged_context = Context {
+                platform: None,
+                ..context.clone()
+            };
+            &judged_context
+        }
+        None => context,
+    };
     let mut results = Vec::with_capacity(benchmark.checks.len());
     let mut out_findings = Vec::new();
     let mut rules = Vec::new();
@@ -294,6 +332,21 @@ pub fn assess(
         compliance,
         findings: out_findings,
         rules,
+        problems,
+    })
+}
+
+/// Whether a control-plane component (API server, controller manager, scheduler, etcd) runs
+/// where the scan can see it.
+fn control_plane_seen(runs: &[subjects::Run<'_>]) -> bool {
+    runs.iter().any(|r| {
+        matches!(
+            r.component,
+            Component::KubeApiserver
+                | Component::KubeControllerManager
+                | Component::KubeScheduler
+                | Component::Etcd
+        )
     })
 }
 
@@ -384,10 +437,11 @@ fn combine(subjects: &[SubjectResult]) -> Option<State> {
 fn overall(
     subjects: Vec<SubjectResult>,
     failures: Vec<Failure>,
+    noun: &str,
     without: impl FnOnce() -> (State, String),
 ) -> Judged {
     let (state, detail) = match combine(&subjects) {
-        Some(state) => (state, summary_detail(state, &subjects)),
+        Some(state) => (state, summary_detail(state, &subjects, noun)),
         None => without(),
     };
     (state, detail, subjects, failures)
@@ -402,12 +456,27 @@ fn provider_run(check: &Check, context: &Context) -> Option<String> {
         .map(|p| p.as_str().to_uppercase())
 }
 
-fn summary_detail(state: State, subjects: &[SubjectResult]) -> String {
+/// The subjects in the overall state, with their details. A check left open by subjects that
+/// could not be judged says how far the others got: "passes on 1 of 4 nodes; 3 not collected:
+/// …", so a partial pass is neither hidden nor taken for a pass.
+fn summary_detail(state: State, subjects: &[SubjectResult], noun: &str) -> String {
     let relevant: Vec<String> = subjects
         .iter()
         .filter(|s| s.state == state)
         .map(|s| format!("{}: {}", s.subject, s.detail))
         .collect();
+    let passed = subjects.iter().filter(|s| s.state == State::Pass).count();
+    if state == State::NotCollected && passed > 0 {
+        let judged = subjects
+            .iter()
+            .filter(|s| s.state != State::NotApplicable)
+            .count();
+        return format!(
+            "passes on {passed} of {judged} {noun}; {} not collected: {}",
+            relevant.len(),
+            relevant.join("; ")
+        );
+    }
     relevant.join("; ")
 }
 
@@ -501,7 +570,14 @@ fn by_settings(
             }
         }
     }
-    overall(subjects, failures, || no_runs(check, component, context))
+    let noun = if component == Component::Kubelet {
+        "nodes"
+    } else {
+        "component runs"
+    };
+    overall(subjects, failures, noun, || {
+        no_runs(check, component, context)
+    })
 }
 
 /// A failing run as a finding: at the flag in the container's command line, at the field of
@@ -621,17 +697,19 @@ fn by_files(check: &Check, component: Component, spec: &FileSpec, context: &Cont
             detail,
         });
     }
-    overall(subjects, failures, || match provider_run(check, context) {
-        Some(platform) => (
-            State::NotApplicable,
-            format!("managed by the provider: {platform} runs the control plane nodes"),
-        ),
-        None => (
-            State::NotCollected,
-            "needs node facts: run `posture node-collect` on the nodes \
+    overall(subjects, failures, "nodes", || {
+        match provider_run(check, context) {
+            Some(platform) => (
+                State::NotApplicable,
+                format!("managed by the provider: {platform} runs the control plane nodes"),
+            ),
+            None => (
+                State::NotCollected,
+                "needs node facts: run `posture node-collect` on the nodes \
              (deploy/node-collector.yaml) and pass them with --node-facts"
-                .to_owned(),
-        ),
+                    .to_owned(),
+            ),
+        }
     })
 }
 
@@ -743,12 +821,31 @@ fn descriptor(benchmark: &Benchmark, check: &Check, id: &str, severity: Severity
 }
 
 fn summarize(benchmark: &Benchmark, selection: Selection, checks: Vec<CheckResult>) -> Compliance {
+    let inside = |c: &CheckResult, prefix: Option<&str>| {
+        prefix.is_none_or(|p| c.id.starts_with(&format!("{p}.")))
+    };
     let tally = |prefix: Option<&str>, automated_only: bool| {
         let mut t = Tally::default();
         for c in &checks {
-            let inside = prefix.is_none_or(|p| c.id.starts_with(&format!("{p}.")));
-            if inside && (!automated_only || c.assessment == Assessment::Automated) {
+            if inside(c, prefix) && (!automated_only || c.assessment == Assessment::Automated) {
                 t.add(c.state);
+            }
+        }
+        t
+    };
+    // Each node (or component run) a check was judged on counts once.
+    let results = |prefix: Option<&str>| {
+        let mut t = Tally::default();
+        for c in &checks {
+            if !inside(c, prefix) || c.assessment != Assessment::Automated {
+                continue;
+            }
+            if c.subjects.is_empty() {
+                t.add(c.state);
+            } else {
+                for s in &c.subjects {
+                    t.add(s.state);
+                }
             }
         }
         t
@@ -759,6 +856,7 @@ fn summarize(benchmark: &Benchmark, selection: Selection, checks: Vec<CheckResul
         .map(|s| {
             let counts = tally(Some(&s.id), false);
             let automated = tally(Some(&s.id), true);
+            let results = results(Some(&s.id));
             let note = match &s.managed {
                 Some(managed) => Some(format!("not applicable: {managed}")),
                 None => (counts.total() == 0).then(|| "no recommendations".to_owned()),
@@ -768,13 +866,15 @@ fn summarize(benchmark: &Benchmark, selection: Selection, checks: Vec<CheckResul
                 title: s.title.clone(),
                 counts,
                 automated,
-                score: automated.score(),
+                results,
+                score: results.score(),
                 note,
             }
         })
         .collect();
     let total = tally(None, false);
     let automated = tally(None, true);
+    let results = results(None);
     Compliance {
         benchmark: benchmark.benchmark.clone(),
         title: benchmark.title.clone(),
@@ -782,10 +882,76 @@ fn summarize(benchmark: &Benchmark, selection: Selection, checks: Vec<CheckResul
         selection,
         total,
         automated,
-        score: automated.score(),
+        results,
+        score: results.score(),
         sections,
         checks,
     }
+}
+
+/// What a settings check concludes when its settings are absent, one line per item with a
+/// default: the default that applies and whether it meets the requirement. For the kubelet,
+/// absence also covers `/configz`, which leaves out false and zero values. Empty for other
+/// judgements.
+pub fn when_absent(check: &Check) -> Result<Vec<String>, SettingsError> {
+    let Judgement::Settings {
+        component, test, ..
+    } = &check.judgement
+    else {
+        return Ok(Vec::new());
+    };
+    let rule = settings::SettingsRule::new()?;
+    let verdict = |config_known: bool| -> Result<Option<settings::Verdict>, SettingsError> {
+        let run = subjects::Run {
+            component: *component,
+            node: None,
+            label: component.as_str().to_owned(),
+            flags: crate::resource::CommandLine::parse::<&str>(&[]),
+            config: BTreeMap::new(),
+            config_known,
+            config_unread: None,
+            anchor: subjects::Anchor::Node {
+                name: String::new(),
+                origin: Origin::Cluster {
+                    cluster: String::new(),
+                },
+            },
+        };
+        Ok(rule
+            .judge(&run, &[(check.id.as_str(), test)])?
+            .remove(&check.id))
+    };
+    let words = |outcome: settings::Outcome| match outcome {
+        settings::Outcome::Pass => "passes",
+        settings::Outcome::Fail => "fails",
+        settings::Outcome::Unknown => "cannot be judged",
+    };
+    let has_config = test.items().iter().any(|i| i.config_path.is_some());
+    let mut lines = Vec::new();
+    if let Some(v) = verdict(has_config)? {
+        for item in &v.items {
+            lines.push(format!("{}: {}", item.observed, words(item.outcome)));
+        }
+        if has_config && *component == Component::Kubelet {
+            lines.push(
+                "the kubelet's /configz leaves out false and zero values, so a field missing \
+                 there is this default"
+                    .to_owned(),
+            );
+        }
+    }
+    if test.items().iter().any(|i| i.cli_default.is_some()) {
+        if let Some(v) = verdict(false)? {
+            for item in v.items.iter().filter(|i| i.source == "default") {
+                lines.push(format!(
+                    "on a kubelet started without a configuration file, {}: {}",
+                    item.observed,
+                    words(item.outcome)
+                ));
+            }
+        }
+    }
+    Ok(lines)
 }
 
 /// The benchmark `--benchmark auto` picks for a cluster on `platform`: the built-in benchmark

@@ -296,6 +296,10 @@ mod tests {
             ("set", None, "--y=a", "null", Outcome::Fail),
             ("unset", None, "--y=a", "\"true\"", Outcome::Pass),
             ("unset", None, "--x", "null", Outcome::Fail),
+            // An empty value leaves a path flag at its empty default: not set.
+            ("set", None, "--x=", "null", Outcome::Fail),
+            ("unset", None, "--x=", "null", Outcome::Pass),
+            ("eq", Some("false"), "--x=", "\"false\"", Outcome::Fail),
             // Absent: the default decides a comparison.
             ("eq", Some("false"), "--y", "\"true\"", Outcome::Fail),
             ("eq", Some("true"), "--y", "\"true\"", Outcome::Pass),
@@ -308,6 +312,26 @@ mod tests {
                 "{op} {value:?} on {flag} (default {default}): {why}"
             );
         }
+    }
+
+    #[test]
+    fn an_empty_flag_value_is_named_as_empty() {
+        let (got, why) = judge(
+            &["--client-ca-file="],
+            &[],
+            &item("--client-ca-file", "set", None, "null"),
+        );
+        assert_eq!(
+            (got, why.as_str()),
+            (
+                Outcome::Fail,
+                "--client-ca-file is given an empty value; it must be set"
+            )
+        );
+        let config = "        - flag: \"--client-ca-file\"\n          config_path: \"authentication.x509.clientCAFile\"\n\
+                      \x20         op: set\n          default: null\n";
+        let (got, _) = judge(&[], &[("authentication.x509.clientCAFile", "")], config);
+        assert_eq!(got, Outcome::Fail);
     }
 
     #[test]

@@ -243,6 +243,15 @@ fn containers(resource: &Resource) -> Vec<(FieldPath, &Value)> {
 /// the command line overrides.
 fn container_flags(container: &Value) -> CommandLine {
     let mut all = crate::resource::container_words(container);
+    // A container given only `args` runs its image's ENTRYPOINT, which for the control-plane
+    // images is the component itself (registry.k8s.io/kube-apiserver runs kube-apiserver).
+    let no_command = container["command"].as_array().is_none_or(|c| c.is_empty());
+    let program_named = all.first().is_some_and(|w| !w.starts_with('-'));
+    if no_command && !program_named {
+        if let Some(program) = container["image"].as_str().and_then(image_program) {
+            all.insert(0, program.to_owned());
+        }
+    }
     let is_etcd = all
         .first()
         .is_some_and(|p| p.rsplit('/').next() == Some("etcd"));
@@ -263,6 +272,19 @@ fn container_flags(container: &Value) -> CommandLine {
         all.splice(1..1, env);
     }
     CommandLine::parse(&all)
+}
+
+/// The program an image's name stands for: its last path segment without tag, digest or an
+/// architecture suffix (`registry.k8s.io/kube-apiserver-amd64:v1.28.0` → `kube-apiserver`).
+fn image_program(image: &str) -> Option<&str> {
+    let name = image.split('@').next().unwrap_or(image);
+    let last = name.rsplit('/').next().unwrap_or(name);
+    let last = last.split(':').next().unwrap_or(last);
+    let bare = ["-amd64", "-arm64", "-arm", "-ppc64le", "-s390x"]
+        .iter()
+        .find_map(|arch| last.strip_suffix(arch))
+        .unwrap_or(last);
+    (!bare.is_empty()).then_some(bare)
 }
 
 fn kubelet_config(resource: &Resource) -> Option<Run<'_>> {
@@ -411,6 +433,33 @@ mod tests {
         assert_eq!(flat["tlsCipherSuites"], "A,B");
         assert_eq!(flat["featureGates.X"], "true");
         assert!(!flat.contains_key("kind") && !flat.contains_key("empty"));
+    }
+
+    #[test]
+    fn a_container_with_only_args_is_named_by_its_image() {
+        let args_only = json!({"image": "registry.k8s.io/kube-apiserver:v1.28.0",
+            "args": ["--profiling=false"]});
+        let flags = container_flags(&args_only);
+        assert_eq!(flags.program.as_deref(), Some("kube-apiserver"));
+        assert_eq!(flags.value("--profiling"), Some("false"));
+        // The first argument names the program when it is not a flag.
+        let named = json!({"image": "example.com/wrapper:1", "args": ["kube-scheduler", "--v=2"]});
+        assert_eq!(
+            container_flags(&named).program.as_deref(),
+            Some("kube-scheduler")
+        );
+        // A command wins over the image.
+        let command = json!({"image": "registry.k8s.io/etcd:3.5.9-0", "command": ["/bin/sh"],
+            "args": ["-c", "etcd"]});
+        assert_eq!(container_flags(&command).program.as_deref(), Some("sh"));
+        assert_eq!(
+            image_program("registry.k8s.io/etcd@sha256:abc"),
+            Some("etcd")
+        );
+        assert_eq!(
+            image_program("k8s.gcr.io/kube-proxy-amd64:v1.10"),
+            Some("kube-proxy")
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod recursion;
 mod user;
 
 pub use limits::Limits;
+mod shape;
 
 use crate::finding::{self, Finding};
 use crate::policy::{Catalog, Rule};
@@ -162,6 +163,7 @@ impl Evaluator {
     pub fn evaluate(&self, resources: &[Resource]) -> Evaluation {
         let mut out = self.evaluate_builtin(resources);
         out.problems.extend(self.load_problems.iter().cloned());
+        out.problems.extend(shape::problems(resources));
         if !self.user.is_empty() {
             let data = regorus::Value::from(inventory::build(resources));
             out.absorb(user::evaluate(&self.user, resources, &data, &self.limits));

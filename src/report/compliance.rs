@@ -65,9 +65,10 @@ pub fn write(c: &Compliance, style: Style, out: &mut dyn Write) -> io::Result<()
     writeln!(out, "{table}")?;
     writeln!(
         out,
-        "Score: passed / (passed + failed) of the automated checks ({} of {}).",
-        c.automated.pass,
-        c.automated.pass + c.automated.fail
+        "Score: passed / (passed + failed) of the automated checks' results, one per node or \
+         component run ({} of {}).",
+        c.results.pass,
+        c.results.pass + c.results.fail
     )?;
     let failed: Vec<_> = c.checks.iter().filter(|r| r.state == State::Fail).collect();
     if !failed.is_empty() {
@@ -99,7 +100,8 @@ pub fn not_collected_by_reason(c: &Compliance) -> Vec<(&str, Vec<&str>)> {
     by_reason
 }
 
-/// `CIS AKS 1.8: 5 of 16 automated checks failed, score 0.0%`
+/// `cis-aks-1.8: 6 of 6 judged automated checks failed; 6 of 12 results passed (one per node
+/// or component run), score 50.0%`
 pub fn summary(c: &Compliance) -> String {
     let judged = c.automated.pass + c.automated.fail;
     format!(
@@ -107,7 +109,10 @@ pub fn summary(c: &Compliance) -> String {
         c.benchmark,
         c.automated.fail,
         if judged == 1 { "" } else { "s" },
-        c.score
-            .map_or(String::new(), |s| format!(", score {s:.1}%"))
+        c.score.map_or(String::new(), |s| format!(
+            "; {} of {} results passed (one per node or component run), score {s:.1}%",
+            c.results.pass,
+            c.results.pass + c.results.fail
+        ))
     )
 }

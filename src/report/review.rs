@@ -193,11 +193,12 @@ fn summary(report: &ScanReport) -> Vec<Block> {
 
 /// The applied benchmark: its counts per section, and the failed checks.
 fn benchmark(c: &Compliance) -> Vec<Block> {
-    let judged = c.automated.pass + c.automated.fail;
+    let judged = c.results.pass + c.results.fail;
     let score = match c.score {
         Some(score) => format!(
-            "Score {score:.1}%: {} of {judged} judged automated check{} passed.",
-            c.automated.pass,
+            "Score {score:.1}%: {} of {judged} judged result{} of automated checks passed \
+             (a check judged per node or component run counts once for each).",
+            c.results.pass,
             plural(judged)
         ),
         None => "No automated check could be judged, so there is no score.".to_owned(),

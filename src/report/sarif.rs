@@ -403,7 +403,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             json!({
                 "benchmark": c.benchmark, "title": c.title, "version": c.version,
                 "selection": c.selection, "total": c.total, "automated": c.automated,
-                "score": c.score, "sections": c.sections, "checks": checks,
+                "results": c.results, "score": c.score, "sections": c.sections, "checks": checks,
             }),
         );
     }

@@ -369,6 +369,7 @@ fn evaluate_for(
                 crate::finding::sort(&mut report.findings);
                 report.rules.extend(assessed.rules);
                 report.compliance = Some(assessed.compliance);
+                problems.extend(assessed.problems);
             }
             Err(message) => problems.push(Problem::new(
                 crate::problem::Level::Error,

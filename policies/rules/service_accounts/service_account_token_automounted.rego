@@ -8,7 +8,9 @@
 #   the ServiceAccount says. The ServiceAccount is looked up among the scanned objects of the
 #   workload's namespace; when it is not there, posture assumes the Kubernetes default, which
 #   mounts the token. A mounted token lets anyone who gets code running in the container call
-#   the API server with the account's permissions.
+#   the API server with the account's permissions. Mirror pods (the API server's copies of
+#   static pods, annotated kubernetes.io/config.mirror or owned by a Node) are skipped: static
+#   pods cannot use a ServiceAccount, so no token is mounted into them.
 # scope: package
 # related_resources:
 #   - ref: https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting
@@ -49,6 +51,7 @@ accounts := [sa |
 
 deny contains {"msg": msg, "path": path} if {
 	k8s.is_workload()
+	not k8s.is_mirror_pod
 	[path, why] := mounted
 	msg := sprintf("%s mounts the API token of ServiceAccount '%s': %s", [k8s.workload(), account, why])
 }
