@@ -418,6 +418,16 @@ fn eval_problem(rule: &Rule, resource: &Resource, message: &str) -> Problem {
     }
 }
 
+/// The entries of a rule's set (or array) of results; any other value is handed back for the
+/// caller's message.
+fn results(value: regorus::Value) -> Result<Vec<regorus::Value>, regorus::Value> {
+    match value {
+        regorus::Value::Set(set) => Ok(set.iter().cloned().collect()),
+        regorus::Value::Array(a) => Ok(a.iter().cloned().collect()),
+        other => Err(other),
+    }
+}
+
 /// Turns a rule's output into findings; malformed entries are problems, not panics.
 fn decode(rule: &Rule, resource: &Resource, value: regorus::Value, out: &mut Evaluation) {
     if let crate::policy::Contract::Conftest { rule: name, .. } = &rule.contract {
@@ -425,16 +435,17 @@ fn decode(rule: &Rule, resource: &Resource, value: regorus::Value, out: &mut Eva
     }
     let items = match value {
         regorus::Value::Undefined => return,
-        regorus::Value::Set(set) => set.iter().cloned().collect::<Vec<_>>(),
-        regorus::Value::Array(a) => a.iter().cloned().collect(),
-        other => {
-            out.problems.push(eval_problem(
-                rule,
-                resource,
-                &format!("`deny` must be a set of {{\"msg\", \"path\"}} objects, got {other}"),
-            ));
-            return;
-        }
+        other => match results(other) {
+            Ok(items) => items,
+            Err(other) => {
+                out.problems.push(eval_problem(
+                    rule,
+                    resource,
+                    &format!("`deny` must be a set of {{\"msg\", \"path\"}} objects, got {other}"),
+                ));
+                return;
+            }
+        },
     };
     for item in items {
         let json: serde_json::Value = match serde_json::to_value(&item) {
@@ -487,16 +498,17 @@ fn decode_conftest(
             let msg = format!("`{}.{name}` is true", rule.package);
             return push_finding(rule, resource, &msg, FieldPath::default(), out);
         }
-        regorus::Value::Set(set) => set.iter().cloned().collect::<Vec<_>>(),
-        regorus::Value::Array(a) => a.iter().cloned().collect(),
-        other => {
-            out.problems.push(eval_problem(
-                rule,
-                resource,
-                &format!("`{name}` must be a set of messages (strings or objects with `msg`), got {other}"),
-            ));
-            return;
-        }
+        other => match results(other) {
+            Ok(items) => items,
+            Err(other) => {
+                out.problems.push(eval_problem(
+                    rule,
+                    resource,
+                    &format!("`{name}` must be a set of messages (strings or objects with `msg`), got {other}"),
+                ));
+                return;
+            }
+        },
     };
     // A string and an object with the same `msg` are one finding: the finding is its message.
     let mut seen = std::collections::BTreeSet::new();
