@@ -254,13 +254,25 @@ pub fn parse_document(text: &str) -> Result<Option<Decoded>, SyntaxError> {
     })
 }
 
-/// An upper bound on how deep `text` nests: each level is indented further, or is a `- ` item
-/// or a flow bracket. Cheap, and generous where text is odd (brackets in strings count).
+/// An upper bound on how deep `text` nests: each level is indented further than the one it
+/// is in, or is a `- ` item or a flow bracket. Levels are counted as the distinct indentations
+/// open at a line, not as spaces: a manifest indented by two spaces a level nests half as deep
+/// as its columns, and counting columns sent ordinary documents to a thread of their own.
+/// Cheap, and generous where text is odd (brackets in strings count).
 fn nesting_bound(text: &str) -> usize {
     let mut flow: usize = 0;
     let mut deepest = 0;
+    let mut open: Vec<usize> = Vec::new();
     for line in text.lines() {
-        let indent = line.len() - line.trim_start().len();
+        if line.trim().is_empty() {
+            continue;
+        }
+        let column = line.len() - line.trim_start().len();
+        while open.last().is_some_and(|&c| c >= column) {
+            open.pop();
+        }
+        open.push(column);
+        let indent = open.len();
         let dashes = line.matches("- ").count() + usize::from(line.trim_end().ends_with('-'));
         let mut line_flow = flow;
         for c in line.chars() {
@@ -540,6 +552,12 @@ mod tests {
             .expect("no overflow");
         assert_eq!(outcome, [1, 1, 1]);
         assert!(nesting_bound("a:\n  b:\n    - c\n") <= SHALLOW);
+        // Twelve levels written with two spaces each reach column 22, yet nest twelve deep.
+        let wide = (0..12)
+            .map(|d| format!("{}k{d}:", " ".repeat(d * 2)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(nesting_bound(&wide) <= SHALLOW, "{}", nesting_bound(&wide));
     }
 
     #[test]
