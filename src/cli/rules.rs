@@ -32,21 +32,16 @@ pub struct ExplainArgs {
 }
 
 fn frameworks(rule: &Rule) -> String {
-    let f = &rule.frameworks;
-    let mut parts = Vec::new();
-    if !f.cis_1_12.is_empty() {
-        parts.push(format!("CIS {}", f.cis_1_12.join(", ")));
-    }
-    if let Some(l) = f.pod_security {
-        parts.push(format!("PSS {}", format!("{l:?}").to_lowercase()));
-    }
-    if !f.nsa.is_empty() {
-        parts.push("NSA".to_owned());
-    }
-    if !f.cis_docker.is_empty() {
-        parts.push(format!("CIS Docker {}", f.cis_docker.join(", ")));
-    }
-    parts.join("; ")
+    rule.frameworks
+        .references()
+        .iter()
+        .map(|r| match r.tag {
+            "NSA-CISA" => r.short.to_owned(),
+            "PSS" => format!("{} {}", r.short, r.ids.join(", ").to_lowercase()),
+            _ => format!("{} {}", r.short, r.ids.join(", ")),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A plain listing table, the terminal's width or `width` when piped.

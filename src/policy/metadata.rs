@@ -63,6 +63,83 @@ pub struct Frameworks {
     /// rules on Compose services.
     #[serde(default, rename = "cis-docker", skip_serializing_if = "Vec::is_empty")]
     pub cis_docker: Vec<String>,
+    /// MITRE ATT&CK technique ids (`T1610`, `T1552.007`) of the containers matrix that the
+    /// pattern enables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mitre: Vec<String>,
+    /// AWS Foundational Security Best Practices control ids (`ECS.4`), for rules on ECS task
+    /// definitions.
+    #[serde(default, rename = "aws-fsbp", skip_serializing_if = "Vec::is_empty")]
+    pub aws_fsbp: Vec<String>,
+}
+
+/// One standard a rule is mapped to, as reporters name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference<'a> {
+    /// The standard's full name, for rule help ("CIS Docker Benchmark").
+    pub standard: &'static str,
+    /// Its short name, for listings ("CIS Docker").
+    pub short: &'static str,
+    /// The SARIF tag prefix; each id becomes `{prefix}-{id}` ("CIS-Docker-5.4").
+    pub tag: &'static str,
+    pub ids: Vec<&'a str>,
+}
+
+impl Frameworks {
+    /// Every standard the rule is mapped to, in one fixed order, so SARIF tags, rule help and
+    /// `posture rules` list them alike.
+    pub fn references(&self) -> Vec<Reference<'_>> {
+        let level = self.pod_security.map(|l| match l {
+            PodSecurityLevel::Baseline => "Baseline",
+            PodSecurityLevel::Restricted => "Restricted",
+        });
+        let all = [
+            (
+                "CIS Kubernetes Benchmark 1.12",
+                "CIS",
+                "CIS-1.12",
+                ids(&self.cis_1_12),
+            ),
+            (
+                "Pod Security Standards",
+                "PSS",
+                "PSS",
+                level.into_iter().collect(),
+            ),
+            (
+                "NSA/CISA Kubernetes Hardening Guidance",
+                "NSA",
+                "NSA-CISA",
+                ids(&self.nsa),
+            ),
+            (
+                "CIS Docker Benchmark",
+                "CIS Docker",
+                "CIS-Docker",
+                ids(&self.cis_docker),
+            ),
+            ("MITRE ATT&CK", "MITRE", "MITRE", ids(&self.mitre)),
+            (
+                "AWS Foundational Security Best Practices",
+                "AWS FSBP",
+                "AWS-FSBP",
+                ids(&self.aws_fsbp),
+            ),
+        ];
+        all.into_iter()
+            .filter(|(_, _, _, ids)| !ids.is_empty())
+            .map(|(standard, short, tag, ids)| Reference {
+                standard,
+                short,
+                tag,
+                ids,
+            })
+            .collect()
+    }
+}
+
+fn ids(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -132,6 +209,22 @@ mod tests {
         assert_eq!(
             m.custom.frameworks.pod_security,
             Some(PodSecurityLevel::Baseline)
+        );
+    }
+
+    #[test]
+    fn references_list_every_mapped_standard_in_a_fixed_order() {
+        let rego = "# METADATA\n# title: T\n# description: D\n# custom:\n#   id: X-1\n#   severity: high\n#   remediation: R\n#   kinds: [workloads]\n#   frameworks:\n#     aws-fsbp: [ECS.4]\n#     mitre: [T1610, T1611]\n#     pod-security: restricted\npackage x\n";
+        let m = parse(rego).unwrap();
+        let refs = m.custom.frameworks.references();
+        let tags: Vec<_> = refs.iter().map(|r| (r.tag, r.ids.clone())).collect();
+        assert_eq!(
+            tags,
+            vec![
+                ("PSS", vec!["Restricted"]),
+                ("MITRE", vec!["T1610", "T1611"]),
+                ("AWS-FSBP", vec!["ECS.4"]),
+            ]
         );
     }
 }

@@ -54,31 +54,19 @@ fn pascal(slug: &str) -> String {
 }
 
 fn tags(rule: &RuleInfo) -> Vec<String> {
-    // Compose rules live in the `compose` group; every other rule reads Kubernetes objects.
-    let platform = if rule.group == "compose" {
-        "compose"
-    } else {
-        "kubernetes"
-    };
-    let mut tags = vec!["security".to_owned(), platform.to_owned()];
-    tags.extend(
-        rule.frameworks
-            .cis_1_12
-            .iter()
-            .map(|id| format!("CIS-1.12-{id}")),
-    );
-    if let Some(level) = rule.frameworks.pod_security {
-        tags.push(format!("PSS-{level:?}").to_lowercase());
+    let mut tags = vec!["security".to_owned(), rule.input.as_str().to_owned()];
+    for r in rule.frameworks.references() {
+        match r.tag {
+            // NSA sections are prose headings, not ids: one tag says the guidance applies.
+            "NSA-CISA" => tags.push(r.tag.to_owned()),
+            "PSS" => tags.extend(
+                r.ids
+                    .iter()
+                    .map(|level| format!("pss-{}", level.to_lowercase())),
+            ),
+            _ => tags.extend(r.ids.iter().map(|id| format!("{}-{id}", r.tag))),
+        }
     }
-    if !rule.frameworks.nsa.is_empty() {
-        tags.push("NSA-CISA".to_owned());
-    }
-    tags.extend(
-        rule.frameworks
-            .cis_docker
-            .iter()
-            .map(|id| format!("CIS-Docker-{id}")),
-    );
     tags
 }
 
@@ -88,23 +76,13 @@ fn help_markdown(rule: &RuleInfo) -> String {
         rule.description, rule.remediation
     );
     let mut refs = Vec::new();
-    if !rule.frameworks.cis_1_12.is_empty() {
-        refs.push(format!(
-            "CIS Kubernetes Benchmark 1.12: {}",
-            rule.frameworks.cis_1_12.join(", ")
-        ));
-    }
-    if let Some(l) = rule.frameworks.pod_security {
-        refs.push(format!("Pod Security Standards: {l:?}"));
-    }
-    for n in &rule.frameworks.nsa {
-        refs.push(format!("NSA/CISA Kubernetes Hardening Guidance: {n}"));
-    }
-    if !rule.frameworks.cis_docker.is_empty() {
-        refs.push(format!(
-            "CIS Docker Benchmark: {}",
-            rule.frameworks.cis_docker.join(", ")
-        ));
+    for r in rule.frameworks.references() {
+        if r.tag == "NSA-CISA" {
+            // Sections are headings, one line each.
+            refs.extend(r.ids.iter().map(|n| format!("{}: {n}", r.standard)));
+        } else {
+            refs.push(format!("{}: {}", r.standard, r.ids.join(", ")));
+        }
     }
     for r in &rule.related {
         refs.push(format!("<{}>", r.reference));
