@@ -251,6 +251,53 @@ fn endless_loop_in_a_user_rule_exits_2_within_the_timeout() {
 }
 
 #[test]
+fn user_rule_that_grows_without_bound_is_stopped_at_the_memory_limit() {
+    // A rule building a 4e8-element array took 9.4 GB and the scan still exited 0 (or the
+    // machine ran out of memory): it is stopped at --rego-memory, the other user rule and the
+    // built-in rules still report.
+    if !cfg!(target_os = "linux") {
+        eprintln!("skipped: the memory bound is enforced on Linux only");
+        return;
+    }
+    let started = std::time::Instant::now();
+    let out = posture(&[
+        "scan",
+        "-f",
+        "fixtures/policies/good/deployment.yaml",
+        "--policy",
+        "fixtures/policies/limits/huge_array",
+        "--policy",
+        "fixtures/policies/good",
+        "--rego-timeout",
+        "5m",
+        "--rego-memory",
+        "128MiB",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = json["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let message = problems[0]["message"].as_str().unwrap();
+    assert!(message.contains("LIMIT-0002"), "{message}");
+    assert!(
+        message.contains("the memory limit of 128MiB (raise it with --rego-memory)"),
+        "{message}"
+    );
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert!(rules.contains(&"ACME-0001"), "{rules:?}");
+    assert!(rules.iter().any(|r| r.starts_with("PST-")), "{rules:?}");
+    // The time limit (5m) was not what stopped it.
+    assert!(started.elapsed() < std::time::Duration::from_secs(120));
+}
+
+#[test]
 fn missing_input_is_an_error() {
     let out = posture(&["scan", "-f", "fixtures/does-not-exist.yaml"]);
     assert_eq!(out.status.code(), Some(2));

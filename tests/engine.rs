@@ -50,7 +50,53 @@ fn bytecode_matches_interpreter_on_corpus() {
 fn tiny_limits() -> Limits {
     Limits {
         timeout: Duration::from_millis(300),
+        memory: None,
     }
+}
+
+#[test]
+fn user_rules_in_a_child_process_report_as_in_process() {
+    // With --rego-memory the user's rules run in a posture child process; what crosses the pipe
+    // must not change a finding or a problem.
+    if !cfg!(target_os = "linux") {
+        eprintln!("skipped: user rules run in a child process on Linux only");
+        return;
+    }
+    let mut catalog = Catalog::builtin_from_dir(&repo().join("policies")).unwrap();
+    catalog.add_user(&UserPolicies {
+        paths: vec![
+            repo().join("fixtures/policies/good"),
+            repo().join("fixtures/policies/conftest"),
+        ],
+        ..UserPolicies::default()
+    });
+    let collected = posture::collect::manifests::collect(
+        &[
+            repo().join("fixtures/policies"),
+            repo().join("fixtures/ratings"),
+        ],
+        &crate::common::render_options(),
+    );
+    let evaluate = |memory| {
+        let limits = Limits {
+            timeout: Duration::from_secs(30),
+            memory,
+        };
+        Evaluator::with_limits(&catalog, limits)
+            .unwrap()
+            .evaluate(&collected.resources)
+    };
+    let here = evaluate(None);
+    let child = evaluate(Some(posture::engine::limits::MemoryBound {
+        bytes: 1 << 30,
+        program: PathBuf::from(env!("CARGO_BIN_EXE_posture")),
+    }));
+    assert!(
+        here.findings.iter().any(|f| !f.rule_id.starts_with("PST-")),
+        "the user rules report"
+    );
+    assert_eq!(here.problems, child.problems);
+    assert_eq!(here.findings, child.findings);
 }
 
 fn scan_with_user_policy(policy: &str) -> (Evaluator, Evaluation) {

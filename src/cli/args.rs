@@ -28,6 +28,25 @@ pub struct PolicyArgs {
     /// How long one user rule may run on one object before it is stopped (and reported).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = super::cluster::parse_duration)]
     pub rego_timeout: std::time::Duration,
+    /// How much memory the user's rules may use beyond their inputs (`512MiB`, `2GiB`), or
+    /// `off`. They run in a child process that is stopped at this size; a rule stopped there is
+    /// reported and the scan goes on. Enforced on Linux.
+    #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = parse_memory)]
+    pub rego_memory: RegoMemory,
+}
+
+/// `--rego-memory`: a size, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegoMemory {
+    Off,
+    Bytes(u64),
+}
+
+fn parse_memory(s: &str) -> Result<RegoMemory, String> {
+    match s.trim() {
+        "off" => Ok(RegoMemory::Off),
+        size => super::cluster::parse_size(size).map(RegoMemory::Bytes),
+    }
 }
 
 impl PolicyArgs {
@@ -43,7 +62,21 @@ impl PolicyArgs {
     pub fn limits(&self) -> posture::engine::Limits {
         posture::engine::Limits {
             timeout: self.rego_timeout,
+            memory: self.memory_bound(),
         }
+    }
+
+    /// The child process that bounds the user's rules' memory: posture itself. Only where
+    /// posture can read the child's memory (Linux); elsewhere the rules run in process.
+    fn memory_bound(&self) -> Option<posture::engine::limits::MemoryBound> {
+        let RegoMemory::Bytes(bytes) = self.rego_memory else {
+            return None;
+        };
+        if !cfg!(target_os = "linux") || self.policies.is_empty() {
+            return None;
+        }
+        let program = std::env::current_exe().ok()?;
+        Some(posture::engine::limits::MemoryBound { bytes, program })
     }
 
     /// The built-in and the user's rules, for commands that have no report to carry a user

@@ -94,7 +94,7 @@ pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// Bytes, or a number with `KiB`, `MiB` or `GiB` (`Ki`, `Mi`, `Gi` as in Kubernetes quantities).
-fn parse_size(s: &str) -> Result<u64, String> {
+pub(super) fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);

@@ -56,6 +56,10 @@ pub enum Command {
     Explain(rules::ExplainArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(completions::CompletionsArgs),
+    /// Run a user's rules for a posture parent process (`--rego-memory`): a request on stdin,
+    /// results on stdout. Not for people.
+    #[command(name = posture::engine::isolation::CHILD_COMMAND, hide = true)]
+    RunUserRules,
 }
 
 /// Whether the binary runs as a kubectl plugin: `kubectl posture` executes `kubectl-posture`
@@ -95,6 +99,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
         Command::Completions(args) => completions::run(args),
+        Command::RunUserRules => {
+            posture::engine::isolation::serve(std::io::stdin().lock(), std::io::stdout().lock())
+                .map(|()| exit::CLEAN)
+                .map_err(anyhow::Error::from)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,24 +1,40 @@
 //! Bounds on running a user's rules: the wall-clock time one rule may take on one object (and on
-//! the empty input posture checks every rule with at load time).
+//! the empty input posture checks every rule with at load time), and the memory they may use.
 //!
 //! User rules run on regorus's bytecode VM in its suspendable mode, which keeps Rego calls on a
 //! heap stack instead of the thread's: endless recursion grows memory and takes time until the
 //! timer stops it, instead of overflowing the stack and aborting the process. Built-in rules run
 //! without the timer (they are tested, and run-to-completion mode is the faster one).
 //!
-//! There is no memory bound: regorus's (`allocator-memory-limits`) makes its counting allocator
-//! the process's, which slows the built-in rules by about a sixth (docs/policies.md).
+//! The memory bound is not regorus's (`allocator-memory-limits`): that makes its counting
+//! allocator the process's, which slows the built-in rules by about a sixth, and a single
+//! allocation too large for the machine still aborts the process. Instead the user's rules run
+//! in a child process whose resident memory posture watches ([`super::isolation`]).
 
 use std::fmt;
 use std::num::NonZeroU32;
+use std::path::PathBuf;
 use std::time::Duration;
 
-/// How long one user rule may take on one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How long one user rule may take on one object, and how much memory the user's rules may use.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Wall-clock time (`--rego-timeout`).
     pub timeout: Duration,
+    /// `None`: the rules run inside posture, with no memory bound.
+    pub memory: Option<MemoryBound>,
 }
+
+/// The memory the user's rules may use beyond their inputs (`--rego-memory`), enforced by
+/// running them in a child process: `program` run with [`super::isolation::CHILD_COMMAND`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryBound {
+    pub bytes: u64,
+    pub program: PathBuf,
+}
+
+/// `--rego-memory`'s default.
+pub const DEFAULT_MEMORY: u64 = 2 << 30;
 
 /// `--rego-timeout`'s default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -27,6 +43,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             timeout: DEFAULT_TIMEOUT,
+            memory: None,
         }
     }
 }
@@ -47,6 +64,31 @@ impl Limits {
             "the time limit of {} (raise it with --rego-timeout)",
             Seconds(self.timeout)
         )
+    }
+}
+
+impl MemoryBound {
+    /// The bound a stopped rule ran into, said with the flag that raises it.
+    pub fn describe(&self) -> String {
+        format!(
+            "the memory limit of {} (raise it with --rego-memory)",
+            Bytes(self.bytes)
+        )
+    }
+}
+
+/// A size as the flag takes it: `2GiB`, `512MiB`, `4096KiB` or bytes.
+pub struct Bytes(pub u64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+            if n >= 1 << shift && n.is_multiple_of(1 << shift) {
+                return write!(f, "{}{unit}", n >> shift);
+            }
+        }
+        write!(f, "{n} bytes")
     }
 }
 
@@ -79,6 +121,7 @@ mod tests {
     fn the_bound_is_said_with_its_flag() {
         let limits = Limits {
             timeout: Duration::from_millis(250),
+            memory: None,
         };
         assert_eq!(
             limits.describe(),
@@ -86,5 +129,15 @@ mod tests {
         );
         assert_eq!(Seconds(DEFAULT_TIMEOUT).to_string(), "10s");
         assert_eq!(Seconds(Duration::from_millis(1500)).to_string(), "1.5s");
+        let memory = MemoryBound {
+            bytes: DEFAULT_MEMORY,
+            program: PathBuf::from("posture"),
+        };
+        assert_eq!(
+            memory.describe(),
+            "the memory limit of 2GiB (raise it with --rego-memory)"
+        );
+        assert_eq!(Bytes(1536 << 10).to_string(), "1536KiB");
+        assert_eq!(Bytes(1000).to_string(), "1000 bytes");
     }
 }

@@ -2,12 +2,15 @@
 //! only the built-in rules whose kinds match it; then a user's rules (`--policy`), compiled and
 //! run apart under [`Limits`] (see [`user`]); rule output is decoded into [`Finding`]s.
 //!
-//! No I/O and no reporting here; a rule that fails on an object becomes a [`Problem`], and so
-//! does a user policy that cannot be loaded.
+//! No I/O and no reporting here (but for running user rules in a child process under a memory
+//! bound, [`isolation`]); a rule that fails on an object becomes a [`Problem`], and so does a
+//! user policy that cannot be loaded.
 
 mod inventory;
+pub mod isolation;
 pub mod limits;
 mod recursion;
+mod rule_job;
 mod user;
 
 pub use limits::Limits;
@@ -37,7 +40,7 @@ pub struct Evaluator {
     /// Entry points of the built-in rules.
     entry_points: Vec<String>,
     backend: Backend,
-    user: Vec<user::Compiled>,
+    user: user::UserRules,
     limits: Limits,
     /// User policies that could not be loaded; every evaluation reports them.
     load_problems: Vec<Problem>,
@@ -106,15 +109,13 @@ impl Evaluator {
             rules: builtin,
             entry_points,
             backend: Backend::Bytecode,
-            user: Vec::new(),
+            user: user::UserRules::default(),
             limits,
             load_problems: Vec::new(),
         };
         evaluator.check_compiles()?;
-        let loaded = user::load(catalog, &limits);
-        evaluator
-            .rules
-            .extend(loaded.rules.iter().map(|c| c.rule.clone()));
+        let loaded = user::load(catalog, &evaluator.limits);
+        evaluator.rules.extend(loaded.rules.rules.iter().cloned());
         evaluator.user = loaded.rules;
         evaluator.load_problems = loaded.problems;
         Ok(evaluator)
@@ -164,7 +165,7 @@ impl Evaluator {
         let mut out = self.evaluate_builtin(resources);
         out.problems.extend(self.load_problems.iter().cloned());
         out.problems.extend(shape::problems(resources));
-        if !self.user.is_empty() {
+        if !self.user.rules.is_empty() {
             let data = regorus::Value::from(inventory::build(resources));
             out.absorb(user::evaluate(&self.user, resources, &data, &self.limits));
         }

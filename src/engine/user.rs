@@ -1,36 +1,36 @@
 //! A user's rules (`--policy`): compiled apart from the built-in rules, so that a broken file
 //! is a problem in the report instead of a scan that does not start, and run each on its own
-//! bytecode program under [`Limits`], so that an endless loop or endless recursion is a problem
-//! instead of a hang or a stack overflow that aborts the process.
+//! bytecode program under [`Limits`], so that an endless loop, endless recursion or endless
+//! allocation is a problem instead of a hang, a stack overflow that aborts the process, or the
+//! machine's memory gone (the rules then run in a child process, [`isolation`]).
 //!
 //! Files parse as Rego v1 and, failing that, as Rego v0 (`deny[msg] { ... }`), as policies
 //! written for conftest and older OPA releases are. A rule that reaches a recursive function is
 //! not run (see [`recursion`]).
 
-use super::limits::{timed_out, Limits};
+use super::isolation::{self, Step};
+use super::limits::Limits;
+use super::rule_job::{self, Event, Job, RuleProgram};
 use super::{decode, eval_problem, inventory, recursion, to_rego, Evaluation};
 use crate::policy::{Catalog, Contract, Rule, Source};
 use crate::problem::{Code, Level, Problem};
 use crate::resource::{Position, Resource};
 use rayon::prelude::*;
-use regorus::rvm::vm::ExecutionMode;
-use regorus::rvm::{Program, RegoVM};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
-/// One user rule compiled to bytecode.
-pub(super) struct Compiled {
-    pub rule: Rule,
-    policy: regorus::CompiledPolicy,
-    program: Arc<Program>,
-    entry: String,
+/// The user's rules compiled to bytecode, with the modules they were compiled from (which the
+/// child process of [`isolation`] compiles again).
+#[derive(Default)]
+pub(super) struct UserRules {
+    pub rules: Vec<Rule>,
+    programs: Vec<RuleProgram>,
+    modules: Vec<Source>,
 }
 
 /// What loading the user's policies gave: the rules that can run, and a problem for each file
 /// or rule that cannot.
 pub(super) struct Loaded {
-    pub rules: Vec<Compiled>,
+    pub rules: UserRules,
     pub problems: Vec<Problem>,
 }
 
@@ -41,15 +41,17 @@ pub(super) fn load(catalog: &Catalog, limits: &Limits) -> Loaded {
     let user_rules: Vec<&Rule> = catalog.rules.iter().filter(|r| !r.builtin).collect();
     if user_rules.is_empty() && catalog.user_libraries.is_empty() {
         return Loaded {
-            rules: Vec::new(),
+            rules: UserRules::default(),
             problems,
         };
     }
     let mut engine = regorus::Engine::new();
     engine.set_strict_builtin_errors(true);
+    let mut modules = Vec::new();
     for source in &catalog.libraries {
-        if let Err(problem) = add_source(&mut engine, source) {
-            problems.push(problem);
+        match add_source(&mut engine, source) {
+            Ok(()) => modules.push(source.clone()),
+            Err(problem) => problems.push(problem),
         }
     }
     let mut broken: HashSet<&str> = HashSet::new();
@@ -58,17 +60,22 @@ pub(super) fn load(catalog: &Catalog, limits: &Limits) -> Loaded {
         .filter(|r| r.contract == Contract::Posture)
         .map(|r| &r.source);
     for source in catalog.user_libraries.iter().chain(own_modules) {
-        if let Err(problem) = add_source(&mut engine, source) {
-            problems.push(problem);
-            broken.insert(&source.path);
+        match add_source(&mut engine, source) {
+            Ok(()) => modules.push(source.clone()),
+            Err(problem) => {
+                problems.push(problem);
+                broken.insert(&source.path);
+            }
         }
     }
-    let empty = regorus::Value::from(inventory::build(&[]));
     let calls = engine
         .get_ast_as_json()
         .ok()
         .and_then(|ast| recursion::Graph::of(&ast));
-    let mut rules = Vec::new();
+    let mut compiled = UserRules {
+        modules,
+        ..UserRules::default()
+    };
     for rule in user_rules {
         // Its file's parse error is already reported.
         if broken.contains(rule.source.path.as_str()) {
@@ -100,194 +107,201 @@ pub(super) fn load(catalog: &Catalog, limits: &Limits) -> Loaded {
             );
             continue;
         }
-        let compiled = engine
-            .compile_with_entrypoint(&entry.as_str().into())
-            .and_then(|policy| {
-                let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
-                    &policy,
-                    &[entry.as_str()],
-                )?;
-                Ok((policy, program))
-            });
-        let (policy, program) = match compiled {
-            Ok(c) => c,
-            Err(e) => {
-                problems.push(source_problem(
-                    &rule.source.path,
-                    &format!("rule {} cannot be compiled", rule.id),
-                    &e.to_string(),
-                ));
-                continue;
+        match RuleProgram::compile(&mut engine, &entry) {
+            Ok(program) => {
+                compiled.rules.push(rule.clone());
+                compiled.programs.push(program);
             }
+            Err(e) => problems.push(source_problem(
+                &rule.source.path,
+                &format!("rule {} cannot be compiled", rule.id),
+                &e.to_string(),
+            )),
+        }
+    }
+    // As for built-in rules: reference and type errors surface at load time, with the file;
+    // and a rule that loops or grows without bound on any input is stopped here once.
+    let empty = [regorus::Value::new_object()];
+    let work: Vec<Vec<usize>> = compiled.programs.iter().map(|_| vec![0]).collect();
+    let data = regorus::Value::from(inventory::build(&[]));
+    let mut failed: Vec<Option<String>> = compiled.rules.iter().map(|_| None).collect();
+    let job = Job {
+        programs: &compiled.programs,
+        inputs: &empty,
+        work: &work,
+        data: &data,
+        limits,
+        first: 0,
+    };
+    execute(&job, &compiled.modules, limits, &mut |step| {
+        let (rule, why) = match step {
+            Step::Event(Event::Error { rule, message, .. }) => (
+                rule,
+                format!("fails on an empty input at load time, so it was not run: {message}"),
+            ),
+            Step::Event(Event::TimedOut { rule, .. }) => (
+                rule,
+                format!(
+                    "ran into {} on an empty input at load time, so it was not run",
+                    limits.describe()
+                ),
+            ),
+            Step::Interrupted { rule, why } => (
+                rule,
+                format!("{why} on an empty input at load time, so it was not run"),
+            ),
+            Step::Event(_) => return,
         };
-        let compiled = Compiled {
-            rule: rule.clone(),
-            policy,
-            program,
-            entry,
-        };
-        // As for built-in rules: reference and type errors surface at load time, with the
-        // file; and a rule that loops or grows without bound on any input is stopped here once.
-        let checked = compiled
-            .vm(&empty, limits)
-            .and_then(|mut vm| run(&mut vm, &compiled.entry, regorus::Value::new_object()));
-        match checked {
-            Ok(_) => rules.push(compiled),
-            Err(e) => {
-                let what = if timed_out(&e) {
-                    format!(
-                        "ran into {} on an empty input at load time, so it was not run",
-                        limits.describe()
-                    )
-                } else {
-                    format!("fails on an empty input at load time, so it was not run: {e}")
-                };
-                problems.push(
-                    Problem::new(
-                        Level::Error,
-                        Code::PolicyError,
-                        format!("rule {} {what}", rule.id),
-                    )
-                    .in_file(rule.source.path.as_str(), None),
-                );
+        failed[rule].get_or_insert(why);
+    });
+    let mut rules = UserRules {
+        modules: compiled.modules,
+        ..UserRules::default()
+    };
+    for ((rule, program), failed) in compiled
+        .rules
+        .into_iter()
+        .zip(compiled.programs)
+        .zip(failed)
+    {
+        match failed {
+            None => {
+                rules.rules.push(rule);
+                rules.programs.push(program);
             }
+            Some(why) => problems.push(
+                Problem::new(
+                    Level::Error,
+                    Code::PolicyError,
+                    format!("rule {} {why}", rule.id),
+                )
+                .in_file(rule.source.path.as_str(), None),
+            ),
         }
     }
     Loaded { rules, problems }
 }
 
-impl Compiled {
-    /// A VM for this rule with `data`, in suspendable mode (Rego calls on a heap stack, so
-    /// recursion cannot overflow the thread's stack) and under `limits`.
-    fn vm(
-        &self,
-        data: &regorus::Value,
-        limits: &Limits,
-    ) -> Result<RegoVM, regorus::rvm::vm::VmError> {
-        let mut vm = RegoVM::new_with_policy(self.policy.clone());
-        vm.load_program(self.program.clone());
-        vm.set_data(data.clone())?;
-        vm.set_strict_builtin_errors(true);
-        vm.set_execution_mode(ExecutionMode::Suspendable);
-        vm.set_execution_timer_config(Some(limits.timer()));
-        // The instruction count is no bound of ours: the timer is (the VM's default of 25,000
-        // stops ordinary rules on large objects).
-        vm.set_max_instructions(usize::MAX);
-        Ok(vm)
+/// Runs `job` in a child process under the memory bound when there is one, else here.
+fn execute(job: &Job, modules: &[Source], limits: &Limits, on: &mut dyn FnMut(Step)) {
+    match &limits.memory {
+        Some(bound) => isolation::run(job, modules, bound, on),
+        None => {
+            let _ = rule_job::run(job, &mut |event| {
+                on(Step::Event(event));
+                Ok::<(), std::convert::Infallible>(())
+            });
+        }
     }
 }
 
-fn run(
-    vm: &mut RegoVM,
-    entry: &str,
-    input: regorus::Value,
-) -> Result<regorus::Value, regorus::rvm::vm::VmError> {
-    vm.set_input(input);
-    vm.execute_entry_point_by_name(entry)
-}
-
-/// Evaluates the user's rules on `resources`. A rule that runs out of time is stopped for
-/// the rest of the scan and all its findings are left out, so that the report does not depend
-/// on which objects happened to be evaluated before it was stopped; one problem names the
-/// first object (in input order) it was stopped on and the limit.
+/// Evaluates the user's rules on `resources`. A rule that runs out of time or memory is
+/// stopped for the rest of the scan and all its findings are left out, so that the report does
+/// not depend on which objects happened to be evaluated before it was stopped; one problem
+/// names the bound (and, for time, the first object in input order it was stopped on).
 pub(super) fn evaluate(
-    rules: &[Compiled],
+    user: &UserRules,
     resources: &[Resource],
     data: &regorus::Value,
     limits: &Limits,
 ) -> Evaluation {
-    let stopped: Vec<AtomicBool> = rules.iter().map(|_| AtomicBool::new(false)).collect();
-    let work: Vec<(usize, &Resource)> = resources
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| {
-            rules
+    // Every object some rule reads, converted once; `work` holds indices into it.
+    let read: Vec<usize> = (0..resources.len())
+        .filter(|&i| {
+            let r = &resources[i];
+            user.rules
                 .iter()
-                .any(|c| c.rule.input == r.input && c.rule.kinds.matches(&r.id))
+                .any(|rule| rule.input == r.input && rule.kinds.matches(&r.id))
         })
         .collect();
-    let chunk = work.len().div_ceil(rayon::current_num_threads() * 4).max(1);
-    // Per chunk: each rule's evaluation, and (rule, object) for each rule stopped on an object.
-    type Chunk = (Vec<Evaluation>, Vec<(usize, usize)>);
-    let results: Vec<Chunk> = work
-        .par_chunks(chunk)
-        .map(|chunk| {
-            let mut vms: Vec<Option<RegoVM>> = rules.iter().map(|_| None).collect();
-            let mut per_rule: Vec<Evaluation> =
-                rules.iter().map(|_| Evaluation::default()).collect();
-            let mut trips = Vec::new();
-            for &(index, resource) in chunk {
-                let input = to_rego(&resource.object);
-                for (i, compiled) in rules.iter().enumerate() {
-                    let rule = &compiled.rule;
-                    if rule.input != resource.input
-                        || !rule.kinds.matches(&resource.id)
-                        || stopped[i].load(Ordering::Relaxed)
-                    {
-                        continue;
-                    }
-                    let out = &mut per_rule[i];
-                    let vm = match &mut vms[i] {
-                        Some(vm) => vm,
-                        slot => match compiled.vm(data, limits) {
-                            Ok(vm) => slot.insert(vm),
-                            Err(e) => {
-                                out.problems
-                                    .push(eval_problem(rule, resource, &e.to_string()));
-                                continue;
-                            }
-                        },
-                    };
-                    match run(vm, &compiled.entry, input.clone()) {
-                        Ok(value) => decode(rule, resource, value, out),
-                        Err(e) if timed_out(&e) => {
-                            stopped[i].store(true, Ordering::Relaxed);
-                            trips.push((i, index));
-                            // A VM stopped mid-run is not reused.
-                            vms[i] = None;
-                        }
-                        Err(e) => out
-                            .problems
-                            .push(eval_problem(rule, resource, &e.to_string())),
-                    }
-                }
-            }
-            (per_rule, trips)
+    let inputs: Vec<regorus::Value> = read
+        .par_iter()
+        .map(|&i| to_rego(&resources[i].object))
+        .collect();
+    let work: Vec<Vec<usize>> = user
+        .rules
+        .iter()
+        .map(|rule| {
+            (0..read.len())
+                .filter(|&k| {
+                    let r = &resources[read[k]];
+                    rule.input == r.input && rule.kinds.matches(&r.id)
+                })
+                .collect()
         })
         .collect();
-    let mut per_rule: Vec<Evaluation> = rules.iter().map(|_| Evaluation::default()).collect();
-    let mut first_trip: Vec<Option<usize>> = rules.iter().map(|_| None).collect();
-    for (evaluations, trips) in results {
-        for (i, e) in evaluations.into_iter().enumerate() {
-            per_rule[i].absorb(e);
-        }
-        for (i, index) in trips {
-            if first_trip[i].is_none_or(|first| index < first) {
-                first_trip[i] = Some(index);
+    let job = Job {
+        programs: &user.programs,
+        inputs: &inputs,
+        work: &work,
+        data,
+        limits,
+        first: 0,
+    };
+    let mut per_rule: Vec<Evaluation> = user.rules.iter().map(|_| Evaluation::default()).collect();
+    let mut stopped: Vec<Option<Problem>> = user.rules.iter().map(|_| None).collect();
+    execute(&job, &user.modules, limits, &mut |step| match step {
+        Step::Event(Event::Value { rule, input, value }) => {
+            if let Some(value) = value {
+                decode(
+                    &user.rules[rule],
+                    &resources[read[input]],
+                    value,
+                    &mut per_rule[rule],
+                );
             }
         }
-    }
-    let mut out = Evaluation::default();
-    for ((compiled, evaluation), trip) in rules.iter().zip(per_rule).zip(first_trip) {
-        match trip {
-            Some(index) => out.problems.push(eval_problem(
-                &compiled.rule,
-                &resources[index],
+        Step::Event(Event::Error {
+            rule,
+            input,
+            message,
+        }) => per_rule[rule].problems.push(eval_problem(
+            &user.rules[rule],
+            &resources[read[input]],
+            &message,
+        )),
+        Step::Event(Event::TimedOut { rule, input }) => {
+            stopped[rule] = Some(eval_problem(
+                &user.rules[rule],
+                &resources[read[input]],
                 &format!(
                     "it ran into {}; it was stopped, and its findings are left out of this report",
                     limits.describe()
                 ),
-            )),
+            ));
+        }
+        Step::Interrupted { rule, why } => {
+            stopped[rule] = Some(rule_problem(
+                &user.rules[rule],
+                &format!("{why}; it was stopped, and its findings are left out of this report"),
+            ));
+        }
+        Step::Event(Event::Begin { .. } | Event::Done { .. }) => {}
+    });
+    let mut out = Evaluation::default();
+    for (evaluation, stopped) in per_rule.into_iter().zip(stopped) {
+        match stopped {
+            Some(problem) => out.problems.push(problem),
             None => out.absorb(evaluation),
         }
     }
     out
 }
 
+/// A problem with a whole rule (not one object), placed at its file.
+fn rule_problem(rule: &Rule, message: &str) -> Problem {
+    Problem::new(
+        Level::Error,
+        Code::EvalError,
+        format!("rule {} failed: {message}", rule.id),
+    )
+    .in_file(rule.source.path.as_str(), None)
+}
+
 /// Adds a user file to `engine`: as Rego v1, else as Rego v0. When neither parses, the error
 /// of the dialect that got further into the file is reported (a v0 file's real mistake, not
 /// v1's complaint about its first `{`).
-fn add_source(engine: &mut regorus::Engine, source: &Source) -> Result<(), Problem> {
+pub(super) fn add_source(engine: &mut regorus::Engine, source: &Source) -> Result<(), Problem> {
     engine.set_rego_v0(false);
     let v1 = match engine.add_policy(source.path.clone(), source.text.clone()) {
         Ok(_) => return Ok(()),

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/policies");
 
 /// A Rego source file: its display path and text.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Source {
     pub path: String,
     pub text: String,
