@@ -9,6 +9,7 @@ mod compliance;
 mod compose;
 mod corpus;
 mod engine;
+mod fleet;
 mod formats;
 mod fuzz;
 mod gate;

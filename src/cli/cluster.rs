@@ -21,9 +21,10 @@ pub struct ClusterArgs {
     /// the in-cluster service account.
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context to use (default: the current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    /// Kubeconfig context to use (default: the current context). `scan` takes several
+    /// (`--context a,b,c`) and scans each cluster, in parallel, into one report.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub context: Vec<String>,
     /// Only these namespaces (repeat or comma-separate). Cluster-scoped objects are always read.
     #[arg(
         short = 'n',
@@ -142,11 +143,21 @@ fn parse_namespace(s: &str) -> Result<String, String> {
 }
 
 impl ClusterArgs {
-    pub fn options(&self) -> ClusterOptions {
+    /// The options for the one context given (or the current one).
+    pub fn options(&self) -> anyhow::Result<ClusterOptions> {
+        match self.context.as_slice() {
+            [] => Ok(self.options_for(None)),
+            [one] => Ok(self.options_for(Some(one))),
+            _ => anyhow::bail!("--context takes one context here; `posture scan` takes several"),
+        }
+    }
+
+    /// The options for `context` (the kubeconfig's current one when `None`).
+    pub fn options_for(&self, context: Option<&str>) -> ClusterOptions {
         ClusterOptions {
             connect: ConnectOptions {
                 kubeconfig: self.kubeconfig.clone(),
-                context: self.context.clone(),
+                context: context.map(str::to_owned),
                 request_timeout: self.request_timeout,
                 exec_timeout: self.exec_timeout,
                 max_response_bytes: self.max_response_bytes,
@@ -247,7 +258,7 @@ mod tests {
     /// The flags' defaults are the library's: documented once, in the flag definitions.
     #[test]
     fn flag_defaults_are_the_library_defaults() {
-        let options = parse(&[]).unwrap().options();
+        let options = parse(&[]).unwrap().options_for(None);
         let library = ClusterOptions::default();
         let c = (&options.connect, &library.connect);
         assert_eq!(c.0.request_timeout, c.1.request_timeout);

@@ -7,6 +7,7 @@ use anyhow::bail;
 use clap::Args;
 use posture::pattern::Pattern;
 use posture::report::{self, Style};
+use posture::scan::fleet::MemberRequest;
 use posture::scan::{BenchmarkChoice, ExceptionSource, Input, Namespaces, ScanRequest};
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,10 +17,10 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Manifest files or directories to scan, as with `-f`.
-    #[arg(value_name = "PATH", conflicts_with = "snapshot")]
+    #[arg(value_name = "PATH", conflicts_with_all = ["snapshot", "all_contexts"])]
     pub paths: Vec<PathBuf>,
     /// Manifest files or directories to scan (*.yaml, *.yml, *.json, recursively); `-` reads stdin.
-    #[arg(short = 'f', long = "file", value_name = "PATH", num_args = 1.., conflicts_with = "snapshot")]
+    #[arg(short = 'f', long = "file", value_name = "PATH", num_args = 1.., conflicts_with_all = ["snapshot", "all_contexts"])]
     pub files: Vec<PathBuf>,
     /// Files and directories to leave out of a walk: globs on the path (`charts/**/tests/**`),
     /// or on any one part of it when there is no `/` (`_archived`, `*.tmpl.yaml`).
@@ -27,11 +28,18 @@ pub struct ScanArgs {
     pub skip_paths: Vec<Pattern>,
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Scan a cluster snapshot written by `posture snapshot` instead of a live cluster.
+    /// Scan a cluster snapshot written by `posture snapshot` instead of a live cluster; repeat
+    /// to scan several into one report.
     #[arg(long, value_name = "FILE")]
-    pub snapshot: Option<PathBuf>,
+    pub snapshot: Vec<PathBuf>,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// Scan the cluster of every context of the kubeconfig, in parallel, into one report.
+    #[arg(long, conflicts_with_all = ["context", "snapshot"])]
+    pub all_contexts: bool,
+    /// Clusters or snapshots scanned at once in a fleet scan.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub fleet_concurrency: u16,
     /// Exit 2 when any part of the cluster could not be collected.
     #[arg(long)]
     pub strict: bool,
@@ -91,17 +99,86 @@ fn parse_benchmark(s: &str) -> Result<BenchmarkChoice, String> {
 /// Whether an option that only a live cluster has was given, which makes no sense with files
 /// or a snapshot (namespaces also select from a snapshot).
 fn names_a_cluster(c: &ClusterArgs) -> bool {
-    c.kubeconfig.is_some() || c.context.is_some()
+    c.kubeconfig.is_some() || !c.context.is_empty()
 }
 
 fn names_namespaces(c: &ClusterArgs) -> bool {
     !c.namespaces.is_empty() || c.all_namespaces || !c.exclude_namespaces.is_empty()
 }
 
-/// The library's scan request for these arguments: the only decisions the CLI makes.
-fn request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
+/// The scans these arguments ask for: one, or a fleet of several.
+enum Plan {
+    One(Box<ScanRequest>),
+    Fleet(Vec<MemberRequest>),
+}
+
+fn plan(args: &ScanArgs) -> anyhow::Result<Plan> {
+    let contexts = if args.all_contexts {
+        let names = posture::collect::cluster::context_names(args.cluster.kubeconfig.as_deref())?;
+        if names.is_empty() {
+            bail!("--all-contexts: the kubeconfig has no contexts");
+        }
+        names
+    } else {
+        args.cluster.context.clone()
+    };
+    if contexts.len() > 1 {
+        let members = contexts
+            .iter()
+            .map(|context| {
+                let input = Input::Cluster(args.cluster.options_for(Some(context)));
+                Ok(MemberRequest {
+                    name: context.clone(),
+                    request: request(args, input)?,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        return Ok(Plan::Fleet(members));
+    }
+    if args.snapshot.len() > 1 {
+        let members = args
+            .snapshot
+            .iter()
+            .map(|path| {
+                Ok(MemberRequest {
+                    name: path.display().to_string(),
+                    request: request(args, snapshot_input(args, path))?,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        return Ok(Plan::Fleet(members));
+    }
     let files: Vec<PathBuf> = args.files.iter().chain(&args.paths).cloned().collect();
-    if names_a_cluster(&args.cluster) && (!files.is_empty() || args.snapshot.is_some()) {
+    let input = match args.snapshot.first() {
+        _ if !files.is_empty() => Input::Manifests {
+            paths: files,
+            render: args.render.options(),
+            skip_paths: args.skip_paths.clone(),
+        },
+        Some(snapshot) => snapshot_input(args, snapshot),
+        None => Input::Cluster(
+            args.cluster
+                .options_for(contexts.first().map(String::as_str)),
+        ),
+    };
+    Ok(Plan::One(Box::new(request(args, input)?)))
+}
+
+fn snapshot_input(args: &ScanArgs, path: &std::path::Path) -> Input {
+    Input::Snapshot {
+        path: path.to_path_buf(),
+        namespaces: Namespaces {
+            only: (!args.cluster.namespaces.is_empty()).then(|| args.cluster.namespaces.clone()),
+            exclude: args.cluster.exclude_namespaces.clone(),
+        },
+    }
+}
+
+/// The library's scan request for these arguments and `input`: the only decisions the CLI
+/// makes.
+fn request(args: &ScanArgs, input: Input) -> anyhow::Result<ScanRequest> {
+    let files: Vec<PathBuf> = args.files.iter().chain(&args.paths).cloned().collect();
+    if names_a_cluster(&args.cluster) && (!files.is_empty() || !args.snapshot.is_empty()) {
         bail!(
             "--context and --kubeconfig apply to live scans; drop them to scan files or a \
              snapshot"
@@ -113,22 +190,6 @@ fn request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
              files out of a scan, use --skip-path"
         );
     }
-    let input = match &args.snapshot {
-        _ if !files.is_empty() => Input::Manifests {
-            paths: files,
-            render: args.render.options(),
-            skip_paths: args.skip_paths.clone(),
-        },
-        Some(snapshot) => Input::Snapshot {
-            path: snapshot.clone(),
-            namespaces: Namespaces {
-                only: (!args.cluster.namespaces.is_empty())
-                    .then(|| args.cluster.namespaces.clone()),
-                exclude: args.cluster.exclude_namespaces.clone(),
-            },
-        },
-        None => Input::Cluster(args.cluster.options()),
-    };
     let exceptions = match (&args.config, args.no_config) {
         (Some(file), _) => ExceptionSource::File(file.clone()),
         (None, true) => ExceptionSource::None,
@@ -150,7 +211,10 @@ fn request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
 
 pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     let outputs = args.out.outputs()?;
-    let request = request(&args)?;
+    let request = match plan(&args)? {
+        Plan::One(request) => *request,
+        Plan::Fleet(members) => return run_fleet(&args, &outputs, members),
+    };
     let report = {
         let bar = cluster::Bar::new();
         let report = posture::scan::run(&request, &bar);
@@ -181,6 +245,60 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     Ok(if report.has_errors() || incomplete {
         exit::ERRORS
     } else if args.out.fail_on.is_some_and(|t| report.fails(t)) {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
+}
+
+fn run_fleet(
+    args: &ScanArgs,
+    outputs: &[(report::Format, Option<PathBuf>)],
+    members: Vec<MemberRequest>,
+) -> anyhow::Result<u8> {
+    let fleet = {
+        let bar = cluster::Bar::new();
+        let concurrency = std::num::NonZeroUsize::new(usize::from(args.fleet_concurrency))
+            .unwrap_or(std::num::NonZeroUsize::MIN);
+        let fleet = posture::scan::fleet::run_fleet(members, concurrency, &bar);
+        bar.finish();
+        fleet
+    };
+    let style = Style {
+        show_suppressed: args.show_suppressed,
+        audit_exceptions: args.audit_exceptions,
+        ..Style::default()
+    };
+    let table_on_stdout = args.out.write(outputs, style, |format, style, out| {
+        report::write_document(format, report::Document::Fleet(&fleet), style, out)
+    })?;
+    if !table_on_stdout {
+        let mut err = std::io::stderr().lock();
+        for m in &fleet.members {
+            match &m.outcome {
+                Ok(report) => {
+                    for p in &report.problems {
+                        writeln!(err, "{}: {}", m.name, report::terminal_safe(&p.to_string()))?;
+                    }
+                }
+                Err(e) => writeln!(
+                    err,
+                    "{}: not scanned: {}",
+                    m.name,
+                    report::terminal_safe(&posture::problem::error_chain(e))
+                )?,
+            }
+        }
+    }
+    let incomplete = args.strict
+        && fleet.scanned().any(|(_, r)| {
+            r.problems
+                .iter()
+                .any(|p| p.code == posture::problem::Code::NotCollected)
+        });
+    Ok(if fleet.has_errors() || incomplete {
+        exit::ERRORS
+    } else if args.out.fail_on.is_some_and(|t| fleet.fails(t)) {
         exit::FINDINGS
     } else {
         exit::CLEAN

@@ -23,7 +23,7 @@ pub fn run(args: SnapshotArgs) -> anyhow::Result<u8> {
     let snapshot = {
         let bar = cluster::Bar::new();
         let snapshot = posture::scan::snapshot_cluster(
-            &args.cluster.options(),
+            &args.cluster.options()?,
             &args.policy.user_policies(),
             &bar,
         );

@@ -80,12 +80,12 @@ impl<'a> RuleSuite<'a> {
         }
     }
 
-    fn write(&self, evaluated: &[EvaluatedObject], doc: &mut String) {
+    fn write(&self, evaluated: &[EvaluatedObject], prefix: &str, doc: &mut String) {
         let name = format!("{} {}", self.rule.id, self.rule.title);
         let _ = writeln!(
             doc,
             "  <testsuite name=\"{}\" {}>",
-            attr(&name),
+            attr(&format!("{prefix}{name}")),
             self.counts.attributes()
         );
         let mut written: HashSet<ObjectKey<'_>> = HashSet::new();
@@ -161,6 +161,7 @@ fn benchmark_suite(
     c: &Compliance,
     report: &ScanReport,
     findings: &HashMap<&str, RuleFindings<'_>>,
+    prefix: &str,
 ) -> (Counts, String) {
     let mut counts = Counts::default();
     let mut doc = String::new();
@@ -199,7 +200,7 @@ fn benchmark_suite(
             }
         }
     }
-    let name = format!("{} {} {}", c.benchmark, c.title, c.version);
+    let name = format!("{prefix}{} {} {}", c.benchmark, c.title, c.version);
     let head = format!(
         "  <testsuite name=\"{}\" {}>\n",
         attr(&name),
@@ -248,7 +249,7 @@ fn failed_check_body(
     body
 }
 
-fn problems_suite(problems: &[Problem]) -> (Counts, String) {
+fn problems_suite(problems: &[Problem], prefix: &str) -> (Counts, String) {
     let mut counts = Counts::default();
     let mut doc = String::new();
     for p in problems {
@@ -281,83 +282,164 @@ fn problems_suite(problems: &[Problem]) -> (Counts, String) {
         }
     }
     let head = format!(
-        "  <testsuite name=\"posture problems\" {}>\n",
+        "  <testsuite name=\"{}\" {}>\n",
+        attr(&format!("{prefix}posture problems")),
         counts.attributes()
     );
     (counts, format!("{head}{doc}  </testsuite>\n"))
 }
 
 pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
-    let mut findings: HashMap<&str, RuleFindings<'_>> = HashMap::new();
-    for f in &report.findings {
-        let of_rule = findings
-            .entry(f.rule_id.as_str())
-            .or_insert_with(|| RuleFindings {
+    write_members(&[Member::Scanned("", report)], out)
+}
+
+use super::fleet::Member;
+
+/// One scan's suites, ready to write.
+struct Suites<'a> {
+    report: &'a ScanReport,
+    prefix: String,
+    rules: Vec<RuleSuite<'a>>,
+    /// The benchmark's and the problems' suites, rendered.
+    others: Vec<(Counts, String)>,
+}
+
+impl<'a> Suites<'a> {
+    fn new(report: &'a ScanReport, prefix: String) -> Self {
+        let mut findings: HashMap<&str, RuleFindings<'_>> = HashMap::new();
+        for f in &report.findings {
+            let of_rule = findings
+                .entry(f.rule_id.as_str())
+                .or_insert_with(|| RuleFindings {
+                    order: Vec::new(),
+                    by_object: HashMap::new(),
+                });
+            let key = (&f.object, &f.origin);
+            let list = of_rule.by_object.entry(key).or_default();
+            if list.is_empty() {
+                of_rule.order.push(key);
+            }
+            list.push(f);
+        }
+        // Checks the benchmark judges itself are reported in its suite, not as rules of their
+        // own.
+        let checks: HashSet<String> = report.compliance.as_ref().map_or_else(HashSet::new, |c| {
+            c.checks
+                .iter()
+                .map(|r| compliance::rule_id(&c.benchmark, &r.id))
+                .collect()
+        });
+        let mut rules: Vec<&RuleInfo> = report
+            .rules
+            .iter()
+            .filter(|r| !checks.contains(&r.id))
+            .collect();
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut suites: Vec<RuleSuite<'_>> = Vec::new();
+        for rule in rules {
+            let of_rule = findings.remove(rule.id.as_str()).unwrap_or(RuleFindings {
                 order: Vec::new(),
                 by_object: HashMap::new(),
             });
-        let key = (&f.object, &f.origin);
-        let list = of_rule.by_object.entry(key).or_default();
-        if list.is_empty() {
-            of_rule.order.push(key);
+            let suite = RuleSuite::new(rule, of_rule, &report.evaluated);
+            // A rule that applied to nothing scanned has nothing to report.
+            if suite.counts.tests > 0 {
+                suites.push(suite);
+            }
         }
-        list.push(f);
-    }
-    // Checks the benchmark judges itself are reported in its suite, not as rules of their own.
-    let checks: HashSet<String> = report.compliance.as_ref().map_or_else(HashSet::new, |c| {
-        c.checks
-            .iter()
-            .map(|r| compliance::rule_id(&c.benchmark, &r.id))
-            .collect()
-    });
-    let mut rules: Vec<&RuleInfo> = report
-        .rules
-        .iter()
-        .filter(|r| !checks.contains(&r.id))
-        .collect();
-    rules.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut suites: Vec<RuleSuite<'_>> = Vec::new();
-    for rule in rules {
-        let of_rule = findings.remove(rule.id.as_str()).unwrap_or(RuleFindings {
-            order: Vec::new(),
-            by_object: HashMap::new(),
-        });
-        let suite = RuleSuite::new(rule, of_rule, &report.evaluated);
-        // A rule that applied to nothing scanned has nothing to report.
-        if suite.counts.tests > 0 {
-            suites.push(suite);
+        let mut others = Vec::new();
+        if let Some(c) = &report.compliance {
+            others.push(benchmark_suite(c, report, &findings, &prefix));
+        }
+        if !report.problems.is_empty() {
+            others.push(problems_suite(&report.problems, &prefix));
+        }
+        Suites {
+            report,
+            prefix,
+            rules: suites,
+            others,
         }
     }
-    let benchmark = report
-        .compliance
-        .as_ref()
-        .map(|c| benchmark_suite(c, report, &findings));
-    let problems = (!report.problems.is_empty()).then(|| problems_suite(&report.problems));
 
+    fn counts(&self) -> Counts {
+        let mut total = Counts::default();
+        for s in &self.rules {
+            total.add(s.counts);
+        }
+        for (counts, _) in &self.others {
+            total.add(*counts);
+        }
+        total
+    }
+
+    fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut doc = String::with_capacity(1 << 16);
+        // Written a suite at a time: a large scan has a test case per rule and object.
+        for s in &self.rules {
+            s.write(&self.report.evaluated, &self.prefix, &mut doc);
+            out.write_all(doc.as_bytes())?;
+            doc.clear();
+        }
+        for (_, suite) in &self.others {
+            out.write_all(suite.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// Several scans in one document: each member's suites' names begin with its name, and a
+/// member that could not be scanned is one erroring test case.
+pub fn write_members(members: &[Member<'_>], out: &mut dyn Write) -> io::Result<()> {
+    let prefix = |name: &str| {
+        if name.is_empty() {
+            String::new()
+        } else {
+            format!("{name}: ")
+        }
+    };
+    enum Part<'a> {
+        Scanned(Suites<'a>),
+        Failed(String),
+    }
+    let parts: Vec<Part<'_>> = members
+        .iter()
+        .map(|m| match m {
+            Member::Scanned(name, report) => Part::Scanned(Suites::new(report, prefix(name))),
+            Member::Failed(name, why) => Part::Failed(format!(
+                "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    \
+                 <testcase classname=\"posture\" name=\"{}\">\n      <error message=\"{}\" \
+                 type=\"not-scanned\">{}</error>\n    </testcase>\n  </testsuite>\n",
+                attr(&format!("{}posture problems", prefix(name))),
+                attr(&format!("{name}: not scanned")),
+                attr(why),
+                text(why)
+            )),
+        })
+        .collect();
     let mut total = Counts::default();
-    for s in &suites {
-        total.add(s.counts);
+    for part in &parts {
+        total.add(match part {
+            Part::Scanned(s) => s.counts(),
+            Part::Failed(_) => Counts {
+                tests: 1,
+                errors: 1,
+                ..Counts::default()
+            },
+        });
     }
-    for (counts, _) in benchmark.iter().chain(problems.iter()) {
-        total.add(*counts);
-    }
-    let mut doc = String::with_capacity(1 << 16);
-    let _ = writeln!(
-        doc,
+    writeln!(
+        out,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"posture\" {}>",
         total.attributes()
-    );
-    // Written a suite at a time: a large scan has a test case per rule and object.
-    for s in &suites {
-        s.write(&report.evaluated, &mut doc);
-        out.write_all(doc.as_bytes())?;
-        doc.clear();
+    )?;
+    for part in &parts {
+        match part {
+            Part::Scanned(s) => s.write(out)?,
+            Part::Failed(suite) => out.write_all(suite.as_bytes())?,
+        }
     }
-    for (_, suite) in benchmark.iter().chain(problems.iter()) {
-        doc.push_str(suite);
-    }
-    doc.push_str("</testsuites>\n");
-    out.write_all(doc.as_bytes())
+    out.write_all(b"</testsuites>\n")
 }
 
 /// Character data: markup characters escaped, and characters XML 1.0 cannot carry at all

@@ -6,6 +6,7 @@
 pub mod blocks;
 pub mod compliance;
 pub mod diff;
+pub mod fleet;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -117,6 +118,8 @@ impl Default for Style {
 pub enum Document<'a> {
     Scan(&'a ScanReport),
     Diff(&'a crate::diff::DiffReport),
+    /// Several scans (`--context a,b`, `--all-contexts`, several `--snapshot`s).
+    Fleet(&'a crate::scan::fleet::Fleet),
 }
 
 impl Format {
@@ -153,6 +156,7 @@ pub fn write_document(
         (Format::Summary, Document::Scan(report)) => summary::write(report, style, out),
         (Format::Table, Document::Diff(d)) => diff::table(d, style, out),
         (Format::Json, Document::Diff(d)) => diff::json(d, out),
+        (format, Document::Fleet(fleet)) => fleet::write(format, fleet, style, out),
         (format, Document::Diff(_)) => Err(io::Error::new(
             io::ErrorKind::Unsupported,
             format!("posture diff writes table or json, not {}", format.name()),

@@ -15,7 +15,7 @@ use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
     Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
     ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultLevel, Run,
-    Sarif, Suppression, Tool, ToolComponent,
+    RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
@@ -327,18 +327,79 @@ fn notification(p: &Problem) -> Notification {
 }
 
 pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+    write_runs(vec![run(report)], out)
+}
+
+/// A log of several scans (a fleet): a run per member, told apart by `automationDetails.id`
+/// (`<member>/`, as code scanning's categories), so that each cluster's results are tracked on
+/// their own. A member that could not be scanned is a run with no results whose invocation
+/// failed and says why.
+pub fn write_members(members: &[super::fleet::Member<'_>], out: &mut dyn Write) -> io::Result<()> {
+    use super::fleet::Member;
+    let runs = members
+        .iter()
+        .map(|m| {
+            let (name, mut run) = match m {
+                Member::Scanned(name, report) => (*name, run(report)),
+                Member::Failed(name, why) => {
+                    let invocation = Invocation::builder()
+                        .execution_successful(false)
+                        .tool_execution_notifications(vec![Notification::builder()
+                            .message(
+                                Message::builder()
+                                    .text(format!("{name}: not scanned: {why}"))
+                                    .build(),
+                            )
+                            .level(json!("error"))
+                            .build()])
+                        .build();
+                    let run = Run::builder()
+                        .tool(Tool::builder().driver(driver(&[])).build())
+                        .invocations(vec![invocation])
+                        .results(Vec::<SarifResult>::new())
+                        .build();
+                    (*name, run)
+                }
+            };
+            run.automation_details = Some(
+                RunAutomationDetails::builder()
+                    .id(format!("{name}/"))
+                    .build(),
+            );
+            run
+        })
+        .collect();
+    write_runs(runs, out)
+}
+
+fn write_runs(runs: Vec<Run>, out: &mut dyn Write) -> io::Result<()> {
+    let sarif = Sarif::builder()
+        .schema(SCHEMA)
+        .version(json!("2.1.0"))
+        .runs(runs)
+        .build();
+    serde_json::to_writer_pretty(&mut *out, &sarif)?;
+    out.write_all(b"\n")
+}
+
+fn driver(rules: &[RuleInfo]) -> ToolComponent {
+    ToolComponent::builder()
+        .name("posture")
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri("https://github.com/posture-dev/posture")
+        .rules(rules.iter().map(descriptor).collect::<Vec<_>>())
+        .build()
+}
+
+/// One scan as a SARIF run.
+fn run(report: &ScanReport) -> Run {
     let index: HashMap<&str, usize> = report
         .rules
         .iter()
         .enumerate()
         .map(|(i, r)| (r.id.as_str(), i))
         .collect();
-    let driver = ToolComponent::builder()
-        .name("posture")
-        .semantic_version(env!("CARGO_PKG_VERSION"))
-        .information_uri("https://github.com/posture-dev/posture")
-        .rules(report.rules.iter().map(descriptor).collect::<Vec<_>>())
-        .build();
+    let driver = driver(&report.rules);
     let invocation = Invocation::builder()
         .execution_successful(!report.has_errors())
         .tool_execution_notifications(report.problems.iter().map(notification).collect::<Vec<_>>())
@@ -401,11 +462,5 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
                 .build(),
         );
     }
-    let sarif = Sarif::builder()
-        .schema(SCHEMA)
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build();
-    serde_json::to_writer_pretty(&mut *out, &sarif)?;
-    out.write_all(b"\n")
+    run
 }

@@ -1,5 +1,6 @@
 //! One scan from end to end: collect, evaluate, and hand reporters a [`ScanReport`].
 
+pub mod fleet;
 mod report;
 mod request;
 

@@ -111,6 +111,17 @@ fn no_kubeconfig() -> Option<ClusterError> {
     (!default.exists()).then_some(ClusterError::NoKubeconfig(default))
 }
 
+/// The names of every context of the kubeconfig (`path`, else KUBECONFIG's files merged, else
+/// `~/.kube/config`), in the file's order, for `--all-contexts`.
+pub fn context_names(path: Option<&std::path::Path>) -> Result<Vec<String>, ClusterError> {
+    let kubeconfig = match path {
+        Some(path) => Kubeconfig::read_from(path).map_err(ClusterError::Kubeconfig)?,
+        None => Kubeconfig::read()
+            .map_err(|e| no_kubeconfig().unwrap_or(ClusterError::Kubeconfig(e)))?,
+    };
+    Ok(kubeconfig.contexts.into_iter().map(|c| c.name).collect())
+}
+
 async fn config(options: &ConnectOptions) -> Result<(Config, ClusterName), ClusterError> {
     let kubeconfig = match &options.kubeconfig {
         Some(path) => Some(Kubeconfig::read_from(path).map_err(ClusterError::Kubeconfig)?),

@@ -14,7 +14,7 @@ mod kubelet;
 mod list;
 mod request;
 
-pub use connect::{ClusterName, ConnectOptions, RetryPolicy};
+pub use connect::{context_names, ClusterName, ConnectOptions, RetryPolicy};
 pub use exec::ExecError;
 pub use request::{ApiStatus, Endpoint, RequestError};
 
