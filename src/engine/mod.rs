@@ -7,10 +7,12 @@
 
 mod inventory;
 pub mod limits;
+pub mod pod_security;
 mod recursion;
 mod user;
 
 pub use limits::Limits;
+pub use pod_security::PssVersion;
 mod shape;
 
 use crate::finding::{self, Finding};
@@ -41,6 +43,8 @@ pub struct Evaluator {
     limits: Limits,
     /// User policies that could not be loaded; every evaluation reports them.
     load_problems: Vec<Problem>,
+    /// The Pod Security policy version the Pod Security rules judge by.
+    pss_version: PssVersion,
 }
 
 /// How rules are run. Both give the same findings (a test checks it on every fixture and
@@ -109,6 +113,7 @@ impl Evaluator {
             user: Vec::new(),
             limits,
             load_problems: Vec::new(),
+            pss_version: PssVersion::default(),
         };
         evaluator.check_compiles()?;
         let loaded = user::load(catalog, &limits);
@@ -134,7 +139,7 @@ impl Evaluator {
     fn check_compiles(&self) -> Result<(), CompileError> {
         let mut engine = self.engine.clone();
         engine
-            .add_data(regorus::Value::from(inventory::build(&[])))
+            .add_data(regorus::Value::from(self.data(&[])))
             .map_err(|e| CompileError {
                 path: "inventory".into(),
                 message: e.to_string(),
@@ -158,6 +163,23 @@ impl Evaluator {
         self.backend = backend;
     }
 
+    /// Which Pod Security policy version the Pod Security rules judge by (latest by default).
+    pub fn set_pss_version(&mut self, version: PssVersion) {
+        self.pss_version = version;
+    }
+
+    pub fn pss_version(&self) -> PssVersion {
+        self.pss_version
+    }
+
+    /// What rules read besides their input: the inventory, and the Pod Security version as
+    /// `data.pod_security.version` (the minor number).
+    fn data(&self, resources: &[Resource]) -> serde_json::Value {
+        let mut data = inventory::build(resources);
+        data["pod_security"] = serde_json::json!({ "version": self.pss_version.minor() });
+        data
+    }
+
     /// Evaluates every applicable rule on every resource, in parallel: the built-in rules, then
     /// the user's under their limits.
     pub fn evaluate(&self, resources: &[Resource]) -> Evaluation {
@@ -165,7 +187,7 @@ impl Evaluator {
         out.problems.extend(self.load_problems.iter().cloned());
         out.problems.extend(shape::problems(resources));
         if !self.user.is_empty() {
-            let data = regorus::Value::from(inventory::build(resources));
+            let data = regorus::Value::from(self.data(resources));
             out.absorb(user::evaluate(&self.user, resources, &data, &self.limits));
         }
         finding::sort(&mut out.findings);
@@ -201,7 +223,7 @@ impl Evaluator {
             })
             .collect();
         let mut engine = self.engine.clone();
-        let data = regorus::Value::from(inventory::build(resources));
+        let data = regorus::Value::from(self.data(resources));
         let prepared = engine
             .add_policy(DISPATCH_FILE.to_owned(), self.dispatch_module(&plans))
             .map(|_| ())
