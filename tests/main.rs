@@ -16,6 +16,7 @@ mod gate;
 mod lab;
 mod node;
 mod packaging;
+mod pss;
 mod render;
 mod report;
 mod rules;

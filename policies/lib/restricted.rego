@@ -1,7 +1,7 @@
 # Helpers for the restricted-profile rules and the CIS 5.x rules that sit next to them: where
 # to point when a field is missing, and the exemptions Pod Security admission grants.
 # Source: the restricted checks of k8s.io/pod-security-admission/policy at their newest
-# policy version (1.35), which the published page lags behind (it omits `image` volumes).
+# policy versions, which the published page lags behind (it omits `image` volumes).
 package posture.lib.restricted
 
 import data.posture.lib.k8s
@@ -9,7 +9,8 @@ import data.posture.lib.pod_security as pss
 import rego.v1
 
 # Restricted "Volume Types": the inline volume sources a pod may use
-# (check_restrictedVolumes.go; `image` since 1.33, kubernetes/kubernetes#130394).
+# (check_restrictedVolumes.go; `image` since Kubernetes 1.33, kubernetes/kubernetes#130394,
+# added to the check's one revision, so it is allowed at every policy version).
 allowed_volume_types := {
 	"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
 	"persistentVolumeClaim", "projected", "secret",
@@ -39,3 +40,4 @@ sets(context, field) if context[field] != null
 # returns the same memoised rule about 1 µs; rules are evaluated on every object, so the
 # shared values are read through these functions.
 containers() := memo_containers
+volume_types() := allowed_volume_types

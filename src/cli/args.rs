@@ -88,6 +88,16 @@ impl PolicyArgs {
     }
 }
 
+/// `--pss-version`: which Pod Security admission version the Pod Security rules judge by.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PodSecurityArgs {
+    /// Pod Security admission version to judge the Pod Security rules by: `latest` or
+    /// `v1.<minor>` (v1.0 and later; versions newer than posture knows mean latest), as in a
+    /// namespace's `pod-security.kubernetes.io/enforce-version` label.
+    #[arg(long = "pss-version", value_name = "VERSION", default_value = "latest")]
+    pub pss_version: posture::engine::PssVersion,
+}
+
 /// `--rule`, `--skip-rule`, `--severity`: which findings to report.
 #[derive(Debug, Clone, Default, Args)]
 pub struct SelectArgs {

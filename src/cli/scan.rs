@@ -68,6 +68,8 @@ pub struct ScanArgs {
     pub audit_exceptions: bool,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub pod_security: super::args::PodSecurityArgs,
     /// CIS benchmark to apply: `auto` picks the platform's (AKS, EKS, GKE, else CIS Kubernetes
     /// 1.12) for a cluster, and CIS Kubernetes 1.12 for manifests that hold control-plane,
     /// kubelet or kube-proxy settings; `none` reports the rules' findings only.
@@ -205,6 +207,7 @@ fn request(args: &ScanArgs, input: Input) -> anyhow::Result<ScanRequest> {
         allow_empty: args.allow_empty,
         max_input_bytes: args.limits.max_input_bytes,
         filter: args.select.filter(),
+        pss_version: args.pod_security.pss_version,
         ..ScanRequest::new(input)
     })
 }

@@ -9,11 +9,13 @@
 mod inventory;
 pub mod isolation;
 pub mod limits;
+pub mod pod_security;
 mod recursion;
 mod rule_job;
 mod user;
 
 pub use limits::Limits;
+pub use pod_security::PssVersion;
 mod shape;
 
 use crate::finding::{self, Finding};
@@ -44,6 +46,8 @@ pub struct Evaluator {
     limits: Limits,
     /// User policies that could not be loaded; every evaluation reports them.
     load_problems: Vec<Problem>,
+    /// The Pod Security policy version the Pod Security rules judge by.
+    pss_version: PssVersion,
 }
 
 /// How rules are run. Both give the same findings (a test checks it on every fixture and
@@ -112,6 +116,7 @@ impl Evaluator {
             user: user::UserRules::default(),
             limits,
             load_problems: Vec::new(),
+            pss_version: PssVersion::default(),
         };
         evaluator.check_compiles()?;
         let loaded = user::load(catalog, &evaluator.limits);
@@ -135,7 +140,7 @@ impl Evaluator {
     fn check_compiles(&self) -> Result<(), CompileError> {
         let mut engine = self.engine.clone();
         engine
-            .add_data(regorus::Value::from(inventory::build(&[])))
+            .add_data(regorus::Value::from(self.data(&[])))
             .map_err(|e| CompileError {
                 path: "inventory".into(),
                 message: e.to_string(),
@@ -159,6 +164,23 @@ impl Evaluator {
         self.backend = backend;
     }
 
+    /// Which Pod Security policy version the Pod Security rules judge by (latest by default).
+    pub fn set_pss_version(&mut self, version: PssVersion) {
+        self.pss_version = version;
+    }
+
+    pub fn pss_version(&self) -> PssVersion {
+        self.pss_version
+    }
+
+    /// What rules read besides their input: the inventory, and the Pod Security version as
+    /// `data.pod_security.version` (the minor number).
+    fn data(&self, resources: &[Resource]) -> serde_json::Value {
+        let mut data = inventory::build(resources);
+        data["pod_security"] = serde_json::json!({ "version": self.pss_version.minor() });
+        data
+    }
+
     /// Evaluates every applicable rule on every resource, in parallel: the built-in rules, then
     /// the user's under their limits.
     pub fn evaluate(&self, resources: &[Resource]) -> Evaluation {
@@ -166,7 +188,7 @@ impl Evaluator {
         out.problems.extend(self.load_problems.iter().cloned());
         out.problems.extend(shape::problems(resources));
         if !self.user.rules.is_empty() {
-            let data = regorus::Value::from(inventory::build(resources));
+            let data = regorus::Value::from(self.data(resources));
             out.absorb(user::evaluate(&self.user, resources, &data, &self.limits));
         }
         finding::sort(&mut out.findings);
@@ -202,7 +224,7 @@ impl Evaluator {
             })
             .collect();
         let mut engine = self.engine.clone();
-        let data = regorus::Value::from(inventory::build(resources));
+        let data = regorus::Value::from(self.data(resources));
         let prepared = engine
             .add_policy(DISPATCH_FILE.to_owned(), self.dispatch_module(&plans))
             .map(|_| ())

@@ -116,7 +116,8 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         .map(|path| crate::baseline::read(path, request.max_input_bytes))
         .transpose()?;
     let catalog = load_policies(&request.policies)?;
-    let evaluator = Evaluator::with_limits(&catalog, request.limits.clone())?;
+    let mut evaluator = Evaluator::with_limits(&catalog, request.limits.clone())?;
+    evaluator.set_pss_version(request.pss_version);
     let (node_facts, mut problems) =
         collect::node::read_facts(&request.node_facts, request.max_input_bytes);
     let config_files = match &request.exceptions {

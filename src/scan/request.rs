@@ -4,7 +4,7 @@
 use crate::collect;
 use crate::collect::cluster::ClusterOptions;
 use crate::compliance::FactsFile;
-use crate::engine::Limits;
+use crate::engine::{Limits, PssVersion};
 use crate::exceptions::Exception;
 use crate::finding::Finding;
 use crate::pattern::Pattern;
@@ -38,6 +38,8 @@ pub struct ScanRequest {
     pub max_input_bytes: u64,
     /// Which findings to report (`--rule`, `--skip-rule`, `--severity`).
     pub filter: FindingFilter,
+    /// The Pod Security admission version the Pod Security rules judge by (`--pss-version`).
+    pub pss_version: PssVersion,
 }
 
 /// Which findings a scan reports. Rules still all run and the benchmark still judges from all
@@ -91,6 +93,7 @@ impl ScanRequest {
             allow_empty: false,
             max_input_bytes: collect::input::DEFAULT_MAX_INPUT_BYTES,
             filter: FindingFilter::default(),
+            pss_version: PssVersion::default(),
         }
     }
 }

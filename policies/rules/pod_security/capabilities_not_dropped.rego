@@ -7,8 +7,8 @@
 #   container, init and ephemeral ones included, to list ALL in `capabilities.drop` and then
 #   add back at most NET_BIND_SERVICE (see PST-0026). Pod Security admission compares the
 #   value exactly, so a lower-case `all`, which runtimes may accept, is still reported, with
-#   its own message. Pods with `spec.os.name: windows` are exempt, as in Pod Security
-#   admission from policy version 1.25.
+#   its own message, and so is `CAP_ALL`. The check applies from policy version 1.22; pods
+#   with `spec.os.name: windows` are exempt from 1.25.
 # scope: package
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
@@ -31,8 +31,13 @@ import data.posture.lib.pod_security as pss
 import data.posture.lib.restricted
 import rego.v1
 
+applies if {
+	pss.since(pss.version(), 22)
+	not pss.windows_exempt(pss.version())
+}
+
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows()
+	applies
 	some c in restricted.containers()
 	not "ALL" in c.drop
 	some i, name in c.drop
@@ -42,7 +47,7 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows()
+	applies
 	some c in restricted.containers()
 	not "ALL" in c.dropped
 	path := k8s.container_nearest(c, ["securityContext", "capabilities", "drop"])

@@ -7,9 +7,8 @@
 #   DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)
 #   in `capabilities.add` of any container, init and ephemeral ones included; capabilities
 #   outside that set are reported by the baseline rule PST-0006, so each added capability
-#   yields one finding. Names are judged by the capability they grant, so `cap_chown` counts
-#   as CHOWN. Pods with `spec.os.name: windows` are exempt, as in Pod Security admission from
-#   policy version 1.25.
+#   yields one finding. Names are compared exactly, as admission does. The check applies from
+#   policy version 1.22; pods with `spec.os.name: windows` are exempt from 1.25.
 # scope: package
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
@@ -34,12 +33,12 @@ import data.posture.lib.restricted
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows()
+	pss.since(pss.version(), 22)
+	not pss.windows_exempt(pss.version())
 	some c in restricted.containers()
 	some i, name in c.add
-	capability := pss.capability_name(name)
-	capability in pss.baseline_capabilities()
-	capability != "NET_BIND_SERVICE"
+	pss.baseline_capability(name)
+	name != "NET_BIND_SERVICE"
 	path := k8s.container_path(c, ["securityContext", "capabilities", "add", i])
 	msg := sprintf("%s adds capability %v; the restricted profile allows adding only NET_BIND_SERVICE", [k8s.describe(c), name])
 }

@@ -33,8 +33,15 @@ import rego.v1
 
 # Privileged containers and Windows pods are left to other rules: a privileged container has
 # every capability anyway.
+# A part of the restricted capabilities check (drop ALL), so it applies from policy version
+# 1.22, and Windows pods are exempt from 1.25.
+applies if {
+	pss.since(pss.version(), 22)
+	not pss.windows_exempt(pss.version())
+}
+
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows()
+	applies
 	some c in restricted.containers()
 	not c.context.privileged == true
 	some i, name in c.add
@@ -44,7 +51,7 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows()
+	applies
 	some c in restricted.containers()
 	not c.context.privileged == true
 	some i, name in c.add
@@ -54,7 +61,7 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows()
+	applies
 	some c in restricted.containers()
 	not c.context.privileged == true
 	not "NET_RAW" in c.added

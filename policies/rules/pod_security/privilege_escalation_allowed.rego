@@ -26,11 +26,18 @@
 package posture.rules.pod_security.privilege_escalation_allowed
 
 import data.posture.lib.k8s
+import data.posture.lib.pod_security as pss
 import data.posture.lib.restricted
 import rego.v1
 
+# The check applies from policy version 1.8; Windows pods are exempt from 1.25.
+applies if {
+	pss.since(pss.version(), 8)
+	not pss.windows_exempt(pss.version())
+}
+
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows()
+	applies
 	some c in restricted.containers()
 	c.context.allowPrivilegeEscalation == true
 	path := k8s.container_path(c, ["securityContext", "allowPrivilegeEscalation"])
@@ -38,7 +45,7 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows()
+	applies
 	some c in restricted.containers()
 	not object.get(c.context, "allowPrivilegeEscalation", null) in {true, false}
 	path := k8s.container_nearest(c, ["securityContext", "allowPrivilegeEscalation"])

@@ -4,9 +4,9 @@
 #   The `host` field of an httpGet or tcpSocket probe or lifecycle hook makes the kubelet
 #   connect to that address instead of the pod. The kubelet runs on the node's network, so a
 #   pod author can aim it at node-local services, cloud metadata endpoints or other hosts
-#   that trust the node (a server-side request forgery through the kubelet). Since
-#   Kubernetes 1.34 the Pod Security Standards' baseline profile requires the field to be
-#   empty or unset.
+#   that trust the node (a server-side request forgery through the kubelet). From policy
+#   version 1.34 the Pod Security Standards' baseline profile requires the field to be empty
+#   or unset; `--pss-version` v1.33 or older does not check it.
 # scope: package
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline
@@ -29,7 +29,11 @@ import rego.v1
 
 # Most containers have few probes and hooks: object.filter keeps the ones that are there in one
 # step, so absent ones cost nothing, rather than each being looked up and ruled out in turn.
+# The check applies from policy version 1.34.
+applies if pss.since(pss.version(), 34)
+
 deny contains {"msg": msg, "path": path} if {
+	applies
 	fields := pss.probe_fields()
 	handlers := pss.network_handlers()
 	some c in k8s.containers()
@@ -43,6 +47,7 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
+	applies
 	hooks := pss.lifecycle_hooks()
 	handlers := pss.network_handlers()
 	some c in k8s.containers()

@@ -27,7 +27,7 @@ import data.posture.lib.pod_security as pss
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	not pss.in_user_namespace(k8s.pod_spec())
+	not pss.user_namespace_relaxed(pss.version())
 	some c in k8s.containers()
 	proc_mount := c.context.procMount
 	not proc_mount in {"Default", null}

@@ -29,7 +29,7 @@ import data.posture.lib.restricted
 import rego.v1
 
 deny contains {"msg": msg, "path": path} if {
-	pss.in_user_namespace(k8s.pod_spec())
+	pss.user_namespace_relaxed(pss.version())
 	some c in restricted.containers()
 	proc_mount := c.context.procMount
 	not proc_mount in {"Default", null}

@@ -34,7 +34,7 @@ import data.posture.lib.pod_security as pss
 import data.posture.lib.restricted
 import rego.v1
 
-applies if not pss.in_user_namespace(k8s.pod_spec())
+applies if not pss.user_namespace_relaxed(pss.version())
 
 pod_sets if restricted.sets(k8s.pod_security_context(), "runAsNonRoot")
 

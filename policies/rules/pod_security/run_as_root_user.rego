@@ -6,7 +6,7 @@
 #   The Pod Security Standards' restricted profile forbids the value at pod level (even when
 #   every container overrides it) and on every container, init and ephemeral ones included;
 #   leaving it unset is allowed (runAsNonRoot, PST-0022, covers images that default to
-#   root). Pods in their own user namespace (`hostUsers: false`) are exempt, as in Pod
+#   root). The check applies from policy version 1.23. Pods in their own user namespace (`hostUsers: false`) are exempt, as in Pod
 #   Security admission from policy version 1.35, since UID 0 there maps to an unprivileged
 #   user on the node.
 # scope: package
@@ -32,15 +32,21 @@ import data.posture.lib.pod_security as pss
 import data.posture.lib.restricted
 import rego.v1
 
+# The check applies from policy version 1.23; pods in a user namespace are exempt from 1.35.
+applies if {
+	pss.since(pss.version(), 23)
+	not pss.user_namespace_relaxed(pss.version())
+}
+
 deny contains {"msg": msg, "path": path} if {
-	not pss.in_user_namespace(k8s.pod_spec())
+	applies
 	k8s.pod_security_context().runAsUser == 0
 	path := k8s.pod_path(["securityContext", "runAsUser"])
 	msg := sprintf("%s sets runAsUser to 0 (root) at pod level", [k8s.workload()])
 }
 
 deny contains {"msg": msg, "path": path} if {
-	not pss.in_user_namespace(k8s.pod_spec())
+	applies
 	some c in restricted.containers()
 	c.context.runAsUser == 0
 	path := k8s.container_path(c, ["securityContext", "runAsUser"])

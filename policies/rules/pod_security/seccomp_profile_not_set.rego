@@ -10,7 +10,8 @@
 #   Unconfined included, is reported by the baseline rule PST-0013. When neither the pod nor
 #   any container sets a profile, one finding is reported for the pod; otherwise one per
 #   container left without one. Pods with `spec.os.name: windows` are exempt (the API forbids
-#   seccomp there), as in Pod Security admission from policy version 1.25.
+#   seccomp there), as in Pod Security admission from policy version 1.25. The check applies
+#   from policy version 1.19.
 # scope: package
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
@@ -30,6 +31,7 @@
 package posture.rules.pod_security.seccomp_profile_not_set
 
 import data.posture.lib.k8s
+import data.posture.lib.pod_security as pss
 import data.posture.lib.restricted
 import rego.v1
 
@@ -42,8 +44,15 @@ some_container_sets if {
 	container_sets(c)
 }
 
+# The check applies from policy version 1.19 (before it, restricted asked nothing of seccomp);
+# Windows pods are exempt from 1.25.
+applies if {
+	pss.since(pss.version(), 19)
+	not pss.windows_exempt(pss.version())
+}
+
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows()
+	applies
 	count(k8s.containers()) > 0
 	not pod_sets
 	not some_container_sets
@@ -52,7 +61,7 @@ deny contains {"msg": msg, "path": path} if {
 }
 
 deny contains {"msg": msg, "path": path} if {
-	not k8s.is_windows()
+	applies
 	not pod_sets
 	some_container_sets
 	some c in restricted.containers()

@@ -5,8 +5,8 @@
 #   and a unique category pair. Asking for another type, such as spc_t (unconfined) or a
 #   host daemon's type, or setting an SELinux user or role, lifts that confinement. The Pod
 #   Security Standards' baseline profile allows `seLinuxOptions.type` to be empty,
-#   container_t, container_init_t, container_kvm_t or container_engine_t, and `user` and
-#   `role` only empty, at pod and container level.
+#   container_t, container_init_t, container_kvm_t or container_engine_t (the last from
+#   policy version 1.31), and `user` and `role` only empty, at pod and container level.
 # scope: package
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline
@@ -37,7 +37,7 @@ unsafe(options) := {[field, value] |
 
 allowed(_, value) if value == null
 
-allowed("type", value) if value in pss.selinux_types()
+allowed("type", value) if pss.selinux_type(value, pss.version())
 
 allowed(field, "") if field in {"user", "role"}
 

@@ -8,7 +8,11 @@
 #   net.ipv4.ip_local_reserved_ports, net.ipv4.ip_unprivileged_port_start,
 #   net.ipv4.ping_group_range, net.ipv4.tcp_syncookies, net.ipv4.tcp_keepalive_time,
 #   net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_intvl, net.ipv4.tcp_keepalive_probes,
-#   net.ipv4.tcp_rmem and net.ipv4.tcp_wmem.
+#   net.ipv4.tcp_rmem, net.ipv4.tcp_wmem, net.ipv4.tcp_slow_start_after_idle and
+#   net.ipv4.tcp_notsent_lowat. The set grew with the policy version: the first five since
+#   1.0, ip_local_reserved_ports from 1.27, the keepalive and fin_timeout ones from 1.29,
+#   tcp_rmem and tcp_wmem from 1.32, tcp_slow_start_after_idle and tcp_notsent_lowat from
+#   1.37; `--pss-version` chooses which set applies.
 # scope: package
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline
@@ -35,7 +39,7 @@ deny contains {"msg": msg, "path": path} if {
 	is_array(sysctls)
 	some i, sysctl in sysctls
 	name := object.get(sysctl, "name", "")
-	not name in pss.safe_sysctls()
+	not pss.safe_sysctl(name, pss.version())
 	path := k8s.pod_path(["securityContext", "sysctls", i, "name"])
 	msg := sprintf("%s sets sysctl %s, outside the safe set", [k8s.workload(), pss.show(name)])
 }

@@ -6,7 +6,8 @@
 #   projected, secret); network and cloud disks (nfs, iscsi, rbd, awsElasticBlockStore,
 #   gitRepo, flexVolume, ...) must come through a PersistentVolume that a cluster admin
 #   provisions, so that pod authors cannot attach arbitrary storage or run volume plugins with
-#   node privileges. `image` is allowed since Kubernetes 1.33 (the published page has not
+#   node privileges. `image` is allowed by admission since Kubernetes 1.33, at every policy version,
+#   since the change was made to the check's one revision (the published page has not
 #   caught up). hostPath volumes are restricted too, but are reported by the baseline rule
 #   PST-0007 and not again here.
 # scope: package
