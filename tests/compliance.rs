@@ -3,7 +3,7 @@
 //! flags, kubeadm's defaults, the kubelet's own defaults, and node facts on disk.
 
 use crate::common::{evaluator, repo};
-use posture::benchmark::{Assessment, Benchmark, Evidence, Registry};
+use posture::benchmark::{Assessment, Benchmark, Evidence, Judgement, Registry};
 use posture::collect;
 use posture::compliance::{CheckResult, Compliance, Selection, State};
 use posture::scan::{evaluate_manifests, scan_snapshot, BenchmarkChoice, Judging, ScanReport};
@@ -68,10 +68,19 @@ fn listing(c: &Compliance) -> String {
         }
     }
     for r in &c.checks {
-        if r.assessment == Assessment::Manual {
+        if r.state == State::Manual {
             continue;
         }
-        writeln!(out, "{} {}: {}", r.id, r.state.as_str(), r.detail).unwrap();
+        let level = r.level.map_or("L?".to_owned(), |l| format!("L{l}"));
+        let note = if r.note.is_some() { " (posture)" } else { "" };
+        writeln!(
+            out,
+            "{} {level} {}{note}: {}",
+            r.id,
+            r.state.as_str(),
+            r.detail
+        )
+        .unwrap();
         if r.subjects.len() > 1 {
             for s in &r.subjects {
                 writeln!(out, "    {} {}", s.subject, s.state.as_str()).unwrap();
@@ -104,6 +113,17 @@ fn scenarios() -> Vec<(&'static str, Vec<PathBuf>, Vec<PathBuf>)> {
             vec![fixture("benchmark/workloads-fail")],
             vec![],
         ),
+        // A kubelet's command line, for settings only a flag makes (--hostname-override).
+        (
+            "kubelet-flags-pass",
+            vec![],
+            vec![fixture("benchmark/kubelet-flags-pass")],
+        ),
+        (
+            "kubelet-flags-fail",
+            vec![],
+            vec![fixture("benchmark/kubelet-flags-fail")],
+        ),
     ]
 }
 
@@ -123,17 +143,22 @@ fn every_automated_check_has_a_pass_and_a_fail_fixture() {
                 seen.entry(r.id.clone()).or_default().insert(r.state);
             }
         }
-        for c in &benchmark.checks {
-            if c.assessment != Assessment::Automated {
-                continue;
-            }
-            let states = &seen[&c.id];
-            assert!(
-                states.contains(&State::Pass) && states.contains(&State::Fail),
-                "{name} {}: needs a passing and a failing fixture, saw {states:?}",
-                c.id
-            );
-        }
+        // Every check posture judges, automated or not (a manual one is "judged by posture;
+        // CIS assesses this manually").
+        let missing: Vec<String> = benchmark
+            .checks
+            .iter()
+            .filter(|c| c.judged_by_posture())
+            .filter(|c| {
+                let states = &seen[&c.id];
+                !(states.contains(&State::Pass) && states.contains(&State::Fail))
+            })
+            .map(|c| format!("{} saw {:?}", c.id, seen[&c.id]))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{name}: these need a passing and a failing fixture: {missing:#?}"
+        );
     }
 }
 
@@ -148,12 +173,19 @@ fn hardened_settings_and_files_pass_and_weak_ones_fail() {
                     &[fixture(&format!("benchmark/{scenario}/node-facts"))],
                 ),
             );
+            let benchmark = Benchmark::builtin(name).unwrap();
             for r in &compliance(&report).checks {
+                let check = benchmark.check(&r.id).unwrap();
                 let on_host = matches!(
                     r.evidence,
                     Evidence::Flags | Evidence::KubeletConfig | Evidence::NodeFile
                 );
-                if on_host && r.assessment == Assessment::Automated {
+                // A kubelet configuration file says nothing of flags only the command line can
+                // give (see the kubelet-flags scenarios).
+                let flag_only = matches!(&check.judgement, Judgement::Settings { test, .. }
+                    if test.items().iter().all(|i| i.config_path.is_none())
+                        && check.component() == Some(posture::benchmark::Component::Kubelet));
+                if on_host && check.judged_by_posture() && !flag_only {
                     assert_eq!(r.state, want, "{name} {scenario} {}: {}", r.id, r.detail);
                 }
             }
