@@ -205,7 +205,7 @@ impl Check {
                 )
             }
             Judgement::Rules { rules } => format!(
-                "findings of {} among the objects they select",
+                "rules {}: a finding fails it; none among the objects they read passes it",
                 rules.join(", ")
             ),
             Judgement::Admission { control, rules } => {

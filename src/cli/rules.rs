@@ -221,6 +221,26 @@ fn explain_check(
     } else {
         writeln!(out, "judged: {}", check.method())?;
     }
+    if !check.rules().is_empty() {
+        let catalog = posture::policy::Catalog::builtin()?;
+        let role = if check.judged_by_posture() {
+            "rules that judge it"
+        } else {
+            "rules whose findings are evidence"
+        };
+        writeln!(out, "{role}:")?;
+        for id in check.rules() {
+            match catalog.find(id) {
+                Some(rule) => writeln!(
+                    out,
+                    "  {id} {} (reads {})",
+                    rule.title,
+                    rule.kinds.kinds().join(", ")
+                )?,
+                None => writeln!(out, "  {id}")?,
+            }
+        }
+    }
     let absent = posture::compliance::when_absent(check)
         .map_err(|e| anyhow::anyhow!("cannot judge {id}'s defaults: {e}"))?;
     if !absent.is_empty() {
