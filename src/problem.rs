@@ -60,6 +60,8 @@ pub enum Code {
     /// The detected platform and what the cluster shows disagree (AKS detected, yet the
     /// control-plane pods are visible), so the benchmark is judged from what is seen.
     PlatformMismatch,
+    /// `--cis-level` left out recommendations whose CIS profile level no source states.
+    BenchmarkLevel,
 }
 
 impl Code {
@@ -84,6 +86,7 @@ impl Code {
             Code::Interpolation => "interpolation",
             Code::WrongShape => "wrong-shape",
             Code::PlatformMismatch => "platform-mismatch",
+            Code::BenchmarkLevel => "benchmark-level",
         }
     }
 }

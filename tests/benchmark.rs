@@ -437,7 +437,12 @@ fn validation_rejects_structural_mistakes() {
         (
             "    assessment: automated",
             "    assessment: manual",
-            Some("check 1.1: a manual check needs `manual` text; check 1.1: a manual check carries no test or file spec"),
+            Some("check 1.1: a manual check needs `manual` text"),
+        ),
+        (
+            "    remediation: Set --profiling=false.\n",
+            "    admission: privileged\n    remediation: Set --profiling=false.\n",
+            Some("check 1.1: an admission control belongs to evidence api; check 1.1: a check carries one of test, file spec and admission control"),
         ),
         (
             "    component: kube-apiserver\n",
@@ -457,7 +462,7 @@ fn validation_rejects_structural_mistakes() {
         (
             "    remediation: Set --profiling=false.\n",
             "    rule: PST-0001\n    remediation: Set --profiling=false.\n",
-            Some("check 1.1: a rule belongs to evidence api"),
+            Some("check 1.1: a rule belongs to evidence api (or manual, as evidence)"),
         ),
         // kube-bench's "eq false, or not set" passed an absent flag whatever its default.
         (
@@ -507,8 +512,9 @@ fn listing(b: &Benchmark) -> String {
     for c in &b.checks {
         let _ = write!(
             out,
-            "{:<7} {:<9} {:<14} {:<23} ",
+            "{:<7} {:<2} {:<9} {:<14} {:<23} ",
             c.id,
+            c.level.map_or("-".to_owned(), |l| format!("L{l}")),
             c.assessment.as_str(),
             c.evidence.as_str(),
             c.component().map_or("-", |x| x.as_str()),
@@ -558,10 +564,14 @@ fn requirement(c: &Check) -> String {
             }
             s
         }
-        Judgement::Rules { rules } | Judgement::Manual { rules, .. } if !rules.is_empty() => {
-            format!("rule {}", rules.join(","))
+        Judgement::Admission { control, rules } => {
+            format!("admission {} rule {}", control.as_str(), rules.join(","))
         }
-        Judgement::Rules { .. } | Judgement::Manual { .. } => "manual".to_owned(),
+        Judgement::Rules { rules } => format!("rule {}", rules.join(",")),
+        Judgement::Manual { rules, .. } if !rules.is_empty() => {
+            format!("manual, rule {} as evidence", rules.join(","))
+        }
+        Judgement::Manual { .. } => "manual".to_owned(),
     }
 }
 

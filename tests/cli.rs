@@ -859,6 +859,27 @@ fn explain_knows_benchmark_check_ids() {
         "{shown}"
     );
     assert!(shown.contains("Remediation:"), "{shown}");
+    // A manual recommendation posture judges: how, from which rules, and CIS's own steps.
+    let out = posture(&["explain", "cis-1.12/5.1.1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    for expected in [
+        "assessment: manual (not scored)",
+        "profile: Level 1 (source: ",
+        "judged by posture: rules PST-0100: a finding fails it",
+        "(judged by posture; CIS assesses this manually)",
+        "  PST-0100 ",
+        "What CIS asks a person to check:",
+    ] {
+        assert!(shown.contains(expected), "missing {expected:?} in\n{shown}");
+    }
+    let out = posture(&["rules", "--benchmark", "cis-1.12"]);
+    let listed = text(&out.stdout);
+    assert!(
+        listed.contains("131 recommendations (65 automated, 66 manual); posture judges 120"),
+        "{listed}"
+    );
+    assert!(listed.contains("│ 5.2.7  ┆ L2 "), "{listed}");
     let out = posture(&["explain", "cis-aks-1.8/99.1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("posture rules --benchmark cis-aks-1.8"));

@@ -3,7 +3,7 @@
 //! flags, kubeadm's defaults, the kubelet's own defaults, and node facts on disk.
 
 use crate::common::{evaluator, repo};
-use posture::benchmark::{Assessment, Benchmark, Evidence, Registry};
+use posture::benchmark::{Assessment, Benchmark, Evidence, Judgement, Registry};
 use posture::collect;
 use posture::compliance::{CheckResult, Compliance, Selection, State};
 use posture::scan::{evaluate_manifests, scan_snapshot, BenchmarkChoice, Judging, ScanReport};
@@ -68,10 +68,19 @@ fn listing(c: &Compliance) -> String {
         }
     }
     for r in &c.checks {
-        if r.assessment == Assessment::Manual {
+        if r.state == State::Manual {
             continue;
         }
-        writeln!(out, "{} {}: {}", r.id, r.state.as_str(), r.detail).unwrap();
+        let level = r.level.map_or("L?".to_owned(), |l| format!("L{l}"));
+        let note = if r.note.is_some() { " (posture)" } else { "" };
+        writeln!(
+            out,
+            "{} {level} {}{note}: {}",
+            r.id,
+            r.state.as_str(),
+            r.detail
+        )
+        .unwrap();
         if r.subjects.len() > 1 {
             for s in &r.subjects {
                 writeln!(out, "    {} {}", s.subject, s.state.as_str()).unwrap();
@@ -104,6 +113,17 @@ fn scenarios() -> Vec<(&'static str, Vec<PathBuf>, Vec<PathBuf>)> {
             vec![fixture("benchmark/workloads-fail")],
             vec![],
         ),
+        // A kubelet's command line, for settings only a flag makes (--hostname-override).
+        (
+            "kubelet-flags-pass",
+            vec![],
+            vec![fixture("benchmark/kubelet-flags-pass")],
+        ),
+        (
+            "kubelet-flags-fail",
+            vec![],
+            vec![fixture("benchmark/kubelet-flags-fail")],
+        ),
     ]
 }
 
@@ -123,17 +143,22 @@ fn every_automated_check_has_a_pass_and_a_fail_fixture() {
                 seen.entry(r.id.clone()).or_default().insert(r.state);
             }
         }
-        for c in &benchmark.checks {
-            if c.assessment != Assessment::Automated {
-                continue;
-            }
-            let states = &seen[&c.id];
-            assert!(
-                states.contains(&State::Pass) && states.contains(&State::Fail),
-                "{name} {}: needs a passing and a failing fixture, saw {states:?}",
-                c.id
-            );
-        }
+        // Every check posture judges, automated or not (a manual one is "judged by posture;
+        // CIS assesses this manually").
+        let missing: Vec<String> = benchmark
+            .checks
+            .iter()
+            .filter(|c| c.judged_by_posture())
+            .filter(|c| {
+                let states = &seen[&c.id];
+                !(states.contains(&State::Pass) && states.contains(&State::Fail))
+            })
+            .map(|c| format!("{} saw {:?}", c.id, seen[&c.id]))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{name}: these need a passing and a failing fixture: {missing:#?}"
+        );
     }
 }
 
@@ -148,12 +173,19 @@ fn hardened_settings_and_files_pass_and_weak_ones_fail() {
                     &[fixture(&format!("benchmark/{scenario}/node-facts"))],
                 ),
             );
+            let benchmark = Benchmark::builtin(name).unwrap();
             for r in &compliance(&report).checks {
+                let check = benchmark.check(&r.id).unwrap();
                 let on_host = matches!(
                     r.evidence,
                     Evidence::Flags | Evidence::KubeletConfig | Evidence::NodeFile
                 );
-                if on_host && r.assessment == Assessment::Automated {
+                // A kubelet configuration file says nothing of flags only the command line can
+                // give (see the kubelet-flags scenarios).
+                let flag_only = matches!(&check.judgement, Judgement::Settings { test, .. }
+                    if test.items().iter().all(|i| i.config_path.is_none())
+                        && check.component() == Some(posture::benchmark::Component::Kubelet));
+                if on_host && check.judged_by_posture() && !flag_only {
                     assert_eq!(r.state, want, "{name} {scenario} {}: {}", r.id, r.detail);
                 }
             }
@@ -844,4 +876,170 @@ fn explain_names_the_default_an_absent_setting_gets() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// On the recorded lab, every CIS 1.12 recommendation posture can decide from what it collects
+/// is judged; what stays manual needs a person (or a file posture does not read), and every
+/// recommendation carries its CIS profile level.
+#[test]
+fn lab_leaves_manual_only_what_needs_a_person() {
+    let report = scan_snapshot(
+        evaluator(),
+        lab_snapshot(),
+        &request(named("cis-1.12"), &[]),
+    );
+    let c = compliance(&report);
+    let manual: Vec<&str> = c
+        .checks
+        .iter()
+        .filter(|r| r.state == State::Manual)
+        .map(|r| r.id.as_str())
+        .collect();
+    // 1.2.20 and 5.6.1 ask what suits the cluster; 1.2.28 and 3.2.2 read files posture does not
+    // collect (the encryption and audit configurations); 2.7 compares two CAs' contents; 3.1.x,
+    // 5.3.1, 5.4.2 and 5.5.1 are about people, the CNI plugin's behaviour and outside systems.
+    assert_eq!(
+        manual,
+        [
+            "1.2.20", "1.2.28", "2.7", "3.1.1", "3.1.2", "3.1.3", "3.2.2", "5.3.1", "5.4.2",
+            "5.5.1", "5.6.1"
+        ]
+    );
+    assert!(c.checks.iter().all(|r| r.level.is_some()));
+    for r in c
+        .checks
+        .iter()
+        .filter(|r| r.assessment == Assessment::Manual)
+    {
+        assert_eq!(
+            r.note.is_some(),
+            r.state != State::Manual,
+            "{}: judged manual checks say so",
+            r.id
+        );
+    }
+    // The lab's namespaces carry no enforce label (ingress only warns), so nothing rejects
+    // privileged pods; the node-debugger pod in default is one.
+    let privileged = check(c, "5.2.2");
+    assert_eq!(privileged.state, State::Fail, "{}", privileged.detail);
+    let default = privileged
+        .subjects
+        .iter()
+        .find(|s| s.subject == "namespace 'default'")
+        .unwrap();
+    assert!(
+        default.detail.contains("no Pod Security enforce label")
+            && default.detail.contains("PST-0003"),
+        "{}",
+        default.detail
+    );
+    // RBAC checks are judged by their rules over the bindings and roles the lab has.
+    assert_eq!(check(c, "5.1.1").state, State::Fail);
+    let wildcards = check(c, "5.1.3");
+    assert_eq!(wildcards.state, State::Pass, "{}", wildcards.detail);
+    assert!(
+        wildcards.detail.contains("ClusterRoles"),
+        "{}",
+        wildcards.detail
+    );
+}
+
+/// `--cis-level 1` keeps the Level 1 profile; Level 2 includes Level 1; checks without a known
+/// level are left out of either, with a warning.
+#[test]
+fn cis_level_limits_the_benchmark_to_a_profile() {
+    let at = |name: &str, level: u8| {
+        scan_snapshot(
+            evaluator(),
+            lab_snapshot(),
+            &Judging {
+                benchmark: named(name),
+                cis_level: Some(level),
+                ..Default::default()
+            },
+        )
+    };
+    let one = at("cis-1.12", 1);
+    let c = compliance(&one);
+    assert_eq!(c.profile_level, Some(1));
+    assert!(c.checks.iter().all(|r| r.level == Some(1)));
+    assert!(c.checks.iter().all(|r| r.id != "5.2.7" && r.id != "1.2.12"));
+    assert!(one.findings.iter().all(|f| f.rule_id != "cis-1.12/1.2.12"));
+    let two = at("cis-1.12", 2);
+    assert_eq!(compliance(&two).checks.len(), 131);
+    let level_two: usize = Benchmark::builtin("cis-1.12")
+        .unwrap()
+        .checks
+        .iter()
+        .filter(|c| c.level == Some(2))
+        .count();
+    assert_eq!(c.checks.len(), 131 - level_two);
+    // AKS 1.8 has no published levels: a Level 1 scan judges nothing and says why.
+    let aks = at("cis-aks-1.8", 1);
+    assert!(compliance(&aks).checks.is_empty());
+    let warned = aks
+        .problems
+        .iter()
+        .find(|p| p.code == posture::problem::Code::BenchmarkLevel)
+        .expect("a warning about the left-out checks");
+    assert!(
+        warned.message.contains("51 recommendations"),
+        "{}",
+        warned.message
+    );
+    // The level travels in JSON, per check.
+    let mut json = Vec::new();
+    posture::report::json::write(&one, &mut json).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(json["compliance"]["profile_level"], 1);
+    assert_eq!(json["compliance"]["checks"][0]["level"], 1);
+}
+
+/// Namespaces without Pod Security labels are guarded by an enforcing Kyverno or Gatekeeper
+/// policy; one that only audits guards nothing.
+#[test]
+fn policy_engines_count_as_admission_control() {
+    let report = scan_files(
+        &[fixture("benchmark/admission-engines")],
+        &request(named("cis-1.12"), &[]),
+    );
+    let c = compliance(&report);
+    let states = |id: &str| -> Vec<(String, State)> {
+        check(c, id)
+            .subjects
+            .iter()
+            .map(|s| (s.subject.clone(), s.state))
+            .collect()
+    };
+    assert_eq!(
+        states("5.2.2"),
+        [
+            ("namespace 'audit-only'".to_owned(), State::Fail),
+            ("namespace 'gatekeeper-guarded'".to_owned(), State::Pass),
+            ("namespace 'kyverno-guarded'".to_owned(), State::Pass),
+        ]
+    );
+    // Gatekeeper's constraint forbids privileged containers only; Kyverno's restricted level
+    // forbids running as root too.
+    assert_eq!(
+        states("5.2.7"),
+        [
+            ("namespace 'audit-only'".to_owned(), State::Fail),
+            ("namespace 'gatekeeper-guarded'".to_owned(), State::Fail),
+            ("namespace 'kyverno-guarded'".to_owned(), State::Fail),
+        ]
+    );
+    let kyverno = check(c, "5.2.2")
+        .subjects
+        .iter()
+        .find(|s| s.subject == "namespace 'kyverno-guarded'")
+        .unwrap();
+    assert!(
+        kyverno
+            .detail
+            .contains("enforcing Kyverno ClusterPolicy 'pod-security-restricted'"),
+        "{}",
+        kyverno.detail
+    );
+    assert_eq!(check(c, "5.2.2").state, State::Fail);
 }

@@ -10,6 +10,9 @@
 #                  /configz or --config file); false when the component has none
 #   config_unread  the component names a configuration file that was not read, so a field it
 #                  might set cannot be judged from the flags alone
+#   flags_known    whether the command line was seen (false for a kubelet known only from its
+#                  /configz or configuration file): a setting that only a flag can make
+#                  (--hostname-override) cannot be judged without it
 #   checks         [{"id", "combinator": "all"|"any", "items": [{flag, config_path, op, value,
 #                  default, cli_default}]}]
 #
@@ -87,11 +90,19 @@ observe(item) := {"source": "unread", "value": null} if {
 	unread(item)
 }
 
+observe(item) := {"source": "unseen", "value": null} if {
+	not flag_given(item)
+	not config_given(item)
+	not unread(item)
+	unseen(item)
+}
+
 # A kubelet started without any configuration file uses its command-line defaults.
 observe(item) := {"source": "default", "value": item.cli_default} if {
 	not flag_given(item)
 	not config_given(item)
 	not unread(item)
+	not unseen(item)
 	bare_default(item)
 }
 
@@ -99,6 +110,7 @@ observe(item) := {"source": "default", "value": item.default} if {
 	not flag_given(item)
 	not config_given(item)
 	not unread(item)
+	not unseen(item)
 	not bare_default(item)
 	is_string(item.default)
 }
@@ -107,6 +119,7 @@ observe(item) := {"source": "absent", "value": null} if {
 	not flag_given(item)
 	not config_given(item)
 	not unread(item)
+	not unseen(item)
 	not bare_default(item)
 	not is_string(item.default)
 }
@@ -124,6 +137,12 @@ config_given(item) if {
 unread(item) if {
 	is_string(item.config_path)
 	input.config_unread == true
+}
+
+# A setting only a flag can make, on a component whose command line was not seen.
+unseen(item) if {
+	input.flags_known == false
+	not is_string(item.config_path)
 }
 
 bare_default(item) if {
@@ -174,13 +193,15 @@ config_named(item) if {
 
 verdict(_, obs) := "unknown" if obs.source == "unread"
 
+verdict(_, obs) := "unknown" if obs.source == "unseen"
+
 verdict(item, obs) := "pass" if {
-	obs.source != "unread"
+	not obs.source in {"unread", "unseen"}
 	holds(item, obs)
 }
 
 verdict(item, obs) := "fail" if {
-	obs.source != "unread"
+	not obs.source in {"unread", "unseen"}
 	not holds(item, obs)
 }
 
@@ -336,6 +357,10 @@ describe(item, obs) := sprintf("%s is not set", [setting_name(item, obs.source)]
 
 describe(item, obs) := sprintf("%s is not on the command line and the configuration file was not read", [item.config_path]) if {
 	obs.source == "unread"
+}
+
+describe(item, obs) := sprintf("%s can only be given on the command line, which was not collected", [item.flag]) if {
+	obs.source == "unseen"
 }
 
 shown(v) := `""` if v == ""

@@ -21,6 +21,9 @@ pub struct Benchmark {
     pub fallback: bool,
     pub sections: Vec<Section>,
     pub checks: Vec<Check>,
+    /// Where the checks' profile levels come from (a published list that states the level of
+    /// each recommendation of this version), or why they are missing.
+    pub level_source: Option<String>,
 }
 
 /// A section or subsection (`1`, `1.2`), titled in posture's words.
@@ -42,14 +45,20 @@ pub struct Check {
     /// The good state, e.g. "Anonymous requests to the API server are disabled".
     pub title: String,
     pub assessment: Assessment,
-    /// CIS profile level, where the source states it.
+    /// CIS profile level (1 or 2), where a published source states it.
     pub level: Option<u8>,
+    /// Where this check's level comes from, when not from the benchmark's `level_source`
+    /// (or why it has none).
+    pub level_source: Option<String>,
     /// Whether the benchmark counts the recommendation in its score.
     pub scored: bool,
     pub target: Target,
     pub evidence: Evidence,
     pub remediation: String,
     pub judgement: Judgement,
+    /// What CIS asks a person to check, for a manual recommendation posture judges itself
+    /// (for one it does not, the text is [`Judgement::Manual`]'s `steps`).
+    pub manual: Option<String>,
 }
 
 /// How posture judges a check.
@@ -69,9 +78,18 @@ pub enum Judgement {
         spec: FileSpec,
         severity: Severity,
     },
-    /// An automated API check: it fails when one of these built-in Rego rules has a finding
-    /// (the findings carry their rules' severities).
+    /// An API check: it fails when one of these built-in Rego rules has a finding (the
+    /// findings carry their rules' severities), and passes when they ran over the objects they
+    /// select without one.
     Rules { rules: Vec<String> },
+    /// Whether admission control rejects pods that break a Pod Security control, in every
+    /// namespace with user workloads: the namespace's Pod Security `enforce` label at a level
+    /// that forbids it, or a policy engine's enforcing policy (Kyverno, Gatekeeper); and
+    /// whether the workloads already there break it (findings of `rules`).
+    Admission {
+        control: AdmissionControl,
+        rules: Vec<String>,
+    },
     /// Only a person can judge it (a manual recommendation, or an automated one posture has no
     /// requirement for).
     Manual {
@@ -92,7 +110,7 @@ impl Check {
                 Some(*component)
             }
             Judgement::Manual { component, .. } => *component,
-            Judgement::Rules { .. } => None,
+            Judgement::Rules { .. } | Judgement::Admission { .. } => None,
         }
     }
 
@@ -102,16 +120,32 @@ impl Check {
             Judgement::Settings { severity, .. } | Judgement::Files { severity, .. } => {
                 Some(*severity)
             }
-            Judgement::Rules { .. } | Judgement::Manual { .. } => None,
+            Judgement::Rules { .. } | Judgement::Admission { .. } | Judgement::Manual { .. } => {
+                None
+            }
         }
     }
 
     /// The built-in rules the check names: the ones that judge it, or give evidence.
     pub fn rules(&self) -> &[String] {
         match &self.judgement {
-            Judgement::Rules { rules } | Judgement::Manual { rules, .. } => rules,
+            Judgement::Rules { rules }
+            | Judgement::Admission { rules, .. }
+            | Judgement::Manual { rules, .. } => rules,
             Judgement::Settings { .. } | Judgement::Files { .. } => &[],
         }
+    }
+
+    /// Whether posture decides the check from the data it collects (everything but
+    /// [`Judgement::Manual`]).
+    pub fn judged_by_posture(&self) -> bool {
+        !matches!(self.judgement, Judgement::Manual { .. })
+    }
+
+    /// Whether posture judges a recommendation CIS assesses by hand: reports mark its verdict
+    /// "judged by posture; CIS assesses this manually".
+    pub fn judged_beyond_cis(&self) -> bool {
+        self.assessment == Assessment::Manual && self.judged_by_posture()
     }
 
     /// How posture judges the check, in a few words (for `posture rules --benchmark`):
@@ -170,7 +204,23 @@ impl Check {
                     wants.join(", ")
                 )
             }
-            Judgement::Rules { rules } => format!("findings of {}", rules.join(", ")),
+            Judgement::Rules { rules } => format!(
+                "rules {}: a finding fails it; none among the objects they read passes it",
+                rules.join(", ")
+            ),
+            Judgement::Admission { control, rules } => {
+                let workloads = if rules.is_empty() {
+                    String::new()
+                } else {
+                    format!(", and no finding of {} in them", rules.join(", "))
+                };
+                format!(
+                    "admission: each namespace with user workloads enforces Pod Security {} or \
+                     stricter, or a policy engine forbids {}{workloads}",
+                    control.level().as_str(),
+                    control.describe()
+                )
+            }
             Judgement::Manual { rules, .. } => {
                 let rules = if rules.is_empty() {
                     String::new()
@@ -259,6 +309,104 @@ impl Evidence {
             Evidence::Api => "api",
             Evidence::Cloud => "cloud",
             Evidence::Manual => "manual",
+        }
+    }
+}
+
+/// A Pod Security Standards level that forbids something (privileged forbids nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PssLevel {
+    Baseline,
+    Restricted,
+}
+
+impl PssLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PssLevel::Baseline => "baseline",
+            PssLevel::Restricted => "restricted",
+        }
+    }
+}
+
+/// What an admission check asks admission control to reject: one control of the Pod Security
+/// Standards (https://kubernetes.io/docs/concepts/security/pod-security-standards/), or, for
+/// `policy`, any pod security policy at all (CIS 5.2.1; GKE 4.2.1 asks for baseline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdmissionControl {
+    /// Some pod security policy is enforced (a level of baseline or stricter).
+    Policy,
+    Privileged,
+    HostPid,
+    HostIpc,
+    HostNetwork,
+    HostProcess,
+    HostPath,
+    HostPorts,
+    /// Capabilities beyond the baseline's default set.
+    Capabilities,
+    PrivilegeEscalation,
+    RunAsNonRoot,
+    /// NET_RAW dropped (restricted: drop ALL).
+    NetRaw,
+}
+
+impl AdmissionControl {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdmissionControl::Policy => "policy",
+            AdmissionControl::Privileged => "privileged",
+            AdmissionControl::HostPid => "host-pid",
+            AdmissionControl::HostIpc => "host-ipc",
+            AdmissionControl::HostNetwork => "host-network",
+            AdmissionControl::HostProcess => "host-process",
+            AdmissionControl::HostPath => "host-path",
+            AdmissionControl::HostPorts => "host-ports",
+            AdmissionControl::Capabilities => "capabilities",
+            AdmissionControl::PrivilegeEscalation => "privilege-escalation",
+            AdmissionControl::RunAsNonRoot => "run-as-non-root",
+            AdmissionControl::NetRaw => "net-raw",
+        }
+    }
+
+    /// The lowest Pod Security level whose `enforce` rejects pods that break the control.
+    /// Baseline forbids privileged containers, host namespaces, HostProcess, hostPath volumes,
+    /// host ports and capabilities beyond its default set; restricted adds privilege
+    /// escalation, running as non-root and dropping ALL capabilities (so NET_RAW).
+    pub fn level(self) -> PssLevel {
+        match self {
+            AdmissionControl::Policy
+            | AdmissionControl::Privileged
+            | AdmissionControl::HostPid
+            | AdmissionControl::HostIpc
+            | AdmissionControl::HostNetwork
+            | AdmissionControl::HostProcess
+            | AdmissionControl::HostPath
+            | AdmissionControl::HostPorts
+            | AdmissionControl::Capabilities => PssLevel::Baseline,
+            AdmissionControl::PrivilegeEscalation
+            | AdmissionControl::RunAsNonRoot
+            | AdmissionControl::NetRaw => PssLevel::Restricted,
+        }
+    }
+
+    /// What the control rejects, in a few words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            AdmissionControl::Policy => "pods that break a pod security policy",
+            AdmissionControl::Privileged => "privileged containers",
+            AdmissionControl::HostPid => "pods in the host's PID namespace",
+            AdmissionControl::HostIpc => "pods in the host's IPC namespace",
+            AdmissionControl::HostNetwork => "pods in the host's network namespace",
+            AdmissionControl::HostProcess => "Windows HostProcess containers",
+            AdmissionControl::HostPath => "hostPath volumes",
+            AdmissionControl::HostPorts => "host ports",
+            AdmissionControl::Capabilities => "added capabilities",
+            AdmissionControl::PrivilegeEscalation => "containers that allow privilege escalation",
+            AdmissionControl::RunAsNonRoot => "containers that may run as root",
+            AdmissionControl::NetRaw => "containers that keep NET_RAW",
         }
     }
 }
@@ -569,6 +717,31 @@ impl Benchmark {
         self.checks.iter().find(|c| c.id == id)
     }
 
+    /// The benchmark limited to one CIS profile: Level 1 keeps the Level 1 recommendations,
+    /// Level 2 keeps both (a Level 2 profile includes Level 1). Checks whose level no source
+    /// states cannot be placed in either profile and are left out; they are returned as well,
+    /// so the caller can say so.
+    pub fn at_level(&self, level: u8) -> (Benchmark, Vec<String>) {
+        let mut kept = self.clone();
+        let mut unknown = Vec::new();
+        kept.checks.retain(|c| match c.level {
+            Some(l) => l <= level,
+            None => {
+                unknown.push(c.id.clone());
+                false
+            }
+        });
+        (kept, unknown)
+    }
+
+    /// Where `check`'s level comes from: its own `level_source`, else the benchmark's.
+    pub fn level_source_of<'a>(&'a self, check: &'a Check) -> Option<&'a str> {
+        check
+            .level_source
+            .as_deref()
+            .or(self.level_source.as_deref())
+    }
+
     pub fn section(&self, id: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.id == id)
     }
@@ -590,10 +763,12 @@ mod tests {
             title: String::new(),
             assessment: Assessment::Manual,
             level: None,
+            level_source: None,
             scored: false,
             target: Target::Policies,
             evidence: Evidence::Manual,
             remediation: String::new(),
+            manual: None,
             judgement: Judgement::Manual {
                 component: None,
                 steps: String::new(),

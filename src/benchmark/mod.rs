@@ -14,8 +14,8 @@ mod registry;
 mod unvalidated;
 
 pub use catalog::{
-    node_role, Assessment, Benchmark, BenchmarkError, Check, Component, Evidence, FileKind,
-    FileSpec, Judgement, Op, Section, Target, Test, TestItem, Violation,
+    node_role, AdmissionControl, Assessment, Benchmark, BenchmarkError, Check, Component, Evidence,
+    FileKind, FileSpec, Judgement, Op, PssLevel, Section, Target, Test, TestItem, Violation,
 };
 pub use registry::Registry;
 pub use unvalidated::{UnvalidatedBenchmark, UnvalidatedCheck};

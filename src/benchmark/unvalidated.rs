@@ -3,8 +3,8 @@
 //! of the schema (docs/benchmarks.md) before building each check's [`Judgement`].
 
 use super::catalog::{
-    Assessment, Benchmark, BenchmarkError, Check, Component, Evidence, FileSpec, Judgement, Op,
-    Section, Target, Test, TestItem, Violation,
+    AdmissionControl, Assessment, Benchmark, BenchmarkError, Check, Component, Evidence, FileSpec,
+    Judgement, Op, Section, Target, Test, TestItem, Violation,
 };
 use crate::severity::Severity;
 use crate::snapshot::PlatformKind;
@@ -24,6 +24,9 @@ pub struct UnvalidatedBenchmark {
     pub fallback: bool,
     pub sections: Vec<Section>,
     pub checks: Vec<UnvalidatedCheck>,
+    /// Where the `level` of the checks comes from.
+    #[serde(default)]
+    pub level_source: Option<String>,
 }
 
 /// One recommendation as written: which of the optional fields may appear together is what
@@ -36,6 +39,10 @@ pub struct UnvalidatedCheck {
     pub assessment: Assessment,
     #[serde(default)]
     pub level: Option<u8>,
+    /// Where this check's level comes from, or why it has none, when the file's
+    /// `level_source` does not say.
+    #[serde(default)]
+    pub level_source: Option<String>,
     pub scored: bool,
     #[serde(default)]
     pub severity: Option<Severity>,
@@ -47,6 +54,9 @@ pub struct UnvalidatedCheck {
     pub test: Option<Test>,
     #[serde(default)]
     pub file: Option<FileSpec>,
+    /// The Pod Security control admission control must reject (api checks).
+    #[serde(default)]
+    pub admission: Option<AdmissionControl>,
     /// One id or a list in the file.
     #[serde(default, deserialize_with = "one_or_many")]
     pub rule: Vec<String>,
@@ -125,10 +135,15 @@ impl UnvalidatedBenchmark {
             if problems.is_empty() {
                 match judgement(check.clone()) {
                     Some(judgement) => checks.push(Check {
+                        manual: match judgement {
+                            Judgement::Manual { .. } => None,
+                            _ => check.manual.clone(),
+                        },
                         id: check.id.clone(),
                         title: check.title.clone(),
                         assessment: check.assessment,
                         level: check.level,
+                        level_source: check.level_source.clone(),
                         scored: check.scored,
                         target: check.target,
                         evidence: check.evidence,
@@ -156,51 +171,49 @@ impl UnvalidatedBenchmark {
             fallback: self.fallback,
             sections: self.sections,
             checks,
+            level_source: self.level_source,
         })
     }
 }
 
-/// The one way a valid check is judged.
+/// The one way a valid check is judged: by what it carries, whatever CIS's assessment (a
+/// manual recommendation posture can decide from its data carries its requirement too).
 fn judgement(check: UnvalidatedCheck) -> Option<Judgement> {
     let UnvalidatedCheck {
-        assessment,
         evidence,
         severity,
         component,
         test,
         file,
+        admission,
         rule,
         manual,
         ..
     } = check;
-    Some(match (test, file) {
-        (Some(test), None) => Judgement::Settings {
+    Some(match (test, file, admission) {
+        (Some(test), None, None) => Judgement::Settings {
             component: component?,
             test,
             severity: severity?,
         },
-        (None, Some(spec)) => Judgement::Files {
+        (None, Some(spec), None) => Judgement::Files {
             component: component?,
             spec,
             severity: severity?,
         },
-        (None, None) if assessment == Assessment::Automated && evidence == Evidence::Api => {
-            if rule.is_empty() {
-                Judgement::Manual {
-                    component,
-                    steps: manual?,
-                    rules: rule,
-                }
-            } else {
-                Judgement::Rules { rules: rule }
-            }
+        (None, None, Some(control)) => Judgement::Admission {
+            control,
+            rules: rule,
+        },
+        (None, None, None) if evidence == Evidence::Api && !rule.is_empty() => {
+            Judgement::Rules { rules: rule }
         }
-        (None, None) => Judgement::Manual {
+        (None, None, None) => Judgement::Manual {
             component,
             steps: manual?,
             rules: rule,
         },
-        (Some(_), Some(_)) => return None,
+        _ => return None,
     })
 }
 
@@ -243,17 +256,33 @@ fn check_violations(
     if check.file.is_some() && evidence != Evidence::NodeFile {
         problem(problems, "a file spec belongs to evidence node-file");
     }
-    if !check.rule.is_empty() && evidence != Evidence::Api {
-        problem(problems, "a rule belongs to evidence api");
+    // api: the rules judge the check; manual: their findings are evidence for a person.
+    if !check.rule.is_empty() && !matches!(evidence, Evidence::Api | Evidence::Manual) {
+        problem(
+            problems,
+            "a rule belongs to evidence api (or manual, as evidence)",
+        );
+    }
+    if check.admission.is_some() && evidence != Evidence::Api {
+        problem(problems, "an admission control belongs to evidence api");
+    }
+    let requirements = [
+        check.test.is_some(),
+        check.file.is_some(),
+        check.admission.is_some(),
+    ];
+    if requirements.iter().filter(|r| **r).count() > 1 {
+        problem(
+            problems,
+            "a check carries one of test, file spec and admission control",
+        );
     }
     match check.assessment {
         Assessment::Manual => {
+            // What CIS asks a person to look at: shown by `posture explain`, and the whole
+            // verdict when posture cannot judge the check.
             if check.manual.as_deref().is_none_or(|m| m.trim().is_empty()) {
                 problem(problems, "a manual check needs `manual` text");
-            }
-            // Only automated recommendations carry a machine-checkable requirement.
-            if check.test.is_some() || check.file.is_some() {
-                problem(problems, "a manual check carries no test or file spec");
             }
         }
         Assessment::Automated => {
@@ -262,10 +291,11 @@ fn check_violations(
                     check.test.is_some().then_some(()).ok_or("test")
                 }
                 Evidence::NodeFile => check.file.is_some().then_some(()).ok_or("file spec"),
-                Evidence::Api | Evidence::Cloud | Evidence::Manual => (!check.rule.is_empty()
-                    || check.manual.is_some())
-                .then_some(())
-                .ok_or("rule or `manual` text"),
+                Evidence::Api | Evidence::Cloud | Evidence::Manual => {
+                    (!check.rule.is_empty() || check.admission.is_some() || check.manual.is_some())
+                        .then_some(())
+                        .ok_or("rule or `manual` text")
+                }
             };
             if let Err(what) = required {
                 problems.push(format!(
@@ -273,7 +303,10 @@ fn check_violations(
                 ));
             }
             // The rules' findings decide such a check; text for a person would never be shown.
-            if evidence == Evidence::Api && !check.rule.is_empty() && check.manual.is_some() {
+            if evidence == Evidence::Api
+                && (!check.rule.is_empty() || check.admission.is_some())
+                && check.manual.is_some()
+            {
                 problem(
                     problems,
                     "an automated check judged by rules carries no `manual` text",

@@ -68,8 +68,9 @@ fn list_benchmark(name: &str, json: bool) -> anyhow::Result<u8> {
             .map(|c| {
                 serde_json::json!({
                     "id": c.id, "title": c.title, "assessment": c.assessment,
+                    "level": c.level, "level_source": benchmark.level_source_of(c),
                     "scored": c.scored, "evidence": c.evidence, "severity": c.severity(),
-                    "method": c.method(),
+                    "judged_by_posture": c.judged_by_posture(), "method": c.method(),
                 })
             })
             .collect();
@@ -77,15 +78,31 @@ fn list_benchmark(name: &str, json: bool) -> anyhow::Result<u8> {
         return Ok(exit::CLEAN);
     }
     let mut table = listing(
-        vec!["ID", "Assessment", "Title", "How posture judges it"],
+        vec![
+            "ID",
+            "Level",
+            "Assessment",
+            "Title",
+            "How posture judges it",
+        ],
         160,
     );
     for c in &benchmark.checks {
+        let method = if c.judged_beyond_cis() {
+            format!(
+                "{} ({})",
+                c.method(),
+                posture::compliance::JUDGED_BEYOND_CIS
+            )
+        } else {
+            c.method()
+        };
         table.add_row(vec![
             c.id.clone(),
+            c.level.map_or("—".to_owned(), |l| format!("L{l}")),
             c.assessment.as_str().to_owned(),
             c.title.clone(),
-            c.method(),
+            method,
         ]);
     }
     writeln!(
@@ -99,12 +116,20 @@ fn list_benchmark(name: &str, json: bool) -> anyhow::Result<u8> {
         .iter()
         .filter(|c| c.assessment == Assessment::Automated)
         .count();
+    let judged = benchmark
+        .checks
+        .iter()
+        .filter(|c| c.judged_by_posture())
+        .count();
     writeln!(
         out,
-        "{} recommendations ({automated} automated, {} manual)",
+        "{} recommendations ({automated} automated, {} manual); posture judges {judged}",
         benchmark.checks.len(),
         benchmark.checks.len() - automated
     )?;
+    if let Some(source) = &benchmark.level_source {
+        writeln!(out, "Levels: {source}")?;
+    }
     Ok(exit::CLEAN)
 }
 
@@ -172,17 +197,50 @@ fn explain_check(
         .map_or(String::new(), |s| format!(" ({s})"));
     writeln!(out, "{id} {}{severity}", check.title)?;
     writeln!(out, "{} {}", benchmark.title, benchmark.version)?;
-    let level = check
-        .level
-        .map_or(String::new(), |l| format!(", level {l}"));
     let scored = if check.scored { "scored" } else { "not scored" };
     writeln!(
         out,
-        "assessment: {} ({scored}{level}), target: {}",
+        "assessment: {} ({scored}), target: {}",
         check.assessment.as_str(),
         check.target.as_str()
     )?;
-    writeln!(out, "judged by posture: {}", check.method())?;
+    let level = check
+        .level
+        .map_or("not stated by any source found".to_owned(), |l| {
+            format!("Level {l}")
+        });
+    match benchmark.level_source_of(check) {
+        Some(source) => writeln!(out, "profile: {level} (source: {source})")?,
+        None => writeln!(out, "profile: {level}")?,
+    }
+    if check.judged_by_posture() {
+        writeln!(out, "judged by posture: {}", check.method())?;
+        if check.judged_beyond_cis() {
+            writeln!(out, "({})", posture::compliance::JUDGED_BEYOND_CIS)?;
+        }
+    } else {
+        writeln!(out, "judged: {}", check.method())?;
+    }
+    if !check.rules().is_empty() {
+        let catalog = posture::policy::Catalog::builtin()?;
+        let role = if check.judged_by_posture() {
+            "rules that judge it"
+        } else {
+            "rules whose findings are evidence"
+        };
+        writeln!(out, "{role}:")?;
+        for id in check.rules() {
+            match catalog.find(id) {
+                Some(rule) => writeln!(
+                    out,
+                    "  {id} {} (reads {})",
+                    rule.title,
+                    rule.kinds.kinds().join(", ")
+                )?,
+                None => writeln!(out, "  {id}")?,
+            }
+        }
+    }
     let absent = posture::compliance::when_absent(check)
         .map_err(|e| anyhow::anyhow!("cannot judge {id}'s defaults: {e}"))?;
     if !absent.is_empty() {
@@ -194,8 +252,15 @@ fn explain_check(
             writeln!(out, "  {line}")?;
         }
     }
-    if let posture::benchmark::Judgement::Manual { steps, .. } = &check.judgement {
-        writeln!(out, "\nWhat to check:\n{steps}")?;
+    match &check.judgement {
+        posture::benchmark::Judgement::Manual { steps, .. } => {
+            writeln!(out, "\nWhat to check:\n{steps}")?;
+        }
+        _ => {
+            if let Some(steps) = &check.manual {
+                writeln!(out, "\nWhat CIS asks a person to check:\n{steps}")?;
+            }
+        }
     }
     writeln!(out, "\nRemediation:\n{}", check.remediation)?;
     Ok(())

@@ -75,6 +75,11 @@ pub struct ScanArgs {
     /// kubelet or kube-proxy settings; `none` reports the rules' findings only.
     #[arg(long, value_name = "NAME", default_value = "auto", value_parser = parse_benchmark)]
     pub benchmark: BenchmarkChoice,
+    /// Limit the benchmark to one CIS profile: 1 (Level 1) or 2 (Level 2, which includes
+    /// Level 1). Recommendations whose level no published source states are left out, with a
+    /// warning.
+    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub cis_level: Option<u8>,
     /// Node facts from `posture node-collect` (files, or directories of *.json), for the
     /// benchmark's file checks and the command lines of node processes.
     #[arg(long = "node-facts", value_name = "PATH", num_args = 1..)]
@@ -201,6 +206,7 @@ fn request(args: &ScanArgs, input: Input) -> anyhow::Result<ScanRequest> {
         policies: args.policy.user_policies(),
         limits: args.policy.limits(),
         benchmark: args.benchmark.clone(),
+        cis_level: args.cis_level,
         exceptions,
         node_facts: args.node_facts.clone(),
         baseline: args.baseline.clone(),

@@ -40,6 +40,7 @@ fn role(component: Component, kind: FileKind) -> Option<&'static [&'static str]>
         (Component::Kubelet, FileKind::Kubeconfig) => &["kubelet/kubeconfig"],
         (Component::Kubelet, FileKind::Config) => &["kubelet/config"],
         (Component::Kubelet, FileKind::CloudConfig) => &["kubelet/cloud-config"],
+        (Component::Kubelet, FileKind::PkiCert) => &["kubelet/client-ca"],
         (Component::KubeProxy, FileKind::Kubeconfig) => &["kube-proxy/kubeconfig"],
         (Component::Cni, FileKind::Cni) => &["cni/config"],
         _ => return None,
@@ -55,10 +56,33 @@ fn concerns(component: Component, spec: &FileSpec, fact: &FileFact) -> bool {
         FileKind::PkiDir | FileKind::DataDir | FileKind::Cni
     );
     let by_path = spec.paths.iter().any(|p| {
+        if let Some(pattern) = glob(p) {
+            return pattern.matches(&fact.path);
+        }
         let p = p.trim_end_matches("/*");
         fact.path == p || (directory_kind && fact.path.starts_with(&format!("{p}/")))
     });
     by_path || role(component, spec.kind).is_some_and(|roles| roles.contains(&fact.role.as_str()))
+}
+
+/// A path pattern `dir/*suffix` (`/etc/kubernetes/pki/*.crt`): the files directly in `dir`
+/// whose names end in `suffix`. node-collect gathers them through the directory they are in.
+struct Glob<'a> {
+    dir: &'a str,
+    suffix: &'a str,
+}
+
+impl Glob<'_> {
+    fn matches(&self, path: &str) -> bool {
+        path.rsplit_once('/')
+            .is_some_and(|(dir, name)| dir == self.dir && name.ends_with(self.suffix))
+    }
+}
+
+fn glob(path: &str) -> Option<Glob<'_>> {
+    let (dir, name) = path.rsplit_once('/')?;
+    let suffix = name.strip_prefix('*')?;
+    (!suffix.contains('*') && !dir.contains('*')).then_some(Glob { dir, suffix })
 }
 
 /// Judges `spec` on one node's facts.
@@ -80,7 +104,11 @@ pub fn judge(component: Component, spec: &FileSpec, facts: &NodeFacts) -> FileVe
     let mut offending = Vec::new();
     for f in &files {
         let mut wrong = Vec::new();
-        if let (Some(allowed), Ok(mode)) = (allowed, u32::from_str_radix(&f.mode, 8)) {
+        // A CNI directory needs its search bit; the files in it are what 600 is about.
+        let mode_applies = !(spec.kind == FileKind::Cni && f.file_type == "directory");
+        if let (Some(allowed), Ok(mode), true) =
+            (allowed, u32::from_str_radix(&f.mode, 8), mode_applies)
+        {
             // Only the permission bits: setuid, setgid and sticky are not "more permissive".
             if mode & 0o777 & !allowed != 0 {
                 wrong.push(format!("mode {}", f.mode));

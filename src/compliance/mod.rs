@@ -6,23 +6,26 @@
 //! - flags and kubelet configuration: the one Rego rule in policies/benchmark/settings.rego, on
 //!   every run of the component ([`subjects`]);
 //! - node files: the modes and owners in node facts ([`files`]);
-//! - API objects: the findings of the Rego rules the check names;
+//! - API objects: the findings of the Rego rules the check names, over the objects they select;
+//! - admission: namespaces' Pod Security labels and policy engines' policies ([`admission`]);
 //! - cloud settings and manual checks: what a person should look at.
 //!
 //! No I/O here: node facts arrive parsed, and reporters render the result.
 
+pub mod admission;
 pub mod files;
 pub mod settings;
 pub mod subjects;
 
 use crate::benchmark::{
-    Assessment, Benchmark, Check, Component, Evidence, FileSpec, Judgement, Registry, Target, Test,
+    AdmissionControl, Assessment, Benchmark, Check, Component, Evidence, FileSpec, Judgement,
+    Registry, Target, Test,
 };
 use crate::finding::Finding;
 use crate::policy;
 use crate::policy::RuleInfo;
 use crate::problem::{Code, Level, Problem};
-use crate::resource::{FieldPath, ObjectRef, Origin, Position, Segment, Written};
+use crate::resource::{FieldPath, ObjectRef, Origin, Position, Resource, Segment, Written};
 use crate::severity::Severity;
 use crate::snapshot::PlatformKind;
 use serde::Serialize;
@@ -81,11 +84,17 @@ pub struct CheckResult {
     pub title: String,
     pub section: String,
     pub assessment: Assessment,
+    /// CIS profile level (1 or 2); `null` where no published source states it.
+    pub level: Option<u8>,
     pub scored: bool,
     pub evidence: Evidence,
     pub state: State,
     /// Why: what failed, why it could not be judged, or what to check by hand.
     pub detail: String,
+    /// `judged by posture; CIS assesses this manually`, on a manual recommendation posture
+    /// decided from its data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Per-subject verdicts, for checks judged on component runs or nodes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub subjects: Vec<SubjectResult>,
@@ -175,6 +184,9 @@ pub struct Compliance {
     pub title: String,
     pub version: String,
     pub selection: Selection,
+    /// The CIS profile the benchmark was limited to (`--cis-level`): Level 2 includes Level 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_level: Option<u8>,
     pub total: Tally,
     pub automated: Tally,
     /// Per-subject results of the automated checks (see [`SectionSummary::results`]).
@@ -211,6 +223,9 @@ pub struct Assessed {
     pub problems: Vec<Problem>,
 }
 
+/// What reports say of a manual recommendation posture judged from its data.
+pub const JUDGED_BEYOND_CIS: &str = "judged by posture; CIS assesses this manually";
+
 /// The rule id of a benchmark check's findings: `cis-1.12/1.2.15`.
 pub fn rule_id(benchmark: &str, check: &str) -> String {
     format!("{benchmark}/{check}")
@@ -225,11 +240,12 @@ pub fn component_runs<'a>(
     subjects::runs(resources, &context.node_facts, context.cluster.as_deref())
 }
 
-/// Applies `benchmark` to a scan's component runs (from [`component_runs`]), findings and
-/// context.
+/// Applies `benchmark` to a scan's objects, component runs (from [`component_runs`]),
+/// findings and context.
 pub fn assess(
     benchmark: &Benchmark,
     selection: Selection,
+    objects: &[Resource],
     runs: &[subjects::Run<'_>],
     findings: &[Finding],
     catalog_rules: &[RuleInfo],
@@ -299,7 +315,12 @@ pub fn assess(
             Judgement::Files {
                 component, spec, ..
             } => by_files(check, *component, spec, context),
-            Judgement::Rules { rules } => by_rules(rules, findings, catalog_rules, context),
+            Judgement::Rules { rules } => {
+                by_rules(rules, objects, findings, catalog_rules, context)
+            }
+            Judgement::Admission { control, rules } => {
+                by_admission(*control, rules, objects, findings, context)
+            }
             Judgement::Manual { steps, rules, .. } => manual(steps, rules, findings),
         };
         // Settings and file checks are posture's own: their failures are findings.
@@ -315,10 +336,14 @@ pub fn assess(
             title: check.title.clone(),
             section: check.section_id().to_owned(),
             assessment: check.assessment,
+            level: check.level,
             scored: check.scored,
             evidence: check.evidence,
             state,
             detail,
+            note: check
+                .judged_beyond_cis()
+                .then(|| JUDGED_BEYOND_CIS.to_owned()),
             subjects,
             rules: if judged_here.is_some() {
                 vec![id]
@@ -533,6 +558,14 @@ fn by_settings(
                 }
                 (State::Fail, explained)
             }
+            settings::Outcome::Unknown if verdict.items.iter().any(|i| i.source == "unseen") => (
+                State::NotCollected,
+                format!(
+                    "{}: collect its command line with `posture node-collect` and pass it \
+                         with --node-facts",
+                    verdict.explain(test)
+                ),
+            ),
             settings::Outcome::Unknown => (
                 State::NotCollected,
                 format!(
@@ -715,6 +748,7 @@ fn by_files(check: &Check, component: Component, spec: &FileSpec, context: &Cont
 
 fn by_rules(
     names: &[String],
+    objects: &[Resource],
     findings: &[Finding],
     catalog_rules: &[RuleInfo],
     context: &Context,
@@ -761,12 +795,195 @@ fn by_rules(
             Vec::new(),
         );
     }
+    // The objects the rules ran over: the evidence of a pass.
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in objects {
+        if rules.iter().any(|r| r.kinds.matches(&o.id)) {
+            *seen.entry(o.id.kind.as_str()).or_default() += 1;
+        }
+    }
+    let kinds = || {
+        let mut kinds: Vec<&str> = rules.iter().flat_map(|r| r.kinds.kinds()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds.join(", ")
+    };
+    if seen.is_empty() {
+        // A cluster scan lists every object of these kinds: none is an answer. Manifests may
+        // simply leave them out.
+        return match context.cluster {
+            Some(_) => (
+                State::Pass,
+                format!(
+                    "no finding of {}: the cluster has no {}",
+                    names.join(", "),
+                    kinds()
+                ),
+                Vec::new(),
+                Vec::new(),
+            ),
+            None => (
+                State::NotCollected,
+                format!(
+                    "{} read {}, and the inputs hold none: scan the cluster, or add them",
+                    names.join(", "),
+                    kinds()
+                ),
+                Vec::new(),
+                Vec::new(),
+            ),
+        };
+    }
+    let over: Vec<String> = seen
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}{}", if *n == 1 { "" } else { "s" }))
+        .collect();
     (
         State::Pass,
-        format!("no finding of {}", names.join(", ")),
+        format!(
+            "no finding of {} among {}",
+            names.join(", "),
+            over.join(", ")
+        ),
         Vec::new(),
         Vec::new(),
     )
+}
+
+/// Per namespace with user workloads: does admission control reject pods that break
+/// `control` there (its Pod Security enforce label, or an enforcing policy-engine policy), and
+/// do the workloads already there keep to it (no finding of `rules`)?
+fn by_admission(
+    control: AdmissionControl,
+    rules: &[String],
+    objects: &[Resource],
+    findings: &[Finding],
+    context: &Context,
+) -> Judged {
+    let engines = admission::engine_policies(objects);
+    // Namespaces with user workloads; `None`: manifests that leave it to deploy time.
+    let mut namespaces: BTreeMap<Option<&str>, usize> = BTreeMap::new();
+    for o in objects {
+        let ns = o.id.namespace.as_deref();
+        if crate::policy::kinds::is_workload(&o.id)
+            && !ns.is_some_and(|n| admission::SYSTEM_NAMESPACES.contains(&n))
+        {
+            *namespaces.entry(ns).or_default() += 1;
+        }
+    }
+    let mut subjects = Vec::new();
+    for (ns, workloads) in &namespaces {
+        let violations: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| rules.contains(&f.rule_id) && f.object.namespace.as_deref() == *ns)
+            .collect();
+        let engine = engines
+            .iter()
+            .find(|p| ns.is_some_and(|n| p.covers(n, control)));
+        let namespace_object = ns.and_then(|n| {
+            objects
+                .iter()
+                .find(|o| o.id.kind == "Namespace" && o.id.namespace.is_none() && o.id.name == n)
+        });
+        let enforce = namespace_object.map(|o| admission::Enforce::of(&o.object));
+        let admitted_by = match (&enforce, engine) {
+            (Some(e), _) if e.forbids(control) => Some(e.describe()),
+            (_, Some(policy)) => Some(format!("enforcing {}", policy.label)),
+            _ => None,
+        };
+        let workloads_text = format!(
+            "{workloads} workload{}",
+            if *workloads == 1 { "" } else { "s" }
+        );
+        let found = if violations.is_empty() {
+            String::new()
+        } else {
+            let mut objects: Vec<String> = violations
+                .iter()
+                .map(|f| format!("{} '{}'", f.object.kind, f.object.name))
+                .collect();
+            objects.dedup();
+            format!(
+                "; {} finding{} of {} ({})",
+                violations.len(),
+                if violations.len() == 1 { "" } else { "s" },
+                rules.join(", "),
+                objects.join(", ")
+            )
+        };
+        let (subject, state, detail) = match (ns, admitted_by, &enforce) {
+            (Some(n), Some(by), _) => {
+                let state = if violations.is_empty() {
+                    State::Pass
+                } else {
+                    State::Fail
+                };
+                (
+                    format!("namespace '{n}'"),
+                    state,
+                    format!(
+                        "{by} rejects {} ({workloads_text}){found}",
+                        control.describe()
+                    ),
+                )
+            }
+            (Some(n), None, Some(e)) => (
+                format!("namespace '{n}'"),
+                State::Fail,
+                format!(
+                    "{}, and no enforcing policy-engine policy forbids {} ({workloads_text}){found}",
+                    e.describe(),
+                    control.describe()
+                ),
+            ),
+            (Some(n), None, None) if !violations.is_empty() => (
+                format!("namespace '{n}'"),
+                State::Fail,
+                format!(
+                    "the Namespace object was not read, so its Pod Security labels are unknown                      ({workloads_text}){found}"
+                ),
+            ),
+            (Some(n), None, None) => (
+                format!("namespace '{n}'"),
+                State::NotCollected,
+                format!(
+                    "the Namespace object is not among the inputs, so its Pod Security labels                      are unknown ({workloads_text}): scan the cluster, or add the Namespace"
+                ),
+            ),
+            (None, _, _) if !violations.is_empty() => (
+                "workloads without a namespace".to_owned(),
+                State::Fail,
+                format!("their namespace is chosen at deploy time ({workloads_text}){found}"),
+            ),
+            (None, _, _) => (
+                "workloads without a namespace".to_owned(),
+                State::NotCollected,
+                format!(
+                    "their namespace is chosen at deploy time, so the policy that admits them \
+                     is unknown ({workloads_text})"
+                ),
+            ),
+        };
+        subjects.push(SubjectResult {
+            subject,
+            state,
+            detail,
+        });
+    }
+    overall(subjects, Vec::new(), "namespaces", || {
+        let place = if context.cluster.is_some() {
+            "the cluster has"
+        } else {
+            "the inputs hold"
+        };
+        (
+            State::NotApplicable,
+            format!(
+                "{place} no workloads outside {}",
+                admission::SYSTEM_NAMESPACES.join(", ")
+            ),
+        )
+    })
 }
 
 /// A kind's resource name as the API serves it by default (`NetworkPolicy` → `networkpolicies`).
@@ -880,6 +1097,7 @@ fn summarize(benchmark: &Benchmark, selection: Selection, checks: Vec<CheckResul
         title: benchmark.title.clone(),
         version: benchmark.version.clone(),
         selection,
+        profile_level: None,
         total,
         automated,
         results,

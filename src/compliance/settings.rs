@@ -45,7 +45,8 @@ pub struct ItemVerdict {
     pub setting: String,
     /// `--profiling is not set, so the default true applies`.
     pub observed: String,
-    /// `flag`, `config`, `default`, `absent` or `unread`.
+    /// `flag`, `config`, `default`, `absent`, `unread` or `unseen` (a flag-only setting of a
+    /// component whose command line was not collected).
     pub source: String,
     pub requirement: String,
     pub outcome: Outcome,
@@ -146,6 +147,10 @@ impl SettingsRule {
             "config": run.config,
             "config_known": run.config_known,
             "config_unread": run.config_unread.is_some(),
+            // A configuration object alone (a /configz, a KubeletConfiguration file, a
+            // kube-proxy ConfigMap) says nothing of the command line it runs with.
+            "flags_known": !(matches!(run.anchor, super::subjects::Anchor::Config { .. })
+                && run.flags.flags().next().is_none()),
             "checks": checks,
         });
         let mut engine = self.engine.clone();

@@ -24,7 +24,19 @@ pub fn heading(c: &Compliance) -> String {
         Selection::Auto { reason } => format!("chosen automatically: {reason}"),
         Selection::Named => "as requested".to_owned(),
     };
-    format!("{} {} ({}, {how})", c.title, c.version, c.benchmark)
+    let profile = c
+        .profile_level
+        .map_or(String::new(), |l| format!(", Level {l} profile"));
+    format!(
+        "{} {} ({}{profile}, {how})",
+        c.title, c.version, c.benchmark
+    )
+}
+
+/// A check's CIS profile level as the summaries show it after its id: ` [L1]`, ` [L2]`, or
+/// nothing where no published source states it.
+pub fn level_tag(level: Option<u8>) -> String {
+    level.map_or(String::new(), |l| format!(" [L{l}]"))
 }
 
 pub fn write(c: &Compliance, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -74,7 +86,11 @@ pub fn write(c: &Compliance, style: Style, out: &mut dyn Write) -> io::Result<()
     if !failed.is_empty() {
         writeln!(out, "Failed:")?;
         for r in failed {
-            writeln!(out, "  {} {}", r.id, r.title)?;
+            let note = r
+                .note
+                .as_deref()
+                .map_or(String::new(), |n| format!(" ({n})"));
+            writeln!(out, "  {}{} {}{note}", r.id, level_tag(r.level), r.title)?;
         }
     }
     let not_collected = not_collected_by_reason(c);

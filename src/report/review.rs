@@ -243,10 +243,13 @@ fn benchmark(c: &Compliance) -> Vec<Block> {
         .map(|r| {
             let mut item = vec![
                 Inline::Strong(r.id.clone()),
-                text(" "),
+                text(format!("{} ", super::compliance::level_tag(r.level))),
                 text(&r.title),
-                text(": "),
             ];
+            if let Some(note) = &r.note {
+                item.push(text(format!(" ({note})")));
+            }
+            item.push(text(": "));
             item.extend(inline_code(&r.detail));
             item
         })

@@ -84,8 +84,16 @@ impl NeededTypes {
 impl crate::collect::cluster::TypeFilter for NeededTypes {
     fn wants(&self, group: &str, kind: &str) -> bool {
         EVIDENCE.contains(&(group, kind))
+            || admission_policy(group, kind)
             || self.selectors.iter().any(|s| s.matches_type(group, kind))
     }
+}
+
+/// Policy-engine objects that say whether admission rejects pods (CIS 5.2): Kyverno's policies
+/// and every Gatekeeper constraint (each constraint template makes a kind of its own).
+fn admission_policy(group: &str, kind: &str) -> bool {
+    (group == "kyverno.io" && matches!(kind, "ClusterPolicy" | "Policy"))
+        || group == "constraints.gatekeeper.sh"
 }
 
 /// Loads the built-in rules plus those in `policy_dirs` (conftest namespace `main`); the first
@@ -139,6 +147,7 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
     }
     let judging = Judging {
         benchmark: request.benchmark.clone(),
+        cis_level: request.cis_level,
         node_facts,
         exceptions: config_exceptions,
         today: request.today,
@@ -365,7 +374,15 @@ fn evaluate_for(
         _ => compliance::component_runs(&targets, &context),
     };
     if let Some((name, selection)) = choose(&judging.benchmark, &context, &runs) {
-        match apply(&name, selection, &runs, &report, &context) {
+        match apply(
+            &name,
+            selection,
+            judging.cis_level,
+            &targets,
+            &runs,
+            &report,
+            &context,
+        ) {
             Ok(assessed) => {
                 report.findings.extend(assessed.findings);
                 crate::finding::sort(&mut report.findings);
@@ -455,20 +472,43 @@ fn choose(
 fn apply(
     name: &str,
     selection: Selection,
+    cis_level: Option<u8>,
+    objects: &[Resource],
     runs: &[compliance::subjects::Run<'_>],
     report: &ScanReport,
     context: &compliance::Context,
 ) -> Result<compliance::Assessed, String> {
     let benchmark = Benchmark::builtin(name).map_err(|e| e.to_string())?;
-    compliance::assess(
+    let (benchmark, left_out) = match cis_level {
+        Some(level) => benchmark.at_level(level),
+        None => (benchmark, Vec::new()),
+    };
+    let mut assessed = compliance::assess(
         &benchmark,
         selection,
+        objects,
         runs,
         &report.findings,
         &report.rules,
         context,
     )
-    .map_err(|e| format!("the benchmark could not be evaluated: {e}"))
+    .map_err(|e| format!("the benchmark could not be evaluated: {e}"))?;
+    assessed.compliance.profile_level = cis_level;
+    if let Some(level) = cis_level.filter(|_| !left_out.is_empty()) {
+        assessed.problems.push(Problem::new(
+            crate::problem::Level::Warning,
+            crate::problem::Code::BenchmarkLevel,
+            format!(
+                "--cis-level {level}: {} leaves out {} recommendation{} whose CIS profile level \
+                 no published source states ({}); scan without --cis-level to see them",
+                name,
+                left_out.len(),
+                if left_out.len() == 1 { "" } else { "s" },
+                left_out.join(", ")
+            ),
+        ));
+    }
+    Ok(assessed)
 }
 
 /// Drops objects whose controller is also in the input: a Deployment's ReplicaSets and Pods

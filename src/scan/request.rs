@@ -23,6 +23,8 @@ pub struct ScanRequest {
     /// Bounds on running the user's rules (`--rego-timeout`, `--rego-memory`).
     pub limits: Limits,
     pub benchmark: BenchmarkChoice,
+    /// Limit the benchmark to one CIS profile (`--cis-level 1|2`; Level 2 includes Level 1).
+    pub cis_level: Option<u8>,
     pub exceptions: ExceptionSource,
     /// `posture node-collect` output files or directories (`--node-facts`).
     pub node_facts: Vec<PathBuf>,
@@ -86,6 +88,7 @@ impl ScanRequest {
             policies: UserPolicies::default(),
             limits: Limits::default(),
             benchmark: BenchmarkChoice::Auto,
+            cis_level: None,
             exceptions: ExceptionSource::Discover,
             node_facts: Vec::new(),
             baseline: None,
@@ -177,6 +180,8 @@ pub enum ExceptionSource {
 #[derive(Debug, Clone, Default)]
 pub struct Judging {
     pub benchmark: BenchmarkChoice,
+    /// The CIS profile to limit the benchmark to (`--cis-level`); all checks when `None`.
+    pub cis_level: Option<u8>,
     /// Parsed `--node-facts` files.
     pub node_facts: Vec<FactsFile>,
     /// Exceptions from config files; objects' own exception annotations are always read.
