@@ -12,6 +12,7 @@ mod engine;
 mod formats;
 mod fuzz;
 mod gate;
+mod hardening;
 mod lab;
 mod node;
 mod packaging;

@@ -7,10 +7,13 @@
 
 mod inventory;
 pub mod limits;
+pub mod network_policy;
 mod recursion;
+pub mod settings;
 mod user;
 
 pub use limits::Limits;
+pub use settings::RuleSettings;
 mod shape;
 
 use crate::finding::{self, Finding};
@@ -41,6 +44,8 @@ pub struct Evaluator {
     limits: Limits,
     /// User policies that could not be loaded; every evaluation reports them.
     load_problems: Vec<Problem>,
+    /// What the project's config tells the rules (`data.settings`).
+    settings: RuleSettings,
 }
 
 /// How rules are run. Both give the same findings (a test checks it on every fixture and
@@ -109,6 +114,7 @@ impl Evaluator {
             user: Vec::new(),
             limits,
             load_problems: Vec::new(),
+            settings: RuleSettings::default(),
         };
         evaluator.check_compiles()?;
         let loaded = user::load(catalog, &limits);
@@ -127,6 +133,18 @@ impl Evaluator {
 
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// Sets what rules read as `data.settings` (from `.posture.yaml`) for later evaluations.
+    pub fn set_settings(&mut self, settings: RuleSettings) {
+        self.settings = settings;
+    }
+
+    /// `data` of an evaluation: the inventory of `resources` and the settings.
+    fn data(&self, resources: &[Resource]) -> regorus::Value {
+        let mut data = inventory::build(resources);
+        data["settings"] = self.settings.to_data();
+        regorus::Value::from(data)
     }
 
     /// regorus resolves rules lazily; evaluating each entry point once on an empty input
@@ -165,7 +183,7 @@ impl Evaluator {
         out.problems.extend(self.load_problems.iter().cloned());
         out.problems.extend(shape::problems(resources));
         if !self.user.is_empty() {
-            let data = regorus::Value::from(inventory::build(resources));
+            let data = self.data(resources);
             out.absorb(user::evaluate(&self.user, resources, &data, &self.limits));
         }
         finding::sort(&mut out.findings);
@@ -201,7 +219,7 @@ impl Evaluator {
             })
             .collect();
         let mut engine = self.engine.clone();
-        let data = regorus::Value::from(inventory::build(resources));
+        let data = self.data(resources);
         let prepared = engine
             .add_policy(DISPATCH_FILE.to_owned(), self.dispatch_module(&plans))
             .map(|_| ())

@@ -51,7 +51,9 @@ pub enum ScanError {
 }
 
 /// Kinds a cluster scan collects whatever the rules select: the inventory rules read
-/// (bindings, service accounts, NetworkPolicies, namespaces), node and control-plane evidence
+/// (bindings, service accounts, NetworkPolicies of every flavour, namespaces, LimitRanges and
+/// ResourceQuotas; types the server does not serve, such as Cilium's or Calico's policies
+/// without their CRDs, are simply not listed), node and control-plane evidence
 /// (Nodes, mirror Pods, the kubeadm-config and kube-proxy ConfigMaps), and Secrets (metadata only).
 const EVIDENCE: &[(&str, &str)] = &[
     ("", "Namespace"),
@@ -60,7 +62,15 @@ const EVIDENCE: &[(&str, &str)] = &[
     ("", "ConfigMap"),
     ("", "Secret"),
     ("", "ServiceAccount"),
+    ("", "LimitRange"),
+    ("", "ResourceQuota"),
     ("networking.k8s.io", "NetworkPolicy"),
+    ("cilium.io", "CiliumNetworkPolicy"),
+    ("cilium.io", "CiliumClusterwideNetworkPolicy"),
+    ("projectcalico.org", "NetworkPolicy"),
+    ("projectcalico.org", "GlobalNetworkPolicy"),
+    ("crd.projectcalico.org", "NetworkPolicy"),
+    ("crd.projectcalico.org", "GlobalNetworkPolicy"),
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "ClusterRole"),
     ("rbac.authorization.k8s.io", "RoleBinding"),
@@ -115,7 +125,7 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         .map(|path| crate::baseline::read(path, request.max_input_bytes))
         .transpose()?;
     let catalog = load_policies(&request.policies)?;
-    let evaluator = Evaluator::with_limits(&catalog, request.limits)?;
+    let mut evaluator = Evaluator::with_limits(&catalog, request.limits)?;
     let (node_facts, mut problems) =
         collect::node::read_facts(&request.node_facts, request.max_input_bytes);
     let config_files = match &request.exceptions {
@@ -130,11 +140,14 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         },
     };
     let mut config_exceptions = Vec::new();
+    let mut settings = crate::engine::RuleSettings::default();
     for file in &config_files {
-        let (found, config_problems) = exceptions::config::load(file);
-        config_exceptions.extend(found);
-        problems.extend(config_problems);
+        let loaded = exceptions::config::load_file(file);
+        config_exceptions.extend(loaded.exceptions);
+        settings.merge(loaded.settings);
+        problems.extend(loaded.problems);
     }
+    evaluator.set_settings(settings);
     let judging = Judging {
         benchmark: request.benchmark.clone(),
         node_facts,
