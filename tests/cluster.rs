@@ -64,6 +64,7 @@ const EXPECTED_TYPES: &[&str] = &[
     "horizontalpodautoscalers.autoscaling",
     "ingresses.networking.k8s.io",
     "jobs.batch",
+    "limitranges",
     "namespaces",
     "networkpolicies.networking.k8s.io",
     "nodes",
@@ -73,6 +74,7 @@ const EXPECTED_TYPES: &[&str] = &[
     "podtemplates",
     "replicasets.apps",
     "replicationcontrollers",
+    "resourcequotas",
     "rolebindings.rbac.authorization.k8s.io",
     "roles.rbac.authorization.k8s.io",
     "secrets",
@@ -785,9 +787,85 @@ fn shipped_cluster_role_covers_what_is_collected_and_no_more() {
         }
     }
     granted.sort();
-    let mut expected: Vec<String> = EXPECTED_TYPES.iter().map(|t| t.to_string()).collect();
+    let mut expected: Vec<String> = EXPECTED_TYPES
+        .iter()
+        .chain(OPTIONAL_TYPES)
+        .map(|t| t.to_string())
+        .collect();
     expected.sort();
     assert_eq!(granted, expected);
+}
+
+/// Types collected only where the server serves them (CRDs the lab recording lacks).
+const OPTIONAL_TYPES: &[&str] = &[
+    "ciliumclusterwidenetworkpolicies.cilium.io",
+    "ciliumnetworkpolicies.cilium.io",
+    "globalnetworkpolicies.crd.projectcalico.org",
+    "globalnetworkpolicies.projectcalico.org",
+    "networkpolicies.crd.projectcalico.org",
+    "networkpolicies.projectcalico.org",
+];
+
+fn cilium_types(policies: Vec<Value>) -> Vec<crate::lab::CustomResource> {
+    vec![
+        crate::lab::CustomResource {
+            group: "cilium.io".into(),
+            version: "v2".into(),
+            kind: "CiliumNetworkPolicy".into(),
+            plural: "ciliumnetworkpolicies".into(),
+            namespaced: true,
+            items: policies,
+        },
+        crate::lab::CustomResource {
+            group: "cilium.io".into(),
+            version: "v2".into(),
+            kind: "CiliumClusterwideNetworkPolicy".into(),
+            plural: "ciliumclusterwidenetworkpolicies".into(),
+            namespaced: false,
+            items: vec![],
+        },
+    ]
+}
+
+fn no_network_policy_findings(report: &ScanReport, namespace: &str) -> usize {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "PST-0224" && f.object.namespace.as_deref() == Some(namespace))
+        .count()
+}
+
+/// A cluster that serves Cilium's CRDs has its policies collected (and only then), and a
+/// CiliumNetworkPolicy default deny counts as the namespace's NetworkPolicy.
+#[test]
+fn cilium_policies_are_collected_where_served_and_cover_workloads() {
+    if !crate::lab::recorded() {
+        return;
+    }
+    let plain = collect(&LabServer::start(LabOptions::default()));
+    assert!(!counts_by_type(&plain).contains_key("ciliumnetworkpolicies.cilium.io"));
+    let before = scan_snapshot(evaluator(), plain, &auto());
+    assert!(no_network_policy_findings(&before, "ratingsapp") > 0);
+
+    let deny = serde_json::json!({
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumNetworkPolicy",
+        "metadata": {"name": "default-deny", "namespace": "ratingsapp", "resourceVersion": "1"},
+        "spec": {"endpointSelector": {}, "ingress": [{}], "egress": [{}]},
+    });
+    let server = LabServer::start(LabOptions {
+        custom: cilium_types(vec![deny]),
+        ..LabOptions::default()
+    });
+    let snapshot = collect(&server);
+    let counts = counts_by_type(&snapshot);
+    assert_eq!(counts.get("ciliumnetworkpolicies.cilium.io"), Some(&1));
+    assert!(snapshot
+        .not_collected
+        .iter()
+        .all(|m| !m.target.contains("cilium")));
+    let after = scan_snapshot(evaluator(), snapshot, &auto());
+    assert_eq!(no_network_policy_findings(&after, "ratingsapp"), 0);
 }
 
 /// `--benchmark auto`, the default of `posture scan`.
@@ -1339,5 +1417,28 @@ fn progress_names_the_server_before_steps_are_known() {
             format!("steps {}", EXPECTED_TYPES.len()),
             "steps 4".to_owned(),
         ]
+    );
+}
+
+/// One of the lab's planted problems: metrics-server runs with `--kubelet-insecure-tls`.
+#[test]
+fn lab_metrics_server_insecure_tls_is_found() {
+    if !crate::lab::recorded() {
+        return;
+    }
+    let report = scan_snapshot(
+        evaluator(),
+        collect(&LabServer::start(LabOptions::default())),
+        &auto(),
+    );
+    let hits: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "PST-0041" && f.object.name == "metrics-server")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        hits.iter().any(|m| m.contains("--kubelet-insecure-tls")),
+        "{hits:?}"
     );
 }

@@ -13,6 +13,7 @@ mod fleet;
 mod formats;
 mod fuzz;
 mod gate;
+mod hardening;
 mod lab;
 mod node;
 mod packaging;

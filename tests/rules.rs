@@ -9,9 +9,11 @@ use std::path::PathBuf;
 
 fn fixtures(slug: &str) -> Vec<PathBuf> {
     let dir = repo().join("fixtures/rules").join(slug);
+    // A fixture folder's `.posture.yaml` configures the rule (see `settings_for`); it is no fixture.
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
+    files.retain(|p| !posture::exceptions::config::is_config_file(p));
     files.sort();
     files
 }
@@ -71,6 +73,24 @@ fn rule_ids_are_unique_and_well_formed() {
     }
 }
 
+/// An evaluator with the settings of the fixture folder's `.posture.yaml`, for rules that
+/// read one (the registry allow-list); `None` when the folder has none.
+fn settings_for(slug: &str) -> Option<posture::engine::Evaluator> {
+    let config = repo()
+        .join("fixtures/rules")
+        .join(slug)
+        .join(".posture.yaml");
+    if !config.is_file() {
+        return None;
+    }
+    let loaded = posture::exceptions::config::load_file(&config);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let catalog = posture::policy::Catalog::builtin().expect("built-in rules load");
+    let mut evaluator = posture::engine::Evaluator::new(&catalog).expect("built-in rules compile");
+    evaluator.set_settings(loaded.settings);
+    Some(evaluator)
+}
+
 /// POSTURE_RULE=slug limits this test to one rule while writing it.
 #[test]
 fn fixtures_pass_and_fail_as_named() {
@@ -81,9 +101,19 @@ fn fixtures_pass_and_fail_as_named() {
             continue;
         }
         let mut snapshot = String::new();
+        let configured = settings_for(&rule.slug);
         for file in fixtures(&rule.slug) {
             let name = file_name(&file);
-            let report = scan_paths(&[&file]);
+            let report = match &configured {
+                Some(evaluator) => {
+                    let collected = posture::collect::manifests::collect(
+                        std::slice::from_ref(&file),
+                        &crate::common::render_options(),
+                    );
+                    posture::scan::evaluate(evaluator, collected)
+                }
+                None => scan_paths(&[&file]),
+            };
             // A compose fixture that shows `${VAR}` references gets the interpolation note.
             for p in report
                 .problems

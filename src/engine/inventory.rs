@@ -2,6 +2,7 @@
 //! in this namespace? which subjects are bound to this role?), built once per scan and handed to
 //! the engine as `data.inventory`.
 
+use super::network_policy;
 use crate::resource::Resource;
 use serde_json::{json, Map, Value};
 
@@ -22,19 +23,31 @@ pub fn build(resources: &[Resource]) -> Value {
     let mut service_accounts = Map::new();
     let mut role_bindings = Map::new();
     let mut namespaces = Map::new();
+    let mut limit_ranges = Map::new();
+    let mut resource_quotas = Map::new();
+    let mut workload_namespaces = Map::new();
+    let mut cluster_network_policies = Vec::new();
     for r in resources {
         let o = &r.object;
         let group = r.id.group();
         match (group, r.id.kind.as_str()) {
-            ("networking.k8s.io", "NetworkPolicy") => push(
-                &mut network_policies,
-                ns(r),
-                json!({
-                    "name": r.id.name,
-                    "podSelector": o.pointer("/spec/podSelector").cloned().unwrap_or(json!({})),
-                    "policyTypes": o.pointer("/spec/policyTypes").cloned().unwrap_or(Value::Null),
-                }),
-            ),
+            // Every flavour of NetworkPolicy in one form (see `network_policy`): namespaced
+            // ones by namespace, cluster-wide ones (Cilium's, Calico's global) in one list.
+            ("networking.k8s.io", "NetworkPolicy")
+            | ("cilium.io", "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy")
+            | (
+                "projectcalico.org" | "crd.projectcalico.org",
+                "NetworkPolicy" | "GlobalNetworkPolicy",
+            ) => {
+                if let Some(n) = network_policy::normalize(group, r.id.kind.as_str(), &r.id.name, o)
+                {
+                    if n.namespaced {
+                        push(&mut network_policies, ns(r), n.value);
+                    } else {
+                        cluster_network_policies.push(n.value);
+                    }
+                }
+            }
             // Keyed by namespace, then name: rules look up the account a pod runs as.
             ("", "ServiceAccount") => {
                 let by_name = service_accounts
@@ -82,6 +95,20 @@ pub fn build(resources: &[Resource]) -> Value {
                     );
                 }
             }
+            ("", "LimitRange") => push(&mut limit_ranges, ns(r), json!(r.id.name)),
+            ("", "ResourceQuota") => push(&mut resource_quotas, ns(r), json!(r.id.name)),
+            ("", "Pod" | "ReplicationController")
+            | ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+            | ("batch", "Job" | "CronJob") => {
+                // Namespaces that run something, for the namespace rules: "Kind/name" each.
+                if let Some(namespace) = &r.id.namespace {
+                    push(
+                        &mut workload_namespaces,
+                        namespace.clone(),
+                        json!(format!("{}/{}", r.id.kind, r.id.name)),
+                    );
+                }
+            }
             ("", "Namespace") => {
                 namespaces.insert(
                     r.id.name.clone(),
@@ -94,9 +121,13 @@ pub fn build(resources: &[Resource]) -> Value {
     json!({
         "inventory": {
             "network_policies": network_policies,
+            "cluster_network_policies": cluster_network_policies,
             "service_accounts": service_accounts,
             "role_bindings": role_bindings,
             "namespaces": namespaces,
+            "limit_ranges": limit_ranges,
+            "resource_quotas": resource_quotas,
+            "workload_namespaces": workload_namespaces,
         }
     })
 }

@@ -9,13 +9,16 @@
 mod inventory;
 pub mod isolation;
 pub mod limits;
+pub mod network_policy;
 pub mod pod_security;
 mod recursion;
 mod rule_job;
+pub mod settings;
 mod user;
 
 pub use limits::Limits;
 pub use pod_security::PssVersion;
+pub use settings::RuleSettings;
 mod shape;
 
 use crate::finding::{self, Finding};
@@ -48,6 +51,8 @@ pub struct Evaluator {
     load_problems: Vec<Problem>,
     /// The Pod Security policy version the Pod Security rules judge by.
     pss_version: PssVersion,
+    /// What the project's config tells the rules (`data.settings`).
+    settings: RuleSettings,
 }
 
 /// How rules are run. Both give the same findings (a test checks it on every fixture and
@@ -117,6 +122,7 @@ impl Evaluator {
             limits,
             load_problems: Vec::new(),
             pss_version: PssVersion::default(),
+            settings: RuleSettings::default(),
         };
         evaluator.check_compiles()?;
         let loaded = user::load(catalog, &evaluator.limits);
@@ -135,16 +141,19 @@ impl Evaluator {
         &self.limits
     }
 
+    /// Sets what rules read as `data.settings` (from `.posture.yaml`) for later evaluations.
+    pub fn set_settings(&mut self, settings: RuleSettings) {
+        self.settings = settings;
+    }
+
     /// regorus resolves rules lazily; evaluating each entry point once on an empty input
     /// surfaces type and reference errors at load time, with the file and line.
     fn check_compiles(&self) -> Result<(), CompileError> {
         let mut engine = self.engine.clone();
-        engine
-            .add_data(regorus::Value::from(self.data(&[])))
-            .map_err(|e| CompileError {
-                path: "inventory".into(),
-                message: e.to_string(),
-            })?;
+        engine.add_data(self.data(&[])).map_err(|e| CompileError {
+            path: "inventory".into(),
+            message: e.to_string(),
+        })?;
         engine.set_input(regorus::Value::new_object());
         for (rule, entry) in self.rules.iter().zip(&self.entry_points) {
             engine.eval_rule(entry.clone()).map_err(|e| CompileError {
@@ -173,12 +182,14 @@ impl Evaluator {
         self.pss_version
     }
 
-    /// What rules read besides their input: the inventory, and the Pod Security version as
+    /// What rules read besides their input: the inventory of `resources`, what the project's
+    /// config tells them (`data.settings`), and the Pod Security version as
     /// `data.pod_security.version` (the minor number).
-    fn data(&self, resources: &[Resource]) -> serde_json::Value {
+    fn data(&self, resources: &[Resource]) -> regorus::Value {
         let mut data = inventory::build(resources);
+        data["settings"] = self.settings.to_data();
         data["pod_security"] = serde_json::json!({ "version": self.pss_version.minor() });
-        data
+        regorus::Value::from(data)
     }
 
     /// Evaluates every applicable rule on every resource, in parallel: the built-in rules, then
@@ -188,7 +199,7 @@ impl Evaluator {
         out.problems.extend(self.load_problems.iter().cloned());
         out.problems.extend(shape::problems(resources));
         if !self.user.rules.is_empty() {
-            let data = regorus::Value::from(self.data(resources));
+            let data = self.data(resources);
             out.absorb(user::evaluate(&self.user, resources, &data, &self.limits));
         }
         finding::sort(&mut out.findings);
@@ -224,7 +235,7 @@ impl Evaluator {
             })
             .collect();
         let mut engine = self.engine.clone();
-        let data = regorus::Value::from(self.data(resources));
+        let data = self.data(resources);
         let prepared = engine
             .add_policy(DISPATCH_FILE.to_owned(), self.dispatch_module(&plans))
             .map(|_| ())

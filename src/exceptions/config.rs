@@ -13,10 +13,13 @@
 //!         file: charts/mongodb/**         # manifest file or chart template
 //!     reason: The Bitnami image needs root until 7.0; tracked in SEC-42.
 //!     expires: 2027-03-31                 # optional; the last day it applies
+//! registries:                             # optional: where images may come from (PST-0042)
+//!   allowed: [myregistry.azurecr.io, "*.dkr.ecr.*.amazonaws.com", ghcr.io/acme]
 //! ```
 
 use super::{Exception, Pattern, Scope, Selector, Source};
 use crate::collect::yaml;
+use crate::engine::settings::{RegistryAllowList, RegistryPattern, RuleSettings};
 use crate::problem::{Code, Level, Problem};
 use crate::resource::{Position, Segment, SpanTree};
 use jiff::civil::Date;
@@ -59,65 +62,147 @@ struct RawSelector {
     file: Option<String>,
 }
 
+/// What one config file holds.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub exceptions: Vec<Exception>,
+    /// Settings for the rules (`registries`).
+    pub settings: RuleSettings,
+    pub problems: Vec<Problem>,
+}
+
 /// Reads the exceptions of `path`. A bad entry is an error problem at its line and is left
 /// out; the others still apply.
 pub fn load(path: &Path) -> (Vec<Exception>, Vec<Problem>) {
+    let loaded = load_file(path);
+    (loaded.exceptions, loaded.problems)
+}
+
+/// Reads everything `path` configures: exceptions and rule settings. A bad entry is an error
+/// problem at its line and is left out; the others still apply.
+pub fn load_file(path: &Path) -> Loaded {
     let error = |position: Option<Position>, message: String| {
         Problem::new(Level::Error, Code::ConfigError, message).in_file(path, position)
+    };
+    let only_problem = |problem: Problem| Loaded {
+        problems: vec![problem],
+        ..Loaded::default()
     };
     let read =
         crate::collect::input::read_text(path, crate::collect::input::DEFAULT_MAX_INPUT_BYTES);
     let text = match read {
         Ok(t) => t,
-        Err(e) => return (Vec::new(), vec![error(None, e.to_string())]),
+        Err(e) => return only_problem(error(None, e.to_string())),
     };
     let decoded = match yaml::parse_document(&text) {
         Ok(Some(d)) => d,
-        Ok(None) => return (Vec::new(), Vec::new()),
-        Err(e) => return (Vec::new(), vec![error(Some(e.position), e.message)]),
+        Ok(None) => return Loaded::default(),
+        Err(e) => return only_problem(error(Some(e.position), e.message)),
     };
     let Some(top) = decoded.value.as_object() else {
-        return (
-            Vec::new(),
-            vec![error(
-                Some(decoded.spans.position()),
-                "the config must be a mapping with an `exceptions` list".to_owned(),
-            )],
-        );
+        return only_problem(error(
+            Some(decoded.spans.position()),
+            "the config must be a mapping with an `exceptions` list".to_owned(),
+        ));
     };
-    let mut problems = Vec::new();
-    for key in top.keys().filter(|k| *k != "exceptions") {
-        problems.push(error(
+    let mut loaded = Loaded::default();
+    for key in top
+        .keys()
+        .filter(|k| !["exceptions", "registries"].contains(&k.as_str()))
+    {
+        loaded.problems.push(error(
             at(&decoded.spans, &[Segment::Key(key.clone())]),
-            format!("unknown key `{key}`: the config holds `exceptions` only"),
+            format!("unknown key `{key}`: the config holds `exceptions` and `registries` only"),
         ));
     }
+    if let Some(registries) = top.get("registries") {
+        let (list, problems) = registries_of(registries, &decoded.spans);
+        loaded.settings.registries = list;
+        loaded
+            .problems
+            .extend(problems.into_iter().map(|(p, m)| error(p, m)));
+    }
     let entries = match top.get("exceptions") {
-        None | Some(Value::Null) => return (Vec::new(), problems),
+        None | Some(Value::Null) => return loaded,
         Some(Value::Array(a)) => a,
         Some(_) => {
-            problems.push(error(
+            loaded.problems.push(error(
                 at(&decoded.spans, &[Segment::Key("exceptions".into())]),
                 "`exceptions` must be a list".to_owned(),
             ));
-            return (Vec::new(), problems);
+            return loaded;
         }
     };
-    let mut exceptions = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         let position = at(
             &decoded.spans,
             &[Segment::Key("exceptions".into()), Segment::Index(index)],
         );
         match parse_entry(entry, path, index, position) {
-            Ok(e) => exceptions.push(e),
-            Err(message) => problems.push(error(
+            Ok(e) => loaded.exceptions.push(e),
+            Err(message) => loaded.problems.push(error(
                 position,
                 format!("exception {} is not used: {message}", index + 1),
             )),
         }
     }
-    (exceptions, problems)
+    loaded
+}
+
+/// `registries: {allowed: [...]}`. A bad pattern is a problem and is left out, so the list
+/// that applies is never wider than written; a list with no usable pattern is not applied.
+fn registries_of(
+    value: &Value,
+    spans: &SpanTree,
+) -> (Option<RegistryAllowList>, Vec<(Option<Position>, String)>) {
+    let key = |k: &str| Segment::Key(k.to_owned());
+    let mut problems = Vec::new();
+    let Some(map) = value.as_object() else {
+        problems.push((
+            at(spans, &[key("registries")]),
+            "`registries` must be a mapping with an `allowed` list".to_owned(),
+        ));
+        return (None, problems);
+    };
+    for other in map.keys().filter(|k| *k != "allowed") {
+        problems.push((
+            at(spans, &[key("registries"), key(other)]),
+            format!("unknown key `registries.{other}`: it holds `allowed` only"),
+        ));
+    }
+    let items = match map.get("allowed") {
+        Some(Value::Array(items)) => items,
+        None | Some(Value::Null) => return (None, problems),
+        Some(_) => {
+            problems.push((
+                at(spans, &[key("registries"), key("allowed")]),
+                "`registries.allowed` must be a list of registry hosts".to_owned(),
+            ));
+            return (None, problems);
+        }
+    };
+    let mut patterns = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let position = at(
+            spans,
+            &[key("registries"), key("allowed"), Segment::Index(i)],
+        );
+        match item.as_str().map(RegistryPattern::parse) {
+            Some(Ok(p)) => patterns.push(p),
+            Some(Err(message)) => problems.push((position, message)),
+            None => problems.push((position, "an allowed registry must be a string".to_owned())),
+        }
+    }
+    if patterns.is_empty() {
+        problems.push((
+            at(spans, &[key("registries"), key("allowed")]),
+            "`registries.allowed` names no usable registry, so no image would be allowed: \
+             the list is not applied"
+                .to_owned(),
+        ));
+        return (None, problems);
+    }
+    (Some(RegistryAllowList { patterns }), problems)
 }
 
 fn at(spans: &SpanTree, path: &[Segment]) -> Option<Position> {

@@ -52,7 +52,9 @@ pub enum ScanError {
 }
 
 /// Kinds a cluster scan collects whatever the rules select: the inventory rules read
-/// (bindings, service accounts, NetworkPolicies, namespaces), node and control-plane evidence
+/// (bindings, service accounts, NetworkPolicies of every flavour, namespaces, LimitRanges and
+/// ResourceQuotas; types the server does not serve, such as Cilium's or Calico's policies
+/// without their CRDs, are simply not listed), node and control-plane evidence
 /// (Nodes, mirror Pods, the kubeadm-config and kube-proxy ConfigMaps), and Secrets (metadata only).
 const EVIDENCE: &[(&str, &str)] = &[
     ("", "Namespace"),
@@ -61,7 +63,15 @@ const EVIDENCE: &[(&str, &str)] = &[
     ("", "ConfigMap"),
     ("", "Secret"),
     ("", "ServiceAccount"),
+    ("", "LimitRange"),
+    ("", "ResourceQuota"),
     ("networking.k8s.io", "NetworkPolicy"),
+    ("cilium.io", "CiliumNetworkPolicy"),
+    ("cilium.io", "CiliumClusterwideNetworkPolicy"),
+    ("projectcalico.org", "NetworkPolicy"),
+    ("projectcalico.org", "GlobalNetworkPolicy"),
+    ("crd.projectcalico.org", "NetworkPolicy"),
+    ("crd.projectcalico.org", "GlobalNetworkPolicy"),
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "ClusterRole"),
     ("rbac.authorization.k8s.io", "RoleBinding"),
@@ -140,11 +150,14 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         },
     };
     let mut config_exceptions = Vec::new();
+    let mut settings = crate::engine::RuleSettings::default();
     for file in &config_files {
-        let (found, config_problems) = exceptions::config::load(file);
-        config_exceptions.extend(found);
-        problems.extend(config_problems);
+        let loaded = exceptions::config::load_file(file);
+        config_exceptions.extend(loaded.exceptions);
+        settings.merge(loaded.settings);
+        problems.extend(loaded.problems);
     }
+    evaluator.set_settings(settings);
     let judging = Judging {
         benchmark: request.benchmark.clone(),
         cis_level: request.cis_level,

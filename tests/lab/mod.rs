@@ -17,9 +17,9 @@ mod server;
 mod status;
 
 // benches/cluster.rs injects no faults.
-#[allow(unused_imports)]
-pub use options::Fault;
 pub use options::LabOptions;
 #[allow(unused_imports)]
 pub use options::{recorded, shared_root};
+#[allow(unused_imports)]
+pub use options::{CustomResource, Fault};
 pub use server::{LabServer, RecordedRequest};

@@ -38,6 +38,21 @@ pub struct LabOptions {
     /// (`deployments.apps`) for every list of that type, or an exact path
     /// (`/version`, `/apis`) for other requests. The first match applies.
     pub faults: Vec<(String, Fault)>,
+    /// Types the recorded cluster did not have (a CRD such as Cilium's), served in discovery
+    /// and listed with these objects, as if their CRDs were installed.
+    pub custom: Vec<CustomResource>,
+}
+
+/// A custom resource type and its objects, added to the recording.
+#[derive(Debug, Clone)]
+pub struct CustomResource {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub plural: String,
+    pub namespaced: bool,
+    /// Full objects; `apiVersion` and `kind` are dropped as in a List's items.
+    pub items: Vec<serde_json::Value>,
 }
 
 /// A way a real API server, proxy or load balancer fails that no recorded
@@ -111,6 +126,7 @@ impl Default for LabOptions {
             retry_after_secs: 0,
             unreachable_kubelets: true,
             faults: Vec::new(),
+            custom: Vec::new(),
         }
     }
 }

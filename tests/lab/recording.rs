@@ -82,6 +82,84 @@ impl Recording {
             .get(&(group_version(group, version), plural.to_string()))
     }
 
+    /// Serves a type the recording lacks: a group in both discovery forms, its
+    /// APIResourceList, its List and its count.
+    pub fn add_custom(&mut self, custom: &super::options::CustomResource) {
+        let gv = group_version(&custom.group, &custom.version);
+        let verbs = serde_json::json!(["get", "list", "watch"]);
+        let scope = if custom.namespaced {
+            "Namespaced"
+        } else {
+            "Cluster"
+        };
+        let group_entry = serde_json::json!({
+            "name": custom.group,
+            "versions": [{"groupVersion": gv, "version": custom.version}],
+            "preferredVersion": {"groupVersion": gv, "version": custom.version},
+        });
+        let groups = self.legacy_apis["groups"]
+            .as_array_mut()
+            .expect("/apis lists groups");
+        if !groups.iter().any(|g| g["name"] == custom.group.as_str()) {
+            groups.push(group_entry);
+        }
+        let resource = serde_json::json!({
+            "resource": custom.plural,
+            "responseKind": {"group": "", "version": "", "kind": custom.kind},
+            "scope": scope,
+            "verbs": verbs,
+        });
+        let items = self.aggregated_apis["items"]
+            .as_array_mut()
+            .expect("aggregated discovery has items");
+        match items.iter_mut().find(|i| i["metadata"]["name"] == custom.group.as_str()) {
+            Some(item) => item["versions"][0]["resources"]
+                .as_array_mut()
+                .expect("a group version lists resources")
+                .push(resource),
+            None => items.push(serde_json::json!({
+                "metadata": {"name": custom.group},
+                "versions": [{"version": custom.version, "resources": [resource], "freshness": "Current"}],
+            })),
+        }
+        let list = self.group_versions.entry(gv.clone()).or_insert_with(|| {
+            serde_json::json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": []})
+        });
+        list["resources"]
+            .as_array_mut()
+            .expect("an APIResourceList has resources")
+            .push(serde_json::json!({
+                "name": custom.plural, "singularName": "", "namespaced": custom.namespaced,
+                "kind": custom.kind, "verbs": verbs,
+            }));
+        let key = resource_key(&custom.group, &custom.plural);
+        let items: Vec<Value> = custom
+            .items
+            .iter()
+            .map(|o| {
+                let mut o = o.clone();
+                if let Some(m) = o.as_object_mut() {
+                    m.remove("apiVersion");
+                    m.remove("kind");
+                }
+                o
+            })
+            .collect();
+        self.counts.insert(key.clone(), items.len());
+        self.resources.insert(
+            (gv, custom.plural.clone()),
+            RecordedResource {
+                key,
+                group: custom.group.clone(),
+                version: custom.version.clone(),
+                plural: custom.plural.clone(),
+                kind: custom.kind.clone(),
+                namespaced: custom.namespaced,
+                items,
+            },
+        );
+    }
+
     pub fn has_node(&self, name: &str) -> bool {
         self.resource("", "v1", "nodes")
             .is_some_and(|nodes| nodes.items.iter().any(|node| object_name(node) == name))

@@ -58,7 +58,10 @@ struct Shared {
 impl LabServer {
     /// Loads the recording and serves it on an ephemeral port of 127.0.0.1.
     pub fn start(options: LabOptions) -> LabServer {
-        let recording = Recording::load(&options.lab_dir.join("api"));
+        let mut recording = Recording::load(&options.lab_dir.join("api"));
+        for custom in &options.custom {
+            recording.add_custom(custom);
+        }
         let listener =
             std::net::TcpListener::bind("127.0.0.1:0").expect("127.0.0.1 has a free port");
         listener

@@ -9,10 +9,20 @@
 #   selector selects every pod) matches the labels of the workload's pod template. Only the
 #   NetworkPolicies among the scanned objects are known; a manifest without a namespace is
 #   compared with the policies that have none either. Pods on the host network are skipped,
-#   since NetworkPolicies do not apply to them.
+#   since NetworkPolicies do not apply to them. Cilium and Calico policies count with their own
+#   selector semantics: CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (cilium.io/v2)
+#   by `endpointSelector` when they have ingress or egress rules (source prefixes such as
+#   `k8s:` dropped, `io.kubernetes.pod.namespace` and namespace labels understood); Calico
+#   NetworkPolicy and GlobalNetworkPolicy (projectcalico.org/v3, crd.projectcalico.org/v1) by
+#   their `selector` expression (`==`, `!=`, `in`, `not in`, `has()`, `all()`, `contains`,
+#   `starts with`, `ends with`, `!`, `&&`, `||`; an expression that does not parse selects
+#   nothing) and `namespaceSelector`. Cluster-wide policies apply in every namespace their
+#   namespace selector picks. Calico's `serviceAccountSelector` is not evaluated.
 # scope: package
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/services-networking/network-policies/
+#   - ref: https://docs.cilium.io/en/stable/security/policy/
+#   - ref: https://docs.tigera.io/calico/latest/reference/resources/networkpolicy
 # custom:
 #   id: PST-0224
 #   severity: medium
@@ -30,10 +40,7 @@ import data.posture.lib.k8s
 import data.posture.lib.network
 import rego.v1
 
-policies := p if {
-	p := data.inventory.network_policies[k8s.namespace()]
-	is_array(p)
-} else := []
+policies := network.policies_for(k8s.namespace())
 
 applies if {
 	k8s.is_workload()
@@ -62,11 +69,12 @@ deny contains {"msg": msg, "path": labels_path} if {
 	count(policies) > 0
 	labels := k8s.pod_labels()
 	not selected(labels)
-	names := concat(", ", sort({sprintf("'%s'", [p.name]) | some p in policies}))
+	names := concat(", ", sort({network.policy_label(p) | some p in policies}))
 	msg := sprintf("%s runs in %s, where no NetworkPolicy selects its pods (policies there: %s)", [k8s.workload(), k8s.namespace_label(), names])
 }
 
 selected(labels) if {
+	view := network.pod_view(labels, k8s.namespace())
 	some policy in policies
-	network.selects(policy.podSelector, labels)
+	network.dnf_selects(policy.selects, view)
 }
