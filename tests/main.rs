@@ -8,6 +8,7 @@ mod common;
 mod compliance;
 mod compose;
 mod corpus;
+mod coverage;
 mod engine;
 mod fleet;
 mod formats;
