@@ -8,6 +8,7 @@ mod common;
 mod compliance;
 mod compose;
 mod corpus;
+mod ecs;
 mod engine;
 mod formats;
 mod fuzz;

@@ -65,8 +65,9 @@ windows if {
 	startswith(upper(family), "WINDOWS")
 }
 
-# Every environment variable of container `c` (an entry of containers()) as {name, value, path}.
-environment(c) := {{"name": e.name, "value": object.get(e, "value", null), "path": array.concat(c.path, ["environment", i])} |
+# Every environment variable of container `c` (an entry of containers()) as {name, value, path};
+# the path points at the value, where a fix goes.
+environment(c) := {{"name": e.name, "value": object.get(e, "value", null), "path": array.concat(c.path, ["environment", i, "value"])} |
 	some i, e in as_array(c.container.environment)
 	is_object(e)
 	is_string(e.name)
