@@ -49,6 +49,10 @@ is_unknown(x) if {
 	contains(x, "${")
 }
 
+# Whether the task-level settings are known: not when a file holds only container definitions
+# (the file Terraform's `container_definitions = file(...)` reads).
+task_known if object.get(as_object(object.get(input, "x-posture", {})), "format", "") != "container-definitions"
+
 # Whether the task runs on Fargate: it says so in requiresCompatibilities.
 fargate if {
 	some c in as_array(input.requiresCompatibilities)

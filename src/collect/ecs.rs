@@ -40,6 +40,10 @@ pub enum Format {
     TaskDefinition,
     /// `describe-task-definition` output.
     Described,
+    /// A list of container definitions alone, the file Terraform's
+    /// `container_definitions = file("containers.json")` reads: one task definition named
+    /// after the file.
+    ContainerDefinitions,
     CloudFormation,
     TerraformPlan,
 }
@@ -49,6 +53,7 @@ impl Format {
         match self {
             Format::TaskDefinition => "task-definition",
             Format::Described => "describe-task-definition",
+            Format::ContainerDefinitions => "container-definitions",
             Format::CloudFormation => "cloudformation",
             Format::TerraformPlan => "terraform-plan",
         }
@@ -66,6 +71,15 @@ pub fn detect(documents: &[Document]) -> Option<Format> {
         return None;
     }
     let v = &first.value;
+    if let Some(items) = v.as_array() {
+        // Every entry a container: a name and an image, as the API requires of each.
+        let containers = !items.is_empty()
+            && items.iter().all(|c| {
+                c.get("name").is_some_and(Value::is_string)
+                    && c.get("image").is_some_and(Value::is_string)
+            });
+        return containers.then_some(Format::ContainerDefinitions);
+    }
     let v = v.as_object()?;
     if v.get("containerDefinitions").is_some_and(Value::is_array) {
         Some(Format::TaskDefinition)
@@ -151,6 +165,16 @@ pub fn decode(path: &Path, text: &str, documents: Vec<Document>, format: Format)
                     }
                     read.push(None, definition, format, doc.index);
                 }
+            }
+            Format::ContainerDefinitions => {
+                let at = root.at;
+                let definition = Node {
+                    at,
+                    file: 0,
+                    value: Shape::Map(vec![("containerDefinitions".to_owned(), root)]),
+                };
+                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("-");
+                read.push(Some(stem), definition, format, doc.index);
             }
             Format::CloudFormation => read.cloudformation(root, doc.index),
             Format::TerraformPlan => read.terraform(root, doc.index),
@@ -765,6 +789,25 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    #[test]
+    fn a_list_of_container_definitions_is_a_task_definition_named_after_the_file() {
+        let text = "[\n  {\"name\": \"api\", \"image\": \"a:1\", \"privileged\": true}\n]\n";
+        let docs = parse_stream(text);
+        assert_eq!(detect(&docs), Some(Format::ContainerDefinitions));
+        let c = decode(
+            Path::new("d/service.json"),
+            text,
+            docs,
+            Format::ContainerDefinitions,
+        );
+        let r = &c.resources[0];
+        assert_eq!(r.id.name, "service");
+        assert_eq!(r.object["containerDefinitions"][0]["privileged"], true);
+        let at = spans_of(r).locate(&path(&["containerDefinitions", "0", "privileged"]));
+        assert_eq!(at.line, 2);
+        assert_eq!(detect(&parse_stream("[{\"name\": \"x\"}]")), None);
     }
 
     #[test]

@@ -30,6 +30,7 @@ deny contains {"msg": msg, "path": ["memory"]} if {
 }
 
 deny contains {"msg": msg, "path": c.path} if {
+	ecs.task_known
 	not ecs.fargate
 	not task_memory
 	some c in ecs.containers()
