@@ -10,9 +10,10 @@
 //!   `planned_values`, whose `container_definitions` is a JSON text that is decoded and whose
 //!   positions are mapped into the plan's file as far as its text allows.
 //!
-//! Every value keeps the line and column it was read from. Values that only CloudFormation or
-//! Terraform can resolve (`!Ref`, `!Sub`, `!GetAtt`, unknown plan values) are kept as text
-//! with `${...}` placeholders, which rules treat as unknown, and a note says so once per file.
+//! Every value keeps the line and column it was read from. Values that only CloudFormation can
+//! resolve (`!Ref`, `!Sub`, `!GetAtt`) are kept as text with `${...}` placeholders, which rules
+//! treat as unknown, and a note says so once per file; a plan leaves out what Terraform knows
+//! only after apply, and a note says so when that is the containers.
 //! Reading and shaping only; what is risky is the business of `policies/rules/ecs/`.
 
 use super::spanned::{Node, Shape};
@@ -181,15 +182,8 @@ pub fn decode(path: &Path, text: &str, documents: Vec<Document>, format: Format)
         }
     }
     if let Some(at) = read.placeholders {
-        let what = match format {
-            Format::TerraformPlan => {
-                "values Terraform knows only after apply are scanned as `${unknown}`"
-            }
-            _ => {
-                "values of CloudFormation functions (`Ref`, `Fn::Sub`, `Fn::GetAtt`, ...) are \
-                 scanned as written, with `${...}` for what only the stack resolves"
-            }
-        };
+        let what = "values of CloudFormation functions (`Ref`, `Fn::Sub`, `Fn::GetAtt`, ...) are \
+                    scanned as written, with `${...}` for what only the stack resolves";
         read.out.problems.push(
             Problem::new(Level::Note, Code::Interpolation, what.to_owned()).in_file(path, Some(at)),
         );
@@ -310,6 +304,20 @@ impl Read {
         let mut definitions = Vec::new();
         collect_module(module, &mut definitions);
         for (address, values) in definitions {
+            if values.get("container_definitions").is_none() {
+                // A plan leaves out what it knows only after apply (an image from a repository
+                // the same plan creates makes the whole text unknown).
+                self.out.problems.push(
+                    Problem::new(
+                        Level::Note,
+                        Code::Interpolation,
+                        format!(
+                            "{address}: container_definitions is known only after apply, so its                              containers are not scanned; scan the plan of a later run, or the                              task definition after it is registered"
+                        ),
+                    )
+                    .in_file(&self.path, Some(values.at)),
+                );
+            }
             let definition = self.terraform_shape(values);
             self.push(Some(&address), definition, Format::TerraformPlan, document);
         }
@@ -808,6 +816,15 @@ mod tests {
         let at = spans_of(r).locate(&path(&["containerDefinitions", "0", "privileged"]));
         assert_eq!(at.line, 2);
         assert_eq!(detect(&parse_stream("[{\"name\": \"x\"}]")), None);
+    }
+
+    #[test]
+    fn containers_a_plan_knows_only_after_apply_are_a_note() {
+        let text = "{\"format_version\": \"1.2\", \"planned_values\": {\"root_module\": {\"resources\": [{\"address\": \"aws_ecs_task_definition.a\", \"type\": \"aws_ecs_task_definition\", \"values\": {\"family\": \"a\"}}]}}}";
+        let c = load(text);
+        assert_eq!(c.resources.len(), 1);
+        assert_eq!(c.problems.len(), 1);
+        assert!(c.problems[0].message.contains("known only after apply"));
     }
 
     #[test]

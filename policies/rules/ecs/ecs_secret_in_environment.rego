@@ -48,6 +48,10 @@ deny contains {"msg": msg, "path": e.path} if {
 	msg := sprintf("%s sets %s to what looks like a credential in its environment", [ecs.describe(c), e.name])
 }
 
+# The keys AWS Config's ecs-no-environment-secrets rule checks by default, whatever the
+# suffix rules below say.
+credential_name(name) if upper(name) in {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA"}
+
 credential_name(name) if {
 	upper_name := upper(name)
 	some marker in markers

@@ -3,6 +3,7 @@
 # description: >-
 #   Unless `readonlyRootFilesystem` is true, a process in the container can change its
 #   binaries and configuration, so an attacker can plant tools or persist in the running task.
+#   Windows containers do not support the setting and are not judged.
 # scope: package
 # related_resources:
 #   - ref: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html
@@ -22,6 +23,7 @@ import data.posture.lib.ecs
 import rego.v1
 
 deny contains {"msg": msg, "path": array.concat(c.path, ["readonlyRootFilesystem"])} if {
+	ecs.linux
 	some c in ecs.containers()
 	value := object.get(c.container, "readonlyRootFilesystem", false)
 	not ecs.is_true(value)
