@@ -55,17 +55,19 @@ impl<'a> Location<'a> {
         written: Option<&'a Written>,
     ) -> Self {
         match origin {
+            // A file's object can hold values written in other files (a Compose override
+            // or `extends`): the field is then shown where it is written.
             Origin::File {
                 path,
                 document,
                 item,
                 helm_source,
             } => Location::File {
-                file: path,
+                file: written.map_or(path, |w| &w.file),
                 document: *document,
                 item: *item,
                 helm_template: helm_source.as_deref(),
-                position,
+                position: written.map(|w| w.position).or(position),
             },
             Origin::Rendered {
                 tool,

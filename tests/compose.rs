@@ -180,3 +180,128 @@ fn sparta_compose_file_has_findings_at_the_right_lines() {
     );
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
+
+const LAYERED: &str = "fixtures/compose/layered";
+
+/// An override file, `extends` in the same file and in another, and an `include`, merged as
+/// `docker compose config` would: each finding points at the file and line that wrote the
+/// value.
+#[test]
+fn layered_files_merge_and_findings_point_at_the_file_that_wrote_the_value() {
+    let report = scan_paths(&[&repo().join(LAYERED)]);
+    let at = |rule: &str, service: &str| -> Vec<String> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == rule && f.object.name == service)
+            .map(|f| {
+                let l = f.location();
+                format!("{}:{}", l.file().unwrap(), l.region().unwrap().line)
+            })
+            .collect()
+    };
+    let layered = |file: &str| format!("{LAYERED}/{file}");
+    let override_file = repo().join(LAYERED).join("compose.override.yaml");
+    // The override makes api privileged; worker extends api.
+    let privileged = format!(
+        "{}:{}",
+        layered("compose.override.yaml"),
+        line_of(&override_file, "privileged: true")
+    );
+    assert_eq!(at("PST-0501", "api"), std::slice::from_ref(&privileged));
+    assert_eq!(at("PST-0501", "worker"), [privileged]);
+    let port = format!(
+        "{}:{}",
+        layered("compose.override.yaml"),
+        line_of(&override_file, "9229:9229")
+    );
+    assert_eq!(at("PST-0518", "api"), [port]);
+    // common.yaml's hardening reaches both services through `extends`.
+    for rule in [
+        "PST-0513", "PST-0514", "PST-0503", "PST-0512", "PST-0520", "PST-0521",
+    ] {
+        assert!(at(rule, "api").is_empty(), "{rule} on api");
+        assert!(at(rule, "worker").is_empty(), "{rule} on worker");
+    }
+    // The included project's service belongs to this project, once, and its inline exception
+    // applies.
+    let adminer: Vec<&posture::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.object.name == "adminer")
+        .collect();
+    assert!(!adminer.is_empty());
+    assert!(adminer
+        .iter()
+        .all(|f| f.object.namespace.as_deref() == Some("layered")
+            && f.location().file().unwrap().as_str() == layered("tools/compose.yaml")));
+    assert_eq!(
+        adminer.iter().filter(|f| f.rule_id == "PST-0513").count(),
+        1
+    );
+    assert!(report
+        .suppressed
+        .iter()
+        .any(|s| s.finding.rule_id == "PST-0515" && s.finding.object.name == "adminer"));
+    assert!(!report
+        .problems
+        .iter()
+        .any(|p| p.level == posture::problem::Level::Error));
+
+    let out = posture_command(&["scan", "-f", LAYERED, "--format", "sarif"])
+        .output()
+        .unwrap();
+    let sarif = String::from_utf8(out.stdout).unwrap();
+    assert!(sarif.contains("compose.override.yaml") && sarif.contains("common.yaml"));
+    assert_valid_sarif(&sarif, &[]);
+}
+
+/// A YAML file of no format posture reads is reported once, not a note per document; the files
+/// of the tools posture renders are not reported.
+#[test]
+fn an_unrecognised_yaml_file_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("settings.yaml"),
+        "retries: 3\n---\ntimeout: 10s\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("chart")).unwrap();
+    std::fs::write(
+        dir.path().join("chart/Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("chart/values.yaml"), "replicas: 2\n").unwrap();
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "resources: [deploy.yaml]\n",
+    )
+    .unwrap();
+    let report = scan_paths(&[
+        &dir.path().join("settings.yaml"),
+        &dir.path().join("chart/values.yaml"),
+        &dir.path().join("chart/Chart.yaml"),
+        &dir.path().join("kustomization.yaml"),
+    ]);
+    let unrecognised: Vec<String> = report
+        .problems
+        .iter()
+        .filter(|p| p.message.contains("not a recognised format"))
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(unrecognised.len(), 1, "{:?}", report.problems);
+    assert!(
+        unrecognised[0].contains("settings.yaml:1:1"),
+        "{unrecognised:?}"
+    );
+    assert!(
+        report
+            .problems
+            .iter()
+            .all(|p| p.message.contains("not a recognised format")
+                || p.code == posture::problem::Code::NothingScanned),
+        "{:?}",
+        report.problems
+    );
+}

@@ -9,6 +9,7 @@ mod compliance;
 mod compose;
 mod corpus;
 mod coverage;
+mod ecs;
 mod engine;
 mod fleet;
 mod formats;

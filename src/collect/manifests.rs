@@ -3,6 +3,7 @@
 //! them go to [`super::compose`].
 
 use super::compose;
+use super::ecs;
 use super::kustomize_sources::{Build, KustomizeSourceMap};
 use super::render::{self, RenderOptions, Renderable};
 use super::template_lines::{HelmSourceMap, Template};
@@ -103,7 +104,19 @@ pub fn collect_with(inputs: &[PathBuf], render: &RenderOptions, read: &ReadOptio
     for c in per_file.into_iter().chain(per_render) {
         out.extend(c);
     }
+    drop_repeated_services(&mut out.resources);
     out
+}
+
+/// A compose file that another one `include`s is read with that project, and again when a
+/// walk finds it under a name `docker compose` reads: its services are kept once, as first
+/// read.
+fn drop_repeated_services(resources: &mut Vec<Resource>) {
+    let mut seen = std::collections::HashSet::new();
+    resources.retain(|r| {
+        r.input != crate::resource::InputType::Compose
+            || seen.insert((r.origin.source_key(), r.id.name.clone()))
+    });
 }
 
 /// Whether a file was named on the command line or found by a walk.
@@ -210,10 +223,83 @@ fn load_text_as(path: &Path, text: &str, named: Named) -> Collected {
     } else {
         yaml::parse_stream(text)
     };
+    // Task definitions, templates and plans say what they are at their top level, so they
+    // are recognised by content whether named or found by a walk.
+    if let Some(format) = ecs::detect(&documents) {
+        return ecs::decode(path, text, documents, format);
+    }
     if named == Named::Yes && compose::is_compose_document(&documents) {
         return compose::decode(path, documents);
     }
+    if let Some(problems) = unrecognised(path, &documents, named) {
+        return Collected {
+            resources: Vec::new(),
+            problems,
+        };
+    }
     decode(Source::File(path), documents)
+}
+
+/// For a file none of whose documents is of a format posture reads (Kubernetes objects,
+/// Compose, ECS task definitions, CloudFormation, Terraform plans): one problem, instead of a
+/// note per document, or none for the files of the tools posture renders (`Chart.yaml`, a
+/// chart's values files, a kustomization), which are recognised and skipped without a word.
+/// `None` when a document is one, or cannot be read (its error says more).
+fn unrecognised(path: &Path, documents: &[Document], named: Named) -> Option<Vec<Problem>> {
+    let mut first = None;
+    for doc in documents {
+        match &doc.content {
+            Ok(Some(d)) => {
+                let v = &d.value;
+                let is_object = v.get("apiVersion").and_then(Value::as_str).is_some()
+                    && v.get("kind").and_then(Value::as_str).is_some();
+                if is_object || !v.is_object() {
+                    return None;
+                }
+                first.get_or_insert((d.spans.position(), v.get("services").is_some()));
+            }
+            Ok(None) => {}
+            Err(_) => return None,
+        }
+    }
+    let (at, services) = first?;
+    if is_tool_file(path) {
+        return Some(Vec::new());
+    }
+    let hint = if services && named == Named::Walked {
+        " (a Compose file found in a directory is recognised by its name, such as compose.yaml \
+         or docker-compose.yml; name it with -f to scan it as one)"
+    } else {
+        ""
+    };
+    // A YAML file with `services` found by a walk is most likely a Compose file under another
+    // name (`docker-compose.prod.yml`) or a fragment others extend: a note says how to scan it.
+    let level = if hint.is_empty() {
+        Level::Warning
+    } else {
+        Level::Note
+    };
+    Some(vec![Problem::new(
+        level,
+        Code::NotAnObject,
+        format!(
+            "skipped: not a recognised format: neither Kubernetes objects (apiVersion and \
+                 kind), a Compose file, an ECS task definition, a CloudFormation template nor a \
+                 Terraform plan{hint}"
+        ),
+    )
+    .in_file(path, Some(at))])
+}
+
+/// A chart's `Chart.yaml` or values file, or a kustomization file.
+fn is_tool_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let chart_dir = path
+        .parent()
+        .is_some_and(|d| d.join("Chart.yaml").is_file());
+    render::is_kustomization_file(path)
+        || name == "Chart.yaml"
+        || (chart_dir && name.starts_with("values") && has_manifest_extension(path))
 }
 
 /// Renders a chart or kustomization and decodes the tool's output.

@@ -6,11 +6,13 @@
 pub mod cluster;
 pub mod compose;
 pub mod config_file;
+pub mod ecs;
 pub mod input;
 mod kustomize_sources;
 pub mod manifests;
 pub mod node;
 pub mod render;
+pub mod spanned;
 pub mod template_lines;
 pub mod yaml;
 

@@ -21,11 +21,98 @@ enum Node {
     Str(String),
     Seq(Vec<Spanned<Node>>),
     Map(Vec<(Spanned<Node>, Spanned<Node>)>),
+    /// A CloudFormation short-form function (`!Ref x`), with the long form's key (`Ref`,
+    /// `Fn::Sub`) and the argument.
+    Function(&'static str, Box<Node>),
+}
+
+/// CloudFormation's short-form tags and the keys of their long forms
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html>).
+const CFN_FUNCTIONS: [(&str, &str); 20] = [
+    ("!Ref", "Ref"),
+    ("!Condition", "Condition"),
+    ("!Sub", "Fn::Sub"),
+    ("!GetAtt", "Fn::GetAtt"),
+    ("!Join", "Fn::Join"),
+    ("!Select", "Fn::Select"),
+    ("!Split", "Fn::Split"),
+    ("!If", "Fn::If"),
+    ("!Equals", "Fn::Equals"),
+    ("!Not", "Fn::Not"),
+    ("!And", "Fn::And"),
+    ("!Or", "Fn::Or"),
+    ("!FindInMap", "Fn::FindInMap"),
+    ("!ImportValue", "Fn::ImportValue"),
+    ("!Base64", "Fn::Base64"),
+    ("!Cidr", "Fn::Cidr"),
+    ("!GetAZs", "Fn::GetAZs"),
+    ("!Transform", "Fn::Transform"),
+    ("!ToJsonString", "Fn::ToJsonString"),
+    ("!Length", "Fn::Length"),
+];
+
+thread_local! {
+    /// Whether the document being decoded uses CloudFormation's short-form tags, which are
+    /// then kept (as their long forms). Set per document by [`decode_document`], so that
+    /// documents without them take the parser's plain, faster path.
+    static KEEP_CFN_TAGS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether `text` may use a CloudFormation short-form tag.
+fn has_cfn_tags(text: &str) -> bool {
+    text.contains('!')
+        && CFN_FUNCTIONS.iter().any(|(tag, _)| {
+            text.match_indices(tag)
+                .any(|(i, _)| !text[..i].ends_with('!'))
+        })
 }
 
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if KEEP_CFN_TAGS.with(std::cell::Cell::get) {
+            // serde-saphyr hands a node's tag to a visitor of this newtype as `[value, tag]`.
+            d.deserialize_newtype_struct("__yaml_tagged", TaggedVisitor)
+        } else {
+            d.deserialize_any(NodeVisitor)
+        }
+    }
+}
+
+/// A node read without looking at its own tag (its children still are).
+struct Untagged(Node);
+
+impl<'de> Deserialize<'de> for Untagged {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor).map(Untagged)
+    }
+}
+
+struct TaggedVisitor;
+
+impl<'de> Visitor<'de> for TaggedVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML node")
+    }
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
         d.deserialize_any(NodeVisitor)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let Untagged(node) = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+        let tag: Option<String> = seq.next_element()?;
+        let function = tag.and_then(|t| {
+            CFN_FUNCTIONS
+                .iter()
+                .find(|(short, _)| *short == t)
+                .map(|(_, long)| *long)
+        });
+        Ok(match function {
+            Some(long) => Node::Function(long, Box::new(node)),
+            None => node,
+        })
     }
 }
 
@@ -105,6 +192,7 @@ fn position(loc: &serde_saphyr::Location) -> Position {
 fn key_text(node: Node) -> Option<String> {
     match node {
         Node::Str(s) => Some(s),
+        Node::Function(_, inner) => key_text(*inner),
         Node::Null => Some("null".to_owned()),
         Node::Bool(b) => Some(b.to_string()),
         Node::Int(i) => Some(i.to_string()),
@@ -141,6 +229,16 @@ fn convert(
             Number::from_f64(f).map_or_else(|| Value::String(f.to_string()), Value::Number),
         ),
         Node::Str(s) => leaf(spans, Value::String(s)),
+        Node::Function(name, inner) => {
+            // `!Ref x` is `{"Ref": x}`, both at the tag's place.
+            let open = spans.open_map(at, key);
+            let inner = Spanned::new(*inner, node.referenced, node.defined);
+            let value = convert(inner, Some((at, name)), spans, warnings)?;
+            spans.close(open);
+            let mut map = Map::with_capacity(1);
+            map.insert(name.to_owned(), value);
+            Value::Object(map)
+        }
         Node::Seq(items) => {
             let open = spans.open_seq(at, key);
             let mut values = Vec::with_capacity(items.len());
@@ -298,7 +396,10 @@ fn decode_document(text: &str) -> Result<Option<Decoded>, SyntaxError> {
     }) {
         return Ok(None);
     }
-    match serde_saphyr::from_str_with_options::<Option<Spanned<Node>>>(text, options()) {
+    KEEP_CFN_TAGS.with(|keep| keep.set(has_cfn_tags(text)));
+    let parsed = serde_saphyr::from_str_with_options::<Option<Spanned<Node>>>(text, options());
+    KEEP_CFN_TAGS.with(|keep| keep.set(false));
+    match parsed {
         Ok(Some(node)) => {
             let mut warnings = Vec::new();
             let mut spans = SpanTree::building();
@@ -465,6 +566,27 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    #[test]
+    fn cloudformation_short_forms_become_long_forms_in_place() {
+        let text = "Resources:\n  T:\n    Image: !Sub \"${Repo}:1\"\n    Role: !GetAtt [R, Arn]\n    Num: !!str 5\n    Name: !Ref Name\n";
+        let d = parse_document(text).unwrap().unwrap();
+        let t = &d.value["Resources"]["T"];
+        assert_eq!(t["Image"], serde_json::json!({"Fn::Sub": "${Repo}:1"}));
+        assert_eq!(t["Role"], serde_json::json!({"Fn::GetAtt": ["R", "Arn"]}));
+        assert_eq!(t["Name"], serde_json::json!({"Ref": "Name"}));
+        assert_eq!(t["Num"], "5", "{t}");
+        let at = d
+            .spans
+            .locate(&path(&["Resources", "T", "Image", "Fn::Sub"]));
+        assert_eq!((at.line, at.column), (3, 5));
+        let at = d
+            .spans
+            .locate(&path(&["Resources", "T", "Role", "Fn::GetAtt", "1"]));
+        assert_eq!(at.line, 4);
+        assert!(!has_cfn_tags("a: !!str x"));
+        assert!(has_cfn_tags("a: !Ref x"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod annotations;
 pub mod config;
+pub mod inline;
 
 pub use crate::pattern::Pattern;
 
@@ -77,8 +78,12 @@ pub enum Source {
         #[serde(skip_serializing_if = "Option::is_none")]
         position: Option<Position>,
     },
-    /// The `posture.io/ignore` annotation of an object.
+    /// The `posture.io/ignore` annotation of an object, or the inline exception of another
+    /// input type (a Compose service's `x-posture-ignore`, an ECS task definition's tags).
     Annotation {
+        /// What holds it, as messages name it: `posture.io/ignore annotation`.
+        #[serde(skip)]
+        via: &'static str,
         object: ObjectRef,
         #[serde(skip)]
         origin: Origin,
@@ -98,12 +103,8 @@ impl Source {
                 }
                 s
             }
-            Source::Annotation { object, .. } => {
-                format!(
-                    "{} annotation of {}",
-                    annotations::IGNORE,
-                    object.display_name()
-                )
+            Source::Annotation { via, object, .. } => {
+                format!("{via} of {}", object.display_name())
             }
         }
     }
@@ -236,13 +237,13 @@ pub fn apply(
         } else {
             BTreeMap::new()
         };
-        let (found, problems) = annotations::read(r);
+        let (found, problems) = inline::read(r);
         applied.problems.extend(problems);
-        if labels.is_empty() && found.is_none() {
+        if labels.is_empty() && found.is_empty() {
             continue;
         }
         let k = key(&r.id, &r.origin);
-        if let Some(e) = found {
+        for e in found {
             inline.entry(k.clone()).or_default().push(all.len());
             all.push(e);
         }

@@ -13,7 +13,7 @@ use crate::finding::Finding;
 use crate::location::Location;
 use crate::policy::kinds;
 use crate::problem::{Level, Problem};
-use crate::resource::{ObjectRef, Origin};
+use crate::resource::{ObjectRef, Origin, Segment};
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use std::cmp::Reverse;
@@ -433,6 +433,15 @@ impl Group<'_> {
     fn blocks(&self, flavor: Flavor) -> Vec<Block> {
         let title = match self.subject {
             Subject::Object(o) => object(o),
+            Subject::Container(o, index, name) => {
+                let mut title = object(o);
+                let name = match name {
+                    "" => format!("#{index}"),
+                    name => name.to_owned(),
+                };
+                title.extend([text(", container "), code(name)]);
+                title
+            }
             Subject::Namespace(Some(ns)) => {
                 vec![Inline::Kind("Namespace".into()), text(" "), code(ns)]
             }
@@ -684,10 +693,14 @@ impl SectionKind {
         }
     }
 
-    /// The section of an evaluated object, by its kind alone.
+    /// The section of an evaluated object, by its kind alone. Compose services and ECS task
+    /// definitions are workloads.
     fn of_object(id: &ObjectRef) -> SectionKind {
         let group = kinds::api_group(&id.api_version);
-        if kinds::is_workload(id) {
+        if kinds::is_workload(id)
+            || id.api_version == crate::collect::compose::API_VERSION
+            || id.api_version == crate::collect::ecs::API_VERSION
+        {
             SectionKind::Workloads
         } else if matches!(
             (group, id.kind.as_str()),
@@ -719,6 +732,8 @@ struct Section<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Subject<'a> {
     Object(&'a ObjectRef),
+    /// One container of an object that holds several under one name (an ECS task definition).
+    Container(&'a ObjectRef, usize, &'a str),
     /// `None`: cluster-scoped objects, or manifests that leave the namespace to deploy time.
     Namespace(Option<&'a str>),
     Rule {
@@ -864,6 +879,8 @@ enum GroupKey<'a> {
         kind: &'a str,
         api_version: &'a str,
         source: String,
+        /// The container of an ECS task definition the finding is about, by its index.
+        container: Option<(usize, &'a str)>,
         object: &'a ObjectRef,
     },
     Namespace(Option<&'a str>),
@@ -884,6 +901,7 @@ impl<'a> GroupKey<'a> {
                 kind: &o.kind,
                 api_version: &o.api_version,
                 source: f.origin.source_key(),
+                container: container_of(f),
                 object: o,
             },
         }
@@ -891,11 +909,34 @@ impl<'a> GroupKey<'a> {
 
     fn subject(&self) -> Subject<'a> {
         match *self {
-            GroupKey::Object { object, .. } => Subject::Object(object),
+            GroupKey::Object {
+                object, container, ..
+            } => match container {
+                Some((index, name)) => Subject::Container(object, index, name),
+                None => Subject::Object(object),
+            },
             GroupKey::Namespace(ns) => Subject::Namespace(ns),
             GroupKey::Rule(_, id, title) => Subject::Rule { id, title },
         }
     }
+}
+
+/// The container an ECS finding is about: its index in `containerDefinitions` and its name as
+/// the ECS rules' messages give it (`Container 'api' of task definition ...`), else `#index`.
+fn container_of(f: &Finding) -> Option<(usize, &str)> {
+    if f.object.api_version != crate::collect::ecs::API_VERSION {
+        return None;
+    }
+    let index = match f.path.0.as_slice() {
+        [Segment::Key(k), Segment::Index(i), ..] if k == "containerDefinitions" => *i,
+        _ => return None,
+    };
+    let name = f
+        .message
+        .strip_prefix("Container '")
+        .and_then(|rest| rest.split_once("' of "))
+        .map_or("", |(name, _)| name);
+    Some((index, name))
 }
 
 /// Where a finding was read: the file (with its chart template) or the object's address.
@@ -929,7 +970,7 @@ fn group<'a>(
     // A shared source is shown once, above the rows: for one object's group. A namespace's
     // or a rule's group names each finding's object in its row even when there is one.
     let first = source_of(findings[0]);
-    let shared = matches!(subject, Subject::Object(_))
+    let shared = matches!(subject, Subject::Object(_) | Subject::Container(..))
         && findings.iter().all(|f| {
             let s = source_of(f);
             s.location == first.location && s.template == first.template

@@ -122,15 +122,19 @@ pub enum InputType {
     Kubernetes,
     /// Services of Compose files (the Compose Specification), one object per service.
     Compose,
+    /// Amazon ECS task definitions (the `RegisterTaskDefinition` shape), one object per task
+    /// definition with its containers, from JSON, CloudFormation or a Terraform plan.
+    Ecs,
 }
 
 impl InputType {
-    pub const ALL: [InputType; 2] = [InputType::Kubernetes, InputType::Compose];
+    pub const ALL: [InputType; 3] = [InputType::Kubernetes, InputType::Compose, InputType::Ecs];
 
     pub fn as_str(self) -> &'static str {
         match self {
             InputType::Kubernetes => "kubernetes",
             InputType::Compose => "compose",
+            InputType::Ecs => "ecs",
         }
     }
 }

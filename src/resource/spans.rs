@@ -242,6 +242,24 @@ impl SpanTree {
         self.nodes[at].position
     }
 
+    /// The children of node `at` (0 is the root), each with its index and, for a mapping
+    /// entry, its key: for walking the tree beside its value without copying subtrees.
+    pub(crate) fn children_at(&self, at: usize) -> Vec<(usize, &str)> {
+        let end = self.nodes[at].end as usize;
+        let mut child = at + 1;
+        let mut out = Vec::new();
+        while child < end {
+            out.push((child, self.key(&self.nodes[child])));
+            child = self.nodes[child].end as usize;
+        }
+        out
+    }
+
+    /// The position of node `at` (0 is the root).
+    pub(crate) fn position_at(&self, at: usize) -> Position {
+        self.nodes[at].position
+    }
+
     /// Moves every position down by `lines` (documents parsed out of a larger file).
     pub fn shift_lines(&mut self, lines: u32) {
         for node in &mut self.nodes {
