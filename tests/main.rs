@@ -11,6 +11,7 @@ mod corpus;
 mod coverage;
 mod ecs;
 mod engine;
+mod fix;
 mod fleet;
 mod formats;
 mod fuzz;

@@ -5,6 +5,7 @@ mod args;
 mod cluster;
 mod completions;
 mod diff;
+mod fix;
 mod node_collect;
 mod render;
 mod rules;
@@ -54,6 +55,9 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Show a rule's description and remediation.
     Explain(rules::ExplainArgs),
+    /// Show (or, with --write, make) the changes to manifests that resolve findings where a
+    /// safe change exists; objects rendered from charts and kustomizations get patches.
+    Fix(fix::FixArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(completions::CompletionsArgs),
     /// Run a user's rules for a posture parent process (`--rego-memory`): a request on stdin,
@@ -98,6 +102,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::NodeCollect(args) => node_collect::run(args),
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
+        Command::Fix(args) => fix::run(args),
         Command::Completions(args) => completions::run(args),
         Command::RunUserRules => {
             posture::engine::isolation::serve(std::io::stdin().lock(), std::io::stdout().lock())

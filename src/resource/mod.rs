@@ -14,7 +14,7 @@ pub use command_line::{container_words, CommandLine};
 pub use path::{FieldPath, Segment};
 pub use sanitize::sanitize;
 pub use source_path::SourcePath;
-pub use spans::{Position, SpanTree};
+pub use spans::{NodeView, Position, Shape, SpanTree};
 
 use serde::Serialize;
 use serde_json::Value;

@@ -43,6 +43,26 @@ enum Kind {
     Seq,
 }
 
+/// A node's shape, as [`SpanTree::view`] tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Scalar,
+    Mapping,
+    Sequence,
+}
+
+/// One node of a [`SpanTree`], for an editor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeView {
+    /// Its key's position for a mapping entry, else its own.
+    pub position: Position,
+    pub shape: Shape,
+    pub first_child: Option<Position>,
+    pub children: usize,
+    /// The last line on which the node or a descendant starts (a multi-line scalar goes on).
+    pub last_line: u32,
+}
+
 /// A node of a [`SpanTree`] under construction, to be closed after its children.
 #[must_use = "an opened node must be closed"]
 #[derive(Debug)]
@@ -258,6 +278,38 @@ impl SpanTree {
     /// The position of node `at` (0 is the root).
     pub(crate) fn position_at(&self, at: usize) -> Position {
         self.nodes[at].position
+    }
+
+    /// The node at `path`, as an editor sees it: where it starts, its shape, where its first
+    /// child starts and the last line any of it starts on.
+    pub fn view(&self, path: &[Segment]) -> Option<NodeView> {
+        let mut at = 0;
+        for segment in path {
+            at = self.child_index(at, segment)?;
+        }
+        let node = &self.nodes[at];
+        let end = node.end as usize;
+        let mut children = 0;
+        let mut child = at + 1;
+        while child < end {
+            children += 1;
+            child = self.nodes[child].end as usize;
+        }
+        Some(NodeView {
+            position: node.position,
+            shape: match node.kind {
+                Kind::Leaf => Shape::Scalar,
+                Kind::Map => Shape::Mapping,
+                Kind::Seq => Shape::Sequence,
+            },
+            first_child: (at + 1 < end).then(|| self.nodes[at + 1].position),
+            children,
+            last_line: self.nodes[at..end]
+                .iter()
+                .map(|n| n.position.line)
+                .max()
+                .unwrap_or(node.position.line),
+        })
     }
 
     /// Moves every position down by `lines` (documents parsed out of a larger file).

@@ -142,9 +142,17 @@ pub fn assert_exit(out: &Output, code: i32) {
 /// Copies the files of a fixture directory (not recursively) into `to`, which is created: a
 /// repository a test may change.
 pub fn copy_fixture(fixture: &str, to: &Path) {
+    copy_dir(&repo().join(fixture), to);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(repo().join(fixture)).unwrap() {
+    for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
     }
 }
