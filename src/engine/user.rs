@@ -200,11 +200,7 @@ pub(super) fn evaluate(
     let work: Vec<(usize, &Resource)> = resources
         .iter()
         .enumerate()
-        .filter(|(_, r)| {
-            rules
-                .iter()
-                .any(|c| c.rule.input == r.input && c.rule.kinds.matches(&r.id))
-        })
+        .filter(|(_, r)| rules.iter().any(|c| c.rule.runs_on(r)))
         .collect();
     let chunk = work.len().div_ceil(rayon::current_num_threads() * 4).max(1);
     // Per chunk: each rule's evaluation, and (rule, object) for each rule stopped on an object.
@@ -220,10 +216,7 @@ pub(super) fn evaluate(
                 let input = to_rego(&resource.object);
                 for (i, compiled) in rules.iter().enumerate() {
                     let rule = &compiled.rule;
-                    if rule.input != resource.input
-                        || !rule.kinds.matches(&resource.id)
-                        || stopped[i].load(Ordering::Relaxed)
-                    {
+                    if !rule.runs_on(resource) || stopped[i].load(Ordering::Relaxed) {
                         continue;
                     }
                     let out = &mut per_rule[i];
