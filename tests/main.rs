@@ -12,6 +12,7 @@ mod engine;
 mod formats;
 mod fuzz;
 mod gate;
+mod identity;
 mod lab;
 mod node;
 mod packaging;
