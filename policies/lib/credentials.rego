@@ -138,7 +138,8 @@ is_placeholder(t) if regex.match(`(?i)[-_ ]here$`, t)
 
 # Values a credential name can carry that are settings, not credentials: booleans, numbers and
 # durations (an option such as SLACK_TOKEN: "false" or API_KEY: "0"), file paths
-# (GOOGLE_APPLICATION_CREDENTIALS: /var/run/secrets/gcp/key.json) and URLs without user info.
+# (GOOGLE_APPLICATION_CREDENTIALS: /var/run/secrets/gcp/key.json), URLs without user info, and
+# the start of a nested value.
 is_setting(t) if regex.match(`(?i)^(true|false|yes|no|on|off|enabled?|disabled?)$`, t)
 
 is_setting(t) if regex.match(`^-?[0-9]+(\.[0-9]+)?$`, t)
@@ -148,6 +149,10 @@ is_setting(t) if regex.match(`(?i)^[0-9]+(\.[0-9]+)?(ms|s|m|h|d|w|ki|mi|gi)$`, t
 is_setting(t) if regex.match(`^(~|\.{1,2})?(/[A-Za-z0-9._@-]+)+/?$`, t)
 
 is_setting(t) if regex.match(`^[A-Za-z][A-Za-z0-9+.-]*://[^@\s]*$`, t)
+
+# What starts a nested value in a file rather than being one: YAML block scalars (`|`, `>-`) and
+# an opening or empty mapping or list.
+is_setting(t) if regex.match(`^([|>][-+0-9]*|[\[{]|\{\}|\[\])$`, t)
 
 # A value that is written out, not a placeholder, reference or setting.
 is_literal(v) if {
