@@ -753,14 +753,15 @@ fn rule_and_severity_selection_filter_findings_and_the_gate() {
         "PST-0021",
     ]));
     assert!(!rule_ids(&skipped).contains("PST-0021"));
-    // The ratings app's only high findings are PST-0021's: skipping it passes a high gate.
+    // The ratings app's only high findings are PST-0021's and PST-0312's (Secret values in
+    // its manifests): skipping both passes a high gate.
     let gate = posture(&[
         "scan",
         "fixtures/ratings",
         "--fail-on",
         "high",
         "--skip-rule",
-        "PST-0021",
+        "PST-0021,PST-0312",
     ]);
     assert_eq!(gate.status.code(), Some(0), "{}", text(&gate.stdout));
     let severe = json_of(&posture(&[

@@ -1442,3 +1442,41 @@ fn lab_metrics_server_insecure_tls_is_found() {
         "{hits:?}"
     );
 }
+
+/// The lab's planted CI identity: ServiceAccount ratingsapp/azure-devops-deployer, bound to
+/// cluster-admin, with a long-lived token Secret. A user who may list Secrets (metadata only, so
+/// no type) gets it reported as critical, naming the binding; the applied manifest, scanned as a
+/// file, gives the same finding.
+#[test]
+fn the_lab_cluster_admin_token_secret_is_found() {
+    if !crate::lab::recorded() {
+        return;
+    }
+    let server = LabServer::start(LabOptions {
+        forbidden: vec![],
+        ..LabOptions::default()
+    });
+    let report = scan_snapshot(evaluator(), collect(&server), &auto());
+    let found = |report: &ScanReport| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.rule_id == "PST-0125" && f.object.name == "azure-devops-deployer-token")
+            .map(|f| f.message.clone())
+    };
+    let message = found(&report).expect("PST-0125 on the lab's token Secret");
+    assert!(
+        message.contains(
+            "ClusterRoleBinding 'azure-devops-deployer-cluster-admin' grants ClusterRole 'cluster-admin'"
+        ),
+        "{message}"
+    );
+    assert!(report.findings.iter().any(|f| f.rule_id == "PST-0126"
+        && f.object.kind == "ServiceAccount"
+        && f.object.name == "azure-devops-deployer"));
+    // A live cluster's Secrets are meant to hold values.
+    assert!(!report.findings.iter().any(|f| f.rule_id == "PST-0312"));
+    let manifest = crate::lab::shared_root().join("lab/objects/21-ratingsapp-app.yaml");
+    let from_file = crate::common::scan_paths(&[&manifest]);
+    assert_eq!(found(&from_file), Some(message));
+}

@@ -17,6 +17,7 @@ mod formats;
 mod fuzz;
 mod gate;
 mod hardening;
+mod identity;
 mod lab;
 mod node;
 mod packaging;

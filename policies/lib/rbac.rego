@@ -180,3 +180,257 @@ is_system_masters(s) if {
 checked_rules() := memo_checked_rules
 binding_subjects() := memo_binding_subjects
 is_bootstrap() := true if memo_is_bootstrap else := false
+
+# What a role lets its holders do beyond their own reach (read Secrets, run pods, change RBAC,
+# ...): the judgement that binding and ServiceAccount rules share. Functions only, for the
+# reason at the top of this file.
+
+# A PolicyRule as written, in the form `grants` reads (see memo_checked_rules).
+normalized(r) := {
+	"apiGroups": {x | some x in field(r, "apiGroups")},
+	"resources": {x | some x in field(r, "resources")},
+	"verbs": {x | some x in field(r, "verbs")},
+	"nonResourceURLs": {x | some x in field(r, "nonResourceURLs")},
+	"resourceNames": field(r, "resourceNames"),
+}
+
+# [API group, resource] of the objects whose create makes pods from a template the writer
+# chooses, pods themselves first (as PST-0103 reads them).
+pod_makers := [
+	["", "pods"],
+	["apps", "deployments"],
+	["apps", "replicasets"],
+	["apps", "statefulsets"],
+	["apps", "daemonsets"],
+	["", "replicationcontrollers"],
+	["batch", "jobs"],
+	["batch", "cronjobs"],
+]
+
+# Their resource names and "*": a first filter before `grants`.
+pod_maker_names := {r[1] | some r in pod_makers} | {"*"}
+
+rbac_group := "rbac.authorization.k8s.io"
+
+# The powers posture names, in message order, with how messages say them.
+power_order := ["all", "secrets", "pods", "workloads", "exec", "rbac", "escalate", "nodes", "tokens"]
+
+power_phrases := {
+	"all": "every verb on every resource",
+	"secrets": "read Secrets",
+	"pods": "create pods",
+	"workloads": "update pods or workload controllers",
+	"exec": "exec into or attach to pods",
+	"rbac": "write roles or bindings",
+	"escalate": "bind, escalate or impersonate",
+	"nodes": "proxy to kubelets (nodes/proxy)",
+	"tokens": "create ServiceAccount tokens",
+}
+
+has_all(rule) if {
+	"*" in rule.verbs
+	"*" in rule.resources
+	"*" in rule.apiGroups
+}
+
+has_secrets(rule) if {
+	count(rule.resources & {"secrets", "*"}) > 0
+	count(rule.verbs & {"get", "list", "watch", "*"}) > 0
+	not has_resource_names(rule)
+	some v in ["get", "list", "watch"]
+	grants(rule, v, "", "secrets")
+}
+
+has_pods(rule) if {
+	count(rule.resources & pod_maker_names) > 0
+	count(rule.verbs & {"create", "*"}) > 0
+	some r in pod_makers
+	grants(rule, "create", r[0], r[1])
+}
+
+has_workloads(rule) if {
+	count(rule.resources & pod_maker_names) > 0
+	count(rule.verbs & {"update", "patch", "*"}) > 0
+	some r in pod_makers
+	some v in ["update", "patch"]
+	grants(rule, v, r[0], r[1])
+}
+
+has_exec(rule) if {
+	count(rule.resources & {"pods/exec", "pods/attach", "*/exec", "*/attach", "*"}) > 0
+	count(rule.verbs & {"create", "get", "*"}) > 0
+	some sub in ["pods/exec", "pods/attach"]
+	some v in ["create", "get"]
+	grants(rule, v, "", sub)
+}
+
+has_rbac(rule) if {
+	count(rule.resources & {"roles", "clusterroles", "rolebindings", "clusterrolebindings", "*"}) > 0
+	count(rule.verbs & {"create", "update", "patch", "*"}) > 0
+	some res in ["roles", "clusterroles", "rolebindings", "clusterrolebindings"]
+	some v in ["create", "update", "patch"]
+	grants(rule, v, rbac_group, res)
+}
+
+has_escalate(rule) if {
+	count(rule.verbs & {"bind", "escalate", "*"}) > 0
+	some res in ["roles", "clusterroles"]
+	some v in ["bind", "escalate"]
+	grants(rule, v, rbac_group, res)
+}
+
+has_escalate(rule) if {
+	count(rule.verbs & {"impersonate", "*"}) > 0
+	some res in ["users", "groups", "serviceaccounts"]
+	grants(rule, "impersonate", "", res)
+}
+
+has_nodes(rule) if {
+	count(rule.resources & {"nodes/proxy", "*/proxy", "*"}) > 0
+	some v in ["get", "create"]
+	grants(rule, v, "", "nodes/proxy")
+}
+
+has_tokens(rule) if {
+	count(rule.resources & {"serviceaccounts/token", "*/token", "*"}) > 0
+	grants(rule, "create", "", "serviceaccounts/token")
+}
+
+# A first filter: a rule that only reads (get, list, watch) grants a power only on these.
+write_or_wildcard_verbs := {"*", "create", "update", "patch", "bind", "escalate", "impersonate"}
+
+readable_powers := {"*", "secrets", "pods/exec", "pods/attach", "*/exec", "*/attach", "nodes/proxy", "*/proxy"}
+
+# The powers of one rule (normalized). One function per power, each false rather than
+# undefined, because regorus 0.14's bytecode VM does not choose among function clauses by a
+# constant argument passed in a variable.
+rule_powers(rule) := [] if {
+	count(rule.verbs & write_or_wildcard_verbs) == 0
+	count(rule.resources & readable_powers) == 0
+} else := [pair[0] |
+	some pair in [
+		["all", is_all(rule)],
+		["secrets", is_secrets(rule)],
+		["pods", is_pods(rule)],
+		["workloads", is_workloads(rule)],
+		["exec", is_exec(rule)],
+		["rbac", is_rbac(rule)],
+		["escalate", is_escalate(rule)],
+		["nodes", is_nodes(rule)],
+		["tokens", is_tokens(rule)],
+	]
+	pair[1]
+]
+
+is_all(rule) := true if has_all(rule) else := false
+
+is_secrets(rule) := true if has_secrets(rule) else := false
+
+is_pods(rule) := true if has_pods(rule) else := false
+
+is_workloads(rule) := true if has_workloads(rule) else := false
+
+is_exec(rule) := true if has_exec(rule) else := false
+
+is_rbac(rule) := true if has_rbac(rule) else := false
+
+is_escalate(rule) := true if has_escalate(rule) else := false
+
+is_nodes(rule) := true if has_nodes(rule) else := false
+
+is_tokens(rule) := true if has_tokens(rule) else := false
+
+# Built-in ClusterRoles (the API server's bootstrap policy, v1.28) by what they grant, for
+# bindings whose role is not among the scanned objects. admin and edit are aggregated, so their
+# manifests list no rules; this table is what the controller manager fills them with. Pairs
+# rather than an object: regorus 0.14's bytecode VM does not leave a lookup of a missing key of
+# a constant object undefined.
+builtin_role_powers := [
+	["cluster-admin", {"all"}],
+	["admin", {"secrets", "pods", "workloads", "exec", "rbac", "escalate"}],
+	["edit", {"secrets", "pods", "workloads", "exec", "escalate"}],
+	["view", set()],
+	["system:aggregate-to-admin", {"rbac"}],
+	["system:aggregate-to-edit", {"secrets", "pods", "workloads", "exec", "escalate"}],
+	["system:aggregate-to-view", set()],
+	["system:node", {"secrets", "pods"}],
+	["system:kube-controller-manager", {"secrets", "tokens"}],
+	["system:public-info-viewer", set()],
+	["system:discovery", set()],
+	["system:basic-user", set()],
+	["system:service-account-issuer-discovery", set()],
+]
+
+# Whether posture knows what the built-in ClusterRole under `key` grants.
+is_builtin_role(key) if count(builtin_powers(key)) > 0
+
+# Key of the role a binding grants, as the inventory keys roles ("ClusterRole/<name>",
+# "Role/<namespace>/<name>").
+granted_role_key(binding) := sprintf("ClusterRole/%s", [role_ref_name(binding)]) if {
+	role_ref_kind(binding) == "ClusterRole"
+} else := sprintf("Role/%s/%s", [namespace(binding), role_ref_name(binding)])
+
+# The powers of the role under `key`: the table's for a built-in ClusterRole, else those of its
+# rules when the role is among the scanned objects, else none known.
+role_powers(key) := p if {
+	builtin := builtin_powers(key)
+	count(builtin) > 0
+	p := builtin[0]
+}
+
+role_powers(key) := scanned_role_powers(key) if count(builtin_powers(key)) == 0
+
+# No else-chain here: regorus 0.14's bytecode VM leaves a function undefined when a branch fails
+# after a `some`, instead of trying its else.
+builtin_powers(key) := [pair[1] |
+	some pair in builtin_role_powers
+	startswith(key, "ClusterRole/")
+	pair[0] == substring(key, count("ClusterRole/"), -1)
+]
+
+scanned_role_powers(key) := {power |
+	some r in k8s.as_array(object.get(data.inventory, ["roles", key, "rules"], []))
+	is_object(r)
+	some power in rule_powers(normalized(r))
+}
+
+# "every verb on every resource", "read Secrets and create pods"
+describe_powers(powers) := join_words([power_phrases[k] | some k in power_order; k in powers])
+
+# "ClusterRole 'cluster-admin'" from a role key.
+role_label(key) := sprintf("ClusterRole '%s'", [substring(key, count("ClusterRole/"), -1)]) if {
+	startswith(key, "ClusterRole/")
+} else := sprintf("Role '%s'", [parts[count(parts) - 1]]) if {
+	parts := split(key, "/")
+}
+
+# The bindings (inventory entries of service_account_bindings) that give ServiceAccount
+# `ns`/`name` a powerful role, each as [binding label, role key, powers].
+powerful_grants(ns, account) := {[binding_label(b.kind, b.name, b.namespace), b.role, p] |
+	some b in k8s.as_array(object.get(data.inventory, ["service_account_bindings", sprintf("%s/%s", [ns, account])], []))
+	p := role_powers(b.role)
+	count(p) > 0
+}
+
+# "ClusterRoleBinding 'x' grants ClusterRole 'cluster-admin' (every verb on every resource)"
+describe_grant(g) := sprintf("%s grants %s (%s)", [g[0], role_label(g[1]), describe_powers(g[2])])
+
+# A long-lived ServiceAccount token Secret: type kubernetes.io/service-account-token. Cluster
+# Secrets are collected metadata-only and carry no type, so there the annotation the token
+# controller reads (kubernetes.io/service-account.name) marks one.
+sa_name_annotation := "kubernetes.io/service-account.name"
+
+is_token_secret(secret) if secret.type == "kubernetes.io/service-account-token"
+
+is_token_secret(secret) if {
+	not "type" in object.keys(secret)
+	is_string(secret.metadata.annotations[sa_name_annotation])
+}
+
+# The account a token Secret is for ("" when it names none).
+token_account(secret) := object.get(secret, ["metadata", "annotations", sa_name_annotation], "")
+
+# Where a token Secret says what it is: its type, else the annotation.
+token_secret_path(secret) := ["type"] if {
+	"type" in object.keys(secret)
+} else := ["metadata", "annotations", sa_name_annotation]

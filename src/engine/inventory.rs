@@ -22,6 +22,8 @@ pub fn build(resources: &[Resource]) -> Value {
     let mut network_policies = Map::new();
     let mut service_accounts = Map::new();
     let mut role_bindings = Map::new();
+    let mut roles = Map::new();
+    let mut service_account_bindings = Map::new();
     let mut namespaces = Map::new();
     let mut limit_ranges = Map::new();
     let mut resource_quotas = Map::new();
@@ -85,7 +87,7 @@ pub fn build(resources: &[Resource]) -> Value {
                 if let Some(key) = key {
                     push(
                         &mut role_bindings,
-                        key,
+                        key.clone(),
                         json!({
                             "kind": r.id.kind,
                             "namespace": ns(r),
@@ -93,6 +95,39 @@ pub fn build(resources: &[Resource]) -> Value {
                             "subjects": o.get("subjects").cloned().unwrap_or(json!([])),
                         }),
                     );
+                    // Keyed by "<namespace>/<name>" of each ServiceAccount subject (a subject
+                    // without a namespace is the binding's own), so a rule on a ServiceAccount
+                    // or its token Secret finds what the account is granted with one lookup.
+                    let subjects = o.get("subjects").and_then(Value::as_array);
+                    for s in subjects.into_iter().flatten() {
+                        if s.get("kind").and_then(Value::as_str) != Some("ServiceAccount") {
+                            continue;
+                        }
+                        let Some(name) = s.get("name").and_then(Value::as_str) else {
+                            continue;
+                        };
+                        let sa_ns = s
+                            .get("namespace")
+                            .and_then(Value::as_str)
+                            .map_or_else(|| ns(r), str::to_owned);
+                        push(
+                            &mut service_account_bindings,
+                            format!("{sa_ns}/{name}"),
+                            json!({
+                                "kind": r.id.kind,
+                                "namespace": ns(r),
+                                "name": r.id.name,
+                                "role": key,
+                                // The API server's own bindings (annotated
+                                // rbac.authorization.kubernetes.io/autoupdate "true").
+                                "bootstrap": o
+                                    .pointer("/metadata/annotations")
+                                    .and_then(|a| a.get("rbac.authorization.kubernetes.io/autoupdate"))
+                                    .and_then(Value::as_str)
+                                    == Some("true"),
+                            }),
+                        );
+                    }
                 }
             }
             ("", "LimitRange") => push(&mut limit_ranges, ns(r), json!(r.id.name)),
@@ -109,6 +144,21 @@ pub fn build(resources: &[Resource]) -> Value {
                     );
                 }
             }
+            // Keyed like `role_bindings` ("ClusterRole/<name>", "Role/<namespace>/<name>"), so a
+            // rule on a binding or ServiceAccount can judge what the bound role grants.
+            ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => {
+                let key = match r.id.kind.as_str() {
+                    "ClusterRole" => format!("ClusterRole/{}", r.id.name),
+                    _ => format!("Role/{}/{}", ns(r), r.id.name),
+                };
+                roles.insert(
+                    key,
+                    json!({
+                        "rules": o.get("rules").cloned().unwrap_or(json!([])),
+                        "aggregated": o.get("aggregationRule").is_some_and(|a| !a.is_null()),
+                    }),
+                );
+            }
             ("", "Namespace") => {
                 namespaces.insert(
                     r.id.name.clone(),
@@ -124,6 +174,8 @@ pub fn build(resources: &[Resource]) -> Value {
             "cluster_network_policies": cluster_network_policies,
             "service_accounts": service_accounts,
             "role_bindings": role_bindings,
+            "roles": roles,
+            "service_account_bindings": service_account_bindings,
             "namespaces": namespaces,
             "limit_ranges": limit_ranges,
             "resource_quotas": resource_quotas,

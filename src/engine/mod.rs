@@ -24,7 +24,7 @@ mod shape;
 use crate::finding::{self, Finding};
 use crate::policy::{Catalog, Rule};
 use crate::problem::{Code, Level, Problem};
-use crate::resource::{FieldPath, InputType, Resource};
+use crate::resource::{FieldPath, InputType, OriginKind, Resource};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -208,21 +208,25 @@ impl Evaluator {
     }
 
     fn evaluate_builtin(&self, resources: &[Resource]) -> Evaluation {
-        // Which rules apply to which object: those of its input type whose kinds match it.
-        // Objects of one input type and apiVersion/kind share a plan.
+        // Which rules apply to which object: those of its input type whose kinds (and origins,
+        // when a rule names them) match it. Objects of one input type, origin kind and
+        // apiVersion/kind share a plan.
         let mut plans: Vec<Vec<usize>> = Vec::new();
-        let mut plan_of_kind: HashMap<(InputType, &str, &str), usize> = HashMap::new();
+        let mut plan_of_kind: HashMap<(InputType, OriginKind, &str, &str), usize> = HashMap::new();
         let plan_index: Vec<usize> = resources
             .iter()
             .map(|r| {
+                let origin = r.origin.kind();
                 *plan_of_kind
-                    .entry((r.input, r.id.api_version.as_str(), r.id.kind.as_str()))
+                    .entry((
+                        r.input,
+                        origin,
+                        r.id.api_version.as_str(),
+                        r.id.kind.as_str(),
+                    ))
                     .or_insert_with(|| {
                         let rules: Vec<usize> = (0..self.entry_points.len())
-                            .filter(|&i| {
-                                let rule = &self.rules[i];
-                                rule.input == r.input && rule.kinds.matches(&r.id)
-                            })
+                            .filter(|&i| self.rules[i].runs_on(r))
                             .collect();
                         match plans.iter().position(|p| *p == rules) {
                             Some(i) => i,
@@ -419,6 +423,11 @@ impl Bytecode {
 
     fn vm(&self, data: &regorus::Value) -> Option<regorus::rvm::RegoVM> {
         let mut vm = regorus::rvm::RegoVM::new_with_policy(self.policy.clone());
+        // regorus's default of 25,000 instructions per evaluation is a guard for untrusted
+        // policy; the built-in rules are ours, and an object that exceeds it is evaluated again
+        // by the slower interpreter. A ServiceAccount bound to several roles of many rules
+        // (judged rule by rule for what they grant) needs more.
+        vm.set_max_instructions(BUILTIN_MAX_INSTRUCTIONS);
         // Each worker gets its own copy of the program and data: the VM clones and drops
         // `Arc`s to them on every instruction, and two threads sharing one reference count
         // spend their time fighting over its cache line.
@@ -430,6 +439,9 @@ impl Bytecode {
         Some(vm)
     }
 }
+
+/// The bytecode VM's instruction budget for one object under the built-in rules.
+const BUILTIN_MAX_INSTRUCTIONS: usize = 1_000_000;
 
 /// Name of the generated module that gathers each plan's rules.
 const DISPATCH_FILE: &str = "posture-dispatch.rego";

@@ -209,9 +209,7 @@ pub(super) fn evaluate(
     let read: Vec<usize> = (0..resources.len())
         .filter(|&i| {
             let r = &resources[i];
-            user.rules
-                .iter()
-                .any(|rule| rule.input == r.input && rule.kinds.matches(&r.id))
+            user.rules.iter().any(|rule| rule.runs_on(r))
         })
         .collect();
     let inputs: Vec<regorus::Value> = read
@@ -223,10 +221,7 @@ pub(super) fn evaluate(
         .iter()
         .map(|rule| {
             (0..read.len())
-                .filter(|&k| {
-                    let r = &resources[read[k]];
-                    rule.input == r.input && rule.kinds.matches(&r.id)
-                })
+                .filter(|&k| rule.runs_on(&resources[read[k]]))
                 .collect()
         })
         .collect();

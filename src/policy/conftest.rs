@@ -139,6 +139,7 @@ pub fn rule(package: &str, name: &str, line: u32, source: &Source) -> Rule {
             .unwrap_or_else(|| "Do what each finding's message asks.".to_owned()),
         input: crate::resource::InputType::Kubernetes,
         kinds: KindSelector::any(),
+        origins: Vec::new(),
         frameworks: Default::default(),
         related: Vec::new(),
         source: source.clone(),

@@ -42,6 +42,10 @@ pub struct Custom {
     pub input: crate::resource::InputType,
     /// Object kinds the rule applies to; lower-case names are groups (see [`super::kinds`]).
     pub kinds: Vec<String>,
+    /// Where the objects the rule judges come from (`file`, `rendered`, `cluster`); absent means
+    /// everywhere.
+    #[serde(default)]
+    pub origins: Vec<crate::resource::OriginKind>,
     #[serde(default)]
     pub frameworks: Frameworks,
 }

@@ -47,6 +47,8 @@ pub struct Rule {
     /// The input type whose resources the rule reads.
     pub input: crate::resource::InputType,
     pub kinds: KindSelector,
+    /// The origins of the objects the rule runs on; empty means every origin.
+    pub origins: Vec<crate::resource::OriginKind>,
     pub frameworks: Frameworks,
     pub related: Vec<metadata::RelatedResource>,
     /// The rule's file; for a conftest rule, the first file of its package that defines it.
@@ -70,6 +72,14 @@ pub enum Contract {
 }
 
 impl Rule {
+    /// Whether the rule runs on `resource`: one of its input type, of a kind it names, and from
+    /// an origin it names when it names any.
+    pub fn runs_on(&self, resource: &crate::resource::Resource) -> bool {
+        self.input == resource.input
+            && self.kinds.matches(&resource.id)
+            && (self.origins.is_empty() || self.origins.contains(&resource.origin.kind()))
+    }
+
     /// The query that yields the rule's findings.
     pub fn entry_point(&self) -> String {
         match &self.contract {
@@ -457,6 +467,7 @@ fn parse_rule(source: Source, group: &str, builtin: bool) -> Result<Rule, Policy
         remediation: meta.custom.remediation.trim().to_owned(),
         input: meta.custom.input,
         kinds,
+        origins: meta.custom.origins,
         frameworks: meta.custom.frameworks,
         related: meta.related_resources,
         source,

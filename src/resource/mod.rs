@@ -91,6 +91,30 @@ impl Origin {
     }
 }
 
+/// The kind of place an object was read from, as a rule's METADATA `origins` names it: a rule
+/// that judges what is committed to a repository (Secret values in a manifest) runs on `file`
+/// objects only, since a live cluster's Secrets are meant to hold values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OriginKind {
+    /// A manifest file (or stdin).
+    File,
+    /// The output of `helm template` or `kubectl kustomize`.
+    Rendered,
+    /// A live cluster, or a snapshot of one.
+    Cluster,
+}
+
+impl Origin {
+    pub fn kind(&self) -> OriginKind {
+        match self {
+            Origin::File { .. } => OriginKind::File,
+            Origin::Rendered { .. } => OriginKind::Rendered,
+            Origin::Cluster { .. } => OriginKind::Cluster,
+        }
+    }
+}
+
 /// Where a field of a rendered object is written in the repository: the chart template,
 /// kustomize resource or patch file that sets it, and the line and column there.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]

@@ -27,14 +27,26 @@ pub fn sanitize(object: &mut Value) {
         for field in ["data", "stringData"] {
             match object.get_mut(field) {
                 Some(Value::Object(map)) => {
+                    // An empty value holds nothing, and rules tell a Secret whose values are
+                    // left to deploy time from one that carries them.
                     for value in map.values_mut() {
-                        *value = Value::String(REDACTED.to_owned());
+                        if !is_empty(value) {
+                            *value = Value::String(REDACTED.to_owned());
+                        }
                     }
                 }
                 Some(other) => *other = Value::Null,
                 None => {}
             }
         }
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        _ => false,
     }
 }
 
@@ -56,5 +68,16 @@ mod tests {
         assert!(!text.contains("hunter2"));
         assert_eq!(o["data"]["p"], REDACTED);
         assert_eq!(o["metadata"]["annotations"]["keep"], "x");
+    }
+
+    #[test]
+    fn empty_secret_values_stay_empty() {
+        let mut o = json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+            "data": {"a": "", "b": null, "c": "aHVudGVyMg=="}, "stringData": {"d": ""}
+        });
+        sanitize(&mut o);
+        assert_eq!(o["data"], json!({"a": "", "b": null, "c": REDACTED}));
+        assert_eq!(o["stringData"], json!({"d": ""}));
     }
 }
