@@ -537,44 +537,22 @@ fn resolve_extends(
 
 /// Two compose files' top levels merged: services service by service, the rest as mappings.
 fn merge_top(base: Node, over: Node) -> Node {
-    match (base, over) {
-        (
-            Node {
-                at,
-                file,
-                value: Shape::Map(mut entries),
-            },
-            Node {
-                value: Shape::Map(overs),
-                ..
-            },
-        ) => {
-            for (k, v) in overs {
-                match entries.iter_mut().find(|(key, _)| *key == k) {
-                    Some(entry) if k == "services" => {
-                        let b =
-                            std::mem::replace(&mut entry.1, Node::scalar(Value::Null, at, file));
-                        entry.1 = merge_services(b, v);
-                    }
-                    Some(entry) => {
-                        let b =
-                            std::mem::replace(&mut entry.1, Node::scalar(Value::Null, at, file));
-                        entry.1 = merge(b, v);
-                    }
-                    None => entries.push((k, v)),
-                }
-            }
-            Node {
-                at,
-                file,
-                value: Shape::Map(entries),
-            }
+    merge_entries(base, over, |key| {
+        if key == "services" {
+            merge_services
+        } else {
+            merge
         }
-        (_, over) => over,
-    }
+    })
 }
 
 fn merge_services(base: Node, over: Node) -> Node {
+    merge_entries(base, over, |_| merge_service)
+}
+
+/// Two mappings merged entry by entry, each entry both have by the merge `of` its key
+/// chooses; anything but two mappings is the override.
+fn merge_entries(base: Node, over: Node, of: impl Fn(&str) -> fn(Node, Node) -> Node) -> Node {
     match (base, over) {
         (
             Node {
@@ -592,7 +570,7 @@ fn merge_services(base: Node, over: Node) -> Node {
                     Some(entry) => {
                         let b =
                             std::mem::replace(&mut entry.1, Node::scalar(Value::Null, at, file));
-                        entry.1 = merge_service(b, v);
+                        entry.1 = of(&k)(b, v);
                     }
                     None => entries.push((k, v)),
                 }

@@ -779,7 +779,7 @@ fn spans_of(r: &Resource) -> &crate::resource::SpanTree {
 mod tests {
     use super::*;
     use crate::collect::yaml::parse_stream;
-    use crate::resource::{FieldPath, Segment};
+    use crate::resource::FieldPath;
 
     fn load(text: &str) -> Collected {
         let docs = parse_stream(text);
@@ -788,15 +788,7 @@ mod tests {
     }
 
     fn path(parts: &[&str]) -> FieldPath {
-        FieldPath(
-            parts
-                .iter()
-                .map(|s| match s.parse::<usize>() {
-                    Ok(i) => Segment::Index(i),
-                    Err(_) => Segment::Key((*s).to_owned()),
-                })
-                .collect(),
-        )
+        FieldPath::of(parts)
     }
 
     #[test]

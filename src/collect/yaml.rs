@@ -554,18 +554,10 @@ fn helm_source(chunk: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::{FieldPath, Segment};
+    use crate::resource::FieldPath;
 
-    fn path(segments: &[&str]) -> FieldPath {
-        FieldPath(
-            segments
-                .iter()
-                .map(|s| match s.parse::<usize>() {
-                    Ok(i) => Segment::Index(i),
-                    Err(_) => Segment::Key((*s).to_owned()),
-                })
-                .collect(),
-        )
+    fn path(parts: &[&str]) -> FieldPath {
+        FieldPath::of(parts)
     }
 
     #[test]

@@ -6,25 +6,8 @@
 //! Only fields that are present are checked; what a missing field means is the rules' business.
 
 use crate::problem::{Code, Level, Problem};
-use crate::resource::{FieldPath, InputType, Origin, Resource, Segment};
+use crate::resource::{pod_spec_path, FieldPath, InputType, Origin, Resource, Segment};
 use serde_json::Value;
-
-/// The path from the object to its pod spec, per workload kind (the same kinds the Rego lib
-/// walks in policies/lib/k8s.rego).
-fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "Pod" => &["spec"],
-        "PodTemplate" => &["template", "spec"],
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => &["spec", "template", "spec"],
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
-        _ => return None,
-    })
-}
 
 /// The container lists of a pod spec.
 const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];

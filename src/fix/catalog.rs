@@ -52,21 +52,9 @@ fn under(base: &[Segment], rest: &[&str]) -> Vec<Segment> {
         .collect()
 }
 
-/// The path of the pod spec in an object of `kind`, as the Rego lib defines it.
+/// The path of the pod spec in an object of `kind`.
 fn pod_spec_path(kind: &str) -> Option<Vec<Segment>> {
-    let keys: &[&str] = match kind {
-        "Pod" => &["spec"],
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => &["spec", "template", "spec"],
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
-        "PodTemplate" => &["template", "spec"],
-        _ => return None,
-    };
-    Some(keys.iter().map(|k| key(k)).collect())
+    crate::resource::pod_spec_path(kind).map(|keys| keys.iter().map(|k| key(k)).collect())
 }
 
 /// The container a path goes through: `<pod spec>.containers[i]` and the like.

@@ -172,20 +172,8 @@ impl<'a> Document<'a> {
             (Node::Map(tree), Shape::Mapping | Shape::Scalar)
                 if value.is_none_or(|v| v.is_null() || v == &Value::Object(Default::default())) =>
             {
-                let (start, end) = self.value_token(view, path)?;
-                let line = view.position.line;
-                edits
-                    .replace
-                    .entry(line)
-                    .or_default()
-                    .push((start, end, String::new()));
                 let indent = (view.position.column as usize).saturating_sub(1) + STEP;
-                edits
-                    .insert
-                    .entry(line)
-                    .or_default()
-                    .push(render_tree(tree, indent)?);
-                Ok(())
+                self.replace_with_block(view, path, render_tree(tree, indent)?, edits)
             }
             // Items of a sequence the fixes reach into by index (`containers[0]`).
             (Node::Map(tree), Shape::Sequence)
@@ -225,26 +213,38 @@ impl<'a> Document<'a> {
             (Node::Items(items), Shape::Scalar | Shape::Mapping)
                 if value.is_none_or(|v| v.is_null()) || view.children == 0 =>
             {
-                let (start, end) = self.value_token(view, path)?;
-                let line = view.position.line;
-                edits
-                    .replace
-                    .entry(line)
-                    .or_default()
-                    .push((start, end, String::new()));
                 let indent = (view.position.column as usize).saturating_sub(1) + STEP;
                 let mut text = String::new();
                 for (item, _) in items {
                     text.push_str(&render_item(item, indent)?);
                 }
-                edits.insert.entry(line).or_default().push(text);
-                Ok(())
+                self.replace_with_block(view, path, text, edits)
             }
             _ => Err(format!(
                 "{} is not of the shape the fix expects",
                 display(path)
             )),
         }
+    }
+
+    /// Empties the value after the key at `view` (`{}`, `[]`, `null` or nothing) and puts
+    /// `block` on the lines below it.
+    fn replace_with_block(
+        &self,
+        view: NodeView,
+        path: &[Segment],
+        block: String,
+        edits: &mut Edits,
+    ) -> Result<(), String> {
+        let (start, end) = self.value_token(view, path)?;
+        let line = view.position.line;
+        edits
+            .replace
+            .entry(line)
+            .or_default()
+            .push((start, end, String::new()));
+        edits.insert.entry(line).or_default().push(block);
+        Ok(())
     }
 
     /// Appends `items` to the sequence at `path`.

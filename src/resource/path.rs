@@ -79,11 +79,17 @@ impl Serialize for FieldPath {
 impl FieldPath {
     /// `spec.containers.0.image` as a path, numbers as indices: a shorthand for tests.
     pub(crate) fn dotted(text: &str) -> FieldPath {
+        FieldPath::of(&text.split('.').collect::<Vec<_>>())
+    }
+
+    /// The path of `parts`, numbers as indices: the shorthand for keys that hold dots.
+    pub(crate) fn of(parts: &[&str]) -> FieldPath {
         FieldPath(
-            text.split('.')
+            parts
+                .iter()
                 .map(|s| match s.parse::<usize>() {
                     Ok(i) => Segment::Index(i),
-                    Err(_) => Segment::Key(s.to_owned()),
+                    Err(_) => Segment::Key((*s).to_owned()),
                 })
                 .collect(),
         )
