@@ -182,6 +182,51 @@ fn catalogs_have_the_expected_number_of_checks() {
     );
 }
 
+/// Issue 13: every recommendation carries its CIS profile level as a published source states
+/// it, and says where each level comes from. GKE 1.6's 3.1.3 and 5.10.5 are stated by no
+/// source found (see the file's level_source).
+#[test]
+fn every_level_has_a_source_and_coverage_is_known() {
+    let coverage: Vec<(&str, usize, usize, usize)> = names()
+        .into_iter()
+        .map(|n| {
+            let b = builtin(n);
+            let at = |l: u8| b.checks.iter().filter(|c| c.level == Some(l)).count();
+            (n, b.checks.len(), at(1), at(2))
+        })
+        .collect();
+    assert_eq!(
+        coverage,
+        [
+            ("cis-1.12", 131, 117, 14),
+            ("cis-aks-1.8", 51, 39, 12),
+            ("cis-eks-1.8", 50, 50, 0),
+            ("cis-gke-1.6", 68, 37, 29),
+        ]
+    );
+    for n in names() {
+        let b = builtin(n);
+        for c in &b.checks {
+            if c.level.is_some() {
+                assert!(
+                    b.level_source_of(c).is_some_and(|s| !s.trim().is_empty()),
+                    "{n} {}: a level without a source",
+                    c.id
+                );
+            }
+        }
+    }
+    let gke = builtin("cis-gke-1.6");
+    let unstated: Vec<&str> = gke
+        .checks
+        .iter()
+        .filter(|c| c.level.is_none())
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(unstated, ["3.1.3", "5.10.5"]);
+    assert!(gke.checks.iter().all(|c| c.level_source.is_some()));
+}
+
 #[test]
 fn checks_are_in_document_order_under_their_sections() {
     for name in names() {
@@ -463,6 +508,17 @@ fn validation_rejects_structural_mistakes() {
             "    remediation: Set --profiling=false.\n",
             "    rule: PST-0001\n    remediation: Set --profiling=false.\n",
             Some("check 1.1: a rule belongs to evidence api (or manual, as evidence)"),
+        ),
+        // A level is a fact: it needs a source, the check's own or the file's.
+        (
+            "    assessment: automated",
+            "    assessment: automated\n    level: 1",
+            Some("check 1.1: level has no source: set level_source"),
+        ),
+        (
+            "    assessment: automated",
+            "    assessment: automated\n    level: 1\n    level_source: \" \"",
+            Some("check 1.1: level_source is empty"),
         ),
         // kube-bench's "eq false, or not set" passed an absent flag whatever its default.
         (

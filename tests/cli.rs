@@ -551,7 +551,7 @@ fn benchmark_summary_of_the_lab_snapshot() {
     for expected in [
         "CIS AZURE KUBERNETES SERVICE (AKS) BENCHMARK 1.8.0 (CIS-AKS-1.8, AS REQUESTED)",
         "not applicable: Azure runs the control plane",
-        "3.2.6 The kubelet manages its iptables utility chains",
+        "3.2.6 [L1] The kubelet manages its iptables utility chains",
         "Not collected:",
         "400 BadRequest: address not allowed",
         "cis-aks-1.8: 6 of 6 judged automated checks failed; 6 of 12 results passed (one per node or component run), score 50.0%",

@@ -974,16 +974,31 @@ fn cis_level_limits_the_benchmark_to_a_profile() {
         .filter(|c| c.level == Some(2))
         .count();
     assert_eq!(c.checks.len(), 131 - level_two);
-    // AKS 1.8 has no published levels: a Level 1 scan judges nothing and says why.
+    // AKS 1.8: every recommendation has a level now, so a Level 1 scan of the AKS lab snapshot
+    // judges the 39 Level 1 recommendations, leaves the 12 Level 2 ones out and warns of none.
     let aks = at("cis-aks-1.8", 1);
-    assert!(compliance(&aks).checks.is_empty());
-    let warned = aks
+    let ac = compliance(&aks);
+    assert_eq!(ac.profile_level, Some(1));
+    assert_eq!(ac.checks.len(), 39);
+    assert!(ac.checks.iter().all(|r| r.level == Some(1)));
+    assert!(ac.checks.iter().all(|r| r.id != "3.2.7" && r.id != "4.4.2"));
+    assert!(ac.checks.iter().any(|r| r.state != State::Manual));
+    assert!(aks
+        .problems
+        .iter()
+        .all(|p| p.code != posture::problem::Code::BenchmarkLevel));
+    assert_eq!(compliance(&at("cis-aks-1.8", 2)).checks.len(), 51);
+    // GKE 1.6: 3.1.3 and 5.10.5 have no level any source states; a profile leaves them out
+    // and says so.
+    let gke = at("cis-gke-1.6", 2);
+    assert_eq!(compliance(&gke).checks.len(), 66);
+    let warned = gke
         .problems
         .iter()
         .find(|p| p.code == posture::problem::Code::BenchmarkLevel)
         .expect("a warning about the left-out checks");
     assert!(
-        warned.message.contains("51 recommendations"),
+        warned.message.contains("2 recommendations"),
         "{}",
         warned.message
     );

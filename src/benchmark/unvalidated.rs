@@ -101,6 +101,13 @@ impl UnvalidatedBenchmark {
         if self.title.trim().is_empty() || self.version.trim().is_empty() {
             file_level("title and version must not be empty".to_owned());
         }
+        if self
+            .level_source
+            .as_deref()
+            .is_some_and(|s| s.trim().is_empty())
+        {
+            file_level("level_source is empty".to_owned());
+        }
         let mut platforms = BTreeSet::new();
         for p in &self.platforms {
             if !platforms.insert(p.as_str()) {
@@ -132,6 +139,11 @@ impl UnvalidatedBenchmark {
                 problems.push("id appears twice".to_owned());
             }
             check_violations(check, &sections, &mut problems);
+            // Every level is a fact with a source: the check's own, or the file's.
+            if check.level.is_some() && check.level_source.is_none() && self.level_source.is_none()
+            {
+                problems.push("level has no source: set level_source".to_owned());
+            }
             if problems.is_empty() {
                 match judgement(check.clone()) {
                     Some(judgement) => checks.push(Check {
@@ -235,6 +247,13 @@ fn check_violations(
     }
     if check.level.is_some_and(|l| !(1..=2).contains(&l)) {
         problem(problems, "level must be 1 or 2");
+    }
+    if check
+        .level_source
+        .as_deref()
+        .is_some_and(|s| s.trim().is_empty())
+    {
+        problem(problems, "level_source is empty");
     }
     let evidence = check.evidence;
     let on_host = matches!(
