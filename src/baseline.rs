@@ -167,7 +167,10 @@ fn sarif_findings(runs: &[Value], source: &str) -> Result<Vec<PriorFinding>, Bas
     for run in runs {
         for (index, r) in run["results"].as_array().into_iter().flatten().enumerate() {
             let suppressed = r["suppressions"].as_array().is_some_and(|s| !s.is_empty());
-            if suppressed {
+            // Attack paths are not findings: a path is gone when its findings are.
+            if suppressed
+                || r["partialFingerprints"][crate::paths::PATH_FINGERPRINT_KEY].is_string()
+            {
                 continue;
             }
             let fingerprint = r["partialFingerprints"][FINGERPRINT_KEY]

@@ -18,6 +18,7 @@ pub mod exceptions;
 pub mod finding;
 pub mod fix;
 pub mod location;
+pub mod paths;
 pub mod pattern;
 pub mod policy;
 pub mod problem;

@@ -73,6 +73,7 @@ fn hostile() -> ScanReport {
             origin,
         }],
         compliance: None,
+        attack_paths: Vec::new(),
     }
 }
 

@@ -21,6 +21,7 @@ mod identity;
 mod lab;
 mod node;
 mod packaging;
+mod paths;
 mod pss;
 mod render;
 mod report;

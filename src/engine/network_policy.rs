@@ -64,6 +64,35 @@ impl Req {
 /// A disjunction of conjunctions: `[[]]` selects everything, `[]` nothing.
 pub type Dnf = Vec<Vec<Req>>;
 
+impl Req {
+    /// Whether a pod with `labels` meets the requirement, as the Kubernetes API and Calico read
+    /// it: a negative requirement (NotIn, DoesNotExist, Not...) holds for a pod without the key.
+    pub fn holds(&self, labels: &serde_json::Map<String, Value>) -> bool {
+        let value = labels.get(&self.key).and_then(Value::as_str);
+        let first = self.values.first().map(String::as_str).unwrap_or_default();
+        match (self.op, value) {
+            ("In", Some(v)) => self.values.iter().any(|x| x == v),
+            ("NotIn", Some(v)) => !self.values.iter().any(|x| x == v),
+            ("Exists", v) => v.is_some(),
+            ("DoesNotExist", v) => v.is_none(),
+            ("Contains", Some(v)) => v.contains(first),
+            ("StartsWith", Some(v)) => v.starts_with(first),
+            ("EndsWith", Some(v)) => v.ends_with(first),
+            ("NotContains", Some(v)) => !v.contains(first),
+            ("NotStartsWith", Some(v)) => !v.starts_with(first),
+            ("NotEndsWith", Some(v)) => !v.ends_with(first),
+            ("NotIn" | "NotContains" | "NotStartsWith" | "NotEndsWith", None) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Whether `dnf` selects a pod with `labels` (the Rust twin of `dnf_selects` in
+/// policies/lib/network.rego).
+pub fn dnf_matches(dnf: &Dnf, labels: &serde_json::Map<String, Value>) -> bool {
+    dnf.iter().any(|c| c.iter().all(|r| r.holds(labels)))
+}
+
 pub fn dnf_json(dnf: &Dnf) -> Value {
     Value::Array(
         dnf.iter()

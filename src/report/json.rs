@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};
 
-pub const SCHEMA_VERSION: &str = "1.3";
+pub const SCHEMA_VERSION: &str = "1.4";
 
 #[derive(Serialize)]
 struct Tool {
@@ -145,6 +145,55 @@ struct JsonRendered<'a> {
     column: Option<u32>,
 }
 
+/// An attack path (see `paths::AttackPath`).
+#[derive(Serialize)]
+struct JsonPath<'a> {
+    id: &'a str,
+    title: &'a str,
+    jewel: crate::paths::Jewel,
+    score: &'a crate::paths::Score,
+    steps: Vec<JsonStep<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonStep<'a> {
+    object: JsonObject<'a>,
+    edge: crate::paths::Edge,
+    location: JsonSource<'a>,
+    explanation: &'a str,
+    evidence: &'a [crate::paths::Evidence],
+}
+
+fn attack_path(p: &crate::paths::AttackPath) -> JsonPath<'_> {
+    JsonPath {
+        id: &p.id,
+        title: &p.title,
+        jewel: p.jewel,
+        score: &p.score,
+        steps: p
+            .steps
+            .iter()
+            .map(|s| JsonStep {
+                object: JsonObject {
+                    api_version: &s.object.api_version,
+                    kind: &s.object.kind,
+                    namespace: s.object.namespace.as_deref(),
+                    name: &s.object.name,
+                },
+                edge: s.edge,
+                location: source(Location::new(
+                    &s.origin,
+                    &s.object,
+                    s.position,
+                    s.written.as_ref(),
+                )),
+                explanation: &s.explanation,
+                evidence: &s.evidence,
+            })
+            .collect(),
+    }
+}
+
 #[derive(Serialize)]
 struct JsonProblem<'a> {
     level: Level,
@@ -164,7 +213,34 @@ fn finding<'a>(
     f: &'a Finding,
 ) -> JsonFinding<'a> {
     let location = f.location();
-    let source = match location {
+    let source = source(location);
+    JsonFinding {
+        rule_id: &f.rule_id,
+        title: &f.rule_title,
+        severity: f.severity,
+        message: &f.message,
+        object: JsonObject {
+            api_version: &f.object.api_version,
+            kind: &f.object.kind,
+            namespace: f.object.namespace.as_deref(),
+            name: &f.object.name,
+        },
+        location: JsonLocation {
+            source,
+            path: f.path.to_string(),
+        },
+        frameworks: rule
+            .map(|r| &r.frameworks)
+            .filter(|fw| **fw != crate::policy::Frameworks::default()),
+        fingerprint: &f.fingerprint,
+        baseline: report.baseline_state(f),
+        suppression: None,
+    }
+}
+
+/// Where an object or field is, in the shape findings and attack-path steps share.
+fn source(location: Location<'_>) -> JsonSource<'_> {
+    match location {
         Location::File {
             file,
             document,
@@ -208,28 +284,6 @@ fn finding<'a>(
             cluster,
             uri: location.object_uri().unwrap_or_default(),
         },
-    };
-    JsonFinding {
-        rule_id: &f.rule_id,
-        title: &f.rule_title,
-        severity: f.severity,
-        message: &f.message,
-        object: JsonObject {
-            api_version: &f.object.api_version,
-            kind: &f.object.kind,
-            namespace: f.object.namespace.as_deref(),
-            name: &f.object.name,
-        },
-        location: JsonLocation {
-            source,
-            path: f.path.to_string(),
-        },
-        frameworks: rule
-            .map(|r| &r.frameworks)
-            .filter(|fw| **fw != crate::policy::Frameworks::default()),
-        fingerprint: &f.fingerprint,
-        baseline: report.baseline_state(f),
-        suppression: None,
     }
 }
 
@@ -356,6 +410,9 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             ..finding(report, report.rule(&s.finding.rule_id), &s.finding)
         })
         .collect();
+    let paths: Vec<JsonPath<'_>> = report.attack_paths.iter().map(attack_path).collect();
+    doc.extend_from_slice(b",\n  \"attack_paths\": ");
+    pretty(&paths, 1, &mut doc)?;
     doc.extend_from_slice(b",\n  \"suppressed\": ");
     pretty(&suppressed, 1, &mut doc)?;
     if !report.exceptions.is_empty() {

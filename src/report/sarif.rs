@@ -5,6 +5,7 @@
 use crate::exceptions::SuppressionKind;
 use crate::finding::{Finding, FINGERPRINT_KEY};
 use crate::location::Location as SourceLocation;
+use crate::paths::PATH_FINGERPRINT_KEY;
 use crate::policy::RuleInfo;
 use crate::problem::{Level, Problem};
 use crate::resource::{Position, SourcePath};
@@ -12,10 +13,11 @@ use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
-    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
-    ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultLevel, Run,
-    RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
+    ArtifactLocation, CodeFlow, Invocation, Location, LogicalLocation, Message,
+    MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
+    ReportingConfiguration, ReportingDescriptor, ReportingDescriptorReference,
+    Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Suppression, ThreadFlow,
+    ThreadFlowLocation, Tool, ToolComponent,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
@@ -188,11 +190,23 @@ fn physical(path: &SourcePath, position: Option<Position>) -> PhysicalLocation {
 
 /// A cluster object's location: its path relative to the `CLUSTER` base (`k8s://<cluster>/`),
 /// so the URI is stable across scans and still relative, as code scanning requires.
-fn cluster_physical(f: &Finding) -> PhysicalLocation {
-    let mut artifact = ArtifactLocation::builder().uri(f.object.address()).build();
+fn cluster_physical(object: &crate::resource::ObjectRef) -> PhysicalLocation {
+    let mut artifact = ArtifactLocation::builder().uri(object.address()).build();
     artifact.uri_base_id = Some(CLUSTER.to_owned());
     PhysicalLocation::builder()
         .artifact_location(artifact)
+        .build()
+}
+
+fn logical(object: &crate::resource::ObjectRef) -> LogicalLocation {
+    let qualified = match &object.namespace {
+        Some(ns) => format!("{ns}/{}/{}", object.kind, object.name),
+        None => format!("{}/{}", object.kind, object.name),
+    };
+    LogicalLocation::builder()
+        .name(object.name.clone())
+        .fully_qualified_name(qualified)
+        .kind("resource")
         .build()
 }
 
@@ -234,20 +248,11 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
             // as a line of the template or base file would send readers astray.
             physical(file, written)
         }
-        SourceLocation::Cluster { .. } => cluster_physical(f),
+        SourceLocation::Cluster { .. } => cluster_physical(&f.object),
     };
-    let qualified = match &f.object.namespace {
-        Some(ns) => format!("{ns}/{}/{}", f.object.kind, f.object.name),
-        None => format!("{}/{}", f.object.kind, f.object.name),
-    };
-    let logical = LogicalLocation::builder()
-        .name(f.object.name.clone())
-        .fully_qualified_name(qualified)
-        .kind("resource")
-        .build();
     let location = Location::builder()
         .physical_location(physical_location)
-        .logical_locations(vec![logical])
+        .logical_locations(vec![logical(&f.object)])
         .build();
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert(FINGERPRINT_KEY.to_owned(), f.fingerprint.clone());
@@ -260,6 +265,124 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         .properties(PropertyBag::builder().additional_properties(props).build())
         .build();
     r.rule_index = rule_index.map(|i| i as i64);
+    r
+}
+
+/// The rule every attack path reports under.
+pub const PATH_RULE: &str = "PST-PATH";
+fn path_descriptor() -> ReportingDescriptor {
+    let description = "A route from an entry point (an Ingress, an exposed Service, a pod on the \
+                       host network, a binding open to everyone, a long-lived token) through \
+                       workloads and their weaknesses to a crown jewel (cluster-admin, every \
+                       Secret, the nodes, credentials). Each step of the code flow is one object; \
+                       the score is exposure × impact.";
+    let remediation = "Cut the path at its cheapest step: isolate the workload with a \
+                       NetworkPolicy, remove the weakness the findings name, stop mounting the \
+                       ServiceAccount token, or narrow the binding.";
+    let mut props = BTreeMap::new();
+    props.insert("security-severity".to_owned(), json!("9.0"));
+    props.insert("precision".to_owned(), json!("medium"));
+    props.insert("problem.severity".to_owned(), json!("error"));
+    ReportingDescriptor::builder()
+        .id(PATH_RULE)
+        .name("AttackPath")
+        .short_description(
+            MultiformatMessageString::builder()
+                .text("Attack path to a crown jewel")
+                .build(),
+        )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(description)
+                .build(),
+        )
+        .help(
+            MultiformatMessageString::builder()
+                .text(format!("{description}\n\nRemediation: {remediation}"))
+                .markdown(format!("{description}\n\n**Remediation:** {remediation}"))
+                .build(),
+        )
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!("error"))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(vec!["security".to_owned(), "attack-path".to_owned()])
+                .additional_properties(props)
+                .build(),
+        )
+        .build()
+}
+
+/// A step's place: the file and line of a manifest or template, or the cluster object.
+fn step_location(s: &crate::paths::Step) -> Location {
+    let physical_location =
+        match SourceLocation::new(&s.origin, &s.object, s.position, s.written.as_ref()) {
+            SourceLocation::File { file, position, .. } => physical(file, position),
+            SourceLocation::Rendered { file, written, .. } => physical(file, written),
+            SourceLocation::Cluster { .. } => cluster_physical(&s.object),
+        };
+    Location::builder()
+        .physical_location(physical_location)
+        .logical_locations(vec![logical(&s.object)])
+        .message(Message::builder().text(s.explanation.clone()).build())
+        .build()
+}
+
+/// A result per attack path: located at the step that gains the jewel, with a code flow whose
+/// thread flow locations are the steps, so code scanning shows the path.
+fn path_result(p: &crate::paths::AttackPath, rule_index: usize) -> SarifResult {
+    let level = match p.score.value {
+        10.. => ResultLevel::Error,
+        6.. => ResultLevel::Warning,
+        _ => ResultLevel::Note,
+    };
+    let flow = ThreadFlow::builder()
+        .locations(
+            p.steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut props = BTreeMap::new();
+                    props.insert("edge".to_owned(), json!(s.edge));
+                    props.insert("evidence".to_owned(), json!(s.evidence));
+                    ThreadFlowLocation::builder()
+                        .location(step_location(s))
+                        .execution_order(i as i64 + 1)
+                        .properties(PropertyBag::builder().additional_properties(props).build())
+                        .build()
+                })
+                .collect::<Vec<_>>(),
+        )
+        .build();
+    let last = p.steps.last().expect("a path has at least one step");
+    let mut fingerprints = BTreeMap::new();
+    fingerprints.insert(PATH_FINGERPRINT_KEY.to_owned(), p.id.clone());
+    let mut props = BTreeMap::new();
+    props.insert("id".to_owned(), json!(p.id));
+    props.insert("jewel".to_owned(), json!(p.jewel));
+    props.insert("score".to_owned(), json!(p.score));
+    let mut r = SarifResult::builder()
+        .rule_id(PATH_RULE)
+        .level(level)
+        .message(
+            Message::builder()
+                .text(format!(
+                    "{} (score {}: {}).",
+                    p.title,
+                    p.score.value,
+                    p.score.reasons.join("; ")
+                ))
+                .build(),
+        )
+        .locations(vec![step_location(last)])
+        .code_flows(vec![CodeFlow::builder().thread_flows(vec![flow]).build()])
+        .partial_fingerprints(fingerprints)
+        .properties(PropertyBag::builder().additional_properties(props).build())
+        .build();
+    r.rule_index = Some(rule_index as i64);
     r
 }
 
@@ -399,7 +522,19 @@ fn run(report: &ScanReport) -> Run {
         .enumerate()
         .map(|(i, r)| (r.id.as_str(), i))
         .collect();
-    let driver = driver(&report.rules);
+    let mut driver = driver(&report.rules);
+    let mut results = results(report, &index);
+    if !report.attack_paths.is_empty() {
+        let rules = driver.rules.get_or_insert_with(Vec::new);
+        let path_index = rules.len();
+        rules.push(path_descriptor());
+        results.extend(
+            report
+                .attack_paths
+                .iter()
+                .map(|p| path_result(p, path_index)),
+        );
+    }
     let invocation = Invocation::builder()
         .execution_successful(!report.has_errors())
         .tool_execution_notifications(report.problems.iter().map(notification).collect::<Vec<_>>())
@@ -450,7 +585,7 @@ fn run(report: &ScanReport) -> Run {
         .tool(Tool::builder().driver(driver).build())
         .invocations(vec![invocation])
         .original_uri_base_ids(base_ids)
-        .results(results(report, &index))
+        .results(results)
         .column_kind(json!("unicodeCodePoints"))
         .build();
     if !properties.is_empty() {

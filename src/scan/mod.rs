@@ -380,6 +380,7 @@ fn evaluate_for(
         objects,
         evaluated: Vec::new(),
         compliance: None,
+        attack_paths: Vec::new(),
     };
     context.node_facts = judging.node_facts.clone();
     let runs = match judging.benchmark {
@@ -423,6 +424,9 @@ fn evaluate_for(
     problems.extend(applied.problems);
     problems.sort();
     report.problems = problems;
+    // Here, while the objects are at hand: a path keeps only the identities and places of its
+    // steps, so the objects can go once it is found.
+    report.attack_paths = crate::paths::find(&targets, &report.findings);
     report.evaluated = evaluated_objects(targets);
     report
 }

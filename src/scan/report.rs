@@ -47,6 +47,8 @@ pub struct ScanReport {
     pub evaluated: Vec<EvaluatedObject>,
     /// The benchmark's result, when one was applied.
     pub compliance: Option<Compliance>,
+    /// Routes from entry points to crown jewels, best first (`paths::find`).
+    pub attack_paths: Vec<crate::paths::AttackPath>,
 }
 
 /// One object the rules were evaluated on: its identity and where it was read, without its

@@ -1,0 +1,1132 @@
+//! Attack paths: from the scanned objects and the findings of a scan, the routes an attacker
+//! could take from an entry point to a crown jewel, each scored (exposure × impact) and
+//! explained step by step (docs/attack-paths.md).
+//!
+//! The graph: entry points (Ingress rules, LoadBalancer/NodePort/externalIPs Services,
+//! hostNetwork/hostPort pods, RBAC bindings of anonymous or all authenticated users,
+//! long-lived ServiceAccount token Secrets) → Services → the workloads whose pods they select
+//! (one hop further to a Service a reached workload names in its environment or arguments) →
+//! the weaknesses the findings name on those workloads → their ServiceAccount when its token
+//! is mounted → what RBAC lets that account do → crown jewels (cluster-admin, every Secret,
+//! the nodes). NetworkPolicies cut edges to workloads they isolate (`network.rs`).
+//!
+//! Pure: no I/O, no printing; reporters render [`AttackPath`]s.
+
+mod network;
+mod rbac;
+
+use crate::finding::Finding;
+use crate::resource::{FieldPath, ObjectRef, Origin, Position, Resource, Segment, Written};
+use network::{Policies, Source};
+use rbac::{Power, Rbac, Subject};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// What an attacker gains at the end of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Jewel {
+    /// Full control of the cluster.
+    ClusterAdmin,
+    /// The nodes, and with them every pod and credential on them.
+    Nodes,
+    /// Every Secret of the cluster.
+    AllSecrets,
+    /// The Secrets (or everything) of one namespace.
+    NamespaceSecrets,
+    /// Running code in other pods, or creating them, within a namespace.
+    WorkloadControl,
+    /// Credentials a workload holds in its environment.
+    Credentials,
+}
+
+impl Jewel {
+    /// How much is lost, 1 to 5.
+    pub fn impact(self) -> u8 {
+        match self {
+            Jewel::ClusterAdmin | Jewel::Nodes => 5,
+            Jewel::AllSecrets => 4,
+            Jewel::NamespaceSecrets | Jewel::WorkloadControl | Jewel::Credentials => 3,
+        }
+    }
+
+    /// In words, for titles and reasons.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Jewel::ClusterAdmin => "cluster-admin",
+            Jewel::Nodes => "the nodes",
+            Jewel::AllSecrets => "every Secret in the cluster",
+            Jewel::NamespaceSecrets => "the Secrets of a namespace",
+            Jewel::WorkloadControl => "code execution in other pods",
+            Jewel::Credentials => "credentials",
+        }
+    }
+}
+
+/// How a step is reached from the one before it (the first step's edge says how it is entered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Edge {
+    /// The entry point, reachable from outside the cluster.
+    Exposes,
+    /// A binding grants anonymous or every authenticated user its role.
+    GrantsEveryone,
+    /// A token that never expires authenticates as its ServiceAccount.
+    LeaksToken,
+    /// A foothold: code running in the workload (a compromised image or dependency).
+    Foothold,
+    /// An Ingress or Service sends traffic to a Service.
+    RoutesTo,
+    /// A Service's selector picks the workload's pods.
+    Selects,
+    /// The workload names a Service it talks to.
+    Calls,
+    /// The workload holds credentials in its environment.
+    HoldsCredentials,
+    /// The workload can break out to its node.
+    EscapesToNode,
+    /// The workload's pods run with the ServiceAccount's token mounted.
+    RunsAs,
+    /// A binding grants the identity its power.
+    GrantedBy,
+}
+
+/// Why a step holds: a finding, or a field of the object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    /// The finding's fingerprint, to find it among the report's findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub note: String,
+}
+
+impl Evidence {
+    fn finding(f: &Finding) -> Evidence {
+        Evidence {
+            rule_id: Some(f.rule_id.clone()),
+            fingerprint: Some(f.fingerprint.clone()),
+            field: (!f.path.is_empty()).then(|| f.path.to_string()),
+            note: f.rule_title.clone(),
+        }
+    }
+
+    fn field(field: &str, note: String) -> Evidence {
+        Evidence {
+            rule_id: None,
+            fingerprint: None,
+            field: Some(field.to_owned()),
+            note,
+        }
+    }
+}
+
+/// One step of a path: an object, how it is reached, why, and the sentence that says so.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub object: ObjectRef,
+    pub origin: Origin,
+    /// Where the step is written: the object, or the field a finding names.
+    pub position: Option<Position>,
+    /// For an object a tool rendered: where that place is written in the repository.
+    pub written: Option<Written>,
+    pub edge: Edge,
+    pub evidence: Vec<Evidence>,
+    pub explanation: String,
+}
+
+/// Exposure × impact, with the reasons for each factor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Score {
+    /// 1 (needs a foothold inside) to 3 (reachable from the internet).
+    pub exposure: u8,
+    /// 1 to 5 ([`Jewel::impact`]).
+    pub impact: u8,
+    /// exposure × impact, 1 to 15.
+    pub value: u8,
+    pub reasons: Vec<String>,
+}
+
+/// One route from an entry point to a crown jewel.
+#[derive(Debug, Clone)]
+pub struct AttackPath {
+    /// Stable across runs of the same input: a hash of the steps' objects and edges.
+    pub id: String,
+    pub title: String,
+    pub jewel: Jewel,
+    /// The jewel in words, naming its namespace or holder where it has one.
+    pub target: String,
+    pub score: Score,
+    pub steps: Vec<Step>,
+}
+
+impl AttackPath {
+    /// The object of the step at which the path enters.
+    pub fn entry(&self) -> &ObjectRef {
+        &self.steps[0].object
+    }
+}
+
+/// The key of an attack path's id among SARIF `partialFingerprints`, which `--baseline` and
+/// `posture diff` skip.
+pub const PATH_FINGERPRINT_KEY: &str = "postureAttackPath/v1";
+
+/// Most paths kept, best first: beyond them a reviewer reads the findings.
+pub const MAX_PATHS: usize = 50;
+
+/// Namespaces of the platform itself: their system pods (static control-plane pods, CNI and
+/// CSI agents) are privileged by design, so they are not footholds or host-network entries of
+/// a path; they stay on paths that start from outside the cluster.
+const PLATFORM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
+
+/// Rules whose finding on a workload lets its code reach the node.
+const ESCAPE_RULES: &[&str] = &[
+    "PST-0001", // hostProcess
+    "PST-0002", // hostPID
+    "PST-0003", // privileged
+    "PST-0006", // capabilities beyond the baseline (SYS_ADMIN, ...)
+    "PST-0007", // hostPath volumes
+];
+
+/// Rules whose finding on a workload means it holds credentials in its environment.
+const CREDENTIAL_RULES: &[&str] = &["PST-0300", "PST-0310"];
+
+/// Rules that make a foothold in the workload easier to widen: said in the explanation.
+const AMPLIFIER_RULES: &[&str] = &[
+    "PST-0021", "PST-0022", "PST-0023", "PST-0203", "PST-0043", TOKEN_RULE,
+];
+
+const TOKEN_RULE: &str = "PST-0106";
+
+/// Finds the attack paths through `resources` given the `findings` that count. Pass the
+/// objects the rules were evaluated on: Pods and ReplicaSets a controller owns carry its
+/// template, and the controller stands for them here as it does in the findings.
+pub fn find(resources: &[Resource], findings: &[Finding]) -> Vec<AttackPath> {
+    let graph = Graph::new(resources, findings);
+    let mut paths = Vec::new();
+    graph.network_paths(&mut paths);
+    graph.rbac_paths(&mut paths);
+    graph.token_secret_paths(&mut paths);
+    graph.foothold_paths(&mut paths);
+    finish(paths)
+}
+
+/// Keeps the best path per (entry, last object, jewel), sorts best first and names them.
+fn finish(paths: Vec<AttackPath>) -> Vec<AttackPath> {
+    let mut best: BTreeMap<(ObjectRef, ObjectRef, Jewel), AttackPath> = BTreeMap::new();
+    for p in paths {
+        let key = (
+            p.entry().clone(),
+            p.steps
+                .last()
+                .map(|s| s.object.clone())
+                .unwrap_or_else(|| p.entry().clone()),
+            p.jewel,
+        );
+        match best.get(&key) {
+            Some(b)
+                if (b.score.value, std::cmp::Reverse(b.steps.len()))
+                    >= (p.score.value, std::cmp::Reverse(p.steps.len())) => {}
+            _ => {
+                best.insert(key, p);
+            }
+        }
+    }
+    let mut out: Vec<AttackPath> = best.into_values().collect();
+    // Footholds already covered by a path from outside to the same object and jewel add nothing.
+    let exposed: Vec<(ObjectRef, Jewel)> = out
+        .iter()
+        .filter(|p| p.score.exposure > 1)
+        .flat_map(|p| p.steps.iter().map(move |s| (s.object.clone(), p.jewel)))
+        .collect();
+    out.retain(|p| {
+        p.steps[0].edge != Edge::Foothold || !exposed.contains(&(p.entry().clone(), p.jewel))
+    });
+    for p in &mut out {
+        p.id = path_id(&p.steps, p.jewel);
+    }
+    out.sort_by(|a, b| {
+        b.score
+            .value
+            .cmp(&a.score.value)
+            .then(a.jewel.cmp(&b.jewel))
+            .then(a.steps.len().cmp(&b.steps.len()))
+            .then(a.id.cmp(&b.id))
+    });
+    out.truncate(MAX_PATHS);
+    out
+}
+
+fn path_id(steps: &[Step], jewel: Jewel) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for s in steps {
+        h.update(s.object.address());
+        h.update(format!("{:?}", s.edge));
+        h.update([0]);
+    }
+    h.update(format!("{jewel:?}"));
+    let digest = h.finalize();
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("AP-{hex}")
+}
+
+/// A workload: an object with a pod template (or a Pod).
+struct Workload<'a> {
+    r: &'a Resource,
+    pod: &'a Value,
+    labels: &'a Map<String, Value>,
+}
+
+static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+
+impl<'a> Workload<'a> {
+    fn of(r: &'a Resource) -> Option<Workload<'a>> {
+        let o = &r.object;
+        let template = match r.id.kind.as_str() {
+            "Pod" => o,
+            "CronJob" => &o["spec"]["jobTemplate"]["spec"]["template"],
+            "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "ReplicationController" => &o["spec"]["template"],
+            _ => return None,
+        };
+        let pod = template.get("spec")?;
+        let labels = template["metadata"]["labels"].as_object().unwrap_or(&EMPTY);
+        Some(Workload { r, pod, labels })
+    }
+
+    fn namespace(&self) -> Option<&'a str> {
+        self.r.id.namespace.as_deref()
+    }
+
+    fn service_account(&self) -> &'a str {
+        self.pod["serviceAccountName"]
+            .as_str()
+            .or_else(|| self.pod["serviceAccount"].as_str())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("default")
+    }
+
+    fn containers(&self) -> impl Iterator<Item = &'a Value> {
+        ["containers", "initContainers"]
+            .into_iter()
+            .flat_map(|k| self.pod[k].as_array().into_iter().flatten())
+    }
+
+    fn host_entry(&self) -> Option<(String, &'static str)> {
+        if self.pod["hostNetwork"] == true {
+            return Some((
+                "its pods share the node's network (hostNetwork), so whatever they listen on is \
+                 reachable at the node's addresses"
+                    .to_owned(),
+                "spec.hostNetwork",
+            ));
+        }
+        self.containers()
+            .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+            .find_map(|p| p["hostPort"].as_u64().filter(|n| *n > 0))
+            .map(|port| {
+                (
+                    format!("a container listens on the node's port {port} (hostPort)"),
+                    "ports[].hostPort",
+                )
+            })
+    }
+}
+
+struct Graph<'a> {
+    resources: &'a [Resource],
+    workloads: Vec<Workload<'a>>,
+    findings: HashMap<&'a ObjectRef, Vec<&'a Finding>>,
+    policies: Policies<'a>,
+    rbac: Rbac<'a>,
+}
+
+fn ns_eq(a: Option<&str>, b: Option<&str>) -> bool {
+    a == b
+}
+
+fn position(r: &Resource) -> Option<Position> {
+    r.spans.as_ref().map(|s| s.position())
+}
+
+/// Where a rendered object is written in the repository: its name's line in the template.
+fn written(r: &Resource) -> Option<Written> {
+    let map = r.source_map.as_ref()?;
+    let name = FieldPath(vec![
+        Segment::Key("metadata".to_owned()),
+        Segment::Key("name".to_owned()),
+    ]);
+    map.written(&r.object, &name)
+}
+
+fn step(r: &Resource, edge: Edge, evidence: Vec<Evidence>, explanation: String) -> Step {
+    Step {
+        object: r.id.clone(),
+        origin: r.origin.clone(),
+        position: position(r),
+        written: written(r),
+        edge,
+        evidence,
+        explanation,
+    }
+}
+
+/// A path under construction: its steps and exposure so far.
+#[derive(Clone)]
+struct Partial {
+    steps: Vec<Step>,
+    exposure: u8,
+    exposure_reason: String,
+}
+
+impl<'a> Graph<'a> {
+    fn new(resources: &'a [Resource], findings: &'a [Finding]) -> Graph<'a> {
+        let mut by_object: HashMap<&'a ObjectRef, Vec<&'a Finding>> = HashMap::new();
+        for f in findings {
+            by_object.entry(&f.object).or_default().push(f);
+        }
+        Graph {
+            resources,
+            workloads: resources
+                .iter()
+                .filter(|r| r.input == crate::resource::InputType::Kubernetes)
+                .filter_map(Workload::of)
+                .collect(),
+            findings: by_object,
+            policies: Policies::new(resources),
+            rbac: Rbac::new(resources),
+        }
+    }
+
+    fn findings_of(&self, r: &Resource, rules: &[&str]) -> Vec<&'a Finding> {
+        self.findings
+            .get(&r.id)
+            .into_iter()
+            .flatten()
+            .filter(|f| rules.contains(&f.rule_id.as_str()))
+            .copied()
+            .collect()
+    }
+
+    fn all_findings_of(&self, r: &Resource) -> Vec<Evidence> {
+        self.findings
+            .get(&r.id)
+            .into_iter()
+            .flatten()
+            .map(|f| Evidence::finding(f))
+            .collect()
+    }
+
+    fn find(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&'a Resource> {
+        self.resources.iter().find(|r| {
+            r.id.kind == kind && r.id.name == name && ns_eq(r.id.namespace.as_deref(), namespace)
+        })
+    }
+
+    /// The workloads a Service selects, in its namespace.
+    fn selected(&self, service: &Resource) -> Vec<&Workload<'a>> {
+        let Some(selector) = service.object["spec"]["selector"]
+            .as_object()
+            .filter(|s| !s.is_empty())
+        else {
+            return Vec::new();
+        };
+        self.workloads
+            .iter()
+            .filter(|w| ns_eq(w.namespace(), service.id.namespace.as_deref()))
+            .filter(|w| selector.iter().all(|(k, v)| w.labels.get(k) == Some(v)))
+            .collect()
+    }
+
+    fn selector_text(service: &Resource) -> String {
+        service.object["spec"]["selector"]
+            .as_object()
+            .map(|s| {
+                s.iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default()
+    }
+
+    /// Entry points from outside and the Services they reach: (partial path ending at the
+    /// Service, the Service).
+    fn network_entries(&self) -> Vec<(Partial, &'a Resource)> {
+        let mut out = Vec::new();
+        for r in self.resources {
+            match (r.id.group(), r.id.kind.as_str()) {
+                ("networking.k8s.io" | "extensions", "Ingress") => {
+                    for (field, service, host) in ingress_backends(&r.object) {
+                        let Some(svc) = self.find("Service", r.id.namespace.as_deref(), &service)
+                        else {
+                            continue;
+                        };
+                        let host_text = host
+                            .as_deref()
+                            .map_or("any host".to_owned(), |h| format!("host {h}"));
+                        let mut evidence = vec![Evidence::field(
+                            &field,
+                            format!("backend Service '{service}' for {host_text}"),
+                        )];
+                        evidence.extend(self.all_findings_of(r));
+                        let entry = step(
+                            r,
+                            Edge::Exposes,
+                            evidence,
+                            format!(
+                                "{} takes requests from outside the cluster for {host_text}.",
+                                r.id.display_name()
+                            ),
+                        );
+                        let route = step(
+                            svc,
+                            Edge::RoutesTo,
+                            vec![Evidence::field(
+                                &field,
+                                format!("names Service '{service}'"),
+                            )],
+                            format!("It sends them to {}.", svc.id.display_name()),
+                        );
+                        out.push((
+                            Partial {
+                                steps: vec![entry, route],
+                                exposure: 3,
+                                exposure_reason: format!(
+                                    "reachable from the internet through {}",
+                                    r.id.display_name()
+                                ),
+                            },
+                            svc,
+                        ));
+                    }
+                }
+                ("", "Service") => {
+                    let spec = &r.object["spec"];
+                    let kind = spec["type"].as_str().unwrap_or("ClusterIP");
+                    let external_ips = spec["externalIPs"]
+                        .as_array()
+                        .is_some_and(|a| !a.is_empty());
+                    let (exposure, field, how) = match kind {
+                        "LoadBalancer" => {
+                            (3, "spec.type", "a cloud load balancer (type LoadBalancer)")
+                        }
+                        _ if external_ips => (3, "spec.externalIPs", "external IPs"),
+                        "NodePort" => (2, "spec.type", "a port on every node (type NodePort)"),
+                        _ => continue,
+                    };
+                    let mut evidence = vec![Evidence::field(field, format!("exposed on {how}"))];
+                    evidence.extend(self.all_findings_of(r));
+                    let entry = step(
+                        r,
+                        Edge::Exposes,
+                        evidence,
+                        format!(
+                            "{} is reachable from outside the cluster on {how}.",
+                            r.id.display_name()
+                        ),
+                    );
+                    out.push((
+                        Partial {
+                            steps: vec![entry],
+                            exposure,
+                            exposure_reason: format!(
+                                "reachable from outside the cluster through {} ({how})",
+                                r.id.display_name()
+                            ),
+                        },
+                        r,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The step onto a workload a Service selects, or the NetworkPolicy that cuts it.
+    fn select_step(
+        &self,
+        service: &Resource,
+        w: &Workload<'a>,
+        source: &Source<'_>,
+    ) -> Result<Step, &'a Resource> {
+        if let Some(policy) = self.policies.cut(w.namespace(), w.labels, source) {
+            return Err(policy);
+        }
+        let guarded = if self.policies.any_selects(w.namespace(), w.labels) {
+            "a NetworkPolicy selects its pods but admits this traffic"
+        } else {
+            "no NetworkPolicy isolates its pods"
+        };
+        let selector = Self::selector_text(service);
+        Ok(step(
+            w.r,
+            Edge::Selects,
+            vec![Evidence::field(
+                "spec.selector",
+                format!("{} selects {selector}", service.id.display_name()),
+            )],
+            format!(
+                "{} sends traffic to the pods of {} ({selector}); {guarded}.",
+                service.id.display_name(),
+                w.r.id.display_name()
+            ),
+        ))
+    }
+
+    fn network_paths(&self, out: &mut Vec<AttackPath>) {
+        for (partial, service) in self.network_entries() {
+            for w in self.selected(service) {
+                let Ok(sel) = self.select_step(service, w, &Source::External) else {
+                    continue;
+                };
+                let mut reached = partial.clone();
+                reached.steps.push(sel);
+                self.impacts(w, &reached, out);
+                // One hop further: a Service the workload names.
+                for (svc2, call) in self.calls(w) {
+                    for w2 in self.selected(svc2) {
+                        if std::ptr::eq(w2.r, w.r) {
+                            continue;
+                        }
+                        let source = Source::Pod {
+                            namespace: w.namespace(),
+                            labels: w.labels,
+                        };
+                        let Ok(sel2) = self.select_step(svc2, w2, &source) else {
+                            continue;
+                        };
+                        let mut next = reached.clone();
+                        next.steps.push(call.clone());
+                        next.steps.push(sel2);
+                        self.impacts(w2, &next, out);
+                    }
+                }
+            }
+        }
+        for w in &self.workloads {
+            if w.namespace()
+                .is_some_and(|n| PLATFORM_NAMESPACES.contains(&n))
+            {
+                continue;
+            }
+            let Some((how, field)) = w.host_entry() else {
+                continue;
+            };
+            let entry = step(
+                w.r,
+                Edge::Exposes,
+                vec![Evidence::field(field, how.clone())],
+                format!(
+                    "{}: {how}; NetworkPolicies do not apply to the node's network.",
+                    w.r.id.display_name()
+                ),
+            );
+            let partial = Partial {
+                steps: vec![entry],
+                exposure: 2,
+                exposure_reason: format!("reachable at the node's addresses: {how}"),
+            };
+            self.impacts(w, &partial, out);
+        }
+    }
+
+    /// Services the workload names in its environment, arguments or command.
+    fn calls(&self, w: &Workload<'a>) -> Vec<(&'a Resource, Step)> {
+        let mut texts: Vec<(String, &str)> = Vec::new();
+        for (ci, c) in w.containers().enumerate() {
+            for e in c["env"].as_array().into_iter().flatten() {
+                if let (Some(name), Some(v)) = (e["name"].as_str(), e["value"].as_str()) {
+                    texts.push((format!("env {name}"), v));
+                }
+            }
+            for key in ["args", "command"] {
+                for a in c[key]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    texts.push((format!("container {ci} {key}"), a));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for svc in self
+            .resources
+            .iter()
+            .filter(|r| r.id.group().is_empty() && r.id.kind == "Service")
+        {
+            let named = texts.iter().find(|(_, text)| {
+                names_service(
+                    text,
+                    &svc.id.name,
+                    svc.id.namespace.as_deref(),
+                    w.namespace(),
+                )
+            });
+            if let Some((source, _)) = named {
+                let call = step(
+                    svc,
+                    Edge::Calls,
+                    vec![Evidence::field(
+                        source,
+                        format!("names Service '{}'", svc.id.name),
+                    )],
+                    format!(
+                        "From there it talks to {} (its {source} names it).",
+                        svc.id.display_name()
+                    ),
+                );
+                out.push((svc, call));
+            }
+        }
+        out
+    }
+
+    /// Every jewel reachable from a workload the partial path has reached.
+    fn impacts(&self, w: &Workload<'a>, partial: &Partial, out: &mut Vec<AttackPath>) {
+        let amplifiers = self.findings_of(w.r, AMPLIFIER_RULES);
+        let amplify = |steps: &mut Vec<Step>| {
+            if let Some(last) = steps.last_mut() {
+                if last.object == w.r.id && !amplifiers.is_empty() {
+                    let mut rules: Vec<&str> =
+                        amplifiers.iter().map(|f| f.rule_id.as_str()).collect();
+                    rules.sort();
+                    rules.dedup();
+                    last.explanation.push_str(&format!(
+                        " Code that runs there has room to move: {} ({}).",
+                        amplifier_words(&amplifiers),
+                        rules.join(", ")
+                    ));
+                    last.evidence
+                        .extend(amplifiers.iter().map(|f| Evidence::finding(f)));
+                }
+            }
+        };
+        let mut base = partial.steps.clone();
+        amplify(&mut base);
+        let escape = self.findings_of(w.r, ESCAPE_RULES);
+        if let Some(first) = escape.first() {
+            let mut steps = base.clone();
+            let mut rules: Vec<&str> = escape.iter().map(|f| f.rule_id.as_str()).collect();
+            rules.dedup();
+            steps.push(Step {
+                object: w.r.id.clone(),
+                origin: w.r.origin.clone(),
+                position: first.position.or_else(|| position(w.r)),
+                written: first.written.clone().or_else(|| written(w.r)),
+                edge: Edge::EscapesToNode,
+                evidence: escape.iter().map(|f| Evidence::finding(f)).collect(),
+                explanation: format!(
+                    "{} can reach its node: {} ({}). From the node, every pod on it and the \
+                     kubelet's credentials are within reach.",
+                    w.r.id.display_name(),
+                    escape_words(&escape),
+                    rules.join(", ")
+                ),
+            });
+            out.push(path(partial, steps, Jewel::Nodes, None));
+        }
+        let creds = self.findings_of(w.r, CREDENTIAL_RULES);
+        if let Some(first) = creds.first() {
+            let mut steps = base.clone();
+            steps.push(Step {
+                object: w.r.id.clone(),
+                origin: w.r.origin.clone(),
+                position: first.position.or_else(|| position(w.r)),
+                written: first.written.clone().or_else(|| written(w.r)),
+                edge: Edge::HoldsCredentials,
+                evidence: creds.iter().map(|f| Evidence::finding(f)).collect(),
+                explanation: format!(
+                    "{} holds credentials in its environment, where any code in the container \
+                     (or a crash dump, or /proc) can read them: {}.",
+                    w.r.id.display_name(),
+                    creds
+                        .iter()
+                        .map(|f| f.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            });
+            out.push(path(partial, steps, Jewel::Credentials, None));
+        }
+        if let Some(runs_as) = self.token_step(w) {
+            let sa = w.service_account();
+            let powers = self.rbac.powers(Subject::ServiceAccount {
+                namespace: w.namespace().unwrap_or("default"),
+                name: sa,
+            });
+            for power in best_powers(powers) {
+                let mut steps = base.clone();
+                steps.push(runs_as.clone());
+                steps.push(grant_step(&power));
+                out.push(path(
+                    partial,
+                    steps,
+                    power.jewel,
+                    power.namespace.as_deref(),
+                ));
+            }
+        }
+    }
+
+    /// The step onto the workload's ServiceAccount, when its token is mounted in the pods.
+    fn token_step(&self, w: &Workload<'a>) -> Option<Step> {
+        let sa_name = w.service_account();
+        let sa = self.find("ServiceAccount", w.namespace(), sa_name);
+        let mounted = match w.pod["automountServiceAccountToken"].as_bool() {
+            Some(b) => b,
+            None => sa
+                .and_then(|s| s.object["automountServiceAccountToken"].as_bool())
+                .unwrap_or(true),
+        };
+        if !mounted {
+            return None;
+        }
+        let mut evidence: Vec<Evidence> = self
+            .findings_of(w.r, &[TOKEN_RULE])
+            .iter()
+            .map(|f| Evidence::finding(f))
+            .collect();
+        if evidence.is_empty() {
+            evidence.push(Evidence::field(
+                "spec.automountServiceAccountToken",
+                "not set to false".to_owned(),
+            ));
+        }
+        let explanation = format!(
+            "Its pods mount the API token of ServiceAccount '{sa_name}', so code there can call \
+             the API server as that account."
+        );
+        Some(match sa {
+            Some(sa) => step(sa, Edge::RunsAs, evidence, explanation),
+            None => Step {
+                object: ObjectRef {
+                    api_version: "v1".to_owned(),
+                    kind: "ServiceAccount".to_owned(),
+                    namespace: w.r.id.namespace.clone(),
+                    name: sa_name.to_owned(),
+                },
+                origin: w.r.origin.clone(),
+                position: position(w.r),
+                written: written(w.r),
+                edge: Edge::RunsAs,
+                evidence,
+                explanation,
+            },
+        })
+    }
+
+    /// Anonymous and all-authenticated bindings that grant a power.
+    fn rbac_paths(&self, out: &mut Vec<AttackPath>) {
+        let groups = [
+            (
+                "system:anonymous",
+                3,
+                "anyone who can reach the API server, without credentials",
+            ),
+            (
+                "system:unauthenticated",
+                3,
+                "anyone who can reach the API server, without credentials",
+            ),
+            (
+                "system:authenticated",
+                2,
+                "every authenticated identity, every ServiceAccount included",
+            ),
+        ];
+        for (name, exposure, who) in groups {
+            for (binding, _) in self.rbac.bindings_of_groups(&[name]) {
+                for power in best_powers(self.rbac.binding_powers(binding)) {
+                    let mut evidence = vec![Evidence::field("subjects", format!("names {name}"))];
+                    evidence.extend(self.all_findings_of(binding));
+                    let entry = step(
+                        binding,
+                        Edge::GrantsEveryone,
+                        evidence,
+                        format!(
+                            "{} grants {} ({name}) {}.",
+                            binding.id.display_name(),
+                            who,
+                            power.grant
+                        ),
+                    );
+                    let partial = Partial {
+                        steps: Vec::new(),
+                        exposure,
+                        exposure_reason: format!("open to {who}"),
+                    };
+                    out.push(path(
+                        &partial,
+                        vec![entry],
+                        power.jewel,
+                        power.namespace.as_deref(),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Long-lived ServiceAccount token Secrets of accounts with a power that counts.
+    fn token_secret_paths(&self, out: &mut Vec<AttackPath>) {
+        for secret in self.resources.iter().filter(|r| {
+            r.id.group().is_empty()
+                && r.id.kind == "Secret"
+                && r.object["type"] == "kubernetes.io/service-account-token"
+        }) {
+            let Some(sa_name) = secret.object["metadata"]["annotations"]
+                ["kubernetes.io/service-account.name"]
+                .as_str()
+            else {
+                continue;
+            };
+            let ns = secret.id.namespace.as_deref();
+            let powers = self.rbac.powers(Subject::ServiceAccount {
+                namespace: ns.unwrap_or("default"),
+                name: sa_name,
+            });
+            for power in best_powers(powers) {
+                if power.jewel.impact() < 4 {
+                    continue;
+                }
+                let entry = step(
+                    secret,
+                    Edge::LeaksToken,
+                    self.all_findings_of(secret),
+                    format!(
+                        "{} holds a token of ServiceAccount '{sa_name}' that never expires: \
+                         whoever reads or copies it (anyone who can read Secrets in its \
+                         namespace, a backup, a CI log) authenticates as that account.",
+                        secret.id.display_name()
+                    ),
+                );
+                let partial = Partial {
+                    steps: Vec::new(),
+                    exposure: 1,
+                    exposure_reason: "needs a copy of a token that never expires".to_owned(),
+                };
+                out.push(path(
+                    &partial,
+                    vec![entry, grant_step(&power)],
+                    power.jewel,
+                    power.namespace.as_deref(),
+                ));
+            }
+        }
+    }
+
+    /// Workloads whose compromise alone reaches the nodes or cluster-wide powers.
+    fn foothold_paths(&self, out: &mut Vec<AttackPath>) {
+        for w in &self.workloads {
+            if w.namespace()
+                .is_some_and(|n| PLATFORM_NAMESPACES.contains(&n))
+            {
+                continue;
+            }
+            let entry = step(
+                w.r,
+                Edge::Foothold,
+                Vec::new(),
+                format!(
+                    "An attacker runs code in {} (a compromised image or dependency, or \
+                     someone allowed to exec into it).",
+                    w.r.id.display_name()
+                ),
+            );
+            let partial = Partial {
+                steps: vec![entry],
+                exposure: 1,
+                exposure_reason: "needs code execution in the workload first".to_owned(),
+            };
+            let mut found = Vec::new();
+            self.impacts(w, &partial, &mut found);
+            out.extend(found.into_iter().filter(|p| p.jewel.impact() >= 4));
+        }
+    }
+}
+
+/// One grant per jewel, without the jewels a stronger one includes: cluster-admin includes
+/// everything, every Secret those of a namespace, the nodes code execution in pods.
+fn best_powers(powers: Vec<Power<'_>>) -> Vec<Power<'_>> {
+    let mut out: Vec<Power<'_>> = Vec::new();
+    for p in powers {
+        if !out.iter().any(|o| o.jewel == p.jewel) {
+            out.push(p);
+        }
+    }
+    let has = |j: Jewel| out.iter().any(|p| p.jewel == j);
+    let admin = has(Jewel::ClusterAdmin);
+    let all_secrets = has(Jewel::AllSecrets);
+    let nodes = has(Jewel::Nodes);
+    out.retain(|p| match p.jewel {
+        Jewel::ClusterAdmin => true,
+        _ if admin => false,
+        Jewel::NamespaceSecrets => !all_secrets,
+        Jewel::WorkloadControl => !nodes,
+        _ => true,
+    });
+    out
+}
+
+fn grant_step(power: &Power<'_>) -> Step {
+    let scope = match &power.namespace {
+        None => "cluster-wide".to_owned(),
+        Some(ns) => format!("in namespace '{ns}'"),
+    };
+    step(
+        power.binding,
+        Edge::GrantedBy,
+        vec![Evidence::field("roleRef", power.grant.clone())],
+        format!(
+            "{} grants it {} {scope}, which gives {}.",
+            power.binding.id.display_name(),
+            power.grant,
+            power.jewel.describe()
+        ),
+    )
+}
+
+fn path(partial: &Partial, steps: Vec<Step>, jewel: Jewel, scope: Option<&str>) -> AttackPath {
+    let impact = jewel.impact();
+    let exposure = partial.exposure;
+    let entry = steps[0].object.display_name();
+    let last = &steps[steps.len() - 1].object;
+    let target = match (jewel, scope) {
+        (Jewel::Credentials, _) => format!("the credentials held by {}", last.display_name()),
+        (Jewel::NamespaceSecrets, Some(ns)) => format!("the Secrets of namespace '{ns}'"),
+        (Jewel::WorkloadControl, Some(ns)) => {
+            format!("code execution in other pods of namespace '{ns}'")
+        }
+        _ => jewel.describe().to_owned(),
+    };
+    AttackPath {
+        id: String::new(),
+        title: format!("{entry} → {target}"),
+        jewel,
+        target,
+        score: Score {
+            exposure,
+            impact,
+            value: exposure * impact,
+            reasons: vec![
+                format!("exposure {exposure}: {}", partial.exposure_reason),
+                format!("impact {impact}: {}", impact_reason(jewel)),
+            ],
+        },
+        steps,
+    }
+}
+
+fn impact_reason(jewel: Jewel) -> &'static str {
+    match jewel {
+        Jewel::ClusterAdmin => "full control of the cluster",
+        Jewel::Nodes => "the nodes, and every pod and credential on them",
+        Jewel::AllSecrets => "every Secret in the cluster, the tokens of other accounts included",
+        Jewel::NamespaceSecrets => "the Secrets of a namespace",
+        Jewel::WorkloadControl => "running code in other pods of a namespace",
+        Jewel::Credentials => "credentials to another system (a database, an API)",
+    }
+}
+
+fn escape_words(findings: &[&Finding]) -> String {
+    let mut words: Vec<&str> = findings
+        .iter()
+        .map(|f| match f.rule_id.as_str() {
+            "PST-0001" => "it runs as a Windows host process",
+            "PST-0002" => "it shares the host's process namespace",
+            "PST-0003" => "a container is privileged",
+            "PST-0006" => "a container adds capabilities beyond the baseline",
+            _ => "it mounts a directory of the host",
+        })
+        .collect();
+    words.dedup();
+    words.join(", ")
+}
+
+fn amplifier_words(findings: &[&Finding]) -> String {
+    let mut words: Vec<&str> = findings
+        .iter()
+        .map(|f| match f.rule_id.as_str() {
+            "PST-0021" => "privilege escalation is allowed",
+            "PST-0022" | "PST-0023" => "it may run as root",
+            "PST-0043" => "its version has a known remote exploit",
+            TOKEN_RULE => "its ServiceAccount token is mounted",
+            _ => "its root filesystem is writable",
+        })
+        .collect();
+    words.sort();
+    words.dedup();
+    words.join(", ")
+}
+
+/// Whether `text` names Service `name` of `svc_ns` as a host, from a pod in `from_ns`:
+/// `name` alone from the same namespace, or `name.<ns>`, `name.<ns>.svc[.cluster.local]`.
+fn names_service(text: &str, name: &str, svc_ns: Option<&str>, from_ns: Option<&str>) -> bool {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .any(|host| {
+            let host = host.trim_end_matches('.');
+            if host == name {
+                return ns_eq(svc_ns, from_ns);
+            }
+            match (
+                host.strip_prefix(name).and_then(|r| r.strip_prefix('.')),
+                svc_ns,
+            ) {
+                (Some(rest), Some(ns)) => {
+                    let rest = rest.strip_suffix(".cluster.local").unwrap_or(rest);
+                    let rest = rest.strip_suffix(".svc").unwrap_or(rest);
+                    rest == ns
+                }
+                _ => false,
+            }
+        })
+}
+
+/// Every backend Service of an Ingress: (field, Service name, host).
+fn ingress_backends(o: &Value) -> Vec<(String, String, Option<String>)> {
+    let mut out = Vec::new();
+    let service_of = |b: &Value| {
+        b["service"]["name"]
+            .as_str()
+            .or_else(|| b["serviceName"].as_str())
+            .map(str::to_owned)
+    };
+    let spec = &o["spec"];
+    for key in ["defaultBackend", "backend"] {
+        if let Some(s) = service_of(&spec[key]) {
+            out.push((format!("spec.{key}"), s, None));
+        }
+    }
+    for (i, rule) in spec["rules"].as_array().into_iter().flatten().enumerate() {
+        let host = rule["host"].as_str().map(str::to_owned);
+        for (j, p) in rule["http"]["paths"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Some(s) = service_of(&p["backend"]) {
+                out.push((
+                    format!("spec.rules[{i}].http.paths[{j}].backend"),
+                    s,
+                    host.clone(),
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    out.dedup_by(|a, b| a.1 == b.1);
+    out
+}

@@ -1,0 +1,225 @@
+//! What an identity can do, read from RBAC objects: the powers that lead to a crown jewel
+//! (cluster-admin, every Secret, the nodes) or that widen a foothold (Secrets of a namespace,
+//! running code in other pods).
+//!
+//! Approximations, on purpose: aggregated ClusterRoles count with the rules they list (a live
+//! cluster's controller has filled them in; a manifest's may be empty), `resourceNames` narrow a
+//! rule to nothing that counts here, and admission (Pod Security, policy engines) is not
+//! considered when a power to create pods is read as a power over the nodes.
+
+use super::Jewel;
+use crate::resource::Resource;
+use serde_json::Value;
+
+/// Who a binding names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    ServiceAccount { namespace: &'a str, name: &'a str },
+}
+
+/// One power an identity holds, and the binding that grants it.
+#[derive(Debug, Clone)]
+pub struct Power<'a> {
+    pub jewel: Jewel,
+    pub binding: &'a Resource,
+    /// The role's rule (or the role name for cluster-admin), in words.
+    pub grant: String,
+    /// `None` for cluster-wide powers, else the namespace they hold in.
+    pub namespace: Option<String>,
+}
+
+pub struct Rbac<'a> {
+    roles: Vec<&'a Resource>,
+    bindings: Vec<&'a Resource>,
+}
+
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+impl<'a> Rbac<'a> {
+    pub fn new(resources: &'a [Resource]) -> Rbac<'a> {
+        let of = |kinds: &[&str]| {
+            resources
+                .iter()
+                .filter(|r| r.id.group() == RBAC_GROUP && kinds.contains(&r.id.kind.as_str()))
+                .collect::<Vec<_>>()
+        };
+        Rbac {
+            roles: of(&["Role", "ClusterRole"]),
+            bindings: of(&["RoleBinding", "ClusterRoleBinding"]),
+        }
+    }
+
+    /// Bindings whose subjects include a group or user of `names` (kind `Group` or `User`).
+    pub fn bindings_of_groups(&self, names: &[&str]) -> Vec<(&'a Resource, String)> {
+        let mut out = Vec::new();
+        for b in &self.bindings {
+            for s in subjects(b) {
+                let kind = s["kind"].as_str().unwrap_or_default();
+                let name = s["name"].as_str().unwrap_or_default();
+                if matches!(kind, "Group" | "User") && names.contains(&name) {
+                    out.push((*b, name.to_owned()));
+                }
+            }
+        }
+        out
+    }
+
+    /// The powers `subject` holds through every binding that names it, directly or through
+    /// the groups every ServiceAccount belongs to.
+    pub fn powers(&self, subject: Subject<'_>) -> Vec<Power<'a>> {
+        let Subject::ServiceAccount { namespace, name } = subject;
+        let group_ns = format!("system:serviceaccounts:{namespace}");
+        let mut out = Vec::new();
+        for b in &self.bindings {
+            let binding_ns = b.id.namespace.as_deref();
+            let named = subjects(b).any(|s| match s["kind"].as_str() {
+                Some("ServiceAccount") => {
+                    s["name"].as_str() == Some(name)
+                        && s["namespace"].as_str().or(binding_ns) == Some(namespace)
+                }
+                Some("Group") => {
+                    let g = s["name"].as_str().unwrap_or_default();
+                    g == "system:serviceaccounts" || g == group_ns
+                }
+                _ => false,
+            });
+            if named {
+                out.extend(self.binding_powers(b));
+            }
+        }
+        out
+    }
+
+    /// The powers a binding grants whoever it names.
+    pub fn binding_powers(&self, binding: &'a Resource) -> Vec<Power<'a>> {
+        let role_ref = &binding.object["roleRef"];
+        let role_kind = role_ref["kind"].as_str().unwrap_or_default();
+        let role_name = role_ref["name"].as_str().unwrap_or_default();
+        let scope = match binding.id.kind.as_str() {
+            "RoleBinding" => Some(binding.id.namespace.clone().unwrap_or_default()),
+            _ => None,
+        };
+        let power = |jewel: Jewel, grant: String| Power {
+            jewel,
+            binding,
+            grant,
+            namespace: scope.clone(),
+        };
+        if role_kind == "ClusterRole" && role_name == "cluster-admin" {
+            let jewel = match scope {
+                None => Jewel::ClusterAdmin,
+                Some(_) => Jewel::NamespaceSecrets,
+            };
+            return vec![power(jewel, "ClusterRole 'cluster-admin'".to_owned())];
+        }
+        let Some(role) = self.roles.iter().find(|r| {
+            r.id.kind == role_kind
+                && r.id.name == role_name
+                && (role_kind == "ClusterRole" || r.id.namespace == binding.id.namespace)
+        }) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Power<'a>> = Vec::new();
+        for rule in role.object["rules"].as_array().into_iter().flatten() {
+            if rule
+                .get("resourceNames")
+                .and_then(Value::as_array)
+                .is_some_and(|n| !n.is_empty())
+            {
+                continue;
+            }
+            let grant = format!(
+                "{} '{}': {}",
+                role.id.kind,
+                role.id.name,
+                describe_rule(rule)
+            );
+            let can =
+                |group: &str, resource: &str, verbs: &[&str]| allows(rule, group, resource, verbs);
+            let cluster = scope.is_none();
+            let mut add = |jewel: Jewel| {
+                if !out.iter().any(|p| p.jewel == jewel) {
+                    out.push(power(jewel, grant.clone()));
+                }
+            };
+            if can("*", "*", &["*"]) {
+                add(if cluster {
+                    Jewel::ClusterAdmin
+                } else {
+                    Jewel::NamespaceSecrets
+                });
+            }
+            if can("", "secrets", &["get", "list", "watch"]) {
+                add(if cluster {
+                    Jewel::AllSecrets
+                } else {
+                    Jewel::NamespaceSecrets
+                });
+            }
+            if can(RBAC_GROUP, "clusterroles", &["escalate", "bind"])
+                || can(RBAC_GROUP, "roles", &["escalate", "bind"])
+                || can("", "users", &["impersonate"])
+                || can("", "groups", &["impersonate"])
+                || can("", "serviceaccounts", &["impersonate"])
+            {
+                add(if cluster {
+                    Jewel::ClusterAdmin
+                } else {
+                    Jewel::WorkloadControl
+                });
+            }
+            if can("", "nodes/proxy", &["get", "create"]) {
+                add(Jewel::Nodes);
+            }
+            let creates_pods = can("", "pods", &["create"])
+                || ["deployments", "daemonsets", "statefulsets", "replicasets"]
+                    .iter()
+                    .any(|r| can("apps", r, &["create"]))
+                || ["jobs", "cronjobs"]
+                    .iter()
+                    .any(|r| can("batch", r, &["create"]));
+            if creates_pods {
+                // A pod it creates may be privileged on any node (admission aside).
+                add(if cluster {
+                    Jewel::Nodes
+                } else {
+                    Jewel::WorkloadControl
+                });
+            }
+            if can("", "pods/exec", &["create", "get"]) {
+                add(Jewel::WorkloadControl);
+            }
+        }
+        out
+    }
+}
+
+fn subjects(binding: &Resource) -> impl Iterator<Item = &Value> {
+    binding.object["subjects"].as_array().into_iter().flatten()
+}
+
+fn strings(v: &Value) -> impl Iterator<Item = &str> {
+    v.as_array().into_iter().flatten().filter_map(Value::as_str)
+}
+
+/// Whether a PolicyRule grants one of `verbs` on `resource` of `group` ("*" as a wanted group
+/// or resource asks for the wildcard itself).
+fn allows(rule: &Value, group: &str, resource: &str, verbs: &[&str]) -> bool {
+    let groups_ok = strings(&rule["apiGroups"]).any(|g| g == "*" || g == group);
+    let resources_ok = strings(&rule["resources"]).any(|r| r == "*" || r == resource);
+    let verbs_ok = strings(&rule["verbs"]).any(|v| v == "*" || verbs.contains(&v));
+    groups_ok && resources_ok && verbs_ok
+}
+
+fn describe_rule(rule: &Value) -> String {
+    let list = |key: &str| strings(&rule[key]).collect::<Vec<_>>().join(",");
+    let groups: Vec<&str> = strings(&rule["apiGroups"])
+        .map(|g| if g.is_empty() { "core" } else { g })
+        .collect();
+    format!(
+        "{} on {} ({})",
+        list("verbs"),
+        list("resources"),
+        groups.join(",")
+    )
+}

@@ -1,0 +1,232 @@
+//! Attack paths (issue 18): the routes a reviewer would name on the ratings app and the lab
+//! cluster, explained step by step, cut by a NetworkPolicy that isolates the workload, and
+//! shown in JSON and in SARIF as code flows that pass the validator.
+
+use crate::common::{repo, scan_paths};
+use crate::formats::{cluster, ratings};
+use crate::report::{assert_valid_sarif, render};
+use posture::paths::{AttackPath, Edge, Jewel};
+use posture::report::Format;
+
+fn kinds(p: &AttackPath) -> Vec<(Edge, String)> {
+    p.steps
+        .iter()
+        .map(|s| (s.edge, format!("{}/{}", s.object.kind, s.object.name)))
+        .collect()
+}
+
+fn find<'a>(paths: &'a [AttackPath], title: &str) -> &'a AttackPath {
+    paths
+        .iter()
+        .find(|p| p.title.contains(title))
+        .unwrap_or_else(|| {
+            let titles: Vec<&str> = paths.iter().map(|p| p.title.as_str()).collect();
+            panic!("no path titled like {title:?} among {titles:#?}")
+        })
+}
+
+#[test]
+fn ratings_public_ingress_reaches_the_api_credentials_through_the_web_front_end() {
+    let report = ratings();
+    let p = find(
+        &report.attack_paths,
+        "Ingress 'ratingsapp/ratings-web-ingress' → the credentials held by Deployment 'ratingsapp/ratings-api'",
+    );
+    assert_eq!(
+        kinds(p),
+        [
+            (Edge::Exposes, "Ingress/ratings-web-ingress".to_owned()),
+            (Edge::RoutesTo, "Service/ratings-web".to_owned()),
+            (Edge::Selects, "Deployment/ratings-web".to_owned()),
+            (Edge::Calls, "Service/ratings-api".to_owned()),
+            (Edge::Selects, "Deployment/ratings-api".to_owned()),
+            (Edge::HoldsCredentials, "Deployment/ratings-api".to_owned()),
+        ]
+    );
+    assert_eq!((p.score.exposure, p.score.impact, p.score.value), (3, 3, 9));
+    assert!(p.steps[2].explanation.contains("no NetworkPolicy isolates"));
+    assert!(p.steps[3].explanation.contains("env API"));
+    let creds = &p.steps[5];
+    assert!(creds
+        .evidence
+        .iter()
+        .any(|e| e.rule_id.as_deref() == Some("PST-0300")));
+    assert!(
+        creds.explanation.contains("MONGODB_URI"),
+        "{}",
+        creds.explanation
+    );
+    // The token the pods mount is named where the path reaches the API.
+    assert!(p.steps[4]
+        .explanation
+        .contains("ServiceAccount token is mounted"));
+    assert!(p.steps.iter().all(|s| !s.explanation.is_empty()));
+}
+
+#[test]
+fn a_network_policy_that_isolates_the_api_cuts_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("netpol.yaml");
+    // Only an admin app's pods may reach ratings-api: not the front end.
+    std::fs::write(
+        &policy,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api-isolated\n  \
+         namespace: ratingsapp\nspec:\n  podSelector:\n    matchLabels:\n      app: ratings-api\n  \
+         policyTypes: [Ingress]\n  ingress:\n    - from:\n        - podSelector:\n            \
+         matchLabels:\n              app: ratings-admin\n",
+    )
+    .unwrap();
+    let fixtures = repo().join("fixtures/ratings");
+    let report = scan_paths(&[fixtures.as_path(), policy.as_path()]);
+    assert!(
+        report
+            .attack_paths
+            .iter()
+            .all(|p| p.jewel != Jewel::Credentials),
+        "{:#?}",
+        report
+            .attack_paths
+            .iter()
+            .map(|p| &p.title)
+            .collect::<Vec<_>>()
+    );
+    // Admitting the front end restores it.
+    std::fs::write(
+        &policy,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api-from-web\n  \
+         namespace: ratingsapp\nspec:\n  podSelector:\n    matchLabels:\n      app: ratings-api\n  \
+         ingress:\n    - from:\n        - podSelector:\n            matchLabels:\n              \
+         app: ratings-web\n",
+    )
+    .unwrap();
+    let report = scan_paths(&[fixtures.as_path(), policy.as_path()]);
+    let p = find(
+        &report.attack_paths,
+        "credentials held by Deployment 'ratingsapp/ratings-api'",
+    );
+    assert!(p.steps[4]
+        .explanation
+        .contains("a NetworkPolicy selects its pods but admits"));
+}
+
+#[test]
+fn lab_paths_are_the_ones_a_reviewer_names() {
+    let report = cluster();
+    let titles: Vec<&str> = report
+        .attack_paths
+        .iter()
+        .map(|p| p.title.as_str())
+        .collect();
+    // The internet-facing ingress controller's account reads every Secret.
+    let nginx = find(
+        &report.attack_paths,
+        "Service 'ingress/nginx-ingress-ingress-nginx-controller' → every Secret in the cluster",
+    );
+    assert_eq!(nginx.score.value, 12);
+    assert_eq!(
+        nginx.steps.iter().map(|s| s.edge).collect::<Vec<_>>(),
+        [Edge::Exposes, Edge::Selects, Edge::RunsAs, Edge::GrantedBy]
+    );
+    assert!(nginx.steps[1]
+        .evidence
+        .iter()
+        .any(|e| e.rule_id.as_deref() == Some("PST-0043")));
+    // The privileged debug pod with the host's filesystem sits on the host network.
+    let debug = find(&report.attack_paths, "Pod 'default/node-debugger-");
+    assert_eq!(debug.jewel, Jewel::Nodes);
+    let escape = debug.steps.last().unwrap();
+    assert_eq!(escape.edge, Edge::EscapesToNode);
+    for rule in ["PST-0003", "PST-0007"] {
+        assert!(
+            escape
+                .evidence
+                .iter()
+                .any(|e| e.rule_id.as_deref() == Some(rule)),
+            "{rule}"
+        );
+    }
+    // The public ratings app, as in its manifests.
+    find(
+        &report.attack_paths,
+        "the credentials held by Deployment 'ratingsapp/ratings-api'",
+    );
+    // Platform pods (kube-proxy, CSI, static control-plane pods) are privileged by design.
+    assert!(
+        titles.iter().all(|t| !t.contains("kube-system")),
+        "{titles:#?}"
+    );
+    // Best first.
+    assert!(report
+        .attack_paths
+        .windows(2)
+        .all(|w| w[0].score.value >= w[1].score.value));
+}
+
+#[test]
+fn a_long_lived_token_of_a_cluster_admin_account_is_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deployer.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: deployer\n  namespace: ci\n---\n\
+         apiVersion: v1\nkind: Secret\nmetadata:\n  name: deployer-token\n  namespace: ci\n  \
+         annotations:\n    kubernetes.io/service-account.name: deployer\n\
+         type: kubernetes.io/service-account-token\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  \
+         name: deployer-admin\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  \
+         name: cluster-admin\nsubjects:\n  - kind: ServiceAccount\n    name: deployer\n    namespace: ci\n",
+    )
+    .unwrap();
+    let report = scan_paths(&[file.as_path()]);
+    let p = find(
+        &report.attack_paths,
+        "Secret 'ci/deployer-token' → cluster-admin",
+    );
+    assert_eq!(
+        p.steps.iter().map(|s| s.edge).collect::<Vec<_>>(),
+        [Edge::LeaksToken, Edge::GrantedBy]
+    );
+    assert_eq!(p.score.value, 5);
+}
+
+#[test]
+fn paths_are_in_json_and_in_sarif_as_code_flows_that_pass_the_validator() {
+    // Cluster objects have no lines: SARIF2017 (no region) as for every cluster scan.
+    for (report, allowed) in [(ratings(), &[][..]), (cluster(), &["SARIF2017"][..])] {
+        let json: serde_json::Value = serde_json::from_str(&render(Format::Json, &report)).unwrap();
+        let paths = json["attack_paths"].as_array().unwrap();
+        assert_eq!(paths.len(), report.attack_paths.len());
+        assert!(!paths.is_empty());
+        let step = &paths[0]["steps"][0];
+        assert!(
+            step["object"]["kind"].is_string() && step["edge"].is_string(),
+            "{step}"
+        );
+        assert!(step["location"].is_object() && step["explanation"].is_string());
+
+        let sarif = render(Format::Sarif, &report);
+        let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+        let run = &log["runs"][0];
+        let results: Vec<&serde_json::Value> = run["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["ruleId"] == "PST-PATH")
+            .collect();
+        assert_eq!(results.len(), report.attack_paths.len());
+        let flow = &results[0]["codeFlows"][0]["threadFlows"][0]["locations"];
+        assert_eq!(
+            flow.as_array().unwrap().len(),
+            report.attack_paths[0].steps.len()
+        );
+        assert!(flow[0]["location"]["physicalLocation"]["artifactLocation"]["uri"].is_string());
+        assert_valid_sarif(&sarif, allowed);
+    }
+}
+
+#[test]
+fn paths_are_deterministic() {
+    let a = render(Format::Json, &ratings());
+    let b = render(Format::Json, &ratings());
+    assert_eq!(a, b);
+}
