@@ -27,6 +27,7 @@ pub mod resource;
 pub mod scan;
 pub mod severity;
 pub mod snapshot;
+pub mod watch;
 
 pub use finding::Finding;
 pub use location::Location;

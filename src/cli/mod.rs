@@ -11,6 +11,7 @@ mod render;
 mod rules;
 mod scan;
 mod snapshot;
+mod watch;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::OsStr;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Show (or, with --write, make) the changes to manifests that resolve findings where a
     /// safe change exists; objects rendered from charts and kustomizations get patches.
     Fix(fix::FixArgs),
+    /// Watch a cluster: drift events (findings opened and resolved, objects added, removed and
+    /// changed) as JSON lines, and with --listen metrics, health and the current findings.
+    Watch(Box<watch::WatchArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(completions::CompletionsArgs),
     /// Run a user's rules for a posture parent process (`--rego-memory`): a request on stdin,
@@ -103,6 +107,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rules(args) => rules::list(args),
         Command::Explain(args) => rules::explain(args),
         Command::Fix(args) => fix::run(args),
+        Command::Watch(args) => watch::run(*args),
         Command::Completions(args) => completions::run(args),
         Command::RunUserRules => {
             posture::engine::isolation::serve(std::io::stdin().lock(), std::io::stdout().lock())

@@ -18,7 +18,7 @@ fn push(map: &mut Map<String, Value>, key: String, value: Value) {
     }
 }
 
-pub fn build(resources: &[Resource]) -> Value {
+pub fn build<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Value {
     let mut network_policies = Map::new();
     let mut service_accounts = Map::new();
     let mut role_bindings = Map::new();

@@ -6,7 +6,7 @@
 //! bound, [`isolation`]); a rule that fails on an object becomes a [`Problem`], and so does a
 //! user policy that cannot be loaded.
 
-mod inventory;
+pub mod inventory;
 pub mod isolation;
 pub mod limits;
 pub mod network_policy;
@@ -185,7 +185,7 @@ impl Evaluator {
     /// What rules read besides their input: the inventory of `resources`, what the project's
     /// config tells them (`data.settings`), and the Pod Security version as
     /// `data.pod_security.version` (the minor number).
-    fn data(&self, resources: &[Resource]) -> regorus::Value {
+    fn data<'a>(&self, resources: impl IntoIterator<Item = &'a Resource>) -> regorus::Value {
         let mut data = inventory::build(resources);
         data["settings"] = self.settings.to_data();
         data["pod_security"] = serde_json::json!({ "version": self.pss_version.minor() });
@@ -195,11 +195,12 @@ impl Evaluator {
     /// Evaluates every applicable rule on every resource, in parallel: the built-in rules, then
     /// the user's under their limits.
     pub fn evaluate(&self, resources: &[Resource]) -> Evaluation {
-        let mut out = self.evaluate_builtin(resources);
+        let targets: Vec<&Resource> = resources.iter().collect();
+        let data = self.data(resources);
+        let mut out = self.evaluate_builtin(&targets, data.clone());
         out.problems.extend(self.load_problems.iter().cloned());
         out.problems.extend(shape::problems(resources));
         if !self.user.rules.is_empty() {
-            let data = self.data(resources);
             out.absorb(user::evaluate(&self.user, resources, &data, &self.limits));
         }
         finding::sort(&mut out.findings);
@@ -207,7 +208,27 @@ impl Evaluator {
         out
     }
 
-    fn evaluate_builtin(&self, resources: &[Resource]) -> Evaluation {
+    /// Evaluates `targets` only, with the inventory of `all` (which holds them): what
+    /// `posture watch` re-evaluates after a change. Built-in and user rules, as
+    /// [`evaluate`](Self::evaluate); load and shape problems are left to a full evaluation.
+    pub fn evaluate_among<'a>(
+        &self,
+        all: impl IntoIterator<Item = &'a Resource>,
+        targets: &[&Resource],
+    ) -> Evaluation {
+        let data = self.data(all);
+        let mut out = self.evaluate_builtin(targets, data.clone());
+        if !self.user.rules.is_empty() && !targets.is_empty() {
+            // User rules take owned resources; only the few re-evaluated ones are copied.
+            let owned: Vec<Resource> = targets.iter().map(|r| (*r).clone()).collect();
+            out.absorb(user::evaluate(&self.user, &owned, &data, &self.limits));
+        }
+        finding::sort(&mut out.findings);
+        out.problems.sort();
+        out
+    }
+
+    fn evaluate_builtin(&self, resources: &[&Resource], data: regorus::Value) -> Evaluation {
         // Which rules apply to which object: those of its input type whose kinds (and origins,
         // when a rule names them) match it. Objects of one input type, origin kind and
         // apiVersion/kind share a plan.
@@ -239,7 +260,6 @@ impl Evaluator {
             })
             .collect();
         let mut engine = self.engine.clone();
-        let data = self.data(resources);
         let prepared = engine
             .add_policy(DISPATCH_FILE.to_owned(), self.dispatch_module(&plans))
             .map(|_| ())
@@ -269,6 +289,7 @@ impl Evaluator {
         };
         let work: Vec<(&Resource, usize)> = resources
             .iter()
+            .copied()
             .zip(plan_index)
             .filter(|(_, p)| !plans[*p].is_empty())
             .collect();

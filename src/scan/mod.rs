@@ -533,6 +533,17 @@ fn apply(
 /// reports workloads the same way). Objects whose owner is absent (a bare Pod, a mirror pod owned
 /// by its Node) are kept.
 fn without_owned(resources: Vec<Resource>) -> Vec<Resource> {
+    let owned = owned_by_present(&resources.iter().collect::<Vec<_>>());
+    resources
+        .into_iter()
+        .zip(owned)
+        .filter_map(|(r, owned)| (!owned).then_some(r))
+        .collect()
+}
+
+/// For each resource, whether its controller is among `resources` (see [`without_owned`]);
+/// `posture watch` decides which of its objects the rules judge with it.
+pub fn owned_by_present(resources: &[&Resource]) -> Vec<bool> {
     let present: HashSet<(&str, Option<&str>, &str)> = resources
         .iter()
         .map(|r| {
@@ -543,7 +554,7 @@ fn without_owned(resources: Vec<Resource>) -> Vec<Resource> {
             )
         })
         .collect();
-    let owned: Vec<bool> = resources
+    resources
         .iter()
         .map(|r| {
             let refs = r.object["metadata"]["ownerReferences"].as_array();
@@ -559,10 +570,5 @@ fn without_owned(resources: Vec<Resource>) -> Vec<Resource> {
                     }
             })
         })
-        .collect();
-    resources
-        .into_iter()
-        .zip(owned)
-        .filter_map(|(r, owned)| (!owned).then_some(r))
         .collect()
 }

@@ -144,7 +144,7 @@ fn collection_path(ty: &ServedType, namespace: Option<&str>) -> String {
 /// List items omit `apiVersion` and `kind` (and metadata-only items name PartialObjectMetadata),
 /// so both are set from the type; managed fields are bookkeeping no rule reads; values that must
 /// never be stored are dropped here, before the object is kept anywhere.
-fn normalize(mut object: Value, ty: &ServedType) -> Value {
+pub(super) fn normalize(mut object: Value, ty: &ServedType) -> Value {
     if let Value::Object(map) = &mut object {
         map.insert("apiVersion".to_owned(), json!(ty.api_version()));
         map.insert("kind".to_owned(), json!(ty.kind));

@@ -13,6 +13,7 @@ mod exec;
 mod kubelet;
 mod list;
 mod request;
+pub mod watch;
 
 pub use connect::{context_names, ClusterName, ConnectOptions, RetryPolicy};
 pub use exec::ExecError;

@@ -154,6 +154,12 @@ impl Api {
         }
     }
 
+    /// The client under the bounds, for long-running watches that [`Api::get`]'s deadline
+    /// would cut (they are bounded by the server's `timeoutSeconds` instead).
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
     /// Sends `request` and decodes its JSON answer.
     pub async fn get<T: DeserializeOwned>(
         &self,

@@ -1,0 +1,148 @@
+//! `posture watch`: lists and watches the cluster, writes drift events as JSON lines on stdout,
+//! and with `--listen` serves metrics, health and the current findings, until SIGTERM or ctrl-c.
+
+use super::args::{PodSecurityArgs, PolicyArgs};
+use super::cluster::{parse_duration, ClusterArgs};
+use super::exit;
+use anyhow::Context;
+use clap::Args;
+use posture::collect::cluster::watch::{self, Change};
+use posture::scan::NeededTypes;
+use posture::watch::http::{self, Shared};
+use posture::watch::metrics::Metrics;
+use posture::watch::WatchState;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Changes applied in one evaluation at most; more wait for the next.
+const BATCH: usize = 4096;
+
+/// How long a batch waits for more changes after its first, so that a burst (a Deployment's
+/// rollout) is evaluated once.
+const SETTLE: Duration = Duration::from_millis(50);
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// How often every type is listed afresh, repairing what a missed event left wrong:
+    /// `10m`, `30s`, or seconds (at most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub resync: Duration,
+    /// Serve /metrics, /healthz, /readyz and /findings on this address (`127.0.0.1:9090`);
+    /// off by default. Port 0 picks a free port, printed on stderr.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub pod_security: PodSecurityArgs,
+}
+
+pub fn run(args: WatchArgs) -> anyhow::Result<u8> {
+    let options = args.cluster.options()?;
+    let catalog = posture::scan::load_policies(&args.policy.user_policies())?;
+    let mut evaluator = posture::engine::Evaluator::with_limits(&catalog, args.policy.limits())?;
+    evaluator.set_pss_version(args.pod_security.pss_version);
+    let needed = NeededTypes::of(&catalog);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let (sink, changes) = mpsc::channel::<Change>(BATCH);
+        let watching = watch::start(&options, &needed, args.resync, sink).await?;
+        let state = Arc::new(Mutex::new(WatchState::new(
+            evaluator,
+            watching.cluster.cluster.clone(),
+            watching.cluster.context.clone(),
+            watching.version.clone(),
+            watching.streams.clone(),
+        )));
+        let evaluating = {
+            let state = Arc::clone(&state);
+            std::thread::spawn(move || evaluate(changes, &state))
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let server = match args.listen {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr}"))?;
+                let bound = listener.local_addr()?;
+                eprintln!("posture watch: serving http://{bound}/metrics");
+                let shared = Arc::new(Shared {
+                    state: Arc::clone(&state),
+                    metrics: Metrics::new(),
+                    render: Box::new(|report| {
+                        let mut out = Vec::new();
+                        let _ = posture::report::json::write(report, &mut out);
+                        out
+                    }),
+                });
+                let mut stopped = stopped.clone();
+                Some(tokio::spawn(http::serve(listener, shared, async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })))
+            }
+            None => None,
+        };
+        shutdown_signal().await;
+        let _ = stop.send(true);
+        // Stops the watchers; the evaluation thread ends when their channel closes.
+        drop(watching);
+        if let Some(server) = server {
+            let _ = server.await;
+        }
+        let _ = tokio::task::spawn_blocking(move || evaluating.join()).await;
+        Ok(exit::CLEAN)
+    })
+}
+
+/// SIGTERM (how Kubernetes stops a pod) or ctrl-c.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Applies changes in batches and writes their events, one JSON object a line.
+fn evaluate(mut changes: mpsc::Receiver<Change>, state: &Mutex<WatchState>) {
+    let stdout = std::io::stdout();
+    while let Some(first) = changes.blocking_recv() {
+        let mut batch = vec![first];
+        std::thread::sleep(SETTLE);
+        while batch.len() < BATCH {
+            match changes.try_recv() {
+                Ok(change) => batch.push(change),
+                Err(_) => break,
+            }
+        }
+        let now = jiff::Timestamp::now().to_string();
+        let events = match state.lock() {
+            Ok(mut state) => state.apply(batch, &now),
+            Err(_) => return,
+        };
+        let mut out = stdout.lock();
+        for event in events {
+            let line = serde_json::to_string(&event).unwrap_or_default();
+            if writeln!(out, "{line}").is_err() {
+                return;
+            }
+        }
+        let _ = out.flush();
+    }
+}
