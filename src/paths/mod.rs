@@ -348,6 +348,11 @@ struct Graph<'a> {
     findings: HashMap<&'a ObjectRef, Vec<&'a Finding>>,
     policies: Policies<'a>,
     rbac: Rbac<'a>,
+    /// Lookups that keep the graph linear in the objects: by (kind, namespace, name), the
+    /// workloads by a label they carry (namespace, key, value), the Services by name.
+    by_name: HashMap<(&'a str, Option<&'a str>, &'a str), &'a Resource>,
+    by_label: HashMap<(Option<&'a str>, &'a str, &'a str), Vec<usize>>,
+    services: HashMap<&'a str, Vec<usize>>,
 }
 
 fn ns_eq(a: Option<&str>, b: Option<&str>) -> bool {
@@ -394,16 +399,46 @@ impl<'a> Graph<'a> {
         for f in findings {
             by_object.entry(&f.object).or_default().push(f);
         }
+        let workloads: Vec<Workload<'a>> = resources
+            .iter()
+            .filter(|r| r.input == crate::resource::InputType::Kubernetes)
+            .filter_map(Workload::of)
+            .collect();
+        let mut by_name = HashMap::new();
+        let mut services: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, r) in resources.iter().enumerate() {
+            // The first of a name wins, as a search in input order found it.
+            by_name
+                .entry((
+                    r.id.kind.as_str(),
+                    r.id.namespace.as_deref(),
+                    r.id.name.as_str(),
+                ))
+                .or_insert(r);
+            if r.id.group().is_empty() && r.id.kind == "Service" {
+                services.entry(r.id.name.as_str()).or_default().push(i);
+            }
+        }
+        let mut by_label: HashMap<(Option<&str>, &str, &str), Vec<usize>> = HashMap::new();
+        for (i, w) in workloads.iter().enumerate() {
+            for (k, v) in w.labels {
+                if let Some(v) = v.as_str() {
+                    by_label
+                        .entry((w.namespace(), k.as_str(), v))
+                        .or_default()
+                        .push(i);
+                }
+            }
+        }
         Graph {
             resources,
-            workloads: resources
-                .iter()
-                .filter(|r| r.input == crate::resource::InputType::Kubernetes)
-                .filter_map(Workload::of)
-                .collect(),
+            workloads,
             findings: by_object,
             policies: Policies::new(resources),
             rbac: Rbac::new(resources),
+            by_name,
+            by_label,
+            services,
         }
     }
 
@@ -427,9 +462,7 @@ impl<'a> Graph<'a> {
     }
 
     fn find(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&'a Resource> {
-        self.resources.iter().find(|r| {
-            r.id.kind == kind && r.id.name == name && ns_eq(r.id.namespace.as_deref(), namespace)
-        })
+        self.by_name.get(&(kind, namespace, name)).copied()
     }
 
     /// The workloads a Service selects, in its namespace.
@@ -440,9 +473,19 @@ impl<'a> Graph<'a> {
         else {
             return Vec::new();
         };
-        self.workloads
-            .iter()
-            .filter(|w| ns_eq(w.namespace(), service.id.namespace.as_deref()))
+        // Candidates carry the selector's first label; all of it is checked below.
+        let Some((k, v)) = selector.iter().next() else {
+            return Vec::new();
+        };
+        let Some(v) = v.as_str() else {
+            return Vec::new();
+        };
+        let namespace = service.id.namespace.as_deref();
+        self.by_label
+            .get(&(namespace, k.as_str(), v))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.workloads[i])
             .filter(|w| selector.iter().all(|(k, v)| w.labels.get(k) == Some(v)))
             .collect()
     }
@@ -661,12 +704,22 @@ impl<'a> Graph<'a> {
                 }
             }
         }
-        let mut out = Vec::new();
-        for svc in self
-            .resources
+        // Only Services named by a host in the texts can be called: a host's first label is the
+        // Service's name. Kept in input order, as a walk over every Service would give them.
+        let mut candidates: Vec<usize> = texts
             .iter()
-            .filter(|r| r.id.group().is_empty() && r.id.kind == "Service")
-        {
+            .flat_map(|(_, text)| {
+                text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+                    .filter_map(|host| host.split('.').next())
+            })
+            .filter_map(|name| self.services.get(name))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut out = Vec::new();
+        for svc in candidates.into_iter().map(|i| &self.resources[i]) {
             let named = texts.iter().find(|(_, text)| {
                 names_service(
                     text,

@@ -10,6 +10,7 @@
 use super::Jewel;
 use crate::resource::Resource;
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// Who a binding names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +30,13 @@ pub struct Power<'a> {
 }
 
 pub struct Rbac<'a> {
-    roles: Vec<&'a Resource>,
     bindings: Vec<&'a Resource>,
+    /// Roles by (kind, namespace, name); a ClusterRole's namespace is `None`.
+    roles: HashMap<(&'a str, Option<&'a str>, &'a str), &'a Resource>,
+    /// Indices into `bindings` per ServiceAccount subject ("<namespace>/<name>") and per group,
+    /// so that what one account may do is found without reading every binding.
+    by_account: HashMap<String, Vec<usize>>,
+    by_group: HashMap<&'a str, Vec<usize>>,
 }
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -43,9 +49,43 @@ impl<'a> Rbac<'a> {
                 .filter(|r| r.id.group() == RBAC_GROUP && kinds.contains(&r.id.kind.as_str()))
                 .collect::<Vec<_>>()
         };
+        let bindings = of(&["RoleBinding", "ClusterRoleBinding"]);
+        let mut roles = HashMap::new();
+        for r in of(&["Role", "ClusterRole"]) {
+            let namespace = match r.id.kind.as_str() {
+                "Role" => r.id.namespace.as_deref(),
+                _ => None,
+            };
+            // The first of a name wins, as a search in input order found it.
+            roles
+                .entry((r.id.kind.as_str(), namespace, r.id.name.as_str()))
+                .or_insert(r);
+        }
+        let mut by_account: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_group: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, b) in bindings.iter().enumerate() {
+            for s in subjects(b) {
+                match (s["kind"].as_str(), s["name"].as_str()) {
+                    (Some("ServiceAccount"), Some(name)) => {
+                        let ns = s["namespace"]
+                            .as_str()
+                            .or(b.id.namespace.as_deref())
+                            .unwrap_or_default();
+                        by_account
+                            .entry(format!("{ns}/{name}"))
+                            .or_default()
+                            .push(i);
+                    }
+                    (Some("Group"), Some(name)) => by_group.entry(name).or_default().push(i),
+                    _ => {}
+                }
+            }
+        }
         Rbac {
-            roles: of(&["Role", "ClusterRole"]),
-            bindings: of(&["RoleBinding", "ClusterRoleBinding"]),
+            bindings,
+            roles,
+            by_account,
+            by_group,
         }
     }
 
@@ -69,25 +109,23 @@ impl<'a> Rbac<'a> {
     pub fn powers(&self, subject: Subject<'_>) -> Vec<Power<'a>> {
         let Subject::ServiceAccount { namespace, name } = subject;
         let group_ns = format!("system:serviceaccounts:{namespace}");
-        let mut out = Vec::new();
-        for b in &self.bindings {
-            let binding_ns = b.id.namespace.as_deref();
-            let named = subjects(b).any(|s| match s["kind"].as_str() {
-                Some("ServiceAccount") => {
-                    s["name"].as_str() == Some(name)
-                        && s["namespace"].as_str().or(binding_ns) == Some(namespace)
-                }
-                Some("Group") => {
-                    let g = s["name"].as_str().unwrap_or_default();
-                    g == "system:serviceaccounts" || g == group_ns
-                }
-                _ => false,
-            });
-            if named {
-                out.extend(self.binding_powers(b));
-            }
-        }
-        out
+        let mut named: Vec<usize> = [
+            self.by_account.get(&format!("{namespace}/{name}")),
+            self.by_group.get("system:serviceaccounts"),
+            self.by_group.get(group_ns.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .collect();
+        // In binding order, each once.
+        named.sort_unstable();
+        named.dedup();
+        named
+            .into_iter()
+            .flat_map(|i| self.binding_powers(self.bindings[i]))
+            .collect()
     }
 
     /// The powers a binding grants whoever it names.
@@ -112,11 +150,11 @@ impl<'a> Rbac<'a> {
             };
             return vec![power(jewel, "ClusterRole 'cluster-admin'".to_owned())];
         }
-        let Some(role) = self.roles.iter().find(|r| {
-            r.id.kind == role_kind
-                && r.id.name == role_name
-                && (role_kind == "ClusterRole" || r.id.namespace == binding.id.namespace)
-        }) else {
+        let namespace = match role_kind {
+            "ClusterRole" => None,
+            _ => binding.id.namespace.as_deref(),
+        };
+        let Some(role) = self.roles.get(&(role_kind, namespace, role_name)).copied() else {
             return Vec::new();
         };
         let mut out: Vec<Power<'a>> = Vec::new();
