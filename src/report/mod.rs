@@ -11,6 +11,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod paths;
 pub mod review;
 pub mod sarif;
 pub mod summary;

@@ -20,6 +20,8 @@ use std::io::{self, Write};
 const TOP_RULES: usize = 6;
 /// Objects listed with their counts.
 const TOP_OBJECTS: usize = 6;
+/// Attack paths listed, best first.
+const TOP_PATHS: usize = 3;
 /// Rules listed under "fix first", each with its fix.
 const FIX_FIRST: usize = 3;
 
@@ -402,6 +404,7 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
         writeln!(out, "{line}")?;
     }
     writeln!(out, "{}\n", super::table::summary(report))?;
+    super::paths::write(&report.attack_paths, TOP_PATHS, false, style, out)?;
     if !report.findings.is_empty() {
         let rules = by_rule(&report.findings);
         rules_section(&rules, style, out)?;

@@ -269,6 +269,11 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
             tables.push(findings_table(&title, severity, &findings, report, style));
         }
     }
+    // The routes to what matters come before the rows they are made of, but for a gate
+    // (with a baseline) what the change introduced comes first.
+    if report.baseline.is_none() {
+        super::paths::write(&report.attack_paths, usize::MAX, true, style, out)?;
+    }
     let widths = Fitted::widths(&tables.iter().map(|t| &t.table).collect::<Vec<_>>(), style);
     for t in &tables {
         writeln!(out, "{}", t.heading)?;
@@ -277,6 +282,9 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
             writeln!(out, "  {id}  {title}")?;
         }
         writeln!(out)?;
+    }
+    if report.baseline.is_some() {
+        super::paths::write(&report.attack_paths, usize::MAX, true, style, out)?;
     }
     match report.suppressed.len() {
         0 => {}
