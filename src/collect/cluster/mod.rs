@@ -180,12 +180,7 @@ pub async fn collect(
     progress.phase("discovering resource types");
     let discovered = discovery::discover(&api).await?;
     let mut not_collected = discovered.not_collected;
-    let mut types: Vec<ServedType> = discovered
-        .types
-        .into_iter()
-        .filter(|t| is_secret(t) || filter.wants(&t.group, &t.kind))
-        .collect();
-    types.sort_by(|a, b| (&a.group, &a.plural).cmp(&(&b.group, &b.plural)));
+    let types = wanted_types(discovered.types, filter);
     let scope = Scope {
         namespaces: options.namespaces.clone(),
         exclude_namespaces: options.exclude_namespaces.clone(),
@@ -321,6 +316,17 @@ async fn read_kubelets(
         .buffered(concurrency.max(1))
         .collect()
         .await
+}
+
+/// The served types a scan (or a watch) reads: those `filter` wants, and Secrets (as metadata)
+/// always, in one fixed order.
+pub(super) fn wanted_types(types: Vec<ServedType>, filter: &dyn TypeFilter) -> Vec<ServedType> {
+    let mut types: Vec<ServedType> = types
+        .into_iter()
+        .filter(|t| is_secret(t) || filter.wants(&t.group, &t.kind))
+        .collect();
+    types.sort_by(|a, b| (&a.group, &a.plural).cmp(&(&b.group, &b.plural)));
+    types
 }
 
 fn is_secret(ty: &ServedType) -> bool {

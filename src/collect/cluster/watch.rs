@@ -89,12 +89,7 @@ pub async fn start(
     let (api, cluster) = connect::connect(&options.connect, &super::Silent).await?;
     let info = super::server_version(&api).await?;
     let discovered = discovery::discover(&api).await?;
-    let mut types: Vec<ServedType> = discovered
-        .types
-        .into_iter()
-        .filter(|t| is_secret(t) || filter.wants(&t.group, &t.kind))
-        .collect();
-    types.sort_by(|a, b| (&a.group, &a.plural).cmp(&(&b.group, &b.plural)));
+    let types = super::wanted_types(discovered.types, filter);
     let scope = Arc::new(Scope {
         namespaces: options.namespaces.clone(),
         exclude_namespaces: options.exclude_namespaces.clone(),
