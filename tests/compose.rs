@@ -31,26 +31,7 @@ const EXPECTED: [(&str, &str, &str); 6] = [
 ];
 
 fn scan(format: &str) -> (String, String) {
-    let out = posture_command(&["scan", "-f", RATINGS, "--format", format])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{format}: {stderr}"
-    );
-    for secret in CREDENTIALS {
-        assert!(
-            !stdout.contains(secret),
-            "{format} output shows a credential"
-        );
-        assert!(
-            !stderr.contains(secret),
-            "{format} stderr shows a credential"
-        );
-    }
-    (stdout, stderr)
+    crate::common::scan_showing_none_of(RATINGS, format, &CREDENTIALS)
 }
 
 #[test]

@@ -43,23 +43,7 @@ const EXPECTED: [(&str, &str, &str); 6] = [
 ];
 
 fn scan(file: &str, format: &str) -> String {
-    let out = posture_command(&["scan", "-f", file, "--format", format])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{file} {format}: {stderr}"
-    );
-    for secret in CREDENTIALS {
-        assert!(
-            !stdout.contains(secret),
-            "{file} {format} shows a credential"
-        );
-        assert!(!stderr.contains(secret), "{file} {format} stderr shows one");
-    }
-    stdout
+    crate::common::scan_showing_none_of(file, format, &CREDENTIALS).0
 }
 
 #[test]

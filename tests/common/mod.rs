@@ -156,3 +156,28 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `posture scan -f PATH --format FORMAT`, which must exit 0 or 1 and show none of
+/// `credentials` on standard output or standard error: (stdout, stderr).
+pub fn scan_showing_none_of(path: &str, format: &str, credentials: &[&str]) -> (String, String) {
+    let out = posture_command(&["scan", "-f", path, "--format", format])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{path} {format}: {stderr}"
+    );
+    for secret in credentials {
+        assert!(
+            !stdout.contains(secret),
+            "{path} {format} shows a credential"
+        );
+        assert!(
+            !stderr.contains(secret),
+            "{path} {format} stderr shows a credential"
+        );
+    }
+    (stdout, stderr)
+}
