@@ -27,14 +27,20 @@ fn main() {
     eprintln!("compile {:?} ({} rules)", t.elapsed(), catalog.rules.len());
     let t = Instant::now();
     let c = posture::collect::manifests::collect(&inputs, &Default::default());
-    eprintln!("collect {:?} {} objects", t.elapsed(), c.resources.len());
+    eprintln!(
+        "collect {:?} {} objects ({})",
+        t.elapsed(),
+        c.resources.len(),
+        memory()
+    );
     let t = Instant::now();
     let r = posture::scan::evaluate(&ev, c);
     eprintln!(
-        "evaluate {:?} {} findings {} problems",
+        "evaluate {:?} {} findings {} problems ({})",
         t.elapsed(),
         r.findings.len(),
-        r.problems.len()
+        r.problems.len(),
+        memory()
     );
     if let Some(path) = std::env::var_os("OUT") {
         let mut out = Vec::new();
@@ -60,4 +66,17 @@ fn main() {
         posture::report::write(format, &r, posture::report::Style::default(), &mut out).unwrap();
         eprintln!("report {format:?} {:?} {} bytes", t.elapsed(), out.len());
     }
+}
+
+/// Resident and peak resident memory, from /proc (Linux; empty elsewhere).
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    format!("rss {}, peak {}", field("VmRSS:"), field("VmHWM:"))
 }
