@@ -22,6 +22,7 @@ mod lab;
 mod node;
 mod packaging;
 mod paths;
+mod policy_reports;
 mod pss;
 mod render;
 mod report;
