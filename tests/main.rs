@@ -9,6 +9,7 @@ mod compliance;
 mod compose;
 mod corpus;
 mod coverage;
+mod deploy;
 mod ecs;
 mod engine;
 mod fix;
