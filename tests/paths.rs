@@ -261,7 +261,28 @@ fn a_workload_that_reads_a_cluster_admin_token_reaches_cluster_admin() {
     assert_eq!(p.jewel, Jewel::ClusterAdmin);
     assert!(p.steps[3].explanation.contains("never expires"));
     // A foothold that only reads its namespace's Secrets is no path of its own (impact 3).
-    assert_eq!(report.attack_paths.len(), 2);
+    assert_eq!(report.attack_paths.len(), 3);
+    // The user the binding names reaches cluster-admin the same way, with her credentials.
+    let p = find(
+        &report.attack_paths,
+        "RoleBinding 'ci/reporter-reads-secrets' → cluster-admin",
+    );
+    assert_eq!(
+        kinds(p),
+        [
+            (
+                Edge::GrantsSubject,
+                "RoleBinding/reporter-reads-secrets".to_owned()
+            ),
+            (Edge::LeaksToken, "Secret/deployer-token".to_owned()),
+            (
+                Edge::GrantedBy,
+                "ClusterRoleBinding/deployer-admin".to_owned()
+            ),
+        ]
+    );
+    assert!(p.steps[0].explanation.contains("User 'alice'"));
+    assert!(!p.steps[0].explanation.contains("reporter'"));
 
     let token = find(
         &report.attack_paths,

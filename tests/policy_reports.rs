@@ -371,3 +371,80 @@ async fn nothing_is_written_before_the_watch_is_ready() {
     assert!(!p.sync_reports(&state).await);
     assert!(capture.take().is_empty());
 }
+
+/// The loop the CLI runs: finds earlier reports, writes once the watch is ready and a batch
+/// was evaluated, queues Events of later batches, and ends when told to stop.
+#[tokio::test]
+async fn the_publisher_loop_writes_after_a_notice_and_stops() {
+    let capture = Capture::start(vec![]).await;
+    let state = Arc::new(Mutex::new(state()));
+    let options = PublishOptions {
+        policy_reports: true,
+        emit_events: true,
+        report_interval: Duration::ZERO,
+        tick: Duration::from_millis(20),
+        ..PublishOptions::default()
+    };
+    let publisher = Publisher::new(
+        capture.client(),
+        options,
+        Box::new(|message: &str| panic!("publishing failed: {message}")),
+    );
+    let (notify, notices) = tokio::sync::mpsc::channel(8);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(posture::watch::publish::run(
+        publisher,
+        Arc::clone(&state),
+        notices,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let initial = state.lock().unwrap().apply(
+        vec![
+            Change::Relisting { stream: 0 },
+            Change::Listed { stream: 0 },
+        ],
+        "t0",
+    );
+    notify
+        .send(Notice {
+            events: initial,
+            initial: true,
+        })
+        .await
+        .unwrap();
+    let opened = state.lock().unwrap().apply(
+        vec![Change::Applied {
+            stream: 0,
+            object: pod("web", "loud"),
+        }],
+        "t1",
+    );
+    notify
+        .send(Notice {
+            events: opened,
+            initial: false,
+        })
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        seen.extend(capture.take());
+        if seen.iter().any(|r| r.method == "PATCH") && seen.iter().any(|r| r.method == "POST") {
+            break;
+        }
+    }
+    assert_no_value(&seen);
+    assert!(seen.iter().any(|r| r.method == "PATCH"
+        && r.path == "/apis/wgpolicyk8s.io/v1alpha2/namespaces/web/policyreports/posture"));
+    assert!(seen
+        .iter()
+        .any(|r| r.method == "POST" && r.path == "/apis/events.k8s.io/v1/namespaces/web/events"));
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .expect("the loop stops")
+        .unwrap();
+}

@@ -74,6 +74,9 @@ pub enum Edge {
     Exposes,
     /// A binding grants anonymous or every authenticated user its role.
     GrantsEveryone,
+    /// A binding grants named users or groups its role: entered with one of their
+    /// credentials.
+    GrantsSubject,
     /// A token that never expires authenticates as its ServiceAccount.
     LeaksToken,
     /// A foothold: code running in the workload (a compromised image or dependency).
@@ -213,6 +216,7 @@ pub fn find(resources: &[Resource], findings: &[Finding]) -> Vec<AttackPath> {
     graph.network_paths(&mut paths);
     graph.rbac_paths(&mut paths);
     graph.token_secret_paths(&mut paths);
+    graph.subject_token_paths(&mut paths);
     graph.foothold_paths(&mut paths);
     finish(paths)
 }
@@ -1023,6 +1027,79 @@ impl<'a> Graph<'a> {
                     power.jewel,
                     power.namespace.as_deref(),
                 ));
+            }
+        }
+    }
+
+    /// Users and groups that may read Secrets where a long-lived token of a more powerful
+    /// account is kept: the binding that grants them reading is the entry, with their
+    /// credentials (the everyone-groups have paths of their own, `system:masters` is
+    /// cluster-admin already).
+    fn subject_token_paths(&self, out: &mut Vec<AttackPath>) {
+        if self.tokens.is_empty() {
+            return;
+        }
+        const SKIPPED: &[&str] = &[
+            "system:anonymous",
+            "system:unauthenticated",
+            "system:authenticated",
+            "system:masters",
+        ];
+        for binding in self.rbac.bindings() {
+            let named: Vec<String> = binding.object["subjects"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| {
+                    let kind = s["kind"].as_str()?;
+                    let name = s["name"].as_str()?;
+                    (matches!(kind, "User" | "Group") && !SKIPPED.contains(&name))
+                        .then(|| format!("{kind} '{name}'"))
+                })
+                .collect();
+            if named.is_empty() {
+                continue;
+            }
+            for power in best_powers(self.rbac.binding_powers(binding)) {
+                let chains = self.token_chains(&power, None);
+                if chains.is_empty() {
+                    continue;
+                }
+                let mut evidence = vec![Evidence::field(
+                    "subjects",
+                    format!("names {}", named.join(", ")),
+                )];
+                evidence.extend(self.all_findings_of(binding));
+                let scope = match &power.namespace {
+                    None => "cluster-wide".to_owned(),
+                    Some(ns) => format!("in namespace '{ns}'"),
+                };
+                let entry = step(
+                    binding,
+                    Edge::GrantsSubject,
+                    evidence,
+                    format!(
+                        "{} grants {} {} {scope}.",
+                        binding.id.display_name(),
+                        named.join(", "),
+                        power.grant
+                    ),
+                );
+                let partial = Partial {
+                    steps: Vec::new(),
+                    exposure: 1,
+                    exposure_reason: format!("needs the credentials of {}", named.join(" or ")),
+                };
+                for (chain, further) in chains {
+                    let mut steps = vec![entry.clone()];
+                    steps.extend(chain);
+                    out.push(path(
+                        &partial,
+                        steps,
+                        further.jewel,
+                        further.namespace.as_deref(),
+                    ));
+                }
             }
         }
     }

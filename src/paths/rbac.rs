@@ -128,6 +128,11 @@ impl<'a> Rbac<'a> {
             .collect()
     }
 
+    /// Every RoleBinding and ClusterRoleBinding, in input order.
+    pub fn bindings(&self) -> &[&'a Resource] {
+        &self.bindings
+    }
+
     /// Who may read the Secrets of `namespace` without being cluster-admin already: the
     /// subjects of every binding that grants reading them there or cluster-wide, named as
     /// messages name them (`ServiceAccount 'ci/deployer'`, `User 'alice'`), sorted.
