@@ -1,7 +1,7 @@
 //! `posture watch`'s state: the cluster's current objects (cleaned to what rules read), the
 //! findings of each, and the drift events a batch of [`Change`]s makes. No I/O: the watch
-//! streams are `collect::cluster::watch`'s, the HTTP endpoints `watch::http`'s, and the CLI
-//! writes the events.
+//! streams are `collect::cluster::watch`'s, the HTTP endpoints `watch::http`'s, the
+//! PolicyReports and Events `watch::publish`'s, and the CLI writes the events.
 //!
 //! On a change only what it can affect is evaluated again: the object itself; when the change
 //! alters what the object puts in the inventory (`engine::inventory`) — so a Pod whose spec
