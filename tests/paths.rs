@@ -230,3 +230,164 @@ fn paths_are_deterministic() {
     let b = render(Format::Json, &ratings());
     assert_eq!(a, b);
 }
+
+/// A workload whose account may read its namespace's Secrets reaches cluster-admin through a
+/// long-lived token of a cluster-admin account kept there; the token's own path names who can
+/// read it.
+#[test]
+fn a_workload_that_reads_a_cluster_admin_token_reaches_cluster_admin() {
+    let fixture = repo().join("fixtures/paths/token-chain");
+    let report = scan_paths(&[fixture.as_path()]);
+    let p = find(
+        &report.attack_paths,
+        "Deployment 'ci/report-builder' → cluster-admin",
+    );
+    assert_eq!(
+        kinds(p),
+        [
+            (Edge::Foothold, "Deployment/report-builder".to_owned()),
+            (Edge::RunsAs, "ServiceAccount/reporter".to_owned()),
+            (
+                Edge::GrantedBy,
+                "RoleBinding/reporter-reads-secrets".to_owned()
+            ),
+            (Edge::LeaksToken, "Secret/deployer-token".to_owned()),
+            (
+                Edge::GrantedBy,
+                "ClusterRoleBinding/deployer-admin".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(p.jewel, Jewel::ClusterAdmin);
+    assert!(p.steps[3].explanation.contains("never expires"));
+    // A foothold that only reads its namespace's Secrets is no path of its own (impact 3).
+    assert_eq!(report.attack_paths.len(), 3);
+    // The user the binding names reaches cluster-admin the same way, with her credentials.
+    let p = find(
+        &report.attack_paths,
+        "RoleBinding 'ci/reporter-reads-secrets' → cluster-admin",
+    );
+    assert_eq!(
+        kinds(p),
+        [
+            (
+                Edge::GrantsSubject,
+                "RoleBinding/reporter-reads-secrets".to_owned()
+            ),
+            (Edge::LeaksToken, "Secret/deployer-token".to_owned()),
+            (
+                Edge::GrantedBy,
+                "ClusterRoleBinding/deployer-admin".to_owned()
+            ),
+        ]
+    );
+    assert!(p.steps[0].explanation.contains("User 'alice'"));
+    assert!(!p.steps[0].explanation.contains("reporter'"));
+
+    let token = find(
+        &report.attack_paths,
+        "Secret 'ci/deployer-token' → cluster-admin",
+    );
+    let readers = &token.steps[0].explanation;
+    assert!(
+        readers.contains("ServiceAccount 'ci/reporter'") && readers.contains("User 'alice'"),
+        "{readers}"
+    );
+}
+
+/// The account reading Secrets gains nothing from its own token, and a token of an account
+/// that can do no more than the reader leads nowhere further.
+#[test]
+fn reading_a_token_of_no_greater_power_is_no_longer_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("fixtures/paths/token-chain/ci.yaml"))
+        .unwrap()
+        .replace("name: cluster-admin", "name: secret-reader-everywhere");
+    let file = dir.path().join("ci.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "{text}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  \
+             name: secret-reader-everywhere\nrules:\n  - apiGroups: [\"\"]\n    resources: [secrets]\n    \
+             verbs: [list]\n"
+        ),
+    )
+    .unwrap();
+    let report = scan_paths(&[file.as_path()]);
+    // Every Secret in the cluster (impact 4) is more than the namespace's (3): the chain holds.
+    let p = find(
+        &report.attack_paths,
+        "Deployment 'ci/report-builder' → every Secret in the cluster",
+    );
+    assert_eq!(p.steps.len(), 5);
+    assert!(report
+        .attack_paths
+        .iter()
+        .all(|p| p.jewel != Jewel::ClusterAdmin));
+}
+
+fn ratings_with(policies: &[&str]) -> Vec<posture::paths::AttackPath> {
+    let fixtures = repo().join("fixtures/ratings");
+    let mut paths = vec![fixtures];
+    paths.extend(
+        policies
+            .iter()
+            .map(|p| repo().join("fixtures/paths/network").join(p)),
+    );
+    let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+    scan_paths(&refs).attack_paths
+}
+
+fn reaches_api_credentials(paths: &[posture::paths::AttackPath]) -> bool {
+    paths.iter().any(|p| {
+        p.jewel == Jewel::Credentials && p.title.contains("Deployment 'ratingsapp/ratings-api'")
+    })
+}
+
+/// Cilium policies cut edges as NetworkPolicies do: an endpoint selector with an ingress rule
+/// isolates, `fromEndpoints` admits the pods it selects (Cilium's `k8s:` prefix read), and an
+/// empty rule admits no one.
+#[test]
+fn cilium_policies_cut_the_path_to_the_api() {
+    assert!(reaches_api_credentials(&ratings_with(&[])));
+    assert!(!reaches_api_credentials(&ratings_with(&[
+        "cilium-api-admin-only.yaml"
+    ])));
+    assert!(reaches_api_credentials(&ratings_with(&[
+        "cilium-api-admin-only.yaml",
+        "cilium-api-from-web.yaml"
+    ])));
+    let denied = ratings_with(&["cilium-clusterwide-default-deny.yaml"]);
+    assert!(!reaches_api_credentials(&denied));
+    // Nothing in the namespace is reachable from outside any more.
+    assert!(
+        denied.iter().all(|p| p.score.exposure < 3),
+        "{:#?}",
+        denied.iter().map(|p| &p.title).collect::<Vec<_>>()
+    );
+}
+
+/// Calico policies cut edges too: a namespaced policy's source selector admits only the pods
+/// it selects, and a global policy applies in the namespaces its namespaceSelector selects.
+#[test]
+fn calico_policies_cut_the_path_to_the_api() {
+    assert!(!reaches_api_credentials(&ratings_with(&[
+        "calico-api-admin-only.yaml"
+    ])));
+    assert!(reaches_api_credentials(&ratings_with(&[
+        "calico-api-admin-only.yaml",
+        "calico-global-allow-all.yaml"
+    ])));
+    // A global policy for other namespaces changes nothing here.
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("global.yaml");
+    let text =
+        std::fs::read_to_string(repo().join("fixtures/paths/network/calico-global-allow-all.yaml"))
+            .unwrap()
+            .replace("== 'ratingsapp'", "== 'payments'");
+    std::fs::write(&other, text).unwrap();
+    let fixtures = repo().join("fixtures/ratings");
+    let admin_only = repo().join("fixtures/paths/network/calico-api-admin-only.yaml");
+    let report = scan_paths(&[fixtures.as_path(), admin_only.as_path(), other.as_path()]);
+    assert!(!reaches_api_credentials(&report.attack_paths));
+}

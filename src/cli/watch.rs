@@ -10,6 +10,7 @@ use posture::collect::cluster::watch::{self, Change};
 use posture::scan::NeededTypes;
 use posture::watch::http::{self, Shared};
 use posture::watch::metrics::Metrics;
+use posture::watch::publish::{self, Notice, PublishOptions, Publisher};
 use posture::watch::WatchState;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -36,6 +37,15 @@ pub struct WatchArgs {
     /// off by default. Port 0 picks a free port, printed on stderr.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// Write the open findings as wgpolicyk8s.io/v1alpha2 PolicyReports (one per namespace)
+    /// and a ClusterPolicyReport, by server-side apply; needs the CRDs and write access to
+    /// them (deploy/watch/).
+    #[arg(long)]
+    pub policy_reports: bool,
+    /// Create a Kubernetes Event on the object when a finding opens or is resolved
+    /// (rate-limited; the findings a cluster has at start make none).
+    #[arg(long)]
+    pub emit_events: bool,
     #[command(flatten)]
     pub policy: PolicyArgs,
     #[command(flatten)]
@@ -63,11 +73,37 @@ pub fn run(args: WatchArgs) -> anyhow::Result<u8> {
             watching.version.clone(),
             watching.streams.clone(),
         )));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let (notify, publishing) = if args.policy_reports || args.emit_events {
+            let (notify, notices) = mpsc::channel::<Notice>(64);
+            let options = PublishOptions {
+                policy_reports: args.policy_reports,
+                emit_events: args.emit_events,
+                instance: instance_name(),
+                ..PublishOptions::default()
+            };
+            let publisher = Publisher::new(
+                watching.client.clone(),
+                options,
+                Box::new(|message| eprintln!("posture watch: {message}")),
+            );
+            let mut stopped = stopped.clone();
+            let task = tokio::spawn(publish::run(
+                publisher,
+                Arc::clone(&state),
+                notices,
+                async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                },
+            ));
+            (Some(notify), Some(task))
+        } else {
+            (None, None)
+        };
         let evaluating = {
             let state = Arc::clone(&state);
-            std::thread::spawn(move || evaluate(changes, &state))
+            std::thread::spawn(move || evaluate(changes, &state, notify))
         };
-        let (stop, stopped) = tokio::sync::watch::channel(false);
         let server = match args.listen {
             Some(addr) => {
                 let listener = tokio::net::TcpListener::bind(addr)
@@ -98,6 +134,9 @@ pub fn run(args: WatchArgs) -> anyhow::Result<u8> {
         if let Some(server) = server {
             let _ = server.await;
         }
+        if let Some(publishing) = publishing {
+            let _ = publishing.await;
+        }
         let _ = tokio::task::spawn_blocking(move || evaluating.join()).await;
         Ok(exit::CLEAN)
     })
@@ -119,8 +158,22 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Applies changes in batches and writes their events, one JSON object a line.
-fn evaluate(mut changes: mpsc::Receiver<Change>, state: &Mutex<WatchState>) {
+/// This posture's name in the Events it creates: the pod's (`POD_NAME` from the downward API,
+/// else the hostname, which is the pod's name too).
+fn instance_name() -> String {
+    ["POD_NAME", "HOSTNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|n| !n.is_empty()))
+        .unwrap_or_else(|| "posture".to_owned())
+}
+
+/// Applies changes in batches and writes their events, one JSON object a line; with
+/// `notify`, hands each batch's events to the publisher too.
+fn evaluate(
+    mut changes: mpsc::Receiver<Change>,
+    state: &Mutex<WatchState>,
+    notify: Option<mpsc::Sender<Notice>>,
+) {
     let stdout = std::io::stdout();
     while let Some(first) = changes.blocking_recv() {
         let mut batch = vec![first];
@@ -132,10 +185,21 @@ fn evaluate(mut changes: mpsc::Receiver<Change>, state: &Mutex<WatchState>) {
             }
         }
         let now = jiff::Timestamp::now().to_string();
-        let events = match state.lock() {
-            Ok(mut state) => state.apply(batch, &now),
+        let (events, initial) = match state.lock() {
+            Ok(mut state) => {
+                let initial = !state.ready();
+                (state.apply(batch, &now), initial)
+            }
             Err(_) => return,
         };
+        if let Some(notify) = &notify {
+            let notice = Notice {
+                events: events.clone(),
+                initial,
+            };
+            // The publisher gone (shut down) leaves stdout to go on.
+            let _ = notify.blocking_send(notice);
+        }
         let mut out = stdout.lock();
         for event in events {
             let line = serde_json::to_string(&event).unwrap_or_default();

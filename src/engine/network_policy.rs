@@ -447,11 +447,7 @@ pub fn normalize(group: &str, kind: &str, name: &str, o: &Value) -> Option<Norma
             "NetworkPolicy" | "GlobalNetworkPolicy",
         ) => {
             let selects = calico_field(spec, "selector");
-            let namespaces = (kind == "GlobalNetworkPolicy")
-                .then(|| spec.get("namespaceSelector").and_then(Value::as_str))
-                .flatten()
-                .filter(|s| !s.trim().is_empty())
-                .map(|s| calico_selector(s).unwrap_or_default());
+            let namespaces = calico_namespaces(kind, spec);
             let flavour = if kind == "NetworkPolicy" {
                 "Calico NetworkPolicy"
             } else {
@@ -484,7 +480,18 @@ pub fn normalize(group: &str, kind: &str, name: &str, o: &Value) -> Option<Norma
     Some(Normalized { namespaced, value })
 }
 
-fn spec_list(o: &Value) -> Vec<&Value> {
+/// A Calico GlobalNetworkPolicy's `namespaceSelector` (the namespaces whose pods it may
+/// select); `None` for every namespace, and for a namespaced policy.
+pub fn calico_namespaces(kind: &str, spec: &Value) -> Option<Dnf> {
+    (kind == "GlobalNetworkPolicy")
+        .then(|| spec.get("namespaceSelector").and_then(Value::as_str))
+        .flatten()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| calico_selector(s).unwrap_or_default())
+}
+
+/// A Cilium policy's rule sets: `spec` and each of `specs`.
+pub fn spec_list(o: &Value) -> Vec<&Value> {
     let mut out: Vec<&Value> = o
         .get("spec")
         .filter(|s| s.is_object())
@@ -500,7 +507,7 @@ fn spec_list(o: &Value) -> Vec<&Value> {
 }
 
 /// A Calico selector field; absent or empty means `all()`, unparseable selects nothing.
-fn calico_field(spec: &Value, field: &str) -> Dnf {
+pub fn calico_field(spec: &Value, field: &str) -> Dnf {
     match spec.get(field).and_then(Value::as_str).map(str::trim) {
         None | Some("") => vec![vec![]],
         Some(s) => calico_selector(s).unwrap_or_default(),
@@ -525,7 +532,8 @@ fn k8s_directions(spec: &Value) -> Vec<&'static str> {
     }
 }
 
-fn cilium_directions(spec: &Value) -> Vec<&'static str> {
+/// The directions one Cilium rule set isolates.
+pub fn cilium_directions(spec: &Value) -> Vec<&'static str> {
     let mut out = Vec::new();
     for (dir, keys, flag) in [
         ("Ingress", ["ingress", "ingressDeny"], "ingress"),
@@ -539,7 +547,8 @@ fn cilium_directions(spec: &Value) -> Vec<&'static str> {
     out
 }
 
-fn calico_directions(spec: &Value) -> Vec<&'static str> {
+/// The directions a Calico policy isolates.
+pub fn calico_directions(spec: &Value) -> Vec<&'static str> {
     match spec.get("types").and_then(Value::as_array) {
         Some(types) if !types.is_empty() => ["Ingress", "Egress"]
             .into_iter()

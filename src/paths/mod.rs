@@ -7,8 +7,10 @@
 //! long-lived ServiceAccount token Secrets) → Services → the workloads whose pods they select
 //! (one hop further to a Service a reached workload names in its environment or arguments) →
 //! the weaknesses the findings name on those workloads → their ServiceAccount when its token
-//! is mounted → what RBAC lets that account do → crown jewels (cluster-admin, every Secret,
-//! the nodes). NetworkPolicies cut edges to workloads they isolate (`network.rs`).
+//! is mounted → what RBAC lets that account do (reading Secrets goes on through the long-lived
+//! tokens it can read to what their accounts may do) → crown jewels (cluster-admin, every
+//! Secret, the nodes). NetworkPolicies, Cilium's and Calico's policies cut edges to workloads
+//! they isolate (`network.rs`).
 //!
 //! Pure: no I/O, no printing; reporters render [`AttackPath`]s.
 
@@ -72,6 +74,9 @@ pub enum Edge {
     Exposes,
     /// A binding grants anonymous or every authenticated user its role.
     GrantsEveryone,
+    /// A binding grants named users or groups its role: entered with one of their
+    /// credentials.
+    GrantsSubject,
     /// A token that never expires authenticates as its ServiceAccount.
     LeaksToken,
     /// A foothold: code running in the workload (a compromised image or dependency).
@@ -211,6 +216,7 @@ pub fn find(resources: &[Resource], findings: &[Finding]) -> Vec<AttackPath> {
     graph.network_paths(&mut paths);
     graph.rbac_paths(&mut paths);
     graph.token_secret_paths(&mut paths);
+    graph.subject_token_paths(&mut paths);
     graph.foothold_paths(&mut paths);
     finish(paths)
 }
@@ -353,6 +359,8 @@ struct Graph<'a> {
     by_name: HashMap<(&'a str, Option<&'a str>, &'a str), &'a Resource>,
     by_label: HashMap<(Option<&'a str>, &'a str, &'a str), Vec<usize>>,
     services: HashMap<&'a str, Vec<usize>>,
+    /// Long-lived ServiceAccount token Secrets, with the account they authenticate as.
+    tokens: Vec<(&'a Resource, &'a str)>,
 }
 
 fn ns_eq(a: Option<&str>, b: Option<&str>) -> bool {
@@ -430,8 +438,22 @@ impl<'a> Graph<'a> {
                 }
             }
         }
+        let tokens = resources
+            .iter()
+            .filter(|r| {
+                r.id.group().is_empty()
+                    && r.id.kind == "Secret"
+                    && r.object["type"] == "kubernetes.io/service-account-token"
+            })
+            .filter_map(|r| {
+                r.object["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+                    .as_str()
+                    .map(|sa| (r, sa))
+            })
+            .collect();
         Graph {
             resources,
+            tokens,
             workloads,
             findings: by_object,
             policies: Policies::new(resources),
@@ -820,10 +842,21 @@ impl<'a> Graph<'a> {
                 namespace: w.namespace().unwrap_or("default"),
                 name: sa,
             });
+            let holder = (w.namespace().unwrap_or("default"), sa);
             for power in best_powers(powers) {
                 let mut steps = base.clone();
                 steps.push(runs_as.clone());
                 steps.push(grant_step(&power));
+                for (chain, further) in self.token_chains(&power, Some(holder)) {
+                    let mut longer = steps.clone();
+                    longer.extend(chain);
+                    out.push(path(
+                        partial,
+                        longer,
+                        further.jewel,
+                        further.namespace.as_deref(),
+                    ));
+                }
                 out.push(path(
                     partial,
                     steps,
@@ -921,6 +954,16 @@ impl<'a> Graph<'a> {
                         exposure,
                         exposure_reason: format!("open to {who}"),
                     };
+                    for (chain, further) in self.token_chains(&power, None) {
+                        let mut steps = vec![entry.clone()];
+                        steps.extend(chain);
+                        out.push(path(
+                            &partial,
+                            steps,
+                            further.jewel,
+                            further.namespace.as_deref(),
+                        ));
+                    }
                     out.push(path(
                         &partial,
                         vec![entry],
@@ -932,19 +975,11 @@ impl<'a> Graph<'a> {
         }
     }
 
-    /// Long-lived ServiceAccount token Secrets of accounts with a power that counts.
+    /// Long-lived ServiceAccount token Secrets of accounts with a power that counts, entered
+    /// by whoever holds a copy of the token; the readers of the namespace's Secrets are named
+    /// (the paths through the workloads among them are found from those workloads).
     fn token_secret_paths(&self, out: &mut Vec<AttackPath>) {
-        for secret in self.resources.iter().filter(|r| {
-            r.id.group().is_empty()
-                && r.id.kind == "Secret"
-                && r.object["type"] == "kubernetes.io/service-account-token"
-        }) {
-            let Some(sa_name) = secret.object["metadata"]["annotations"]
-                ["kubernetes.io/service-account.name"]
-                .as_str()
-            else {
-                continue;
-            };
+        for &(secret, sa_name) in &self.tokens {
             let ns = secret.id.namespace.as_deref();
             let powers = self.rbac.powers(Subject::ServiceAccount {
                 namespace: ns.unwrap_or("default"),
@@ -954,14 +989,30 @@ impl<'a> Graph<'a> {
                 if power.jewel.impact() < 4 {
                     continue;
                 }
+                let readers = self.rbac.secret_readers(ns.unwrap_or("default"));
+                let who = if readers.is_empty() {
+                    "anyone who can read Secrets in its namespace".to_owned()
+                } else {
+                    let shown: Vec<&str> = readers.iter().take(5).map(String::as_str).collect();
+                    let more = readers.len().saturating_sub(shown.len());
+                    let tail = if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "anyone who can read Secrets in its namespace: {}{tail}",
+                        shown.join(", ")
+                    )
+                };
                 let entry = step(
                     secret,
                     Edge::LeaksToken,
                     self.all_findings_of(secret),
                     format!(
                         "{} holds a token of ServiceAccount '{sa_name}' that never expires: \
-                         whoever reads or copies it (anyone who can read Secrets in its \
-                         namespace, a backup, a CI log) authenticates as that account.",
+                         whoever reads or copies it ({who}; a backup, a CI log) authenticates \
+                         as that account.",
                         secret.id.display_name()
                     ),
                 );
@@ -978,6 +1029,124 @@ impl<'a> Graph<'a> {
                 ));
             }
         }
+    }
+
+    /// Users and groups that may read Secrets where a long-lived token of a more powerful
+    /// account is kept: the binding that grants them reading is the entry, with their
+    /// credentials (the everyone-groups have paths of their own, `system:masters` is
+    /// cluster-admin already).
+    fn subject_token_paths(&self, out: &mut Vec<AttackPath>) {
+        if self.tokens.is_empty() {
+            return;
+        }
+        const SKIPPED: &[&str] = &[
+            "system:anonymous",
+            "system:unauthenticated",
+            "system:authenticated",
+            "system:masters",
+        ];
+        for binding in self.rbac.bindings() {
+            let named: Vec<String> = binding.object["subjects"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| {
+                    let kind = s["kind"].as_str()?;
+                    let name = s["name"].as_str()?;
+                    (matches!(kind, "User" | "Group") && !SKIPPED.contains(&name))
+                        .then(|| format!("{kind} '{name}'"))
+                })
+                .collect();
+            if named.is_empty() {
+                continue;
+            }
+            for power in best_powers(self.rbac.binding_powers(binding)) {
+                let chains = self.token_chains(&power, None);
+                if chains.is_empty() {
+                    continue;
+                }
+                let mut evidence = vec![Evidence::field(
+                    "subjects",
+                    format!("names {}", named.join(", ")),
+                )];
+                evidence.extend(self.all_findings_of(binding));
+                let scope = match &power.namespace {
+                    None => "cluster-wide".to_owned(),
+                    Some(ns) => format!("in namespace '{ns}'"),
+                };
+                let entry = step(
+                    binding,
+                    Edge::GrantsSubject,
+                    evidence,
+                    format!(
+                        "{} grants {} {} {scope}.",
+                        binding.id.display_name(),
+                        named.join(", "),
+                        power.grant
+                    ),
+                );
+                let partial = Partial {
+                    steps: Vec::new(),
+                    exposure: 1,
+                    exposure_reason: format!("needs the credentials of {}", named.join(" or ")),
+                };
+                for (chain, further) in chains {
+                    let mut steps = vec![entry.clone()];
+                    steps.extend(chain);
+                    out.push(path(
+                        &partial,
+                        steps,
+                        further.jewel,
+                        further.namespace.as_deref(),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Where reading Secrets leads further: the long-lived tokens `power` lets its holder read
+    /// (in its namespace, or all), of accounts that can do more than read them (a jewel of
+    /// greater impact) — each as the steps from the token to that jewel, and the power at the
+    /// end. `holder` is the account that reads them, whose own token gains it nothing.
+    fn token_chains(
+        &self,
+        power: &Power<'a>,
+        holder: Option<(&str, &str)>,
+    ) -> Vec<(Vec<Step>, Power<'a>)> {
+        let scope = match power.jewel {
+            Jewel::AllSecrets => None,
+            Jewel::NamespaceSecrets => Some(power.namespace.as_deref().unwrap_or_default()),
+            _ => return Vec::new(),
+        };
+        let mut out = Vec::new();
+        for &(secret, sa_name) in &self.tokens {
+            let ns = secret.id.namespace.as_deref().unwrap_or("default");
+            if scope.is_some_and(|s| s != ns) || holder == Some((ns, sa_name)) {
+                continue;
+            }
+            let powers = self.rbac.powers(Subject::ServiceAccount {
+                namespace: ns,
+                name: sa_name,
+            });
+            for further in best_powers(powers) {
+                if further.jewel.impact() <= power.jewel.impact() {
+                    continue;
+                }
+                let read = step(
+                    secret,
+                    Edge::LeaksToken,
+                    self.all_findings_of(secret),
+                    format!(
+                        "Reading Secrets there gives {}, a token of ServiceAccount \
+                         '{sa_name}' that never expires: with it, anyone authenticates as \
+                         that account.",
+                        secret.id.display_name()
+                    ),
+                );
+                out.push((vec![read, grant_step(&further)], further));
+            }
+        }
+        out
     }
 
     /// Workloads whose compromise alone reaches the nodes or cluster-wide powers.

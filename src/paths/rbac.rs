@@ -128,6 +128,45 @@ impl<'a> Rbac<'a> {
             .collect()
     }
 
+    /// Every RoleBinding and ClusterRoleBinding, in input order.
+    pub fn bindings(&self) -> &[&'a Resource] {
+        &self.bindings
+    }
+
+    /// Who may read the Secrets of `namespace` without being cluster-admin already: the
+    /// subjects of every binding that grants reading them there or cluster-wide, named as
+    /// messages name them (`ServiceAccount 'ci/deployer'`, `User 'alice'`), sorted.
+    pub fn secret_readers(&self, namespace: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for b in &self.bindings {
+            let reads = self.binding_powers(b).iter().any(|p| match p.jewel {
+                Jewel::AllSecrets => true,
+                Jewel::NamespaceSecrets => p.namespace.as_deref() == Some(namespace),
+                _ => false,
+            });
+            if !reads {
+                continue;
+            }
+            for s in subjects(b) {
+                let kind = s["kind"].as_str().unwrap_or_default();
+                let name = s["name"].as_str().unwrap_or_default();
+                out.push(match kind {
+                    "ServiceAccount" => {
+                        let ns = s["namespace"]
+                            .as_str()
+                            .or(b.id.namespace.as_deref())
+                            .unwrap_or_default();
+                        format!("ServiceAccount '{ns}/{name}'")
+                    }
+                    _ => format!("{kind} '{name}'"),
+                });
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The powers a binding grants whoever it names.
     pub fn binding_powers(&self, binding: &'a Resource) -> Vec<Power<'a>> {
         let role_ref = &binding.object["roleRef"];

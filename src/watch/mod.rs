@@ -1,7 +1,7 @@
 //! `posture watch`'s state: the cluster's current objects (cleaned to what rules read), the
 //! findings of each, and the drift events a batch of [`Change`]s makes. No I/O: the watch
-//! streams are `collect::cluster::watch`'s, the HTTP endpoints `watch::http`'s, and the CLI
-//! writes the events.
+//! streams are `collect::cluster::watch`'s, the HTTP endpoints `watch::http`'s, the
+//! PolicyReports and Events `watch::publish`'s, and the CLI writes the events.
 //!
 //! On a change only what it can affect is evaluated again: the object itself; when the change
 //! alters what the object puts in the inventory (`engine::inventory`) — so a Pod whose spec
@@ -15,8 +15,11 @@
 //! Objects whose controller appears or goes are evaluated again too (a scan reports a
 //! Deployment's Pods through the Deployment).
 
+pub mod events;
 pub mod http;
 pub mod metrics;
+pub mod policy_report;
+pub mod publish;
 
 use crate::collect::cluster::watch::{Change, WatchedStream};
 use crate::engine::{inventory, Evaluator};
@@ -171,6 +174,16 @@ impl WatchState {
             counts[e.stream] += 1;
         }
         counts
+    }
+
+    /// The rules the watch evaluates.
+    pub fn rules(&self) -> &[crate::policy::Rule] {
+        self.evaluator.rules()
+    }
+
+    /// The uid of an object held, for references to it (PolicyReport results, Events).
+    pub fn uid(&self, id: &ObjectRef) -> Option<&str> {
+        self.objects.get(id)?.resource.object["metadata"]["uid"].as_str()
     }
 
     /// Every open finding, sorted as reports sort them.

@@ -67,6 +67,8 @@ pub struct Watching {
     pub streams: Vec<WatchedStream>,
     /// Types discovery could not read.
     pub not_collected: Vec<NotCollected>,
+    /// The connection, for what the watch writes (`watch::publish`).
+    pub client: kube::Client,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -132,6 +134,7 @@ pub async fn start(
         },
         streams,
         not_collected: discovered.not_collected,
+        client: api.client().clone(),
         tasks,
     })
 }
