@@ -25,6 +25,7 @@ mod paths;
 mod pss;
 mod render;
 mod report;
+mod review;
 mod rules;
 mod summary;
 mod table;
