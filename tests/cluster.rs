@@ -14,7 +14,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-fn options(server: &LabServer) -> ClusterOptions {
+pub(crate) fn options(server: &LabServer) -> ClusterOptions {
     ClusterOptions {
         connect: ConnectOptions {
             kubeconfig: Some(server.kubeconfig()),
@@ -41,7 +41,7 @@ fn collect_with(_server: &LabServer, options: &ClusterOptions) -> Snapshot {
         .unwrap_or_else(|e| panic!("collection fails: {e:#}"))
 }
 
-fn collect(server: &LabServer) -> Snapshot {
+pub(crate) fn collect(server: &LabServer) -> Snapshot {
     collect_with(server, &options(server))
 }
 
@@ -337,7 +337,7 @@ fn a_saved_snapshot_gives_the_live_findings() {
 
 /// Every string `secrets.json` holds as a value: data (base64 and decoded), stringData, and the
 /// last-applied annotations (which repeat them).
-fn secret_values() -> Vec<String> {
+pub(crate) fn secret_values() -> Vec<String> {
     let path = crate::lab::shared_root().join("lab/api/resources/secrets.json");
     let list: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let mut values = Vec::new();

@@ -27,6 +27,7 @@ mod policy_reports;
 mod pss;
 mod render;
 mod report;
+mod review;
 mod rules;
 mod summary;
 mod table;

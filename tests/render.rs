@@ -828,6 +828,7 @@ fn fixed_rendered_report() -> ScanReport {
     ScanReport {
         compliance: None,
         attack_paths: Vec::new(),
+        fixes: Vec::new(),
         target: posture::scan::Target::Manifests,
         rules: catalog
             .rules

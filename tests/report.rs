@@ -69,6 +69,7 @@ pub fn fixed_report() -> ScanReport {
     ScanReport {
         compliance: None,
         attack_paths: Vec::new(),
+        fixes: Vec::new(),
         target: posture::scan::Target::Manifests,
         rules: catalog.rules.iter().map(|r| r.info()).collect(),
         findings: vec![finding],

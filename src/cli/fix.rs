@@ -70,7 +70,7 @@ pub fn run(args: FixArgs) -> anyhow::Result<u8> {
         }
     } else {
         for change in &plan.changes {
-            write!(out, "{}", diff(change))?;
+            write!(out, "{}", change.unified_diff())?;
         }
     }
     out.flush()?;
@@ -112,19 +112,4 @@ fn write_change(change: &FileChange) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     std::fs::write(&path, &change.after).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// A unified diff of one change, as `git diff` shows it (`/dev/null` for a new file).
-fn diff(change: &FileChange) -> String {
-    let path = change.path.trim_start_matches('/');
-    let old = if change.before.is_empty() {
-        "/dev/null".to_owned()
-    } else {
-        format!("a/{path}")
-    };
-    similar::TextDiff::from_lines(&change.before, &change.after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&old, &format!("b/{path}"))
-        .to_string()
 }

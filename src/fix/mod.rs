@@ -10,6 +10,7 @@
 
 pub mod catalog;
 mod desired;
+pub mod proposal;
 mod yaml_edit;
 
 use crate::finding::Finding;
@@ -47,6 +48,23 @@ pub struct FileChange {
     pub path: String,
     pub before: String,
     pub after: String,
+}
+
+impl FileChange {
+    /// A unified diff of the change, as `git diff` shows it (`/dev/null` for a new file).
+    pub fn unified_diff(&self) -> String {
+        let path = self.path.trim_start_matches('/');
+        let old = if self.before.is_empty() {
+            "/dev/null".to_owned()
+        } else {
+            format!("a/{path}")
+        };
+        similar::TextDiff::from_lines(&self.before, &self.after)
+            .unified_diff()
+            .context_radius(3)
+            .header(&old, &format!("b/{path}"))
+            .to_string()
+    }
 }
 
 /// Everything a fix run would do.
@@ -288,6 +306,12 @@ fn patch_name(id: &ObjectRef) -> String {
 /// A strategic-merge patch that makes a rendered object hold `tree`: the object's identity,
 /// then the wanted fields, with list items named by their merge key (containers by name).
 fn patch(resource: &Resource, tree: &Tree) -> Result<String, String> {
+    let doc = patch_value(resource, tree)?;
+    serde_saphyr::to_string(&Value::Object(doc)).map_err(|e| e.to_string())
+}
+
+/// The patch of [`patch`] as a value: identity first, then the wanted fields.
+fn patch_value(resource: &Resource, tree: &Tree) -> Result<Map<String, Value>, String> {
     let applied = tree.apply(&resource.object);
     let mut doc = Map::new();
     for k in ["apiVersion", "kind"] {
@@ -307,7 +331,7 @@ fn patch(resource: &Resource, tree: &Tree) -> Result<String, String> {
             doc.insert(k, v);
         }
     }
-    serde_saphyr::to_string(&Value::Object(doc)).map_err(|e| e.to_string())
+    Ok(doc)
 }
 
 fn patch_map(tree: &Tree, applied: &Value) -> Result<Map<String, Value>, String> {

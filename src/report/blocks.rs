@@ -38,6 +38,67 @@ pub enum Block {
     },
     /// Links to the sections, for formats that have no outline of their own.
     Contents(Vec<Link>),
+    /// Text shown as written, in a monospace block: a diff, a patch, a command. `language`
+    /// names it for syntax highlighting (`diff`, `yaml`, `sh`).
+    Code {
+        language: &'static str,
+        text: String,
+    },
+    /// A chart where a format can draw one; its numbers are its text alternative.
+    Chart(Chart),
+}
+
+/// Stacked horizontal bars, one a row: what the HTML page draws as inline SVG.
+pub struct Chart {
+    /// Unique in the document: anchors the chart's title and description.
+    pub id: &'static str,
+    pub title: String,
+    /// What the chart shows, in a sentence, for readers who cannot see it.
+    pub description: String,
+    /// The heading of the row labels' column.
+    pub label: &'static str,
+    /// The parts each bar is stacked from, in order: a name and a colour.
+    pub series: Vec<(&'static str, Tone)>,
+    /// A label and one count per series.
+    pub rows: Vec<(String, Vec<usize>)>,
+}
+
+impl Chart {
+    /// The chart's numbers as a table: a row per bar, a column per series, and the total.
+    pub fn numbers(&self) -> Table {
+        let mut columns = vec![(self.label, Align::Left)];
+        columns.extend(self.series.iter().map(|(name, _)| (*name, Align::Right)));
+        columns.push(("Total", Align::Right));
+        let rows = self
+            .rows
+            .iter()
+            .map(|(label, counts)| {
+                let total: usize = counts.iter().sum();
+                let mut row = vec![Cell::new(vec![Inline::Text(label.clone())])];
+                row.extend(
+                    counts
+                        .iter()
+                        .chain([&total])
+                        .map(|n| Cell::new(vec![Inline::Text(n.to_string())])),
+                );
+                row
+            })
+            .collect();
+        Table {
+            wide: false,
+            columns,
+            rows,
+        }
+    }
+}
+
+/// A chart series' colour, by what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Severity(Severity),
+    Pass,
+    Fail,
+    Muted,
 }
 
 pub struct Table {
@@ -204,6 +265,24 @@ pub(crate) mod tests {
                             summary: vec![text("Fold <&>")],
                             blocks: vec![Block::Paragraph(vec![text("inside")])],
                         },
+                        Block::Code {
+                            language: "diff",
+                            text: "-a: <b>\n+a: ```c```\n".to_owned(),
+                        },
+                        Block::Chart(Chart {
+                            id: "chart",
+                            title: "Bars <&>".to_owned(),
+                            description: "Two rows".to_owned(),
+                            label: "Name",
+                            series: vec![
+                                ("high", Tone::Severity(Severity::High)),
+                                ("pass", Tone::Pass),
+                            ],
+                            rows: vec![
+                                ("a<b".to_owned(), vec![2, 1]),
+                                ("c".to_owned(), vec![0, 0]),
+                            ],
+                        }),
                         Block::Paragraph(vec![text("last")]),
                     ],
                 },

@@ -4,7 +4,7 @@
 //! nothing but the inline style keeps a page that a bug let markup into from loading or running
 //! anything.
 
-use super::blocks::{Align, Block, Document, Inline, Table};
+use super::blocks::{Align, Block, Chart, Document, Inline, Table, Tone};
 use super::review::{self, Flavor};
 use crate::scan::ScanReport;
 use crate::severity::Severity;
@@ -34,6 +34,12 @@ summary .badge { margin-left: .3em; }
 .kind { color: #59636e; font-weight: 400; }
 .muted { color: #59636e; }
 li { margin: .3em 0; }
+pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: .6em .8em;
+  overflow-x: auto; }
+pre code { background: none; padding: 0; overflow-wrap: normal; }
+figure { margin: 1em 0; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { font-weight: 600; }
 ";
 
 pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
@@ -110,6 +116,12 @@ fn blocks(list: &[Block], out: &mut String) {
                 }
                 out.push_str("</nav>\n");
             }
+            Block::Code { language, text } => out.push_str(&format!(
+                "<pre><code class=\"language-{}\">{}</code></pre>\n",
+                esc(language),
+                esc(text)
+            )),
+            Block::Chart(c) => chart(c, out),
         }
     }
 }
@@ -138,6 +150,108 @@ fn table(t: &Table, out: &mut String) {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n");
+}
+
+/// The chart's drawing area and rows, in SVG user units (pixels at 100%).
+const CHART_WIDTH: usize = 640;
+const LABEL_WIDTH: usize = 190;
+const BAR_WIDTH: usize = 380;
+const ROW: usize = 22;
+const LEGEND: usize = 30;
+/// Labels longer than this are cut (the row's tooltip and the table keep them whole).
+const LABEL_CHARS: usize = 28;
+
+fn tone_color(tone: Tone) -> &'static str {
+    match tone {
+        Tone::Severity(Severity::Critical) => "#6f1d8a",
+        Tone::Severity(Severity::High) | Tone::Fail => "#c62828",
+        Tone::Severity(Severity::Medium) => "#a35200",
+        Tone::Severity(Severity::Low) => "#2f5fb3",
+        Tone::Pass => "#2e7d32",
+        Tone::Muted => "#8c959f",
+    }
+}
+
+/// A chart as inline SVG (no script, no external font or image), its title and description
+/// for assistive technology, and its numbers in a table beneath.
+fn chart(c: &Chart, out: &mut String) {
+    let id = esc(c.id);
+    let height = LEGEND + c.rows.len() * ROW + 8;
+    let max = c
+        .rows
+        .iter()
+        .map(|(_, n)| n.iter().sum::<usize>())
+        .max()
+        .unwrap_or(0);
+    out.push_str(&format!(
+        "<figure class=\"chart\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" \
+         aria-labelledby=\"{id}-title {id}-desc\" width=\"{CHART_WIDTH}\" height=\"{height}\" \
+         viewBox=\"0 0 {CHART_WIDTH} {height}\" font-family=\"system-ui, sans-serif\" \
+         font-size=\"12\">\n<title id=\"{id}-title\">{}</title>\n<desc id=\"{id}-desc\">{}</desc>\n",
+        esc(&c.title),
+        esc(&c.description)
+    ));
+    let mut x = LABEL_WIDTH + 10;
+    for (name, tone) in &c.series {
+        out.push_str(&format!(
+            "<rect x=\"{x}\" y=\"8\" width=\"12\" height=\"12\" fill=\"{}\"/>\
+             <text x=\"{}\" y=\"18\">{}</text>\n",
+            tone_color(*tone),
+            x + 16,
+            esc(name)
+        ));
+        x += 16 + name.chars().count() * 7 + 18;
+    }
+    for (i, (label, counts)) in c.rows.iter().enumerate() {
+        let y = LEGEND + i * ROW;
+        let parts: Vec<String> = counts
+            .iter()
+            .zip(&c.series)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, (name, _))| format!("{n} {name}"))
+            .collect();
+        let total: usize = counts.iter().sum();
+        let tip = match parts.is_empty() {
+            true => format!("{label}: none"),
+            false => format!("{label}: {}", parts.join(", ")),
+        };
+        let shown: String = match label.chars().count() > LABEL_CHARS {
+            true => label.chars().take(LABEL_CHARS - 1).chain(['…']).collect(),
+            false => label.clone(),
+        };
+        out.push_str(&format!(
+            "<g><title>{}</title><text x=\"{LABEL_WIDTH}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            esc(&tip),
+            y + 14,
+            esc(&shown)
+        ));
+        let mut x = LABEL_WIDTH + 10;
+        for (n, (_, tone)) in counts.iter().zip(&c.series) {
+            let width = (n * BAR_WIDTH).checked_div(max).unwrap_or(0);
+            if *n == 0 {
+                continue;
+            }
+            // At least a pixel, so a count of one beside hundreds is still seen.
+            let width = width.max(1);
+            out.push_str(&format!(
+                "<rect x=\"{x}\" y=\"{}\" width=\"{width}\" height=\"16\" fill=\"{}\"/>",
+                y + 2,
+                tone_color(*tone)
+            ));
+            x += width;
+        }
+        out.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\">{total}</text></g>\n",
+            x + 6,
+            y + 14
+        ));
+    }
+    out.push_str(&format!(
+        "</svg>\n<figcaption>{}</figcaption>\n<details>\n<summary>The numbers</summary>\n",
+        esc(&c.title)
+    ));
+    table(&c.numbers(), out);
+    out.push_str("</details>\n</figure>\n");
 }
 
 /// Spans as HTML; also the summary of markdown's `<details>`, which GitHub reads as HTML.
@@ -218,6 +332,30 @@ z</code></td><td class="n">1</td></tr>
 <summary>Fold &lt;&amp;&gt;</summary>
 <p>inside</p>
 </details>
+<pre><code class="language-diff">-a: &lt;b&gt;
++a: ```c```
+</code></pre>
+<figure class="chart">
+<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="chart-title chart-desc" width="640" height="82" viewBox="0 0 640 82" font-family="system-ui, sans-serif" font-size="12">
+<title id="chart-title">Bars &lt;&amp;&gt;</title>
+<desc id="chart-desc">Two rows</desc>
+<rect x="200" y="8" width="12" height="12" fill="#c62828"/><text x="216" y="18">high</text>
+<rect x="262" y="8" width="12" height="12" fill="#2e7d32"/><text x="278" y="18">pass</text>
+<g><title>a&lt;b: 2 high, 1 pass</title><text x="190" y="44" text-anchor="end">a&lt;b</text><rect x="200" y="32" width="253" height="16" fill="#c62828"/><rect x="453" y="32" width="126" height="16" fill="#2e7d32"/><text x="585" y="44">3</text></g>
+<g><title>c: none</title><text x="190" y="66" text-anchor="end">c</text><text x="206" y="66">0</text></g>
+</svg>
+<figcaption>Bars &lt;&amp;&gt;</figcaption>
+<details>
+<summary>The numbers</summary>
+<table>
+<thead><tr><th>Name</th><th>high</th><th>pass</th><th>Total</th></tr></thead>
+<tbody>
+<tr><td>a&lt;b</td><td class="n">2</td><td class="n">1</td><td class="n">3</td></tr>
+<tr><td>c</td><td class="n">0</td><td class="n">0</td><td class="n">0</td></tr>
+</tbody>
+</table>
+</details>
+</figure>
 <p>last</p>
 </section>
 </body>

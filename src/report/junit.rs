@@ -1,8 +1,9 @@
 //! JUnit XML for CI dashboards (GitLab, Jenkins, Azure DevOps): a `<testsuite>` per rule, with
 //! a `<testcase>` per object the rule applies to (by its kinds) that fails with the object's
 //! findings or passes; a suite for the benchmark, a test case per check (manual, not-applicable
-//! and not-collected checks are skipped); and a `posture problems` suite where errors are
-//! `<error>` test cases, so that a file that could not be read shows up red.
+//! and not-collected checks are skipped); a `posture attack paths` suite with a failing test
+//! case per attack path, its steps in the failure's text; and a `posture problems` suite where
+//! errors are `<error>` test cases, so that a file that could not be read shows up red.
 //!
 //! No timestamps or durations: the same scan gives the same bytes.
 
@@ -249,6 +250,84 @@ fn failed_check_body(
     body
 }
 
+/// Where a step of an attack path is: the file and line, or the cluster object's address.
+fn step_place(s: &crate::paths::Step) -> String {
+    if let Some(w) = &s.written {
+        return format!(
+            "{}:{}:{}",
+            w.file.as_str(),
+            w.position.line,
+            w.position.column
+        );
+    }
+    match (&s.origin, s.origin.file()) {
+        (Origin::Cluster { cluster }, _) => s.object.uri(cluster),
+        // A line of the tool's output says nothing in the repository.
+        (Origin::Rendered { .. }, Some(file)) => file.to_string(),
+        (_, Some(file)) => match s.position {
+            Some(p) => format!("{}:{}:{}", file.as_str(), p.line, p.column),
+            None => file.to_string(),
+        },
+        (_, None) => s.object.display_name(),
+    }
+}
+
+/// A test case per attack path, each a failure: a path is a route an attacker can take now,
+/// whatever `--fail-on` gates on (the exit code), as every finding fails its own test case.
+/// The failure's type is the path's level as SARIF gives it (error from score 10, warning from
+/// 6, else note); its text is the steps, each explained and located.
+fn paths_suite(paths: &[crate::paths::AttackPath], prefix: &str) -> (Counts, String) {
+    let mut doc = String::new();
+    for p in paths {
+        let file = p.steps[0].origin.file().map_or(String::new(), |path| {
+            format!(" file=\"{}\"", attr(path.as_str()))
+        });
+        let level = match p.score.value {
+            10.. => "error",
+            6.. => "warning",
+            _ => "note",
+        };
+        let mut body = String::new();
+        for (i, step) in p.steps.iter().enumerate() {
+            let _ = writeln!(
+                body,
+                "{}. {}\n   at {}",
+                i + 1,
+                step.explanation,
+                step_place(step)
+            );
+        }
+        let _ = writeln!(
+            body,
+            "\nScore {} (exposure {} x impact {}): {}",
+            p.score.value,
+            p.score.exposure,
+            p.score.impact,
+            p.score.reasons.join("; ")
+        );
+        let _ = writeln!(
+            doc,
+            "    <testcase classname=\"{}\" name=\"{}\"{file}>\n      <failure message=\"{}\" \
+             type=\"{level}\">{}</failure>\n    </testcase>",
+            attr(&classname(p.entry())),
+            attr(&format!("{} {}", p.id, p.title)),
+            attr(&format!("{} (score {})", p.title, p.score.value)),
+            text(&body)
+        );
+    }
+    let counts = Counts {
+        tests: paths.len(),
+        failures: paths.len(),
+        ..Counts::default()
+    };
+    let head = format!(
+        "  <testsuite name=\"{}\" {}>\n",
+        attr(&format!("{prefix}posture attack paths")),
+        counts.attributes()
+    );
+    (counts, format!("{head}{doc}  </testsuite>\n"))
+}
+
 fn problems_suite(problems: &[Problem], prefix: &str) -> (Counts, String) {
     let mut counts = Counts::default();
     let mut doc = String::new();
@@ -350,6 +429,9 @@ impl<'a> Suites<'a> {
         let mut others = Vec::new();
         if let Some(c) = &report.compliance {
             others.push(benchmark_suite(c, report, &findings, &prefix));
+        }
+        if !report.attack_paths.is_empty() {
+            others.push(paths_suite(&report.attack_paths, &prefix));
         }
         if !report.problems.is_empty() {
             others.push(problems_suite(&report.problems, &prefix));

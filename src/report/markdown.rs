@@ -97,6 +97,23 @@ fn blocks(list: &[Block], shift: usize, out: &mut String) {
             }
             // GitHub shows a document's outline itself, and markdown has no portable anchors.
             Block::Contents(_) => {}
+            Block::Code { language, text } => {
+                // A fence longer than any run of backticks inside (CommonMark 4.5).
+                let mut longest = 0;
+                let mut run = 0;
+                for c in text.chars() {
+                    run = if c == '`' { run + 1 } else { 0 };
+                    longest = longest.max(run);
+                }
+                let fence = "`".repeat((longest + 1).max(3));
+                out.push_str(&format!("{fence}{language}\n{text}"));
+                if !text.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push_str(&format!("{fence}\n\n"));
+            }
+            // Markdown draws no chart: its numbers are the chart.
+            Block::Chart(chart) => table(&chart.numbers(), out),
         }
     }
 }
@@ -275,6 +292,16 @@ Text \*x\* \& \<y\> `a|b` **strong** *note* Pod Part\
 inside
 
 </details>
+
+````diff
+-a: <b>
++a: ```c```
+````
+
+| Name | high | pass | Total |
+| --- | ---: | ---: | ---: |
+| a\<b | 2 | 1 | 3 |
+| c | 0 | 0 | 0 |
 
 last
 "#;

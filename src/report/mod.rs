@@ -3,6 +3,7 @@
 //! review document ([`review`], made of [`blocks`]), so that both show the same sections in the
 //! same order.
 
+pub mod assessment;
 pub mod blocks;
 pub mod compliance;
 pub mod diff;

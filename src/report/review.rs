@@ -1,13 +1,16 @@
 //! The security review behind the markdown and HTML reports, as one [`Document`]: what was
-//! scanned, counts by severity, the benchmark's summary, the top priorities, the findings
-//! grouped into sections (workloads, RBAC, network exposure, the rest) and the problems.
+//! scanned, the assessment ([`super::assessment`]: verdict, risk score, top attack paths, the
+//! fix list), counts by severity (charted in HTML), the benchmark's summary, the top
+//! priorities, the findings grouped into sections (workloads, RBAC, network exposure, the
+//! rest) and the problems.
 //!
 //! All grouping, ordering and wording is decided here, once, so that `markdown` and `html`
 //! only write blocks out and cannot drift apart; nothing here knows markdown or HTML syntax or
 //! escaping. Counts come from `report.findings` alone; findings a later feature sets aside
 //! (suppressed, baselined) belong here as one more section, not in the serializers.
 
-use super::blocks::{Align, Block, Cell, Document, Inline, Link, Table};
+use super::assessment;
+use super::blocks::{Align, Block, Cell, Chart, Document, Inline, Link, Table, Tone};
 use crate::compliance::{Compliance, State, Tally};
 use crate::finding::Finding;
 use crate::location::Location;
@@ -38,6 +41,9 @@ pub enum Flavor {
 pub fn document(report: &ScanReport, flavor: Flavor) -> Document {
     let sections = sections(report);
     let mut contents = vec![
+        link("#verdict", "Verdict"),
+        link("#paths", "Top attack paths"),
+        link("#fixes", "Fix first"),
         link("#summary", "Summary"),
         link("#priorities", "Top priorities"),
     ];
@@ -53,7 +59,10 @@ pub fn document(report: &ScanReport, flavor: Flavor) -> Document {
     let mut blocks = vec![
         Block::Paragraph(scope_line(report)),
         Block::Contents(contents),
-        section("summary", "Summary", summary(report)),
+        section("verdict", "Verdict", assessment::verdict(report)),
+        section("paths", "Top attack paths", assessment::top_paths(report)),
+        section("fixes", "Fix first", assessment::fix_list(report)),
+        section("summary", "Summary", summary(report, flavor)),
         section("priorities", "Top priorities", priority_blocks(report)),
     ];
     for s in &sections {
@@ -131,7 +140,8 @@ fn scope_line(report: &ScanReport) -> Vec<Inline> {
 }
 
 /// Counts by severity, the problems, exceptions and baseline in a line each, the benchmark.
-fn summary(report: &ScanReport) -> Vec<Block> {
+/// The page charts findings by namespace and the benchmark's sections.
+fn summary(report: &ScanReport, flavor: Flavor) -> Vec<Block> {
     let findings = &report.findings;
     let number = |n: usize| Cell::new(vec![text(n.to_string())]);
     let mut rows: Vec<Vec<Cell>> = Severity::ALL
@@ -163,6 +173,9 @@ fn summary(report: &ScanReport) -> Vec<Block> {
         ],
         rows,
     })];
+    if flavor == Flavor::Html && !findings.is_empty() {
+        blocks.push(Block::Chart(namespace_chart(report)));
+    }
     let errors = count_level(&report.problems, Level::Error);
     if let Some(line) = problems_line(errors, count_level(&report.problems, Level::Warning)) {
         blocks.push(Block::Paragraph(vec![Inline::Strong(line)]));
@@ -187,8 +200,105 @@ fn summary(report: &ScanReport) -> Vec<Block> {
             text: vec![text(super::compliance::heading(c))],
         });
         blocks.extend(benchmark(c));
+        if flavor == Flavor::Html {
+            if let Some(chart) = benchmark_chart(c) {
+                blocks.push(Block::Chart(chart));
+            }
+        }
     }
     blocks
+}
+
+/// Rows a chart shows before it sums the rest into one.
+const CHART_ROWS: usize = 15;
+
+/// Findings by namespace, stacked by severity; most findings first.
+fn namespace_chart(report: &ScanReport) -> Chart {
+    let mut counts: BTreeMap<Option<&str>, [usize; 4]> = BTreeMap::new();
+    for f in &report.findings {
+        counts.entry(f.object.namespace.as_deref()).or_default()[f.severity as usize] += 1;
+    }
+    // Most severe first, as the table reads.
+    let series: Vec<Severity> = Severity::ALL.to_vec();
+    let mut rows: Vec<(String, Vec<usize>)> = counts
+        .into_iter()
+        .map(|(ns, c)| {
+            let label = ns.map_or("(cluster-scoped)".to_owned(), str::to_owned);
+            (label, series.iter().map(|s| c[*s as usize]).collect())
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        let total = |r: &(String, Vec<usize>)| r.1.iter().sum::<usize>();
+        total(b).cmp(&total(a)).then_with(|| a.0.cmp(&b.0))
+    });
+    if rows.len() > CHART_ROWS {
+        let rest = rows.split_off(CHART_ROWS - 1);
+        let mut sum = vec![0; series.len()];
+        for (_, c) in &rest {
+            for (s, n) in sum.iter_mut().zip(c) {
+                *s += n;
+            }
+        }
+        rows.push((format!("{} more namespaces", rest.len()), sum));
+    }
+    Chart {
+        id: "chart-namespaces",
+        title: "Findings by namespace and severity".to_owned(),
+        description: format!(
+            "A bar per namespace, most findings first, stacked by severity: {}.",
+            rows.iter()
+                .map(|(ns, c)| format!("{ns} {}", c.iter().sum::<usize>()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        label: "Namespace",
+        series: series
+            .iter()
+            .map(|s| (s.as_str(), Tone::Severity(*s)))
+            .collect(),
+        rows,
+    }
+}
+
+/// The benchmark's top-level sections: checks passed, failed and not collected.
+fn benchmark_chart(c: &Compliance) -> Option<Chart> {
+    let states = [State::Pass, State::Fail, State::NotCollected];
+    let rows: Vec<(String, Vec<usize>)> = c
+        .sections
+        .iter()
+        .filter(|s| !s.id.contains('.'))
+        .map(|s| {
+            (
+                format!("{} {}", s.id, s.title),
+                states
+                    .iter()
+                    .map(|st| s.counts.get(*st))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, n)| n.iter().any(|n| *n > 0))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    Some(Chart {
+        id: "chart-benchmark",
+        title: format!("{}: results by section", c.benchmark),
+        description: format!(
+            "A bar per section of the benchmark, stacked by result: {}.",
+            rows.iter()
+                .map(|(s, n)| format!("{s}: {} pass, {} fail, {} not collected", n[0], n[1], n[2]))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        label: "Section",
+        series: vec![
+            ("Pass", Tone::Pass),
+            ("Fail", Tone::Fail),
+            ("Not collected", Tone::Muted),
+        ],
+        rows,
+    })
 }
 
 /// The applied benchmark: its counts per section, and the failed checks.
@@ -457,11 +567,19 @@ impl Group<'_> {
         });
         let severities = Severity::ALL.into_iter().filter(|s| self.count(*s) > 0);
         let label = |s: Severity| format!("{} {}", self.count(s), s.as_str());
+        // An object in the fix list has its fixes there, said once.
         let fixes: Vec<&RuleGroup<'_>> = self
             .rules
             .iter()
-            .filter(|r| !r.rule.remediation.is_empty())
+            .filter(|r| !r.rule.remediation.is_empty() && self.fix.is_none())
             .collect();
+        let see_fix = self.fix.map(|n| {
+            Block::Paragraph(vec![
+                text("Fix: see "),
+                Inline::Link(link("#fixes", "Fix first")),
+                text(format!(", fix {n}.")),
+            ])
+        });
         let fix = |r: &RuleGroup<'_>| {
             let mut item = vec![code(r.rule.id), text(" "), text(r.rule.title), text(": ")];
             item.extend(r.rule.remediation.iter().cloned());
@@ -484,6 +602,7 @@ impl Group<'_> {
                     Block::Paragraph(line),
                     Block::Table(self.table()),
                 ];
+                blocks.extend(see_fix);
                 match fixes.as_slice() {
                     [] => {}
                     [one] => {
@@ -514,6 +633,7 @@ impl Group<'_> {
                 }));
                 let mut blocks: Vec<Block> = source.map(Block::Paragraph).into_iter().collect();
                 blocks.push(Block::Table(self.table()));
+                blocks.extend(see_fix);
                 match fixes.as_slice() {
                     [] => {}
                     [one] => blocks.push(Block::Paragraph(
@@ -569,19 +689,19 @@ impl Group<'_> {
     }
 }
 
-fn text(s: impl Into<String>) -> Inline {
+pub(super) fn text(s: impl Into<String>) -> Inline {
     Inline::Text(s.into())
 }
 
-fn code(s: impl Into<String>) -> Inline {
+pub(super) fn code(s: impl Into<String>) -> Inline {
     Inline::Code(s.into())
 }
 
-fn paragraph(s: &str) -> Block {
+pub(super) fn paragraph(s: &str) -> Block {
     Block::Paragraph(vec![text(s)])
 }
 
-fn list(ordered: bool, items: Vec<Vec<Inline>>) -> Block {
+pub(super) fn list(ordered: bool, items: Vec<Vec<Inline>>) -> Block {
     Block::List { ordered, items }
 }
 
@@ -602,7 +722,7 @@ fn section(id: &'static str, title: &str, blocks: Vec<Block>) -> Block {
 }
 
 /// `Deployment ratingsapp/ratings-api`: the kind, then the namespace and name as code.
-fn object(o: &ObjectRef) -> Vec<Inline> {
+pub(super) fn object(o: &ObjectRef) -> Vec<Inline> {
     let name = match &o.namespace {
         Some(ns) => format!("{ns}/{}", o.name),
         None => o.name.clone(),
@@ -610,7 +730,7 @@ fn object(o: &ObjectRef) -> Vec<Inline> {
     vec![Inline::Kind(o.kind.clone()), text(" "), code(name)]
 }
 
-fn join(parts: Vec<Vec<Inline>>, separator: Inline) -> Vec<Inline> {
+pub(super) fn join(parts: Vec<Vec<Inline>>, separator: Inline) -> Vec<Inline> {
     let mut out = Vec::new();
     for (i, part) in parts.into_iter().enumerate() {
         if i > 0 {
@@ -757,6 +877,8 @@ struct Group<'a> {
     counts: [usize; 4],
     /// Most severe rule first.
     rules: Vec<RuleGroup<'a>>,
+    /// The object's entry in the fix list, which gives its fixes instead.
+    fix: Option<usize>,
 }
 
 impl Group<'_> {
@@ -853,12 +975,13 @@ fn sections<'a>(report: &'a ScanReport) -> Vec<Section<'a>> {
             groups: Vec::new(),
         })
         .collect();
+    let fix_numbers = assessment::fix_numbers(report);
     let mut with_findings: Vec<BTreeSet<(&ObjectRef, String)>> =
         vec![BTreeSet::new(); SectionKind::ALL.len()];
     for ((kind, key), findings) in grouped {
         with_findings[kind as usize]
             .extend(findings.iter().map(|f| (&f.object, f.origin.source_key())));
-        let group = group(report, key.subject(), findings);
+        let group = group(report, key.subject(), findings, &fix_numbers);
         sections[kind as usize].groups.push(group);
     }
     for (section, objects) in sections.iter_mut().zip(with_findings) {
@@ -966,7 +1089,14 @@ fn group<'a>(
     report: &'a ScanReport,
     subject: Subject<'a>,
     findings: Vec<&'a Finding>,
+    fix_numbers: &std::collections::HashMap<(&ObjectRef, &Origin), usize>,
 ) -> Group<'a> {
+    let fix = match subject {
+        Subject::Object(_) | Subject::Container(..) => fix_numbers
+            .get(&(&findings[0].object, &findings[0].origin))
+            .copied(),
+        _ => None,
+    };
     // A shared source is shown once, above the rows: for one object's group. A namespace's
     // or a rule's group names each finding's object in its row even when there is one.
     let first = source_of(findings[0]);
@@ -1004,6 +1134,7 @@ fn group<'a>(
         source: shared.then_some(first),
         counts,
         rules,
+        fix,
     }
 }
 
@@ -1124,7 +1255,7 @@ fn common_directory(paths: &[String]) -> Option<String> {
 }
 
 /// `s` for a count other than one.
-fn plural(n: usize) -> &'static str {
+pub(super) fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
     } else {
@@ -1168,7 +1299,7 @@ fn state_label(s: State) -> &'static str {
 
 /// Splits metadata text at its `code` spans (CommonMark: a run of n backticks up to the next
 /// run of exactly n). Text with an unclosed run stays text.
-fn inline_code(text: &str) -> Vec<Inline> {
+pub(super) fn inline_code(text: &str) -> Vec<Inline> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
     let mut plain_start = 0;

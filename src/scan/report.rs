@@ -49,6 +49,8 @@ pub struct ScanReport {
     pub compliance: Option<Compliance>,
     /// Routes from entry points to crown jewels, best first (`paths::find`).
     pub attack_paths: Vec<crate::paths::AttackPath>,
+    /// The review's fix list: one change per object, best first (`fix::proposal::propose`).
+    pub fixes: Vec<crate::fix::proposal::Proposal>,
 }
 
 /// One object the rules were evaluated on: its identity and where it was read, without its

@@ -495,6 +495,8 @@ impl WatchState {
                 .collect(),
             findings,
             attack_paths,
+            // The fix list is the review's; /findings is JSON, which has none.
+            fixes: Vec::new(),
             suppressed: Vec::new(),
             exceptions: Vec::new(),
             baseline: None,
