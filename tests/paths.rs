@@ -260,7 +260,8 @@ fn a_workload_that_reads_a_cluster_admin_token_reaches_cluster_admin() {
     );
     assert_eq!(p.jewel, Jewel::ClusterAdmin);
     assert!(p.steps[3].explanation.contains("never expires"));
-    // A foothold that only reads its namespace's Secrets is no path of its own (impact 3).
+    // A foothold that only reads its namespace's Secrets is no path of its own (impact 3), and
+    // the controller manager reading every Secret is the control plane, not a route.
     assert_eq!(report.attack_paths.len(), 3);
     // The user the binding names reaches cluster-admin the same way, with her credentials.
     let p = find(
@@ -293,6 +294,28 @@ fn a_workload_that_reads_a_cluster_admin_token_reaches_cluster_admin() {
         readers.contains("ServiceAccount 'ci/reporter'") && readers.contains("User 'alice'"),
         "{readers}"
     );
+}
+
+/// On a cluster Secrets are read metadata-only, without their type: the token controller's
+/// annotation marks a token Secret there, and the chain through it holds as in manifests.
+#[test]
+fn a_metadata_only_token_secret_still_chains_to_cluster_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("fixtures/paths/token-chain/ci.yaml"))
+        .unwrap()
+        .replace("type: kubernetes.io/service-account-token\n", "");
+    assert!(!text.contains("service-account-token"));
+    let file = dir.path().join("ci.yaml");
+    std::fs::write(&file, text).unwrap();
+    let report = scan_paths(&[file.as_path()]);
+    let p = find(
+        &report.attack_paths,
+        "Deployment 'ci/report-builder' → cluster-admin",
+    );
+    assert!(p
+        .steps
+        .iter()
+        .any(|s| s.edge == Edge::LeaksToken && s.object.name == "deployer-token"));
 }
 
 /// The account reading Secrets gains nothing from its own token, and a token of an account

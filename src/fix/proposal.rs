@@ -168,7 +168,8 @@ fn cut_by(step: &Step, object: &ObjectRef, prints: &HashSet<&str>) -> bool {
         | Edge::HoldsCredentials
         | Edge::RunsAs
         | Edge::LeaksToken
-        | Edge::GrantsEveryone => {
+        | Edge::GrantsEveryone
+        | Edge::GrantsSubject => {
             !evidence.is_empty() && evidence.iter().all(|f| prints.contains(f))
         }
         Edge::GrantedBy => &step.object == object && !prints.is_empty(),

@@ -243,6 +243,7 @@ fn inside_route(p: &AttackPath) -> String {
             "any authenticated user reaches {} through {entry}",
             p.target
         ),
+        Edge::GrantsSubject => format!("the users or groups {entry} names reach {}", p.target),
         Edge::LeaksToken => format!("whoever copies the token in {entry} gets {}", p.target),
         Edge::Foothold => format!("code running in {entry} reaches {}", p.target),
         _ => format!(
