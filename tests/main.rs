@@ -28,3 +28,4 @@ mod report;
 mod rules;
 mod summary;
 mod table;
+mod watch;
