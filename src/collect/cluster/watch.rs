@@ -362,3 +362,33 @@ pub fn strip(object: &mut Value) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_watched_object_keeps_no_status_managed_fields_or_last_applied_configuration() {
+        let ty = ServedType {
+            group: String::new(),
+            version: "v1".to_owned(),
+            kind: "Pod".to_owned(),
+            plural: "pods".to_owned(),
+            namespaced: true,
+        };
+        let served = json!({"metadata": {"name": "p", "namespace": "web", "resourceVersion": "7",
+                "managedFields": [{"manager": "kubectl"}],
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "a"}},
+            "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+            "status": {"phase": "Running"}});
+        let mut kept = super::super::list::normalize(served, &ty);
+        strip(&mut kept);
+        assert_eq!(
+            kept,
+            json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "p", "namespace": "web", "annotations": {"team": "a"}},
+                "spec": {"containers": [{"name": "app", "image": "nginx"}]}})
+        );
+    }
+}
