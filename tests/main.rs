@@ -31,3 +31,4 @@ mod review;
 mod rules;
 mod summary;
 mod table;
+mod watch;

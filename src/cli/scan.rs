@@ -90,7 +90,7 @@ pub struct ScanArgs {
     pub limits: InputLimitArgs,
 }
 
-fn parse_benchmark(s: &str) -> Result<BenchmarkChoice, String> {
+pub(super) fn parse_benchmark(s: &str) -> Result<BenchmarkChoice, String> {
     let names = posture::benchmark::Registry::builtin().names();
     match s {
         "auto" => Ok(BenchmarkChoice::Auto),

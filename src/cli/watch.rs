@@ -7,13 +7,14 @@ use super::exit;
 use anyhow::Context;
 use clap::Args;
 use posture::collect::cluster::watch::{self, Change};
-use posture::scan::NeededTypes;
+use posture::scan::{BenchmarkChoice, Judging, NeededTypes};
 use posture::watch::http::{self, Shared};
 use posture::watch::metrics::Metrics;
 use posture::watch::publish::{self, Notice, PublishOptions, Publisher};
 use posture::watch::WatchState;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -25,6 +26,10 @@ const BATCH: usize = 4096;
 /// rollout) is evaluated once.
 const SETTLE: Duration = Duration::from_millis(50);
 
+/// The least time between two assessments of the benchmark, which reads every object: a steady
+/// stream of changes is evaluated between them, not behind them.
+const BENCHMARK_SPACING: Duration = Duration::from_secs(2);
+
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     #[command(flatten)]
@@ -33,6 +38,10 @@ pub struct WatchArgs {
     /// `10m`, `30s`, or seconds (at most 1h).
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     pub resync: Duration,
+    /// How often every node's kubelet configuration is read again through the node proxy (a
+    /// node that appears is read at once): `10m`, `30s`, or seconds (at most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub kubelet_interval: Duration,
     /// Serve /metrics, /healthz, /readyz and /findings on this address (`127.0.0.1:9090`);
     /// off by default. Port 0 picks a free port, printed on stderr.
     #[arg(long, value_name = "ADDR")]
@@ -50,6 +59,20 @@ pub struct WatchArgs {
     pub policy: PolicyArgs,
     #[command(flatten)]
     pub pod_security: PodSecurityArgs,
+    /// The config file with exceptions, as `scan --config`; by default `.posture.yaml` in the
+    /// working directory.
+    #[arg(long = "config", value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore `.posture.yaml` files (annotations on objects still apply).
+    #[arg(long)]
+    pub no_config: bool,
+    /// CIS benchmark to assess, as `scan --benchmark`: `auto` picks the platform's; `none`
+    /// watches the rules' findings only.
+    #[arg(long, value_name = "NAME", default_value = "auto", value_parser = super::scan::parse_benchmark)]
+    pub benchmark: BenchmarkChoice,
+    /// Limit the benchmark to one CIS profile: 1 or 2 (as `scan --cis-level`).
+    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub cis_level: Option<u8>,
 }
 
 pub fn run(args: WatchArgs) -> anyhow::Result<u8> {
@@ -57,6 +80,35 @@ pub fn run(args: WatchArgs) -> anyhow::Result<u8> {
     let catalog = posture::scan::load_policies(&args.policy.user_policies())?;
     let mut evaluator = posture::engine::Evaluator::with_limits(&catalog, args.policy.limits())?;
     evaluator.set_pss_version(args.pod_security.pss_version);
+    let config_files = match (&args.config, args.no_config) {
+        (Some(file), _) if !file.is_file() => {
+            anyhow::bail!("the config file {} does not exist", file.display())
+        }
+        (Some(file), _) => vec![file.clone()],
+        (None, true) => Vec::new(),
+        (None, false) => posture::exceptions::config::discover(&[]),
+    };
+    let mut exceptions = Vec::new();
+    let mut settings = posture::engine::RuleSettings::default();
+    for file in &config_files {
+        let loaded = posture::exceptions::config::load_file(file);
+        exceptions.extend(loaded.exceptions);
+        settings.merge(loaded.settings);
+        for problem in loaded.problems {
+            eprintln!("posture watch: {problem}");
+        }
+    }
+    evaluator.set_settings(settings);
+    let judging = Judging {
+        benchmark: args.benchmark.clone(),
+        cis_level: args.cis_level,
+        exceptions,
+        ..Judging::default()
+    };
+    let intervals = watch::Intervals {
+        resync: args.resync,
+        kubelet: args.kubelet_interval,
+    };
     let needed = NeededTypes::of(&catalog);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -65,14 +117,16 @@ pub fn run(args: WatchArgs) -> anyhow::Result<u8> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let (sink, changes) = mpsc::channel::<Change>(BATCH);
-        let watching = watch::start(&options, &needed, args.resync, sink).await?;
-        let state = Arc::new(Mutex::new(WatchState::new(
+        let watching = watch::start(&options, &needed, intervals, sink).await?;
+        let mut watch_state = WatchState::new(
             evaluator,
             watching.cluster.cluster.clone(),
             watching.cluster.context.clone(),
             watching.version.clone(),
             watching.streams.clone(),
-        )));
+        );
+        watch_state.set_judging(judging);
+        let state = Arc::new(Mutex::new(watch_state));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let (notify, publishing) = if args.policy_reports || args.emit_events {
             let (notify, notices) = mpsc::channel::<Notice>(64);
@@ -102,7 +156,8 @@ pub fn run(args: WatchArgs) -> anyhow::Result<u8> {
         };
         let evaluating = {
             let state = Arc::clone(&state);
-            std::thread::spawn(move || evaluate(changes, &state, notify))
+            let runtime = tokio::runtime::Handle::current();
+            std::thread::spawn(move || evaluate(changes, &state, &runtime, notify))
         };
         let server = match args.listen {
             Some(addr) => {
@@ -167,46 +222,89 @@ fn instance_name() -> String {
         .unwrap_or_else(|| "posture".to_owned())
 }
 
-/// Applies changes in batches and writes their events, one JSON object a line; with
-/// `notify`, hands each batch's events to the publisher too.
+/// Applies changes in batches and writes their events, one JSON object a line; assesses the
+/// benchmark again when its evidence changed, at most every [`BENCHMARK_SPACING`]; with
+/// `notify`, hands every batch's events to the publisher too.
 fn evaluate(
     mut changes: mpsc::Receiver<Change>,
     state: &Mutex<WatchState>,
+    runtime: &tokio::runtime::Handle,
     notify: Option<mpsc::Sender<Notice>>,
 ) {
-    let stdout = std::io::stdout();
-    while let Some(first) = changes.blocking_recv() {
-        let mut batch = vec![first];
-        std::thread::sleep(SETTLE);
-        while batch.len() < BATCH {
-            match changes.try_recv() {
-                Ok(change) => batch.push(change),
-                Err(_) => break,
-            }
-        }
-        let now = jiff::Timestamp::now().to_string();
-        let (events, initial) = match state.lock() {
-            Ok(mut state) => {
-                let initial = !state.ready();
-                (state.apply(batch, &now), initial)
-            }
-            Err(_) => return,
-        };
+    let publish = |events: &[posture::watch::DriftEvent], initial: bool| {
         if let Some(notify) = &notify {
             let notice = Notice {
-                events: events.clone(),
+                events: events.to_vec(),
                 initial,
             };
             // The publisher gone (shut down) leaves stdout to go on.
             let _ = notify.blocking_send(notice);
         }
-        let mut out = stdout.lock();
-        for event in events {
-            let line = serde_json::to_string(&event).unwrap_or_default();
-            if writeln!(out, "{line}").is_err() {
+    };
+    let mut assessed = std::time::Instant::now();
+    loop {
+        let due = state.lock().map(|s| s.benchmark_due()).unwrap_or(false);
+        let wait = if due {
+            BENCHMARK_SPACING.saturating_sub(assessed.elapsed())
+        } else {
+            // Nothing to do but wait for changes.
+            Duration::from_secs(3600)
+        };
+        // The timer is made inside the runtime, which drives it.
+        let next = runtime.block_on(async { tokio::time::timeout(wait, changes.recv()).await });
+        let first = match next {
+            Ok(Some(change)) => Some(change),
+            Ok(None) => return,
+            Err(_) => None,
+        };
+        let mut events = Vec::new();
+        if let Some(first) = first {
+            let mut batch = vec![first];
+            std::thread::sleep(SETTLE);
+            while batch.len() < BATCH {
+                match changes.try_recv() {
+                    Ok(change) => batch.push(change),
+                    Err(_) => break,
+                }
+            }
+            let now = jiff::Timestamp::now().to_string();
+            let initial = match state.lock() {
+                Ok(mut state) => {
+                    let initial = !state.ready();
+                    events.extend(state.apply(batch, &now));
+                    initial
+                }
+                Err(_) => return,
+            };
+            publish(&events, initial);
+            if !write(&events) {
+                return;
+            }
+            events.clear();
+        }
+        if due && assessed.elapsed() >= BENCHMARK_SPACING {
+            let now = jiff::Timestamp::now().to_string();
+            match state.lock() {
+                Ok(mut state) => events.extend(state.assess_benchmark(&now)),
+                Err(_) => return,
+            }
+            assessed = std::time::Instant::now();
+            publish(&events, false);
+            if !write(&events) {
                 return;
             }
         }
-        let _ = out.flush();
     }
+}
+
+/// Writes events to stdout, one JSON object a line; false when stdout is gone.
+fn write(events: &[posture::watch::DriftEvent]) -> bool {
+    let mut out = std::io::stdout().lock();
+    for event in events {
+        let line = serde_json::to_string(event).unwrap_or_default();
+        if writeln!(out, "{line}").is_err() {
+            return false;
+        }
+    }
+    out.flush().is_ok()
 }

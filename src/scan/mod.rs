@@ -473,8 +473,8 @@ fn evaluated_objects(targets: Vec<Resource>) -> Vec<EvaluatedObject> {
     evaluated
 }
 
-/// The benchmark to apply, and why.
-fn choose(
+/// The benchmark to apply, and why (`posture watch` chooses the same way).
+pub(crate) fn choose(
     choice: &BenchmarkChoice,
     context: &compliance::Context,
     runs: &[compliance::subjects::Run<'_>],
@@ -503,7 +503,7 @@ fn choose(
     }
 }
 
-fn apply(
+pub(crate) fn apply(
     name: &str,
     selection: Selection,
     cis_level: Option<u8>,

@@ -19,6 +19,8 @@ pub struct Metrics {
     errors: Family<Labels, Counter>,
     latency: Histogram,
     ready: Gauge,
+    score: Family<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    checks: Family<Labels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -67,8 +69,24 @@ impl Metrics {
             "1 once every type was listed and evaluated",
             ready.clone(),
         );
+        let score = Family::<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "benchmark_score",
+            "Passed / (passed + failed) automated benchmark results, in percent, per section \
+             (section \"\" is the whole benchmark)",
+            score.clone(),
+        );
+        let checks = Family::<Labels, Gauge>::default();
+        registry.register(
+            "benchmark_checks",
+            "Benchmark recommendations per section and state (pass, fail, manual, \
+             not-applicable, not-collected)",
+            checks.clone(),
+        );
         Metrics {
             registry,
+            score,
+            checks,
             open,
             objects,
             restarts,
@@ -108,6 +126,34 @@ impl Metrics {
             self.latency.observe(seconds);
         }
         self.ready.set(i64::from(state.ready()));
+        self.score.clear();
+        self.checks.clear();
+        if let Some(compliance) = state.compliance() {
+            let label = |section: &str| {
+                vec![
+                    ("benchmark".to_owned(), compliance.benchmark.clone()),
+                    ("section".to_owned(), section.to_owned()),
+                ]
+            };
+            let tallies = std::iter::once(("", compliance.score, &compliance.total)).chain(
+                compliance
+                    .sections
+                    .iter()
+                    .map(|s| (s.id.as_str(), s.score, &s.counts)),
+            );
+            for (section, score, tally) in tallies {
+                if let Some(score) = score {
+                    self.score.get_or_create(&label(section)).set(score);
+                }
+                for state in crate::compliance::State::ALL {
+                    let mut labels = label(section);
+                    labels.push(("state".to_owned(), state.as_str().to_owned()));
+                    self.checks
+                        .get_or_create(&labels)
+                        .set(i64::try_from(tally.get(state)).unwrap_or(i64::MAX));
+                }
+            }
+        }
     }
 
     pub fn encode(&self) -> String {

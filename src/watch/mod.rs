@@ -14,6 +14,12 @@
 //! objects change rarely, and a full evaluation of 10,000 objects takes about a second.
 //! Objects whose controller appears or goes are evaluated again too (a scan reports a
 //! Deployment's Pods through the Deployment).
+//!
+//! Findings are judged as a scan judges them ([`Judging`]): exceptions (config and annotations)
+//! suppress findings before they open, and the benchmark is assessed again
+//! ([`WatchState::assess_benchmark`], spaced out by the caller) when its evidence changes — a kubelet configuration, a Node, Namespace or ConfigMap, a policy-engine object,
+//! a workload that runs a control-plane component, or a finding of a rule one of its checks
+//! reads.
 
 pub mod events;
 pub mod http;
@@ -22,12 +28,16 @@ pub mod policy_report;
 pub mod publish;
 
 use crate::collect::cluster::watch::{Change, WatchedStream};
+use crate::compliance::Compliance;
 use crate::engine::{inventory, Evaluator};
+use crate::exceptions::Suppressed;
 use crate::finding::Finding;
+use crate::policy::RuleInfo;
+use crate::problem::Problem;
 use crate::resource::{FieldPath, ObjectRef, Origin, Resource};
-use crate::scan::{EvaluatedObject, ScanReport, Target};
+use crate::scan::{BenchmarkChoice, EvaluatedObject, Judging, ScanReport, Target};
 use crate::severity::Severity;
-use crate::snapshot::{ClusterInfo, ServerVersion};
+use crate::snapshot::{ClusterInfo, KubeletConfig, ServerVersion};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -89,7 +99,21 @@ impl FindingFields {
 
 struct Entry {
     resource: Resource,
-    stream: usize,
+    /// The watch stream it came from; `None` for a kubelet configuration.
+    stream: Option<usize>,
+}
+
+/// The benchmark's last assessment.
+#[derive(Default)]
+struct Bench {
+    compliance: Option<Compliance>,
+    /// Failing checks as findings, exceptions applied.
+    findings: Vec<Finding>,
+    suppressed: Vec<Suppressed>,
+    rules: Vec<RuleInfo>,
+    problems: Vec<Problem>,
+    /// The rules whose findings the checks read: a change in them is a change in evidence.
+    reads: HashSet<String>,
 }
 
 /// Per-stream bookkeeping, read by the metrics.
@@ -128,6 +152,14 @@ pub struct WatchState {
     /// The objects the rules judge (those whose controller is not watched too).
     targets: HashSet<ObjectRef>,
     findings: HashMap<ObjectRef, Vec<Finding>>,
+    /// Findings an exception covers, per object.
+    suppressed: HashMap<ObjectRef, Vec<Suppressed>>,
+    judging: Judging,
+    /// Each node's kubelet configuration state: `None` read, `Some(reason)` not collected.
+    kubelets: BTreeMap<String, Option<String>>,
+    bench: Bench,
+    /// The benchmark's evidence changed since its last assessment.
+    bench_due: bool,
     ready: bool,
     /// Seconds each evaluation took, drained by the metrics.
     pub evaluations: Vec<f64>,
@@ -153,9 +185,24 @@ impl WatchState {
             objects: BTreeMap::new(),
             targets: HashSet::new(),
             findings: HashMap::new(),
+            suppressed: HashMap::new(),
+            judging: Judging::rules_only(),
+            kubelets: BTreeMap::new(),
+            bench: Bench::default(),
+            bench_due: false,
             ready,
             evaluations: Vec::new(),
         }
+    }
+
+    /// Judges as a scan with this benchmark and these exceptions would (rules only until set).
+    pub fn set_judging(&mut self, judging: Judging) {
+        self.judging = judging;
+    }
+
+    /// The benchmark's last assessment, if one applies.
+    pub fn compliance(&self) -> Option<&Compliance> {
+        self.bench.compliance.as_ref()
     }
 
     /// Whether every stream's first list is done, and the first evaluation with it.
@@ -171,7 +218,9 @@ impl WatchState {
     pub fn counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.streams.len()];
         for e in self.objects.values() {
-            counts[e.stream] += 1;
+            if let Some(stream) = e.stream {
+                counts[stream] += 1;
+            }
         }
         counts
     }
@@ -186,9 +235,9 @@ impl WatchState {
         self.objects.get(id)?.resource.object["metadata"]["uid"].as_str()
     }
 
-    /// Every open finding, sorted as reports sort them.
+    /// Every open finding, the benchmark's included, sorted as reports sort them.
     pub fn open_findings(&self) -> Vec<&Finding> {
-        let mut all: Vec<&Finding> = self.findings.values().flatten().collect();
+        let mut all: Vec<&Finding> = self.open().collect();
         all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         all
     }
@@ -200,6 +249,7 @@ impl WatchState {
         let mut events = Vec::new();
         // (before, after) of every object the batch touched.
         let mut touched: BTreeMap<ObjectRef, (Option<Value>, Option<Value>)> = BTreeMap::new();
+        let mut kubelets_changed = false;
         for change in changes {
             match change {
                 Change::Relisting { stream } => {
@@ -225,7 +275,7 @@ impl WatchState {
                         let gone: Vec<ObjectRef> = self
                             .objects
                             .iter()
-                            .filter(|(id, e)| e.stream == stream && !seen.contains(*id))
+                            .filter(|(id, e)| e.stream == Some(stream) && !seen.contains(*id))
                             .map(|(id, _)| id.clone())
                             .collect();
                         for id in gone {
@@ -239,7 +289,20 @@ impl WatchState {
                     s.settled = true;
                     s.last_error = Some(reason);
                 }
+                Change::Kubelet { node, config } => {
+                    kubelets_changed |= self.kubelet(&node, config, &mut touched);
+                }
             }
+        }
+        // A node that is gone takes its kubelet configuration with it.
+        let gone_nodes: Vec<String> = touched
+            .iter()
+            .filter(|(id, (_, after))| is_node(id) && after.is_none())
+            .map(|(id, _)| id.name.clone())
+            .collect();
+        for node in gone_nodes {
+            kubelets_changed |= self.kubelets.remove(&node).is_some();
+            self.remove(&kubelet_ref(&node), &mut touched);
         }
         if !self.ready {
             if self.stats.iter().all(|s| s.settled) {
@@ -248,15 +311,18 @@ impl WatchState {
                     all: true,
                     ..Affected::default()
                 };
-                self.evaluate(&everything, time, &mut events);
+                self.evaluate(&everything, true, time, &mut events);
             }
             return events;
         }
         let mut affected = Affected::default();
+        let mut evidence = kubelets_changed;
         for (id, (before, after)) in &touched {
             if before == after {
                 continue;
             }
+            evidence =
+                evidence || is_evidence(id, before.as_ref()) || is_evidence(id, after.as_ref());
             let kind = match (before, after) {
                 (None, Some(_)) => EventKind::ObjectAdded,
                 (Some(_), None) => EventKind::ObjectRemoved,
@@ -266,15 +332,46 @@ impl WatchState {
             affected.objects.insert(id.clone());
             spread(before.as_ref(), after.as_ref(), &mut affected);
         }
-        if !affected.objects.is_empty() {
-            self.evaluate(&affected, time, &mut events);
+        if !affected.objects.is_empty() || evidence {
+            self.evaluate(&affected, evidence, time, &mut events);
         }
         events
+    }
+
+    /// Stores a node's kubelet configuration as an object (as a scan makes it one); whether
+    /// what the benchmark knows of the node changed.
+    fn kubelet(
+        &mut self,
+        node: &str,
+        config: KubeletConfig,
+        touched: &mut BTreeMap<ObjectRef, (Option<Value>, Option<Value>)>,
+    ) -> bool {
+        let reason = match config {
+            KubeletConfig::Collected { source, config } => {
+                let object = crate::snapshot::kubelet_object(node, &source, config);
+                self.insert(None, object, touched);
+                None
+            }
+            KubeletConfig::NotCollected { reason } => {
+                self.remove(&kubelet_ref(node), touched);
+                Some(reason)
+            }
+        };
+        self.kubelets.insert(node.to_owned(), reason.clone()) != Some(reason)
     }
 
     fn upsert(
         &mut self,
         stream: usize,
+        object: Value,
+        touched: &mut BTreeMap<ObjectRef, (Option<Value>, Option<Value>)>,
+    ) {
+        self.insert(Some(stream), object, touched);
+    }
+
+    fn insert(
+        &mut self,
+        stream: Option<usize>,
         object: Value,
         touched: &mut BTreeMap<ObjectRef, (Option<Value>, Option<Value>)>,
     ) {
@@ -285,7 +382,7 @@ impl WatchState {
             return;
         };
         let id = resource.id.clone();
-        if let Some(seen) = self.stats[stream].relisting.as_mut() {
+        if let Some(seen) = stream.and_then(|s| self.stats[s].relisting.as_mut()) {
             seen.insert(id.clone());
         }
         let after = resource.object.clone();
@@ -312,8 +409,15 @@ impl WatchState {
         }
     }
 
-    /// Evaluates the affected targets again and turns the difference into events.
-    fn evaluate(&mut self, affected: &Affected, time: &str, events: &mut Vec<DriftEvent>) {
+    /// Evaluates the affected targets again and turns the difference into events; assesses the
+    /// benchmark again when `evidence` says its evidence changed (or a finding it reads did).
+    fn evaluate(
+        &mut self,
+        affected: &Affected,
+        evidence: bool,
+        time: &str,
+        events: &mut Vec<DriftEvent>,
+    ) {
         let started = Instant::now();
         let all: Vec<&Resource> = self.objects.values().map(|e| &e.resource).collect();
         let owned = crate::scan::owned_by_present(&all);
@@ -355,7 +459,27 @@ impl WatchState {
         let evaluation = self
             .evaluator
             .evaluate_among(inventory.iter().copied(), &judged);
+        // Exceptions as a scan applies them: they read the objects' annotations (and labels, for
+        // selectors), so only objects that have some are copied.
+        let with_exceptions: Vec<Resource> = judged
+            .iter()
+            .filter(|r| {
+                !self.judging.exceptions.is_empty()
+                    || r.object["metadata"]["annotations"]
+                        .as_object()
+                        .is_some_and(|a| !a.is_empty())
+            })
+            .map(|r| (*r).clone())
+            .collect();
         let judged_ids: Vec<ObjectRef> = judged.iter().map(|r| r.id.clone()).collect();
+        let applied = crate::exceptions::apply(
+            evaluation.findings,
+            &self.judging.exceptions,
+            &with_exceptions,
+            self.context.as_deref(),
+            self.today(),
+        );
+        drop(with_exceptions);
         self.evaluations.push(started.elapsed().as_secs_f64());
 
         // Before: the findings of every object judged again, gone, or no longer a target.
@@ -363,6 +487,7 @@ impl WatchState {
         let stale: Vec<ObjectRef> = self
             .findings
             .keys()
+            .chain(self.suppressed.keys())
             .filter(|id| concerns(id) || !targets.contains(*id))
             .cloned()
             .collect();
@@ -370,11 +495,18 @@ impl WatchState {
             for f in self.findings.remove(id).unwrap_or_default() {
                 before.insert(f.fingerprint.clone(), f);
             }
+            self.suppressed.remove(id);
         }
         let mut after: BTreeMap<String, Finding> = BTreeMap::new();
-        for f in evaluation.findings {
+        for f in applied.findings {
             after.insert(f.fingerprint.clone(), f.clone());
             self.findings.entry(f.object.clone()).or_default().push(f);
+        }
+        for s in applied.suppressed {
+            self.suppressed
+                .entry(s.finding.object.clone())
+                .or_default()
+                .push(s);
         }
         for id in judged_ids {
             if let Some(list) = self.findings.get_mut(&id) {
@@ -382,15 +514,245 @@ impl WatchState {
             }
         }
         self.targets = targets;
+        let mut moved: HashSet<String> = HashSet::new();
         for (fingerprint, f) in &before {
             if !after.contains_key(fingerprint) {
+                moved.insert(f.rule_id.clone());
                 events.push(self.finding_event(EventKind::FindingResolved, f, time));
             }
         }
         for (fingerprint, f) in &after {
             if !before.contains_key(fingerprint) {
+                moved.insert(f.rule_id.clone());
                 events.push(self.finding_event(EventKind::FindingOpened, f, time));
             }
+        }
+        if evidence || moved.iter().any(|rule| self.bench.reads.contains(rule)) {
+            self.bench_due = true;
+        }
+        if affected.all {
+            // The first evaluation: ready means the benchmark is known too.
+            self.assess(time, events);
+        }
+    }
+
+    /// Whether the benchmark's evidence changed since it was last assessed.
+    pub fn benchmark_due(&self) -> bool {
+        self.bench_due
+    }
+
+    /// Assesses the benchmark again if its evidence changed, and returns the events of its
+    /// failing checks. Separate from [`WatchState::apply`] because an assessment reads every
+    /// object: the caller spaces assessments out so that a stream of changes does not wait on
+    /// them (the rules' findings of a change are never delayed by the benchmark).
+    pub fn assess_benchmark(&mut self, time: &str) -> Vec<DriftEvent> {
+        let mut events = Vec::new();
+        if self.bench_due {
+            self.assess(time, &mut events);
+        }
+        events
+    }
+
+    fn today(&self) -> jiff::civil::Date {
+        self.judging.today.unwrap_or_else(crate::exceptions::today)
+    }
+
+    /// The objects the rules judge, copied (the benchmark and `/findings` read them as a slice).
+    fn target_resources(&self) -> Vec<Resource> {
+        self.objects
+            .values()
+            .filter(|e| self.targets.contains(&e.resource.id))
+            .map(|e| e.resource.clone())
+            .collect()
+    }
+
+    /// The rules' findings before exceptions, as a scan hands them to the benchmark.
+    fn rule_findings(&self) -> Vec<Finding> {
+        let mut all: Vec<Finding> = self
+            .findings
+            .values()
+            .flatten()
+            .cloned()
+            .chain(
+                self.suppressed
+                    .values()
+                    .flatten()
+                    .map(|s| s.finding.clone()),
+            )
+            .collect();
+        crate::finding::sort(&mut all);
+        all
+    }
+
+    fn platform(&self) -> crate::snapshot::Platform {
+        let values: Vec<&Value> = self.objects.values().map(|e| &e.resource.object).collect();
+        let of_kind = |kind: &str| {
+            values
+                .iter()
+                .copied()
+                .filter(|o| o["apiVersion"] == "v1" && o["kind"] == kind)
+                .collect::<Vec<&Value>>()
+        };
+        crate::snapshot::detect_platform(
+            &self.version.git_version,
+            &of_kind("Node"),
+            &of_kind("Pod"),
+        )
+    }
+
+    /// Types whose first list failed, as a scan reports them.
+    fn not_collected(&self) -> Vec<crate::snapshot::NotCollected> {
+        self.streams
+            .iter()
+            .zip(&self.stats)
+            .filter(|(_, s)| !s.listed_once)
+            .filter_map(|(t, s)| {
+                s.last_error
+                    .as_ref()
+                    .map(|reason| crate::snapshot::NotCollected {
+                        target: t.type_name.clone(),
+                        reason: reason.clone(),
+                    })
+            })
+            .collect()
+    }
+
+    /// Assesses the benchmark as a scan does, from every target, the rules' findings and what
+    /// is known of the nodes, and turns the change in its failing checks into events.
+    fn assess(&mut self, time: &str, events: &mut Vec<DriftEvent>) {
+        let started = Instant::now();
+        self.bench_due = false;
+        let mut bench = Bench::default();
+        if self.judging.benchmark != BenchmarkChoice::Off {
+            let targets = self.target_resources();
+            let nodes = self
+                .objects
+                .values()
+                .filter(|e| is_node(&e.resource.id))
+                .map(|e| {
+                    let name = e.resource.id.name.clone();
+                    let reason = match self.kubelets.get(&name) {
+                        Some(reason) => reason.clone(),
+                        None => Some("the kubelet configuration was not read yet".to_owned()),
+                    };
+                    (name, reason)
+                })
+                .collect();
+            let context = crate::compliance::Context {
+                cluster: Some(self.cluster.clone()),
+                platform: Some(self.platform().kind),
+                nodes,
+                missing_types: self
+                    .not_collected()
+                    .into_iter()
+                    .map(|m| (m.target, m.reason))
+                    .collect(),
+                node_facts: self.judging.node_facts.clone(),
+            };
+            let runs = crate::compliance::component_runs(&targets, &context);
+            let shell = ScanReport {
+                findings: self.rule_findings(),
+                rules: self.kubernetes_rules(),
+                ..self.empty_report(String::new())
+            };
+            if let Some((name, selection)) =
+                crate::scan::choose(&self.judging.benchmark, &context, &runs)
+            {
+                match crate::scan::apply(
+                    &name,
+                    selection,
+                    self.judging.cis_level,
+                    &targets,
+                    &runs,
+                    &shell,
+                    &context,
+                ) {
+                    Ok(assessed) => {
+                        let applied = crate::exceptions::apply(
+                            assessed.findings,
+                            &self.judging.exceptions,
+                            &targets,
+                            self.context.as_deref(),
+                            self.today(),
+                        );
+                        bench.reads = assessed
+                            .compliance
+                            .checks
+                            .iter()
+                            .flat_map(|c| c.rules.iter().cloned())
+                            .collect();
+                        bench.compliance = Some(assessed.compliance);
+                        bench.findings = applied.findings;
+                        bench.suppressed = applied.suppressed;
+                        bench.rules = assessed.rules;
+                        bench.problems = assessed.problems;
+                    }
+                    Err(message) => bench.problems.push(Problem::new(
+                        crate::problem::Level::Error,
+                        crate::problem::Code::EvalError,
+                        message,
+                    )),
+                }
+            }
+        }
+        let old: BTreeMap<&str, &Finding> = self
+            .bench
+            .findings
+            .iter()
+            .map(|f| (f.fingerprint.as_str(), f))
+            .collect();
+        let new: BTreeMap<&str, &Finding> = bench
+            .findings
+            .iter()
+            .map(|f| (f.fingerprint.as_str(), f))
+            .collect();
+        for (fingerprint, f) in &old {
+            if !new.contains_key(fingerprint) {
+                events.push(self.finding_event(EventKind::FindingResolved, f, time));
+            }
+        }
+        for (fingerprint, f) in &new {
+            if !old.contains_key(fingerprint) {
+                events.push(self.finding_event(EventKind::FindingOpened, f, time));
+            }
+        }
+        self.bench = bench;
+        self.evaluations.push(started.elapsed().as_secs_f64());
+    }
+
+    fn kubernetes_rules(&self) -> Vec<RuleInfo> {
+        self.evaluator
+            .rules()
+            .iter()
+            .filter(|r| r.input == crate::resource::InputType::Kubernetes)
+            .map(crate::policy::Rule::info)
+            .collect()
+    }
+
+    /// A report of this cluster with nothing in it yet.
+    fn empty_report(&self, collected_at: String) -> ScanReport {
+        ScanReport {
+            target: Target::Cluster {
+                info: ClusterInfo {
+                    name: self.cluster.clone(),
+                    context: self.context.clone(),
+                    server_version: self.version.clone(),
+                    platform: self.platform(),
+                },
+                collected_at,
+            },
+            rules: Vec::new(),
+            findings: Vec::new(),
+            attack_paths: Vec::new(),
+            // The fix list is the review's; /findings is JSON, which has none.
+            fixes: Vec::new(),
+            suppressed: Vec::new(),
+            exceptions: Vec::new(),
+            baseline: None,
+            problems: Vec::new(),
+            objects: self.objects.len(),
+            evaluated: Vec::new(),
+            compliance: None,
         }
     }
 
@@ -414,29 +776,16 @@ impl WatchState {
         }
     }
 
-    /// The current findings as a scan report (`/findings`, same schema as `scan --format json`).
+    /// The current findings as a scan report (`/findings`, same schema as `scan --format json`):
+    /// exceptions applied once more over everything, as a scan applies them, for their usage.
     pub fn report(&self, collected_at: &str) -> ScanReport {
-        let values: Vec<&Value> = self.objects.values().map(|e| &e.resource.object).collect();
-        let of_kind = |kind: &str| {
-            values
-                .iter()
-                .copied()
-                .filter(|o| o["apiVersion"] == "v1" && o["kind"] == kind)
-                .collect::<Vec<&Value>>()
-        };
-        let platform = crate::snapshot::detect_platform(
-            &self.version.git_version,
-            &of_kind("Node"),
-            &of_kind("Pod"),
-        );
-        let mut evaluated: Vec<EvaluatedObject> = self
-            .objects
-            .values()
-            .filter(|e| self.targets.contains(&e.resource.id))
-            .map(|e| EvaluatedObject {
-                input: e.resource.input,
-                object: e.resource.id.clone(),
-                origin: e.resource.origin.clone(),
+        let targets = self.target_resources();
+        let mut evaluated: Vec<EvaluatedObject> = targets
+            .iter()
+            .map(|r| EvaluatedObject {
+                input: r.input,
+                object: r.id.clone(),
+                origin: r.origin.clone(),
             })
             .collect();
         evaluated.sort_by(|a, b| {
@@ -449,68 +798,53 @@ impl WatchState {
             };
             key(a).cmp(&key(b))
         });
-        let mut problems: Vec<crate::problem::Problem> = self
-            .streams
+        let mut problems: Vec<Problem> = self
+            .not_collected()
             .iter()
-            .zip(&self.stats)
-            .filter(|(_, s)| !s.listed_once)
-            .filter_map(|(t, s)| {
-                s.last_error.as_ref().map(|reason| {
-                    crate::snapshot::NotCollected {
-                        target: t.type_name.clone(),
-                        reason: reason.clone(),
-                    }
-                    .problem()
-                })
-            })
+            .map(crate::snapshot::NotCollected::problem)
             .collect();
+        problems.extend(self.bench.problems.iter().cloned());
+        let mut raw = self.rule_findings();
+        raw.extend(self.bench.findings.iter().cloned());
+        raw.extend(self.bench.suppressed.iter().map(|s| s.finding.clone()));
+        crate::finding::sort(&mut raw);
+        let applied = crate::exceptions::apply(
+            raw,
+            &self.judging.exceptions,
+            &targets,
+            self.context.as_deref(),
+            self.today(),
+        );
+        problems.extend(applied.problems);
         problems.sort();
-        let findings: Vec<crate::finding::Finding> =
-            self.open_findings().into_iter().cloned().collect();
-        // As a scan finds them: from the objects the rules ran on. Copied, since /findings is
-        // asked for now and then and the watch keeps its objects in a map.
-        let targets: Vec<Resource> = self
-            .objects
-            .values()
-            .filter(|e| self.targets.contains(&e.resource.id))
-            .map(|e| e.resource.clone())
-            .collect();
-        let attack_paths = crate::paths::find(&targets, &findings);
+        let attack_paths = crate::paths::find(&targets, &applied.findings);
+        let mut rules = self.kubernetes_rules();
+        rules.extend(self.bench.rules.iter().cloned());
         ScanReport {
-            target: Target::Cluster {
-                info: ClusterInfo {
-                    name: self.cluster.clone(),
-                    context: self.context.clone(),
-                    server_version: self.version.clone(),
-                    platform,
-                },
-                collected_at: collected_at.to_owned(),
-            },
-            rules: self
-                .evaluator
-                .rules()
-                .iter()
-                .filter(|r| r.input == crate::resource::InputType::Kubernetes)
-                .map(crate::policy::Rule::info)
-                .collect(),
-            findings,
+            rules,
+            findings: applied.findings,
             attack_paths,
-            // The fix list is the review's; /findings is JSON, which has none.
-            fixes: Vec::new(),
-            suppressed: Vec::new(),
-            exceptions: Vec::new(),
-            baseline: None,
+            suppressed: applied.suppressed,
+            exceptions: applied.usage,
             problems,
-            objects: self.objects.len(),
             evaluated,
-            compliance: None,
+            compliance: self.bench.compliance.clone(),
+            ..self.empty_report(collected_at.to_owned())
         }
+    }
+
+    /// Every open finding: the rules' and the benchmark's.
+    fn open(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .values()
+            .flatten()
+            .chain(self.bench.findings.iter())
     }
 
     /// Open findings counted by (severity, rule, namespace), for the metrics.
     pub fn open_counts(&self) -> BTreeMap<(Severity, String, String), u64> {
         let mut counts = BTreeMap::new();
-        for f in self.findings.values().flatten() {
+        for f in self.open() {
             let key = (
                 f.severity,
                 f.rule_id.clone(),
@@ -523,11 +857,7 @@ impl WatchState {
 
     /// Every fingerprint open now.
     pub fn fingerprints(&self) -> BTreeSet<&str> {
-        self.findings
-            .values()
-            .flatten()
-            .map(|f| f.fingerprint.as_str())
-            .collect()
+        self.open().map(|f| f.fingerprint.as_str()).collect()
     }
 }
 
@@ -577,6 +907,49 @@ fn spread(before: Option<&Value>, after: Option<&Value>, affected: &mut Affected
             affected.all = true;
         }
     }
+}
+
+fn is_node(id: &ObjectRef) -> bool {
+    id.kind == "Node" && id.api_version == "v1"
+}
+
+/// The object a node's kubelet configuration becomes (`snapshot::kubelet_object`).
+fn kubelet_ref(node: &str) -> ObjectRef {
+    ObjectRef {
+        api_version: crate::snapshot::KUBELET_CONFIG_API_VERSION.to_owned(),
+        kind: crate::snapshot::KUBELET_CONFIG_KIND.to_owned(),
+        namespace: None,
+        name: node.to_owned(),
+    }
+}
+
+/// Whether the benchmark reads this object beyond the rules' findings: kubelet and node
+/// evidence, namespaces (Pod Security labels), ConfigMaps (kube-proxy, kubeadm), the policies of
+/// admission engines, and workloads whose containers run a cluster component.
+fn is_evidence(id: &ObjectRef, object: Option<&Value>) -> bool {
+    let Some(object) = object else {
+        return false;
+    };
+    let group = id.api_version.split_once('/').map_or("", |(g, _)| g);
+    if matches!(
+        (group, id.kind.as_str()),
+        ("", "Node" | "Namespace" | "ConfigMap")
+            | ("kyverno.io", _)
+            | ("constraints.gatekeeper.sh", _)
+    ) || id.kind == crate::snapshot::KUBELET_CONFIG_KIND
+    {
+        return true;
+    }
+    let origin = Origin::Cluster {
+        cluster: String::new(),
+    };
+    Resource::from_object(object.clone(), origin, None).is_some_and(|r| {
+        !crate::compliance::component_runs(
+            std::slice::from_ref(&r),
+            &crate::compliance::Context::default(),
+        )
+        .is_empty()
+    })
 }
 
 fn namespace_ref(name: &str) -> ObjectRef {

@@ -4,6 +4,9 @@
 //! answers what the recorded apiserver answered, errors included, plus the
 //! failures a test asks for through `LabOptions`, including the faults of
 //! `Fault` (slow, endless, oversized and malformed answers).
+//!
+//! Beside it, `StoreServer` serves a mutable object store (no recording needed) with watch
+//! streams, for `posture watch`'s tests (`store`, `watch_stream`, `store_server`).
 
 mod api;
 // benches/cluster.rs compiles this module too, with `cfg(test)` but no test
@@ -15,6 +18,9 @@ mod options;
 mod recording;
 mod server;
 mod status;
+mod store;
+mod store_server;
+mod watch_stream;
 
 // benches/cluster.rs injects no faults.
 pub use options::LabOptions;
@@ -23,3 +29,7 @@ pub use options::{recorded, shared_root};
 #[allow(unused_imports)]
 pub use options::{CustomResource, Fault};
 pub use server::{LabServer, RecordedRequest};
+#[allow(unused_imports)]
+pub use store::{default_types, StoreOptions, StoreType};
+#[allow(unused_imports)]
+pub use store_server::{ApiRequest, StoreServer};

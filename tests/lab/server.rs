@@ -247,7 +247,7 @@ fn trickle(body: Bytes, interval: Duration) -> Body {
 }
 
 /// A kubeconfig with one cluster, user and context, like `az aks get-credentials` writes.
-fn write_kubeconfig(dir: &Path, server: &str) -> PathBuf {
+pub(super) fn write_kubeconfig(dir: &Path, server: &str) -> PathBuf {
     let kubeconfig = format!(
         "apiVersion: v1
 kind: Config

@@ -8,15 +8,21 @@
 //! the stream waits with an exponential backoff before it tries again. Every `resync` the
 //! watcher is dropped and started afresh, so a full list repairs anything a missed event left
 //! wrong. Secrets are watched metadata-only: their values never cross the wire.
+//!
+//! Kubelet configurations are no API objects: each node's is read through the node proxy, as a
+//! scan reads it, when the node first appears and again every `kubelet_interval`, and sent as
+//! [`Change::Kubelet`].
 
 use super::discovery::{self, ServedType};
+use super::request::Api;
 use super::{connect, in_scope, is_secret, ClusterError, ClusterName, ClusterOptions, TypeFilter};
-use crate::snapshot::{NotCollected, Scope, ServerVersion};
+use crate::snapshot::{KubeletConfig, NotCollected, Scope, ServerVersion};
 use futures::stream::{BoxStream, StreamExt};
 use kube::api::{ApiResource, DynamicObject, PartialObjectMeta};
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -48,6 +54,18 @@ pub enum Change {
         stream: usize,
         reason: String,
     },
+    /// A node's kubelet configuration was read (or could not be, with the reason).
+    Kubelet {
+        node: String,
+        config: KubeletConfig,
+    },
+}
+
+/// What the Node stream tells the kubelet reader.
+#[derive(Debug)]
+enum NodeSeen {
+    Present(String),
+    Gone(String),
 }
 
 /// One watched collection: a type, cluster-wide or in one namespace.
@@ -80,14 +98,25 @@ impl Drop for Watching {
     }
 }
 
+/// How often to start afresh.
+#[derive(Debug, Clone, Copy)]
+pub struct Intervals {
+    /// Every type is listed afresh this often (`--resync`).
+    pub resync: Duration,
+    /// Every node's kubelet configuration is read again this often (`--kubelet-interval`).
+    pub kubelet: Duration,
+}
+
 /// Connects, discovers the types `filter` wants (Secrets always, metadata-only) and starts a
-/// watcher for each; changes go to `sink`, which pushes back on the watchers when it is full.
+/// watcher for each, and a reader of the kubelet configurations of the nodes the Node watcher
+/// sees; changes go to `sink`, which pushes back on the watchers when it is full.
 pub async fn start(
     options: &ClusterOptions,
     filter: &dyn TypeFilter,
-    resync: Duration,
+    intervals: Intervals,
     sink: mpsc::Sender<Change>,
 ) -> Result<Watching, ClusterError> {
+    let resync = intervals.resync;
     let (api, cluster) = connect::connect(&options.connect, &super::Silent).await?;
     let info = super::server_version(&api).await?;
     let discovered = discovery::discover(&api).await?;
@@ -98,6 +127,8 @@ pub async fn start(
     });
     let mut streams = Vec::new();
     let mut tasks = Vec::new();
+    let client = api.client().clone();
+    let (nodes, seen) = mpsc::unbounded_channel();
     for ty in types {
         let namespaces: Vec<Option<String>> = match (&options.namespaces, ty.namespaced) {
             (Some(list), true) => list.iter().cloned().map(Some).collect(),
@@ -111,8 +142,10 @@ pub async fn start(
                 type_name: ty.qualified_name(),
                 namespace: namespace.clone(),
             });
+            let is_node = ty.group.is_empty() && ty.kind == "Node";
             let stream = Stream {
-                client: api.client().clone(),
+                client: client.clone(),
+                nodes: is_node.then(|| nodes.clone()),
                 ty: ty.clone(),
                 namespace,
                 index,
@@ -124,6 +157,15 @@ pub async fn start(
             tasks.push(tokio::spawn(stream.run()));
         }
     }
+    drop(nodes);
+    let client = api.client().clone();
+    tasks.push(tokio::spawn(read_kubelets(
+        api,
+        intervals.kubelet,
+        options.concurrency,
+        seen,
+        sink,
+    )));
     Ok(Watching {
         cluster,
         version: ServerVersion {
@@ -134,13 +176,15 @@ pub async fn start(
         },
         streams,
         not_collected: discovered.not_collected,
-        client: api.client().clone(),
+        client,
         tasks,
     })
 }
 
 struct Stream {
     client: kube::Client,
+    /// The kubelet reader, for the Node stream.
+    nodes: Option<mpsc::UnboundedSender<NodeSeen>>,
     ty: ServedType,
     namespace: Option<String>,
     index: usize,
@@ -205,10 +249,25 @@ impl Stream {
                         reason: crate::problem::error_chain(&error),
                     },
                 };
+                self.tell_kubelet_reader(&change);
                 if self.sink.send(change).await.is_err() {
                     return;
                 }
             }
+        }
+    }
+
+    fn tell_kubelet_reader(&self, change: &Change) {
+        let Some(nodes) = &self.nodes else { return };
+        let name = |o: &Value| o["metadata"]["name"].as_str().map(str::to_owned);
+        let seen = match change {
+            Change::Applied { object, .. } => name(object).map(NodeSeen::Present),
+            Change::Deleted { object, .. } => name(object).map(NodeSeen::Gone),
+            _ => None,
+        };
+        if let Some(seen) = seen {
+            // The reader is gone only when the watch stops.
+            let _ = nodes.send(seen);
         }
     }
 
@@ -238,6 +297,54 @@ impl Stream {
     }
 }
 
+/// Reads a node's kubelet configuration when the node first appears, and every node's every
+/// `interval`; ends when the Node streams and the sink are gone.
+async fn read_kubelets(
+    api: Api,
+    interval: Duration,
+    concurrency: usize,
+    mut seen: mpsc::UnboundedReceiver<NodeSeen>,
+    sink: mpsc::Sender<Change>,
+) {
+    let mut known: BTreeSet<String> = BTreeSet::new();
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let read = |node: String| {
+        let api = &api;
+        async move {
+            let config = super::kubelet::configz(api, &node).await;
+            Change::Kubelet { node, config }
+        }
+    };
+    loop {
+        let due: Vec<String> = tokio::select! {
+            message = seen.recv() => match message {
+                Some(NodeSeen::Present(node)) if known.insert(node.clone()) => vec![node],
+                Some(NodeSeen::Present(_)) => continue,
+                Some(NodeSeen::Gone(node)) => {
+                    known.remove(&node);
+                    continue;
+                }
+                // No Node stream (not served, or the watch stops): the interval still applies.
+                None if known.is_empty() && sink.is_closed() => return,
+                None => {
+                    ticks.tick().await;
+                    known.iter().cloned().collect()
+                }
+            },
+            _ = ticks.tick() => known.iter().cloned().collect(),
+        };
+        let mut reads = futures::stream::iter(due)
+            .map(read)
+            .buffer_unordered(concurrency.max(1));
+        while let Some(change) = reads.next().await {
+            if sink.send(change).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
 fn to_values<K: serde::Serialize>(event: Event<K>) -> Event<Value> {
     let value = |o: K| serde_json::to_value(o).unwrap_or(Value::Null);
     match event {
@@ -257,5 +364,35 @@ pub fn strip(object: &mut Value) {
             meta.remove("resourceVersion");
             meta.remove("managedFields");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_watched_object_keeps_no_status_managed_fields_or_last_applied_configuration() {
+        let ty = ServedType {
+            group: String::new(),
+            version: "v1".to_owned(),
+            kind: "Pod".to_owned(),
+            plural: "pods".to_owned(),
+            namespaced: true,
+        };
+        let served = json!({"metadata": {"name": "p", "namespace": "web", "resourceVersion": "7",
+                "managedFields": [{"manager": "kubectl"}],
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "a"}},
+            "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+            "status": {"phase": "Running"}});
+        let mut kept = super::super::list::normalize(served, &ty);
+        strip(&mut kept);
+        assert_eq!(
+            kept,
+            json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "p", "namespace": "web", "annotations": {"team": "a"}},
+                "spec": {"containers": [{"name": "app", "image": "nginx"}]}})
+        );
     }
 }
