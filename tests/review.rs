@@ -347,3 +347,23 @@ fn lab_review_is_current() {
         "{LAB_DOC} is stale; run `POSTURE_UPDATE_DOCS=1 cargo test lab_review` to regenerate"
     );
 }
+
+/// Formats other than the reviews spare the scan the fix list; nothing else changes.
+#[test]
+fn a_scan_without_a_review_skips_the_fix_list_and_nothing_else() {
+    let inputs = vec![repo().join("fixtures/ratings")];
+    let scan = |skip_fix_list: bool| {
+        let collected =
+            posture::collect::manifests::collect(&inputs, &crate::common::render_options());
+        let judging = Judging {
+            skip_fix_list,
+            ..Judging::rules_only()
+        };
+        posture::scan::evaluate_manifests(evaluator(), collected, &judging)
+    };
+    let (with, without) = (scan(false), scan(true));
+    assert!(!with.fixes.is_empty());
+    assert!(without.fixes.is_empty());
+    assert_eq!(with.findings, without.findings);
+    assert_eq!(with.attack_paths.len(), without.attack_paths.len());
+}

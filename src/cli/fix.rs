@@ -42,6 +42,8 @@ pub fn run(args: FixArgs) -> anyhow::Result<u8> {
     let request = ScanRequest {
         benchmark: BenchmarkChoice::Off,
         filter: args.select.filter(),
+        // posture fix makes its own plan, of every finding.
+        skip_fix_list: true,
         ..ScanRequest::new(Input::Manifests {
             paths: paths.clone(),
             render: render.clone(),

@@ -220,9 +220,21 @@ fn request(args: &ScanArgs, input: Input) -> anyhow::Result<ScanRequest> {
 
 pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     let outputs = args.out.outputs()?;
+    // Only the reviews show the fix list; other formats spare the scan making it.
+    let skip_fix_list = !outputs
+        .iter()
+        .any(|(format, _)| matches!(format, report::Format::Markdown | report::Format::Html));
     let request = match plan(&args)? {
-        Plan::One(request) => *request,
-        Plan::Fleet(members) => return run_fleet(&args, &outputs, members),
+        Plan::One(request) => ScanRequest {
+            skip_fix_list,
+            ..*request
+        },
+        Plan::Fleet(mut members) => {
+            for member in &mut members {
+                member.request.skip_fix_list = skip_fix_list;
+            }
+            return run_fleet(&args, &outputs, members);
+        }
     };
     let report = {
         let bar = cluster::Bar::new();

@@ -296,16 +296,27 @@ impl Evaluator {
         // A few chunks per thread: each builds its own VM once (see `Bytecode::vm`), and
         // several per thread still even out uneven objects.
         let chunk = work.len().div_ceil(rayon::current_num_threads() * 4).max(1);
+        // One worker per thread, made by the thread's first chunk: a worker's VM holds its own
+        // copy of the program and the inventory (see `Bytecode::vm`), which is worth making
+        // once per thread, not once per chunk. A chunk runs start to end on one thread, so the
+        // lock is never contended.
+        let workers: Vec<std::sync::Mutex<Option<Worker>>> = (0..rayon::current_num_threads())
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
         let results: Vec<Evaluation> = work
             .par_chunks(chunk)
             .map(|chunk| {
-                let mut worker = Worker {
+                let slot = &workers[rayon::current_thread_index().unwrap_or(0) % workers.len()];
+                let mut slot = slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let worker = slot.get_or_insert_with(|| Worker {
                     engine: engine.clone(),
                     vm: bytecode.as_ref().and_then(|b| b.vm(&data)),
-                };
+                });
                 let mut out = Evaluation::default();
                 for &(resource, p) in chunk {
-                    out.absorb(self.evaluate_one(&mut worker, resource, p, &plans[p]));
+                    out.absorb(self.evaluate_one(worker, resource, p, &plans[p]));
                 }
                 out
             })
@@ -455,9 +466,30 @@ impl Bytecode {
         vm.load_program(std::sync::Arc::new(regorus::rvm::Program::clone(
             &self.program,
         )));
-        let data = regorus::Value::from_json_str(&data.to_json_str().ok()?).ok()?;
-        vm.set_data(data).ok()?;
+        vm.set_data(deep_copy(data)).ok()?;
         Some(vm)
+    }
+}
+
+/// A copy of `value` that shares no reference count with it (strings aside, which regorus
+/// may intern), so that threads reading their own copies do not contend for one counter.
+fn deep_copy(value: &regorus::Value) -> regorus::Value {
+    use regorus::Value as V;
+    match value {
+        V::Array(items) => V::from(items.iter().map(deep_copy).collect::<Vec<_>>()),
+        V::Set(items) => V::from(
+            items
+                .iter()
+                .map(deep_copy)
+                .collect::<std::collections::BTreeSet<_>>(),
+        ),
+        V::Object(map) => V::from(
+            map.iter()
+                .map(|(k, v)| (deep_copy(k), deep_copy(v)))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        ),
+        V::String(s) => V::from(s.as_ref()),
+        other => other.clone(),
     }
 }
 

@@ -164,6 +164,7 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         node_facts,
         exceptions: config_exceptions,
         today: request.today,
+        skip_fix_list: request.skip_fix_list,
     };
     let mut report = match &request.input {
         Input::Manifests {
@@ -428,22 +429,24 @@ fn evaluate_for(
     // Here, while the objects are at hand: a path keeps only the identities and places of its
     // steps, so the objects can go once it is found.
     report.attack_paths = crate::paths::find(&targets, &report.findings);
-    // The fix list's changes are made on the objects too; the files were read within the
-    // size limit already.
-    let read = |path: &crate::resource::SourcePath| {
-        collect::input::read_text(
-            std::path::Path::new(path.as_str()),
-            collect::input::DEFAULT_MAX_INPUT_BYTES,
-        )
-        .map_err(std::io::Error::other)
-    };
-    report.fixes = crate::fix::proposal::propose(
-        &targets,
-        &report.findings,
-        &report.attack_paths,
-        &read,
-        crate::fix::proposal::MAX_PROPOSALS,
-    );
+    if !judging.skip_fix_list {
+        // The fix list's changes are made on the objects too; the files were read within the
+        // size limit already.
+        let read = |path: &crate::resource::SourcePath| {
+            collect::input::read_text(
+                std::path::Path::new(path.as_str()),
+                collect::input::DEFAULT_MAX_INPUT_BYTES,
+            )
+            .map_err(std::io::Error::other)
+        };
+        report.fixes = crate::fix::proposal::propose(
+            &targets,
+            &report.findings,
+            &report.attack_paths,
+            &read,
+            crate::fix::proposal::MAX_PROPOSALS,
+        );
+    }
     report.evaluated = evaluated_objects(targets);
     report
 }

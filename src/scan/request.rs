@@ -42,6 +42,9 @@ pub struct ScanRequest {
     pub filter: FindingFilter,
     /// The Pod Security admission version the Pod Security rules judge by (`--pss-version`).
     pub pss_version: PssVersion,
+    /// Leave out the review's fix list (`ScanReport::fixes`), which only the markdown and HTML
+    /// reviews show: making it re-reads and re-checks the files of the objects it proposes for.
+    pub skip_fix_list: bool,
 }
 
 /// Which findings a scan reports. Rules still all run and the benchmark still judges from all
@@ -97,6 +100,7 @@ impl ScanRequest {
             max_input_bytes: collect::input::DEFAULT_MAX_INPUT_BYTES,
             filter: FindingFilter::default(),
             pss_version: PssVersion::default(),
+            skip_fix_list: false,
         }
     }
 }
@@ -188,6 +192,8 @@ pub struct Judging {
     pub exceptions: Vec<Exception>,
     /// The day exception expiry is judged on; today (UTC) when unset.
     pub today: Option<jiff::civil::Date>,
+    /// Leave out the review's fix list (see [`ScanRequest::skip_fix_list`]).
+    pub skip_fix_list: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
