@@ -385,3 +385,37 @@ fn wrongly_shaped_workloads_are_problems_with_a_line() {
         ]
     );
 }
+
+/// Each `deny` entry is read on its own: a well-formed one is a finding, one without a string
+/// `msg` is a problem, and one whose `path` is no list of keys and indices is a problem and a
+/// finding at the object.
+#[test]
+fn malformed_deny_entries_are_problems_and_well_formed_ones_findings() {
+    let (_, evaluation) = scan_with_user_policy("fixtures/policies/malformed");
+    let mut found: Vec<(&str, String)> = evaluation
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "ACME-0900")
+        .map(|f| (f.message.as_str(), f.path.to_string()))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("path is a string", String::new()),
+            ("well formed", "spec.replicas".to_owned())
+        ]
+    );
+    let problems: Vec<&str> = evaluation
+        .problems
+        .iter()
+        .map(|p| p.message.as_str())
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(problems
+        .iter()
+        .any(|p| p.contains("has no string `msg`") && p.contains("no msg key")));
+    assert!(problems
+        .iter()
+        .any(|p| p.contains("`path` must be an array of keys and indices, got \"spec.replicas\"")));
+}

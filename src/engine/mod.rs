@@ -546,16 +546,19 @@ fn decode(rule: &Rule, resource: &Resource, value: regorus::Value, out: &mut Eva
             }
         },
     };
+    let (msg_key, path_key) = (regorus::Value::from("msg"), regorus::Value::from("path"));
     for item in items {
-        let json: serde_json::Value = match serde_json::to_value(&item) {
-            Ok(j) => j,
-            Err(e) => {
-                out.problems
-                    .push(eval_problem(rule, resource, &e.to_string()));
-                continue;
-            }
+        // Read straight from the rule's value: converting every entry to JSON first cost more
+        // than the rest of decoding. JSON is made only for the messages of malformed entries.
+        let (msg, path) = match &item {
+            regorus::Value::Object(entry) => (
+                entry.get(&msg_key).and_then(|m| m.as_string().ok()),
+                entry.get(&path_key),
+            ),
+            _ => (None, None),
         };
-        let Some(msg) = json.get("msg").and_then(|m| m.as_str()) else {
+        let Some(msg) = msg else {
+            let json = serde_json::to_value(&item).unwrap_or_default();
             out.problems.push(eval_problem(
                 rule,
                 resource,
@@ -563,19 +566,22 @@ fn decode(rule: &Rule, resource: &Resource, value: regorus::Value, out: &mut Eva
             ));
             continue;
         };
-        let path = match json.get("path") {
-            None | Some(serde_json::Value::Null) => FieldPath::default(),
-            Some(p) => match FieldPath::from_json(p) {
-                Some(p) => p,
-                None => {
-                    out.problems.push(eval_problem(
-                        rule,
-                        resource,
-                        &format!("`path` must be an array of keys and indices, got {p}"),
-                    ));
-                    FieldPath::default()
+        let path = match path {
+            None | Some(regorus::Value::Null) => FieldPath::default(),
+            Some(p) => {
+                let json = serde_json::to_value(p).unwrap_or_default();
+                match FieldPath::from_json(&json) {
+                    Some(p) => p,
+                    None => {
+                        out.problems.push(eval_problem(
+                            rule,
+                            resource,
+                            &format!("`path` must be an array of keys and indices, got {json}"),
+                        ));
+                        FieldPath::default()
+                    }
                 }
-            },
+            }
         };
         push_finding(rule, resource, msg, path, out);
     }
