@@ -3,7 +3,7 @@
 //! reads `shared/`: the cluster is built by the tests.
 
 use crate::common;
-use crate::lab::{StoreOptions, StoreServer};
+use crate::lab::{StoreOptions, StoreServer, StoreType};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
@@ -516,6 +516,129 @@ fn watch_resumes_after_dropped_connections_and_relists_after_410_without_reopeni
 }
 
 /// Lists (not watches) of pods answered so far.
+/// The store's default types, and the kinds `--policy-reports` and `--emit-events` write.
+fn publishing_options() -> StoreOptions {
+    let mut options = StoreOptions::default();
+    options.types.extend([
+        StoreType::new(
+            "wgpolicyk8s.io",
+            "v1alpha2",
+            "PolicyReport",
+            "policyreports",
+            true,
+        ),
+        StoreType::new(
+            "wgpolicyk8s.io",
+            "v1alpha2",
+            "ClusterPolicyReport",
+            "clusterpolicyreports",
+            false,
+        ),
+        StoreType::new("events.k8s.io", "v1", "Event", "events", true),
+    ]);
+    options
+}
+
+/// Every object of a kind in every namespace, as `kubectl get <kind> -A` lists them.
+fn list_all(server: &StoreServer, api_version: &str, kind: &str) -> Vec<Value> {
+    let store = server.store();
+    let ty = store
+        .type_of(api_version, kind)
+        .expect("the publishing options serve the kind");
+    store.list(ty, None).0
+}
+
+/// Whether a PolicyReport of `namespace` holds a result of `rule` about the object `name`.
+fn reported(reports: &[Value], namespace: &str, rule: &str, name: &str) -> bool {
+    reports
+        .iter()
+        .filter(|r| r["metadata"]["namespace"] == namespace)
+        .flat_map(|r| r["results"].as_array().cloned().unwrap_or_default())
+        .any(|result| {
+            result["policy"] == rule
+                && result["resources"]
+                    .as_array()
+                    .is_some_and(|rs| rs.iter().any(|o| o["name"] == name))
+        })
+}
+
+/// Polls `check` until it holds; panics with `what` after `timeout`.
+fn eventually(timeout: Duration, what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "not within {timeout:?}: {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn watch_publishes_policy_reports_and_events_that_follow_a_privileged_pod() {
+    let server = StoreServer::start(publishing_options());
+    seed(&server);
+    let watch = Watch::start(&server, &["--policy-reports", "--emit-events"]);
+    watch.wait_ready();
+    // The first write comes at once (one write per report per 10 s at most after it).
+    let wait = Duration::from_secs(30);
+    eventually(
+        wait,
+        "a PolicyReport of web with the Deployment's finding",
+        || {
+            list_all(&server, "wgpolicyk8s.io/v1alpha2", "PolicyReport")
+                .iter()
+                .any(|r| r["metadata"]["namespace"] == "web")
+        },
+    );
+    let from = watch.event_count();
+    server.store().apply(pod("web", "loud", true));
+    watch.wait_event(from, PATIENCE, "PST-0003 opened", |e| {
+        event_is(e, "finding_opened", "PST-0003", "loud")
+    });
+    eventually(wait, "PST-0003 of the pod in web's PolicyReport", || {
+        let reports = list_all(&server, "wgpolicyk8s.io/v1alpha2", "PolicyReport");
+        reported(&reports, "web", "PST-0003", "loud")
+    });
+    // Written by server-side apply with posture's own field manager.
+    let applies: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.path.contains("/policyreports/"))
+        .collect();
+    assert!(!applies.is_empty());
+    for r in &applies {
+        assert_eq!(r.param("fieldManager").as_deref(), Some("posture"), "{r:?}");
+        assert_eq!(
+            r.content_type.as_deref(),
+            Some("application/apply-patch+yaml")
+        );
+    }
+    // An Event on the pod: a finding that opened after the start makes one.
+    eventually(wait, "an events.k8s.io/v1 Event about the pod", || {
+        list_all(&server, "events.k8s.io/v1", "Event")
+            .iter()
+            .any(|e| {
+                e["metadata"]["namespace"] == "web"
+                    && e["regarding"]["kind"] == "Pod"
+                    && e["regarding"]["name"] == "loud"
+                    && e["note"].as_str().is_some_and(|n| n.contains("PST-0003"))
+            })
+    });
+
+    let from = watch.event_count();
+    assert!(server.store().delete("v1", "Pod", Some("web"), "loud"));
+    watch.wait_event(from, PATIENCE, "PST-0003 resolved", |e| {
+        event_is(e, "finding_resolved", "PST-0003", "loud")
+    });
+    eventually(
+        wait,
+        "the pod's result gone from web's PolicyReport",
+        || {
+            let reports = list_all(&server, "wgpolicyk8s.io/v1alpha2", "PolicyReport");
+            !reported(&reports, "web", "PST-0003", "loud")
+        },
+    );
+    assert_eq!(watch.terminate(), Some(0));
+}
+
 fn lists(server: &StoreServer) -> usize {
     server
         .requests()

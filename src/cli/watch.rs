@@ -222,78 +222,104 @@ fn instance_name() -> String {
         .unwrap_or_else(|| "posture".to_owned())
 }
 
-/// Applies changes in batches and writes their events, one JSON object a line; assesses the
-/// benchmark again when its evidence changed, at most every [`BENCHMARK_SPACING`]; with
-/// `notify`, hands every batch's events to the publisher too.
+/// Applies changes in batches and writes their events, one JSON object a line; with `notify`,
+/// hands every batch's events to the publisher too. The benchmark is assessed on a thread of its
+/// own ([`assess`]), woken when its evidence changed: a change's findings never wait for it.
 fn evaluate(
     mut changes: mpsc::Receiver<Change>,
-    state: &Mutex<WatchState>,
+    state: &Arc<Mutex<WatchState>>,
     runtime: &tokio::runtime::Handle,
     notify: Option<mpsc::Sender<Notice>>,
 ) {
-    let publish = |events: &[posture::watch::DriftEvent], initial: bool| {
-        if let Some(notify) = &notify {
-            let notice = Notice {
-                events: events.to_vec(),
-                initial,
-            };
-            // The publisher gone (shut down) leaves stdout to go on.
-            let _ = notify.blocking_send(notice);
-        }
+    // One wake-up pending at most: the assessor reads the state as it is when it runs.
+    let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+    let assessing = {
+        let state = Arc::clone(state);
+        let notify = notify.clone();
+        std::thread::spawn(move || assess(&woken, &state, notify.as_ref()))
     };
-    let mut assessed = std::time::Instant::now();
     loop {
-        let due = state.lock().map(|s| s.benchmark_due()).unwrap_or(false);
-        let wait = if due {
-            BENCHMARK_SPACING.saturating_sub(assessed.elapsed())
-        } else {
-            // Nothing to do but wait for changes.
-            Duration::from_secs(3600)
+        let Some(first) = runtime.block_on(changes.recv()) else {
+            break;
         };
-        // The timer is made inside the runtime, which drives it.
-        let next = runtime.block_on(async { tokio::time::timeout(wait, changes.recv()).await });
-        let first = match next {
-            Ok(Some(change)) => Some(change),
-            Ok(None) => return,
-            Err(_) => None,
-        };
-        let mut events = Vec::new();
-        if let Some(first) = first {
-            let mut batch = vec![first];
-            std::thread::sleep(SETTLE);
-            while batch.len() < BATCH {
-                match changes.try_recv() {
-                    Ok(change) => batch.push(change),
-                    Err(_) => break,
-                }
-            }
-            let now = jiff::Timestamp::now().to_string();
-            let initial = match state.lock() {
-                Ok(mut state) => {
-                    let initial = !state.ready();
-                    events.extend(state.apply(batch, &now));
-                    initial
-                }
-                Err(_) => return,
-            };
-            publish(&events, initial);
-            if !write(&events) {
-                return;
-            }
-            events.clear();
-        }
-        if due && assessed.elapsed() >= BENCHMARK_SPACING {
-            let now = jiff::Timestamp::now().to_string();
-            match state.lock() {
-                Ok(mut state) => events.extend(state.assess_benchmark(&now)),
-                Err(_) => return,
-            }
-            assessed = std::time::Instant::now();
-            publish(&events, false);
-            if !write(&events) {
-                return;
+        let mut batch = vec![first];
+        std::thread::sleep(SETTLE);
+        while batch.len() < BATCH {
+            match changes.try_recv() {
+                Ok(change) => batch.push(change),
+                Err(_) => break,
             }
         }
+        let now = jiff::Timestamp::now().to_string();
+        let (events, initial, due) = match state.lock() {
+            Ok(mut state) => {
+                let initial = !state.ready();
+                let events = state.apply(batch, &now);
+                (events, initial, state.benchmark_due())
+            }
+            Err(_) => break,
+        };
+        publish(notify.as_ref(), &events, initial);
+        if !write(&events) {
+            break;
+        }
+        if due {
+            // Full: a wake-up is already pending, which covers this change too.
+            let _ = wake.try_send(());
+        }
+    }
+    // The assessor ends when its wake-ups end.
+    drop(wake);
+    let _ = assessing.join();
+}
+
+/// Assesses the benchmark each time it is woken, at most every [`BENCHMARK_SPACING`]: a
+/// snapshot is taken under the lock, assessed without it, and applied under it again (an
+/// assessment older than one applied is dropped there).
+fn assess(
+    woken: &std::sync::mpsc::Receiver<()>,
+    state: &Mutex<WatchState>,
+    notify: Option<&mpsc::Sender<Notice>>,
+) {
+    let mut last: Option<std::time::Instant> = None;
+    while woken.recv().is_ok() {
+        if let Some(last) = last {
+            std::thread::sleep(BENCHMARK_SPACING.saturating_sub(last.elapsed()));
+        }
+        let snapshot = match state.lock() {
+            Ok(mut state) => state.benchmark_snapshot(),
+            Err(_) => return,
+        };
+        let Some(snapshot) = snapshot else {
+            continue;
+        };
+        last = Some(std::time::Instant::now());
+        let assessed = snapshot.assess();
+        let now = jiff::Timestamp::now().to_string();
+        let events = match state.lock() {
+            Ok(mut state) => state.apply_benchmark(assessed, &now),
+            Err(_) => return,
+        };
+        publish(notify, &events, false);
+        if !write(&events) {
+            return;
+        }
+    }
+}
+
+/// Hands events to the publisher, if there is one; the publisher gone (shut down) leaves stdout
+/// to go on.
+fn publish(
+    notify: Option<&mpsc::Sender<Notice>>,
+    events: &[posture::watch::DriftEvent],
+    initial: bool,
+) {
+    if let Some(notify) = notify {
+        let notice = Notice {
+            events: events.to_vec(),
+            initial,
+        };
+        let _ = notify.blocking_send(notice);
     }
 }
 

@@ -99,9 +99,10 @@ fn matches(pattern: &str, namespace: &str) -> bool {
 }
 
 /// Every enforcing policy-engine object among `objects`.
-pub fn engine_policies(objects: &[Resource]) -> Vec<EnginePolicy> {
+pub fn engine_policies<R: std::borrow::Borrow<Resource>>(objects: &[R]) -> Vec<EnginePolicy> {
     objects
         .iter()
+        .map(R::borrow)
         .filter_map(|r| {
             let group = crate::resource::api_group(&r.id.api_version);
             match group {

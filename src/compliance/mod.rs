@@ -233,8 +233,8 @@ pub fn rule_id(benchmark: &str, check: &str) -> String {
 
 /// Every component run the scan's objects (`resources`) and node facts show: found once per
 /// scan, for choosing a benchmark ([`has_benchmark_evidence`]) and for judging it ([`assess`]).
-pub fn component_runs<'a>(
-    resources: &'a [crate::resource::Resource],
+pub fn component_runs<'a, R: std::borrow::Borrow<Resource>>(
+    resources: &'a [R],
     context: &Context,
 ) -> Vec<subjects::Run<'a>> {
     subjects::runs(resources, &context.node_facts, context.cluster.as_deref())
@@ -242,16 +242,16 @@ pub fn component_runs<'a>(
 
 /// Applies `benchmark` to a scan's objects, component runs (from [`component_runs`]),
 /// findings and context.
-pub fn assess(
+pub fn assess<R: std::borrow::Borrow<Resource>>(
     benchmark: &Benchmark,
     selection: Selection,
-    objects: &[Resource],
+    objects: &[R],
     runs: &[subjects::Run<'_>],
     findings: &[Finding],
     catalog_rules: &[RuleInfo],
     context: &Context,
 ) -> Result<Assessed, SettingsError> {
-    let rule = settings::SettingsRule::new()?;
+    let rule = settings::SettingsRule::shared()?;
     // Control-plane pods in sight mean the control plane is not hidden by a provider, whatever
     // the platform guess says: its checks are judged from what is seen, and the guess is
     // reported.
@@ -746,9 +746,9 @@ fn by_files(check: &Check, component: Component, spec: &FileSpec, context: &Cont
     })
 }
 
-fn by_rules(
+fn by_rules<R: std::borrow::Borrow<Resource>>(
     names: &[String],
-    objects: &[Resource],
+    objects: &[R],
     findings: &[Finding],
     catalog_rules: &[RuleInfo],
     context: &Context,
@@ -797,7 +797,7 @@ fn by_rules(
     }
     // The objects the rules ran over: the evidence of a pass.
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    for o in objects {
+    for o in objects.iter().map(R::borrow) {
         if rules.iter().any(|r| r.kinds.matches(&o.id)) {
             *seen.entry(o.id.kind.as_str()).or_default() += 1;
         }
@@ -853,17 +853,17 @@ fn by_rules(
 /// Per namespace with user workloads: does admission control reject pods that break
 /// `control` there (its Pod Security enforce label, or an enforcing policy-engine policy), and
 /// do the workloads already there keep to it (no finding of `rules`)?
-fn by_admission(
+fn by_admission<R: std::borrow::Borrow<Resource>>(
     control: AdmissionControl,
     rules: &[String],
-    objects: &[Resource],
+    objects: &[R],
     findings: &[Finding],
     context: &Context,
 ) -> Judged {
     let engines = admission::engine_policies(objects);
     // Namespaces with user workloads; `None`: manifests that leave it to deploy time.
     let mut namespaces: BTreeMap<Option<&str>, usize> = BTreeMap::new();
-    for o in objects {
+    for o in objects.iter().map(R::borrow) {
         let ns = o.id.namespace.as_deref();
         if crate::policy::kinds::is_workload(&o.id)
             && !ns.is_some_and(|n| admission::SYSTEM_NAMESPACES.contains(&n))
@@ -883,6 +883,7 @@ fn by_admission(
         let namespace_object = ns.and_then(|n| {
             objects
                 .iter()
+                .map(R::borrow)
                 .find(|o| o.id.kind == "Namespace" && o.id.namespace.is_none() && o.id.name == n)
         });
         let enforce = namespace_object.map(|o| admission::Enforce::of(&o.object));

@@ -108,7 +108,28 @@ impl SettingsRule {
             .map_err(|e| SettingsError {
                 message: e.to_string(),
             })?;
+        // One evaluation prepares the engine (analysis, scheduling); clones of a prepared
+        // engine share that work, so `judge` does not redo it per run.
+        engine.set_input(regorus::Value::new_object());
+        engine
+            .eval_rule(RESULTS.to_owned())
+            .map_err(|e| SettingsError {
+                message: e.to_string(),
+            })?;
         Ok(SettingsRule { engine })
+    }
+
+    /// The rule compiled once per process: `posture watch` assesses the benchmark again and
+    /// again, and every assessment would otherwise parse and prepare it anew.
+    pub fn shared() -> Result<&'static SettingsRule, SettingsError> {
+        static SHARED: std::sync::OnceLock<Result<SettingsRule, String>> =
+            std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(|| SettingsRule::new().map_err(|e| e.message))
+            .as_ref()
+            .map_err(|message| SettingsError {
+                message: message.clone(),
+            })
     }
 
     /// Judges `checks` (id and test) against one run.

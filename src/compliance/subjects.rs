@@ -90,8 +90,8 @@ fn component_named(program: &str) -> Option<Component> {
 }
 
 /// Every run the scan can see.
-pub fn runs<'a>(
-    resources: &'a [Resource],
+pub fn runs<'a, R: std::borrow::Borrow<Resource>>(
+    resources: &'a [R],
     facts: &[FactsFile],
     cluster: Option<&str>,
 ) -> Vec<Run<'a>> {
@@ -106,7 +106,7 @@ pub fn runs<'a>(
         .collect();
 
     // Control plane and kube-proxy containers.
-    for resource in resources {
+    for resource in resources.iter().map(R::borrow) {
         for (container, spec) in containers(resource) {
             let flags = container_flags(spec);
             let Some(component) = flags.program.as_deref().and_then(component_named) else {

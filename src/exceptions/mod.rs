@@ -215,10 +215,10 @@ pub struct Applied {
 ///
 /// `exceptions` are the config's; the objects' own annotations are read from `objects`.
 /// `context` is the kubeconfig context of a cluster scan, which `cluster:` selectors also match.
-pub fn apply(
+pub fn apply<R: std::borrow::Borrow<Resource>>(
     findings: Vec<Finding>,
     exceptions: &[Exception],
-    objects: &[Resource],
+    objects: &[R],
     context: Option<&str>,
     today: Date,
 ) -> Applied {
@@ -231,7 +231,7 @@ pub fn apply(
         Scope::Selectors(s) => s.iter().any(|s| !s.labels.is_empty()),
         Scope::Object => false,
     });
-    for r in objects {
+    for r in objects.iter().map(R::borrow) {
         let labels = if needs_labels {
             annotations::labels(&r.object)
         } else {

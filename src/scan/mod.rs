@@ -506,11 +506,11 @@ pub(crate) fn choose(
     }
 }
 
-pub(crate) fn apply(
+pub(crate) fn apply<R: std::borrow::Borrow<Resource>>(
     name: &str,
     selection: Selection,
     cis_level: Option<u8>,
-    objects: &[Resource],
+    objects: &[R],
     runs: &[compliance::subjects::Run<'_>],
     report: &ScanReport,
     context: &compliance::Context,

@@ -41,7 +41,12 @@ use crate::snapshot::{ClusterInfo, KubeletConfig, ServerVersion};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
+
+/// (before, after) of every object a batch touched. The objects are shared with the store, not
+/// copied: a first list of 10,000 objects would otherwise be held twice.
+type Touched = BTreeMap<ObjectRef, (Option<Arc<Resource>>, Option<Arc<Resource>>)>;
 
 /// Inventory parts whose keys are namespaces: a change there concerns that namespace only.
 const NAMESPACED_PARTS: &[&str] = &[
@@ -98,7 +103,8 @@ impl FindingFields {
 }
 
 struct Entry {
-    resource: Resource,
+    /// Shared with the benchmark's snapshots, which are assessed outside the lock.
+    resource: Arc<Resource>,
     /// The watch stream it came from; `None` for a kubelet configuration.
     stream: Option<usize>,
 }
@@ -114,6 +120,106 @@ struct Bench {
     problems: Vec<Problem>,
     /// The rules whose findings the checks read: a change in them is a change in evidence.
     reads: HashSet<String>,
+}
+
+/// What an assessment of the benchmark reads, taken under the lock
+/// ([`WatchState::benchmark_snapshot`]) so that the assessment, which reads every object, runs
+/// outside it and a change's evaluation never waits for it. The objects are shared, not copied.
+pub struct BenchSnapshot {
+    seq: u64,
+    /// `None` with `--benchmark none`.
+    inputs: Option<BenchInputs>,
+}
+
+struct BenchInputs {
+    judging: Arc<Judging>,
+    targets: Vec<Arc<Resource>>,
+    context: crate::compliance::Context,
+    /// The rules' findings the checks read and the rules, as a scan hands them over.
+    shell: ScanReport,
+    kube_context: Option<String>,
+    today: jiff::civil::Date,
+}
+
+/// An assessment, for [`WatchState::apply_benchmark`].
+pub struct BenchAssessed {
+    seq: u64,
+    bench: Bench,
+    seconds: f64,
+}
+
+impl BenchSnapshot {
+    /// Assesses the benchmark as a scan does, from every target, the rules' findings and what
+    /// is known of the nodes. No lock is needed: the snapshot owns (or shares) all it reads.
+    pub fn assess(self) -> BenchAssessed {
+        let started = Instant::now();
+        let mut bench = Bench::default();
+        if let Some(i) = self.inputs {
+            let runs = crate::compliance::component_runs(&i.targets, &i.context);
+            if let Some((name, selection)) =
+                crate::scan::choose(&i.judging.benchmark, &i.context, &runs)
+            {
+                match crate::scan::apply(
+                    &name,
+                    selection,
+                    i.judging.cis_level,
+                    &i.targets,
+                    &runs,
+                    &i.shell,
+                    &i.context,
+                ) {
+                    Ok(assessed) => {
+                        let applied = crate::exceptions::apply(
+                            assessed.findings,
+                            &i.judging.exceptions,
+                            &i.targets,
+                            i.kube_context.as_deref(),
+                            i.today,
+                        );
+                        bench.reads = assessed
+                            .compliance
+                            .checks
+                            .iter()
+                            .flat_map(|c| c.rules.iter().cloned())
+                            .collect();
+                        bench.compliance = Some(assessed.compliance);
+                        bench.findings = applied.findings;
+                        bench.suppressed = applied.suppressed;
+                        bench.rules = assessed.rules;
+                        bench.problems = assessed.problems;
+                    }
+                    Err(message) => bench.problems.push(Problem::new(
+                        crate::problem::Level::Error,
+                        crate::problem::Code::EvalError,
+                        message,
+                    )),
+                }
+            }
+        }
+        BenchAssessed {
+            seq: self.seq,
+            bench,
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// Every rule a built-in benchmark check reads the findings of.
+fn benchmark_rules() -> &'static HashSet<String> {
+    static RULES: OnceLock<HashSet<String>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        crate::benchmark::Benchmark::all()
+            .iter()
+            .flat_map(|b| &b.checks)
+            .flat_map(|c| match &c.judgement {
+                crate::benchmark::Judgement::Rules { rules }
+                | crate::benchmark::Judgement::Admission { rules, .. }
+                | crate::benchmark::Judgement::Manual { rules, .. } => rules.as_slice(),
+                _ => &[],
+            })
+            .cloned()
+            .collect()
+    })
 }
 
 /// Per-stream bookkeeping, read by the metrics.
@@ -154,12 +260,16 @@ pub struct WatchState {
     findings: HashMap<ObjectRef, Vec<Finding>>,
     /// Findings an exception covers, per object.
     suppressed: HashMap<ObjectRef, Vec<Suppressed>>,
-    judging: Judging,
+    judging: Arc<Judging>,
     /// Each node's kubelet configuration state: `None` read, `Some(reason)` not collected.
     kubelets: BTreeMap<String, Option<String>>,
     bench: Bench,
     /// The benchmark's evidence changed since its last assessment.
     bench_due: bool,
+    /// The number of the last benchmark snapshot taken, and of the last one whose assessment
+    /// was applied: an older assessment never replaces a newer one.
+    bench_taken: u64,
+    bench_applied: u64,
     ready: bool,
     /// Seconds each evaluation took, drained by the metrics.
     pub evaluations: Vec<f64>,
@@ -186,10 +296,12 @@ impl WatchState {
             targets: HashSet::new(),
             findings: HashMap::new(),
             suppressed: HashMap::new(),
-            judging: Judging::rules_only(),
+            judging: Arc::new(Judging::rules_only()),
             kubelets: BTreeMap::new(),
             bench: Bench::default(),
             bench_due: false,
+            bench_taken: 0,
+            bench_applied: 0,
             ready,
             evaluations: Vec::new(),
         }
@@ -197,7 +309,7 @@ impl WatchState {
 
     /// Judges as a scan with this benchmark and these exceptions would (rules only until set).
     pub fn set_judging(&mut self, judging: Judging) {
-        self.judging = judging;
+        self.judging = Arc::new(judging);
     }
 
     /// The benchmark's last assessment, if one applies.
@@ -248,7 +360,7 @@ impl WatchState {
     pub fn apply(&mut self, changes: Vec<Change>, time: &str) -> Vec<DriftEvent> {
         let mut events = Vec::new();
         // (before, after) of every object the batch touched.
-        let mut touched: BTreeMap<ObjectRef, (Option<Value>, Option<Value>)> = BTreeMap::new();
+        let mut touched = Touched::new();
         let mut kubelets_changed = false;
         for change in changes {
             match change {
@@ -318,11 +430,11 @@ impl WatchState {
         let mut affected = Affected::default();
         let mut evidence = kubelets_changed;
         for (id, (before, after)) in &touched {
-            if before == after {
+            let (before, after) = (before.as_deref(), after.as_deref());
+            if before.map(|r| &r.object) == after.map(|r| &r.object) {
                 continue;
             }
-            evidence =
-                evidence || is_evidence(id, before.as_ref()) || is_evidence(id, after.as_ref());
+            evidence = evidence || is_evidence(id, before) || is_evidence(id, after);
             let kind = match (before, after) {
                 (None, Some(_)) => EventKind::ObjectAdded,
                 (Some(_), None) => EventKind::ObjectRemoved,
@@ -330,7 +442,7 @@ impl WatchState {
             };
             events.push(self.object_event(kind, id, time));
             affected.objects.insert(id.clone());
-            spread(before.as_ref(), after.as_ref(), &mut affected);
+            spread(before, after, &mut affected);
         }
         if !affected.objects.is_empty() || evidence {
             self.evaluate(&affected, evidence, time, &mut events);
@@ -340,12 +452,7 @@ impl WatchState {
 
     /// Stores a node's kubelet configuration as an object (as a scan makes it one); whether
     /// what the benchmark knows of the node changed.
-    fn kubelet(
-        &mut self,
-        node: &str,
-        config: KubeletConfig,
-        touched: &mut BTreeMap<ObjectRef, (Option<Value>, Option<Value>)>,
-    ) -> bool {
+    fn kubelet(&mut self, node: &str, config: KubeletConfig, touched: &mut Touched) -> bool {
         let reason = match config {
             KubeletConfig::Collected { source, config } => {
                 let object = crate::snapshot::kubelet_object(node, &source, config);
@@ -360,21 +467,11 @@ impl WatchState {
         self.kubelets.insert(node.to_owned(), reason.clone()) != Some(reason)
     }
 
-    fn upsert(
-        &mut self,
-        stream: usize,
-        object: Value,
-        touched: &mut BTreeMap<ObjectRef, (Option<Value>, Option<Value>)>,
-    ) {
+    fn upsert(&mut self, stream: usize, object: Value, touched: &mut Touched) {
         self.insert(Some(stream), object, touched);
     }
 
-    fn insert(
-        &mut self,
-        stream: Option<usize>,
-        object: Value,
-        touched: &mut BTreeMap<ObjectRef, (Option<Value>, Option<Value>)>,
-    ) {
+    fn insert(&mut self, stream: Option<usize>, object: Value, touched: &mut Touched) {
         let origin = Origin::Cluster {
             cluster: self.cluster.clone(),
         };
@@ -385,27 +482,24 @@ impl WatchState {
         if let Some(seen) = stream.and_then(|s| self.stats[s].relisting.as_mut()) {
             seen.insert(id.clone());
         }
-        let after = resource.object.clone();
+        let resource = Arc::new(resource);
+        let after = Arc::clone(&resource);
         let before = self
             .objects
             .insert(id.clone(), Entry { resource, stream })
-            .map(|e| e.resource.object);
+            .map(|e| e.resource);
         touched
             .entry(id)
             .and_modify(|t| t.1 = Some(after.clone()))
             .or_insert((before, Some(after)));
     }
 
-    fn remove(
-        &mut self,
-        id: &ObjectRef,
-        touched: &mut BTreeMap<ObjectRef, (Option<Value>, Option<Value>)>,
-    ) {
+    fn remove(&mut self, id: &ObjectRef, touched: &mut Touched) {
         if let Some(e) = self.objects.remove(id) {
             touched
                 .entry(id.clone())
                 .and_modify(|t| t.1 = None)
-                .or_insert((Some(e.resource.object), None));
+                .or_insert((Some(e.resource), None));
         }
     }
 
@@ -419,7 +513,7 @@ impl WatchState {
         events: &mut Vec<DriftEvent>,
     ) {
         let started = Instant::now();
-        let all: Vec<&Resource> = self.objects.values().map(|e| &e.resource).collect();
+        let all: Vec<&Resource> = self.objects.values().map(|e| &*e.resource).collect();
         let owned = crate::scan::owned_by_present(&all);
         let targets: HashSet<ObjectRef> = all
             .iter()
@@ -546,10 +640,112 @@ impl WatchState {
     /// object: the caller spaces assessments out so that a stream of changes does not wait on
     /// them (the rules' findings of a change are never delayed by the benchmark).
     pub fn assess_benchmark(&mut self, time: &str) -> Vec<DriftEvent> {
-        let mut events = Vec::new();
-        if self.bench_due {
-            self.assess(time, &mut events);
+        match self.benchmark_snapshot() {
+            Some(snapshot) => self.apply_benchmark(snapshot.assess(), time),
+            None => Vec::new(),
         }
+    }
+
+    /// When the benchmark's evidence changed, what an assessment reads, taken now (under the
+    /// caller's lock) so that [`BenchSnapshot::assess`] runs without it; the evidence counts as
+    /// assessed from here on.
+    pub fn benchmark_snapshot(&mut self) -> Option<BenchSnapshot> {
+        self.bench_due.then(|| self.snapshot())
+    }
+
+    fn snapshot(&mut self) -> BenchSnapshot {
+        self.bench_due = false;
+        self.bench_taken += 1;
+        let seq = self.bench_taken;
+        if self.judging.benchmark == BenchmarkChoice::Off {
+            return BenchSnapshot { seq, inputs: None };
+        }
+        let nodes = self
+            .objects
+            .values()
+            .filter(|e| is_node(&e.resource.id))
+            .map(|e| {
+                let name = e.resource.id.name.clone();
+                let reason = match self.kubelets.get(&name) {
+                    Some(reason) => reason.clone(),
+                    None => Some("the kubelet configuration was not read yet".to_owned()),
+                };
+                (name, reason)
+            })
+            .collect();
+        let context = crate::compliance::Context {
+            cluster: Some(self.cluster.clone()),
+            platform: Some(self.platform().kind),
+            nodes,
+            missing_types: self
+                .not_collected()
+                .into_iter()
+                .map(|m| (m.target, m.reason))
+                .collect(),
+            node_facts: self.judging.node_facts.clone(),
+        };
+        // Only the findings of rules a benchmark check reads: the others are not evidence, and
+        // a large cluster has many.
+        let reads = benchmark_rules();
+        let mut findings: Vec<Finding> = self
+            .findings
+            .values()
+            .flatten()
+            .chain(self.suppressed.values().flatten().map(|s| &s.finding))
+            .filter(|f| reads.contains(&f.rule_id))
+            .cloned()
+            .collect();
+        crate::finding::sort(&mut findings);
+        let shell = ScanReport {
+            findings,
+            rules: self.kubernetes_rules(),
+            ..self.empty_report(String::new())
+        };
+        BenchSnapshot {
+            seq,
+            inputs: Some(BenchInputs {
+                judging: Arc::clone(&self.judging),
+                targets: self.target_resources(),
+                context,
+                shell,
+                kube_context: self.context.clone(),
+                today: self.today(),
+            }),
+        }
+    }
+
+    /// Applies an assessment made from [`WatchState::benchmark_snapshot`] and returns the
+    /// events of the change in its failing checks; nothing when a newer one was applied.
+    pub fn apply_benchmark(&mut self, assessed: BenchAssessed, time: &str) -> Vec<DriftEvent> {
+        let mut events = Vec::new();
+        if assessed.seq <= self.bench_applied {
+            return events;
+        }
+        self.bench_applied = assessed.seq;
+        let bench = assessed.bench;
+        let old: BTreeMap<&str, &Finding> = self
+            .bench
+            .findings
+            .iter()
+            .map(|f| (f.fingerprint.as_str(), f))
+            .collect();
+        let new: BTreeMap<&str, &Finding> = bench
+            .findings
+            .iter()
+            .map(|f| (f.fingerprint.as_str(), f))
+            .collect();
+        for (fingerprint, f) in &old {
+            if !new.contains_key(fingerprint) {
+                events.push(self.finding_event(EventKind::FindingResolved, f, time));
+            }
+        }
+        for (fingerprint, f) in &new {
+            if !old.contains_key(fingerprint) {
+                events.push(self.finding_event(EventKind::FindingOpened, f, time));
+            }
+        }
+        self.bench = bench;
+        self.evaluations.push(assessed.seconds);
         events
     }
 
@@ -557,12 +753,12 @@ impl WatchState {
         self.judging.today.unwrap_or_else(crate::exceptions::today)
     }
 
-    /// The objects the rules judge, copied (the benchmark and `/findings` read them as a slice).
-    fn target_resources(&self) -> Vec<Resource> {
+    /// The objects the rules judge, shared (the benchmark and `/findings` read them as a slice).
+    fn target_resources(&self) -> Vec<Arc<Resource>> {
         self.objects
             .values()
             .filter(|e| self.targets.contains(&e.resource.id))
-            .map(|e| e.resource.clone())
+            .map(|e| Arc::clone(&e.resource))
             .collect()
     }
 
@@ -617,107 +813,10 @@ impl WatchState {
             .collect()
     }
 
-    /// Assesses the benchmark as a scan does, from every target, the rules' findings and what
-    /// is known of the nodes, and turns the change in its failing checks into events.
+    /// Assesses the benchmark now (the first evaluation: ready means it is known too).
     fn assess(&mut self, time: &str, events: &mut Vec<DriftEvent>) {
-        let started = Instant::now();
-        self.bench_due = false;
-        let mut bench = Bench::default();
-        if self.judging.benchmark != BenchmarkChoice::Off {
-            let targets = self.target_resources();
-            let nodes = self
-                .objects
-                .values()
-                .filter(|e| is_node(&e.resource.id))
-                .map(|e| {
-                    let name = e.resource.id.name.clone();
-                    let reason = match self.kubelets.get(&name) {
-                        Some(reason) => reason.clone(),
-                        None => Some("the kubelet configuration was not read yet".to_owned()),
-                    };
-                    (name, reason)
-                })
-                .collect();
-            let context = crate::compliance::Context {
-                cluster: Some(self.cluster.clone()),
-                platform: Some(self.platform().kind),
-                nodes,
-                missing_types: self
-                    .not_collected()
-                    .into_iter()
-                    .map(|m| (m.target, m.reason))
-                    .collect(),
-                node_facts: self.judging.node_facts.clone(),
-            };
-            let runs = crate::compliance::component_runs(&targets, &context);
-            let shell = ScanReport {
-                findings: self.rule_findings(),
-                rules: self.kubernetes_rules(),
-                ..self.empty_report(String::new())
-            };
-            if let Some((name, selection)) =
-                crate::scan::choose(&self.judging.benchmark, &context, &runs)
-            {
-                match crate::scan::apply(
-                    &name,
-                    selection,
-                    self.judging.cis_level,
-                    &targets,
-                    &runs,
-                    &shell,
-                    &context,
-                ) {
-                    Ok(assessed) => {
-                        let applied = crate::exceptions::apply(
-                            assessed.findings,
-                            &self.judging.exceptions,
-                            &targets,
-                            self.context.as_deref(),
-                            self.today(),
-                        );
-                        bench.reads = assessed
-                            .compliance
-                            .checks
-                            .iter()
-                            .flat_map(|c| c.rules.iter().cloned())
-                            .collect();
-                        bench.compliance = Some(assessed.compliance);
-                        bench.findings = applied.findings;
-                        bench.suppressed = applied.suppressed;
-                        bench.rules = assessed.rules;
-                        bench.problems = assessed.problems;
-                    }
-                    Err(message) => bench.problems.push(Problem::new(
-                        crate::problem::Level::Error,
-                        crate::problem::Code::EvalError,
-                        message,
-                    )),
-                }
-            }
-        }
-        let old: BTreeMap<&str, &Finding> = self
-            .bench
-            .findings
-            .iter()
-            .map(|f| (f.fingerprint.as_str(), f))
-            .collect();
-        let new: BTreeMap<&str, &Finding> = bench
-            .findings
-            .iter()
-            .map(|f| (f.fingerprint.as_str(), f))
-            .collect();
-        for (fingerprint, f) in &old {
-            if !new.contains_key(fingerprint) {
-                events.push(self.finding_event(EventKind::FindingResolved, f, time));
-            }
-        }
-        for (fingerprint, f) in &new {
-            if !old.contains_key(fingerprint) {
-                events.push(self.finding_event(EventKind::FindingOpened, f, time));
-            }
-        }
-        self.bench = bench;
-        self.evaluations.push(started.elapsed().as_secs_f64());
+        let assessed = self.snapshot().assess();
+        events.extend(self.apply_benchmark(assessed, time));
     }
 
     fn kubernetes_rules(&self) -> Vec<RuleInfo> {
@@ -817,7 +916,8 @@ impl WatchState {
         );
         problems.extend(applied.problems);
         problems.sort();
-        let attack_paths = crate::paths::find(&targets, &applied.findings);
+        let owned: Vec<Resource> = targets.iter().map(|r| Resource::clone(r)).collect();
+        let attack_paths = crate::paths::find(&owned, &applied.findings);
         let mut rules = self.kubernetes_rules();
         rules.extend(self.bench.rules.iter().cloned());
         ScanReport {
@@ -862,19 +962,8 @@ impl WatchState {
 }
 
 /// Adds to `affected` the readers of what the object changed in the inventory.
-fn spread(before: Option<&Value>, after: Option<&Value>, affected: &mut Affected) {
-    let part = |object: Option<&Value>| {
-        let resource = object.and_then(|o| {
-            Resource::from_object(
-                o.clone(),
-                Origin::Cluster {
-                    cluster: String::new(),
-                },
-                None,
-            )
-        });
-        inventory::build(resource.as_ref())["inventory"].clone()
-    };
+fn spread(before: Option<&Resource>, after: Option<&Resource>, affected: &mut Affected) {
+    let part = |resource: Option<&Resource>| inventory::build(resource)["inventory"].clone();
     let (before, after) = (part(before), part(after));
     if before == after {
         return;
@@ -926,8 +1015,8 @@ fn kubelet_ref(node: &str) -> ObjectRef {
 /// Whether the benchmark reads this object beyond the rules' findings: kubelet and node
 /// evidence, namespaces (Pod Security labels), ConfigMaps (kube-proxy, kubeadm), the policies of
 /// admission engines, and workloads whose containers run a cluster component.
-fn is_evidence(id: &ObjectRef, object: Option<&Value>) -> bool {
-    let Some(object) = object else {
+fn is_evidence(id: &ObjectRef, resource: Option<&Resource>) -> bool {
+    let Some(resource) = resource else {
         return false;
     };
     let group = id.api_version.split_once('/').map_or("", |(g, _)| g);
@@ -940,16 +1029,11 @@ fn is_evidence(id: &ObjectRef, object: Option<&Value>) -> bool {
     {
         return true;
     }
-    let origin = Origin::Cluster {
-        cluster: String::new(),
-    };
-    Resource::from_object(object.clone(), origin, None).is_some_and(|r| {
-        !crate::compliance::component_runs(
-            std::slice::from_ref(&r),
-            &crate::compliance::Context::default(),
-        )
-        .is_empty()
-    })
+    !crate::compliance::component_runs(
+        std::slice::from_ref(resource),
+        &crate::compliance::Context::default(),
+    )
+    .is_empty()
 }
 
 fn namespace_ref(name: &str) -> ObjectRef {

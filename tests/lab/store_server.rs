@@ -223,8 +223,7 @@ pub struct Request<'a> {
     pub path: &'a str,
     pub query: &'a str,
     pub accept: &'a str,
-    /// Read by no GET; kept for the verbs that send one (PATCH, POST).
-    #[allow(dead_code)]
+    /// Read by the verbs that send one: a server-side apply PATCH, a POST.
     pub body: &'a [u8],
 }
 
@@ -370,6 +369,59 @@ pub fn handle(store: &Arc<Store>, request: &Request) -> Reply {
                 None => Reply::status(404, "NotFound", &format!("{plural} \"{name}\" not found")),
             }
         }
+        (
+            "PATCH",
+            Route::Object {
+                group,
+                version,
+                plural,
+                namespace,
+                name,
+            },
+        ) => {
+            let Some(ty) = served(store, group, version, plural, namespace) else {
+                return not_found();
+            };
+            server_side_apply(store, ty, namespace, name, request)
+        }
+        (
+            "POST",
+            Route::Collection {
+                group,
+                version,
+                plural,
+                namespace,
+            },
+        ) => {
+            let Some(ty) = served(store, group, version, plural, namespace) else {
+                return not_found();
+            };
+            create(store, ty, namespace, request.body)
+        }
+        (
+            "DELETE",
+            Route::Object {
+                group,
+                version,
+                plural,
+                namespace,
+                name,
+            },
+        ) => {
+            let Some(ty) = served(store, group, version, plural, namespace) else {
+                return not_found();
+            };
+            let t = &store.options.types[ty];
+            if store.delete(&t.api_version(), &t.kind, namespace, name) {
+                Reply::json(
+                    200,
+                    &json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                        "status": "Success", "details": {"name": name, "kind": plural}}),
+                )
+            } else {
+                Reply::status(404, "NotFound", &format!("{plural} \"{name}\" not found"))
+            }
+        }
         (_, Route::Unknown) => not_found(),
         _ => Reply::status(
             405,
@@ -377,6 +429,83 @@ pub fn handle(store: &Arc<Store>, request: &Request) -> Reply {
             "the server does not allow this method on the requested resource",
         ),
     }
+}
+
+/// A server-side apply (`PATCH` with `application/apply-patch+yaml`, whose body JSON is): the
+/// applied configuration becomes the object, as it does for a field manager that owns every
+/// field it sets and sets them all each time (posture's publisher, with `force`). Other patch
+/// types are not served.
+fn server_side_apply(
+    store: &Store,
+    ty: usize,
+    namespace: Option<&str>,
+    name: &str,
+    request: &Request,
+) -> Reply {
+    let Some(manager) = form_pairs(request.query)
+        .into_iter()
+        .find(|(k, _)| k == "fieldManager")
+        .map(|(_, v)| v)
+    else {
+        return Reply::status(
+            400,
+            "BadRequest",
+            "PATCH: only server-side apply, with a fieldManager, is served",
+        );
+    };
+    let Ok(mut object) = serde_json::from_slice::<Value>(request.body) else {
+        return Reply::status(400, "BadRequest", "the applied configuration is not JSON");
+    };
+    let t = &store.options.types[ty];
+    if object["apiVersion"] != t.api_version().as_str()
+        || object["kind"] != t.kind.as_str()
+        || object["metadata"]["name"] != name
+    {
+        return Reply::status(
+            400,
+            "BadRequest",
+            "the applied configuration's apiVersion, kind and name must match the URL",
+        );
+    }
+    if let Some(ns) = namespace {
+        object["metadata"]["namespace"] = json!(ns);
+    }
+    object["metadata"]["managedFields"] =
+        json!([{"manager": manager, "operation": "Apply", "apiVersion": t.api_version()}]);
+    let existed = store.get(ty, namespace, name).is_some();
+    store.apply(object);
+    let stored = store
+        .get(ty, namespace, name)
+        .expect("an object just applied is held");
+    Reply::json(if existed { 200 } else { 201 }, &stored)
+}
+
+/// A create (`POST` to a collection): 409 when the name is taken.
+fn create(store: &Store, ty: usize, namespace: Option<&str>, body: &[u8]) -> Reply {
+    let Ok(mut object) = serde_json::from_slice::<Value>(body) else {
+        return Reply::status(400, "BadRequest", "the object is not JSON");
+    };
+    let t = &store.options.types[ty];
+    object["apiVersion"] = json!(t.api_version());
+    object["kind"] = json!(t.kind);
+    if let Some(ns) = namespace {
+        object["metadata"]["namespace"] = json!(ns);
+    }
+    let Some(name) = object["metadata"]["name"].as_str().map(str::to_owned) else {
+        return Reply::status(400, "BadRequest", "the object has no metadata.name");
+    };
+    if store.get(ty, namespace, &name).is_some() {
+        return Reply::status(
+            409,
+            "AlreadyExists",
+            &format!("{} \"{name}\" already exists", t.plural),
+        );
+    }
+    store.apply(object);
+    let stored = store
+        .get(ty, namespace, &name)
+        .expect("an object just created is held");
+    Reply::json(201, &stored)
 }
 
 fn not_found() -> Reply {
