@@ -110,7 +110,10 @@ fn main() {
             );
         }
         let report = std::fs::read_to_string(&timing).expect("GNU time wrote its report");
-        let wall = clock(field(&report, "Elapsed (wall clock) time (h:mm:ss or m:ss):"));
+        let wall = clock(field(
+            &report,
+            "Elapsed (wall clock) time (h:mm:ss or m:ss):",
+        ));
         let cpu = field(&report, "User time (seconds):")
             .parse::<f64>()
             .unwrap_or(0.0)
@@ -131,7 +134,11 @@ fn main() {
             served,
             wall,
             cpu,
-            if wall > 0.0 { served as f64 / wall } else { 0.0 },
+            if wall > 0.0 {
+                served as f64 / wall
+            } else {
+                0.0
+            },
             rss_kb / 1024.0,
             pages
         );
