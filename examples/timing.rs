@@ -2,7 +2,9 @@
 //! `cargo run --release --example timing -- DIR`.
 //!
 //! - `ONLY=group,slug,id` limits the rules (`ONLY=none` runs none: the fixed costs alone).
-//! - `REPORTS=json,sarif` picks the reports to time (default both; `REPORTS=none` skips them).
+//! - `REPORTS=json,sarif,table` picks the reports to time (default all three; `REPORTS=none`
+//!   skips them). The table is rendered as `posture scan` renders it into a file (no colour,
+//!   the default width).
 //! - `POLICIES=DIR` reads the built-in rules from DIR (e.g. `policies`) instead of the copy
 //!   embedded in the binary, to try a rule change without rebuilding.
 //! - `OUT=FILE` also writes the JSON report to FILE, to compare findings before and after.
@@ -53,10 +55,11 @@ fn main() {
         .unwrap();
         std::fs::write(path, out).unwrap();
     }
-    let reports = std::env::var("REPORTS").unwrap_or_else(|_| "json,sarif".to_owned());
+    let reports = std::env::var("REPORTS").unwrap_or_else(|_| "json,sarif,table".to_owned());
     for (name, format) in [
         ("json", posture::report::Format::Json),
         ("sarif", posture::report::Format::Sarif),
+        ("table", posture::report::Format::Table),
     ] {
         if !reports.split(',').any(|r| r == name) {
             continue;

@@ -9,6 +9,8 @@ use crate::problem::Level;
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
 use comfy_table::{presets, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
+use rayon::prelude::*;
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 mod wrap;
@@ -134,10 +136,22 @@ impl Fitted {
                 .zip(&self.breaks)
                 .map(|((h, w), b)| Cell::new(wrap::wrap(h, *w, *b))),
         );
-        for row in &self.rows {
-            let cells = row.iter().zip(widths).zip(&self.breaks);
-            table.add_row(cells.map(|(((text, color), w), b)| {
-                let cell = Cell::new(wrap::wrap(text, *w, *b));
+        // Wrapping is most of a long table's cost (50,000 findings: a row each) and each cell
+        // wraps alone, so the cells wrap in parallel; the rows go in in their order.
+        let wrapped: Vec<Vec<String>> = self
+            .rows
+            .par_iter()
+            .map(|row| {
+                row.iter()
+                    .zip(widths)
+                    .zip(&self.breaks)
+                    .map(|(((text, _), w), b)| wrap::wrap(text, *w, *b))
+                    .collect()
+            })
+            .collect();
+        for (row, texts) in self.rows.iter().zip(wrapped) {
+            table.add_row(row.iter().zip(texts).map(|((_, color), text)| {
+                let cell = Cell::new(text);
                 match color {
                     Some(c) if style.color => cell.fg(*c),
                     _ => cell,
@@ -211,11 +225,13 @@ fn findings_table<'a>(
     }
     .whole_words(0);
     let mut titles: Vec<(&str, &str)> = Vec::new();
+    // Titles in the order their rules first appear; the set spares a scan of `titles` per row.
+    let mut titled: BTreeSet<&str> = BTreeSet::new();
     for f in findings {
         let rule = if wide {
             format!("{}\n{}", f.rule_id, f.rule_title)
         } else {
-            if !titles.iter().any(|(id, _)| *id == f.rule_id) {
+            if titled.insert(&f.rule_id) {
                 titles.push((&f.rule_id, &f.rule_title));
             }
             f.rule_id.clone()
