@@ -3,8 +3,10 @@
 //!
 //! Inputs come from `examples/gen_manifests.rs` (included below, so the generator exists once):
 //! small (100 objects), medium (1,000) and large (10,000), plus a sweep over 1 and 2 rayon
-//! threads on the medium input. The evaluator is built once; compiling the rules is not what
-//! these measure. Budget: the whole run stays within about three minutes on two cores.
+//! threads on the medium input, and each stage of a scan on its own (`stages/`: reading and
+//! parsing, evaluating already-parsed objects, and writing each report format of a finished
+//! scan) on the medium input. The evaluator is built once; compiling the rules is not what
+//! these measure. Budget: the whole run stays within about four minutes on two cores.
 
 #[allow(dead_code)] // the generator's `main` and `generate` are for the example binary
 #[path = "../examples/gen_manifests.rs"]
@@ -100,5 +102,50 @@ fn threads(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sizes, threads);
+/// Each stage apart, so that a change to one shows in its own figure: collecting (reading and
+/// parsing), evaluating (rules, benchmark, exceptions, attack paths) on objects parsed once, and
+/// every report format on one finished scan.
+fn stages(c: &mut Criterion) {
+    let evaluator = evaluator();
+    let input = Input::new(MEDIUM);
+    let paths = input.paths();
+    let mut group = c.benchmark_group("stages");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(input.objects as u64));
+    group.bench_function("collect", |b| {
+        b.iter(|| {
+            manifests::collect(&paths, &Default::default())
+                .resources
+                .len()
+        })
+    });
+    let collected = manifests::collect(&paths, &Default::default());
+    group.bench_function("evaluate", |b| {
+        b.iter_batched(
+            || collected.clone(),
+            |collected| scan::evaluate(&evaluator, collected).findings.len(),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    let report = scan::evaluate(&evaluator, collected);
+    for format in posture::report::Format::ALL {
+        group.bench_function(format!("report/{format:?}").to_lowercase(), |b| {
+            b.iter(|| {
+                let mut out = Vec::new();
+                posture::report::write(
+                    format,
+                    &report,
+                    posture::report::Style::default(),
+                    &mut out,
+                )
+                .expect("a report writes to memory");
+                out.len()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, sizes, threads, stages);
 criterion_main!(benches);

@@ -21,7 +21,7 @@ use crate::resource::Resource;
 use crate::snapshot::Snapshot;
 
 /// What a collector produced: the objects it could read and the problems it met.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Collected {
     pub resources: Vec<Resource>,
     pub problems: Vec<Problem>,

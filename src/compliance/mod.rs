@@ -29,7 +29,7 @@ use crate::resource::{FieldPath, ObjectRef, Origin, Position, Resource, Segment,
 use crate::severity::Severity;
 use crate::snapshot::PlatformKind;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub use crate::snapshot::FactsFile;
 pub use settings::SettingsError;
@@ -871,21 +871,29 @@ fn by_admission<R: std::borrow::Borrow<Resource>>(
             *namespaces.entry(ns).or_default() += 1;
         }
     }
+    // Looked up per namespace, not searched: a cluster has hundreds of namespaces and a
+    // hundred thousand findings.
+    let mut violations_in: HashMap<Option<&str>, Vec<&Finding>> = HashMap::new();
+    for f in findings.iter().filter(|f| rules.contains(&f.rule_id)) {
+        violations_in
+            .entry(f.object.namespace.as_deref())
+            .or_default()
+            .push(f);
+    }
+    let namespace_objects: HashMap<&str, &Resource> = objects
+        .iter()
+        .map(R::borrow)
+        .filter(|o| o.id.kind == "Namespace" && o.id.namespace.is_none())
+        .map(|o| (o.id.name.as_str(), o))
+        .rev() // the first of a name wins, as a search from the front found it
+        .collect();
     let mut subjects = Vec::new();
     for (ns, workloads) in &namespaces {
-        let violations: Vec<&Finding> = findings
-            .iter()
-            .filter(|f| rules.contains(&f.rule_id) && f.object.namespace.as_deref() == *ns)
-            .collect();
+        let violations: &[&Finding] = violations_in.get(ns).map_or(&[], Vec::as_slice);
         let engine = engines
             .iter()
             .find(|p| ns.is_some_and(|n| p.covers(n, control)));
-        let namespace_object = ns.and_then(|n| {
-            objects
-                .iter()
-                .map(R::borrow)
-                .find(|o| o.id.kind == "Namespace" && o.id.namespace.is_none() && o.id.name == n)
-        });
+        let namespace_object = ns.and_then(|n| namespace_objects.get(n).copied());
         let enforce = namespace_object.map(|o| admission::Enforce::of(&o.object));
         let admitted_by = match (&enforce, engine) {
             (Some(e), _) if e.forbids(control) => Some(e.describe()),
