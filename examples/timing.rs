@@ -9,6 +9,9 @@
 //!   embedded in the binary, to try a rule change without rebuilding.
 //! - `OUT=FILE` also writes the JSON report to FILE, to compare findings before and after.
 
+#[path = "support/memory.rs"]
+mod memory;
+use memory::memory;
 #[path = "support/catalog.rs"]
 mod support;
 use std::time::Instant;
@@ -69,17 +72,4 @@ fn main() {
         posture::report::write(format, &r, posture::report::Style::default(), &mut out).unwrap();
         eprintln!("report {format:?} {:?} {} bytes", t.elapsed(), out.len());
     }
-}
-
-/// Resident and peak resident memory, from /proc (Linux; empty elsewhere).
-fn memory() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    format!("rss {}, peak {}", field("VmRSS:"), field("VmHWM:"))
 }

@@ -4,6 +4,9 @@
 //! `cargo run --release --example watch_timing -- [OBJECTS]` (default 10000);
 //! `WATCH_BENCHMARK=none` leaves the benchmark out.
 
+#[path = "support/memory.rs"]
+mod memory;
+use memory::memory;
 use posture::collect::cluster::watch::{strip, Change, WatchedStream};
 use posture::scan::{BenchmarkChoice, Judging};
 use posture::watch::WatchState;
@@ -144,17 +147,4 @@ fn main() {
         let events = state.apply_benchmark(assessed, "t2");
         eprintln!("benchmark applied ({} events)", events.len());
     }
-}
-
-/// Resident and peak resident memory, from /proc (Linux; empty elsewhere).
-fn memory() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    format!("rss {}, peak {}", field("VmRSS:"), field("VmHWM:"))
 }
