@@ -108,14 +108,18 @@ pub fn risk(report: &ScanReport) -> Risk {
     }
     // The critical findings by rule, so that one off every path is still named.
     let mut critical_rules: Vec<(&str, &str, Vec<String>)> = Vec::new();
+    // Which (rule, object) pairs are named already: a rule can fire on thousands of objects.
+    let mut named_once: std::collections::HashSet<(&str, String)> = Default::default();
     for f in report
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Critical)
     {
         let name = f.object.display_name();
+        if !named_once.insert((f.rule_id.as_str(), name.clone())) {
+            continue;
+        }
         match critical_rules.iter_mut().find(|(id, ..)| *id == f.rule_id) {
-            Some((.., objects)) if objects.contains(&name) => {}
             Some((.., objects)) => objects.push(name),
             None => critical_rules.push((&f.rule_id, &f.rule_title, vec![name])),
         }
