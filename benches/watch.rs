@@ -9,37 +9,22 @@
 #[allow(dead_code)] // test-only helpers of the lab server
 #[path = "../tests/lab/mod.rs"]
 mod lab;
+#[path = "../examples/support/watch_objects.rs"]
+mod watch_objects;
 
 use lab::{StoreOptions, StoreServer};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use watch_objects::{deployment, pod};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn pod(namespace: &str, name: &str, privileged: bool) -> Value {
-    json!({"apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"app": name},
-            "managedFields": [{"manager": "kubectl", "operation": "Update"}],
-            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "x".repeat(2000)}},
-        "spec": {"containers": [{"name": "app", "image": "registry.example/app:1.0",
-            "securityContext": {"privileged": privileged}}]},
-        "status": {"phase": "Running", "podIP": "10.0.0.7", "conditions": [{"type": "Ready", "status": "True"}]}})
-}
-
-fn deployment(namespace: &str, name: &str) -> Value {
-    json!({"apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "app", "image": "registry.example/app:1.0"}]}}}})
 }
 
 fn kib(pid: u32, field: &str) -> Option<u64> {

@@ -4,6 +4,9 @@
 //! `cargo run --release --example watch_timing -- [OBJECTS]` (default 10000);
 //! `WATCH_BENCHMARK=none` leaves the benchmark out.
 
+#[path = "support/watch_objects.rs"]
+mod watch_objects;
+use watch_objects::{deployment, pod};
 #[path = "support/memory.rs"]
 mod memory;
 use memory::memory;
@@ -18,24 +21,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// As `posture watch` batches changes (cli/watch.rs `BATCH`).
 const BATCH: usize = 4096;
-
-fn pod(namespace: &str, name: &str, privileged: bool) -> Value {
-    json!({"apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"app": name},
-            "managedFields": [{"manager": "kubectl", "operation": "Update"}],
-            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "x".repeat(2000)}},
-        "spec": {"containers": [{"name": "app", "image": "registry.example/app:1.0",
-            "securityContext": {"privileged": privileged}}]},
-        "status": {"phase": "Running", "podIP": "10.0.0.7"}})
-}
-
-fn deployment(namespace: &str, name: &str) -> Value {
-    json!({"apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "app", "image": "registry.example/app:1.0"}]}}}})
-}
 
 fn stream(api_version: &str, kind: &str, type_name: &str) -> WatchedStream {
     WatchedStream {
