@@ -43,7 +43,7 @@ impl PriorFinding {
         let location = f.location().line();
         PriorFinding {
             fingerprint: f.fingerprint.clone(),
-            rule_id: f.rule_id.clone(),
+            rule_id: f.rule_id.to_string(),
             severity: Some(f.severity),
             message: f.message.clone(),
             object,

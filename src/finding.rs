@@ -2,18 +2,23 @@
 
 use crate::resource::{FieldPath, ObjectRef, Origin, Position, Written};
 use crate::severity::Severity;
+use crate::shared_text::SharedText;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::cmp::Ordering;
+use std::sync::Arc;
 
+/// The rule's id and title, object and origin are shared: an object's findings point at one
+/// copy of its identity and origin, and a rule's at one copy of its id and title (a large
+/// scan holds hundreds of thousands of findings, and a watch copies them on every change).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub rule_id: String,
-    pub rule_title: String,
+    pub rule_id: SharedText,
+    pub rule_title: SharedText,
     pub severity: Severity,
     pub message: String,
-    pub object: ObjectRef,
-    pub origin: Origin,
+    pub object: Arc<ObjectRef>,
+    pub origin: Arc<Origin>,
     /// The offending field (or the nearest field that exists, when the fix is to add one).
     pub path: FieldPath,
     /// Where `path` is in the source, when the source has positions.
@@ -22,7 +27,7 @@ pub struct Finding {
     /// For an object rendered from a chart or kustomization: where `path` is written in the
     /// repository, when that can be told (`position` is then a line of the tool's output).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub written: Option<Written>,
+    pub written: Option<Box<Written>>,
     /// Stable across runs, line shifts and re-ordering: rule, source file, object and field.
     pub fingerprint: String,
 }
@@ -39,7 +44,7 @@ impl Finding {
             &self.origin,
             &self.object,
             self.position,
-            self.written.as_ref(),
+            self.written.as_deref(),
         )
     }
 

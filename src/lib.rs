@@ -26,6 +26,7 @@ pub mod report;
 pub mod resource;
 pub mod scan;
 pub mod severity;
+pub mod shared_text;
 pub mod snapshot;
 pub mod watch;
 

@@ -114,7 +114,7 @@ fn load() -> Coverage {
 fn known_ids() -> BTreeSet<String> {
     let catalog = Catalog::builtin_from_dir(&repo().join("policies"))
         .unwrap_or_else(|e| panic!("built-in rules load: {e}"));
-    let mut ids: BTreeSet<String> = catalog.rules.iter().map(|r| r.id.clone()).collect();
+    let mut ids: BTreeSet<String> = catalog.rules.iter().map(|r| r.id.to_string()).collect();
     for benchmark in Registry::builtin().benchmarks() {
         for check in &benchmark.checks {
             ids.insert(format!("{}/{}", benchmark.benchmark, check.id));

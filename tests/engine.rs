@@ -239,7 +239,13 @@ fn conftest_v0_and_v1_policies_give_the_same_findings() {
             .findings
             .iter()
             .filter(|f| f.rule_id.starts_with("conftest/"))
-            .map(|f| (f.rule_id.clone(), f.severity.to_string(), f.message.clone()))
+            .map(|f| {
+                (
+                    f.rule_id.to_string(),
+                    f.severity.to_string(),
+                    f.message.clone(),
+                )
+            })
             .collect();
         user.sort();
         user

@@ -52,8 +52,8 @@ fn hostile() -> ScanReport {
         rule_title: "Deployment without a team label".into(),
         severity: Severity::Low,
         message: format!("Deployment '{name}' | has `no` \"team\" label\u{7}\r\n<img src=x>"),
-        object: object.clone(),
-        origin: origin.clone(),
+        object: object.clone().into(),
+        origin: origin.clone().into(),
         path,
         position: Some(Position { line: 2, column: 3 }),
         written: None,
@@ -164,7 +164,7 @@ fn junit_counts_match_the_findings_and_the_evaluated_objects() {
     let failing: BTreeSet<(&str, &ObjectRef)> = report
         .findings
         .iter()
-        .map(|f| (f.rule_id.as_str(), &f.object))
+        .map(|f| (f.rule_id.as_str(), &*f.object))
         .collect();
     assert_eq!(
         attribute_counts(doc.root_element()).failures,

@@ -42,7 +42,7 @@ fn levels(evaluator: &Evaluator) -> BTreeMap<String, PodSecurityLevel> {
     evaluator
         .rules()
         .iter()
-        .filter_map(|r| r.frameworks.pod_security.map(|l| (r.id.clone(), l)))
+        .filter_map(|r| r.frameworks.pod_security.map(|l| (r.id.to_string(), l)))
         .collect()
 }
 
@@ -64,7 +64,7 @@ fn judge(
         .findings
         .iter()
         .filter(|f| {
-            levels.get(&f.rule_id).is_some_and(|l| {
+            levels.get(f.rule_id.as_str()).is_some_and(|l| {
                 level == PodSecurityLevel::Restricted || *l == PodSecurityLevel::Baseline
             })
         })

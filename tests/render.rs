@@ -91,7 +91,7 @@ fn chart_findings_point_at_the_template() {
         source,
         document,
         item,
-    } = &privileged.origin
+    } = &*privileged.origin
     else {
         panic!("a rendered origin: {:?}", privileged.origin);
     };
@@ -808,14 +808,14 @@ fn fixed_rendered_report() -> ScanReport {
         rule_title: "Privileged container".into(),
         severity: Severity::Critical,
         message: "Container 'web' of Deployment 'demo' runs privileged".into(),
-        object,
-        origin,
+        object: object.into(),
+        origin: origin.into(),
         path,
         position: Some(Position {
             line: 42,
             column: 13,
         }),
-        written: Some(Written {
+        written: Some(Box::new(Written {
             file: PathBuf::from(CHART)
                 .join("templates/deployment.yaml")
                 .into(),
@@ -823,7 +823,7 @@ fn fixed_rendered_report() -> ScanReport {
                 line: 22,
                 column: 13,
             },
-        }),
+        })),
     };
     ScanReport {
         compliance: None,

@@ -89,7 +89,7 @@ fn keys(report: &ScanReport) -> BTreeSet<(String, String, String)> {
         .iter()
         .map(|f| {
             (
-                f.rule_id.clone(),
+                f.rule_id.to_string(),
                 f.object.display_name(),
                 f.path.to_string(),
             )
@@ -125,7 +125,7 @@ fn every_fix_in_the_list_applies_and_removes_what_it_claims() {
             .filter(|f| proposal.resolves(&f.fingerprint))
             .map(|f| {
                 (
-                    f.rule_id.clone(),
+                    f.rule_id.to_string(),
                     f.object.display_name(),
                     f.path.to_string(),
                 )

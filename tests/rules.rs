@@ -144,7 +144,7 @@ fn fixtures_pass_and_fail_as_named() {
                 ));
             }
             for f in mine {
-                assert!(matches!(f.origin, Origin::File { .. }), "{:?}", f.origin);
+                assert!(matches!(*f.origin, Origin::File { .. }), "{:?}", f.origin);
                 let pos = f
                     .position
                     .map(|p| format!("{}:{}", p.line, p.column))

@@ -66,7 +66,7 @@ fn table_cells_never_break_an_identifier() {
             let texts = [
                 f.message.clone(),
                 f.path.to_string(),
-                f.rule_title.clone(),
+                f.rule_title.to_string(),
                 f.object.name.clone(),
                 f.location().line(),
             ];

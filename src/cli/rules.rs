@@ -156,10 +156,10 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
     let mut table = listing(vec!["ID", "Severity", "Frameworks", "Title"], 140);
     for r in &catalog.rules {
         table.add_row(vec![
-            r.id.clone(),
+            r.id.to_string(),
             r.severity.to_string(),
             frameworks(r),
-            r.title.clone(),
+            r.title.to_string(),
         ]);
     }
     writeln!(out, "{table}")?;

@@ -413,15 +413,15 @@ impl Failure {
     fn into_finding(self, check: &Check, id: &str, severity: Severity) -> Finding {
         let fingerprint = Finding::fingerprint_of(id, &self.object, &self.origin, &self.path, None);
         Finding {
-            rule_id: id.to_owned(),
-            rule_title: check.title.clone(),
+            rule_id: id.into(),
+            rule_title: check.title.as_str().into(),
             severity,
             message: self.message,
-            object: self.object,
-            origin: self.origin,
+            object: self.object.into(),
+            origin: self.origin.into(),
             path: self.path,
             position: self.position,
-            written: self.written,
+            written: self.written.map(Box::new),
             fingerprint,
         }
     }
@@ -434,7 +434,7 @@ fn manual(steps: &str, rules: &[String], findings: &[Finding]) -> Judged {
     if !rules.is_empty() {
         let n = findings
             .iter()
-            .filter(|f| rules.contains(&f.rule_id))
+            .filter(|f| rules.iter().any(|r| f.rule_id == *r))
             .count();
         detail = format!(
             "{detail} (posture's {} found {n} finding{} to start from.)",
@@ -755,7 +755,7 @@ fn by_rules<R: std::borrow::Borrow<Resource>>(
 ) -> Judged {
     let n = findings
         .iter()
-        .filter(|f| names.contains(&f.rule_id))
+        .filter(|f| names.iter().any(|n| f.rule_id == *n))
         .count();
     if n > 0 {
         let detail = format!(
@@ -874,7 +874,10 @@ fn by_admission<R: std::borrow::Borrow<Resource>>(
     // Looked up per namespace, not searched: a cluster has hundreds of namespaces and a
     // hundred thousand findings.
     let mut violations_in: HashMap<Option<&str>, Vec<&Finding>> = HashMap::new();
-    for f in findings.iter().filter(|f| rules.contains(&f.rule_id)) {
+    for f in findings
+        .iter()
+        .filter(|f| rules.iter().any(|r| f.rule_id == *r))
+    {
         violations_in
             .entry(f.object.namespace.as_deref())
             .or_default()

@@ -24,9 +24,10 @@ mod shape;
 use crate::finding::{self, Finding};
 use crate::policy::{Catalog, Rule};
 use crate::problem::{Code, Level, Problem};
-use crate::resource::{FieldPath, InputType, OriginKind, Resource};
+use crate::resource::{FieldPath, InputType, ObjectRef, Origin, OriginKind, Resource};
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Rego that failed to compile; the message from regorus names the file, line and column.
 #[derive(Debug, thiserror::Error)]
@@ -352,6 +353,7 @@ impl Evaluator {
         rules: &[usize],
     ) -> Evaluation {
         let mut out = Evaluation::default();
+        let subject = Subject::new(resource);
         let input = to_rego(&resource.object);
         let entry = plan_entry(plan);
         let result = match worker.vm.as_mut() {
@@ -380,7 +382,7 @@ impl Evaluator {
                         .and_then(|k| k.parse::<usize>().ok())
                         .and_then(|i| self.rules.get(i));
                     if let Some(rule) = rule {
-                        decode(rule, resource, value.clone(), &mut out);
+                        decode(rule, &subject, value.clone(), &mut out);
                     }
                 }
             }
@@ -389,7 +391,7 @@ impl Evaluator {
                 for &i in rules {
                     let rule = &self.rules[i];
                     match engine.eval_rule(self.entry_points[i].clone()) {
-                        Ok(value) => decode(rule, resource, value, &mut out),
+                        Ok(value) => decode(rule, &subject, value, &mut out),
                         Err(e) => out
                             .problems
                             .push(eval_problem(rule, resource, &e.to_string())),
@@ -528,9 +530,10 @@ fn results(value: regorus::Value) -> Result<Vec<regorus::Value>, regorus::Value>
 }
 
 /// Turns a rule's output into findings; malformed entries are problems, not panics.
-fn decode(rule: &Rule, resource: &Resource, value: regorus::Value, out: &mut Evaluation) {
+fn decode(rule: &Rule, subject: &Subject, value: regorus::Value, out: &mut Evaluation) {
+    let resource = subject.resource;
     if let crate::policy::Contract::Conftest { rule: name, .. } = &rule.contract {
-        return decode_conftest(rule, name, resource, value, out);
+        return decode_conftest(rule, name, subject, value, out);
     }
     let items = match value {
         regorus::Value::Undefined => return,
@@ -583,7 +586,7 @@ fn decode(rule: &Rule, resource: &Resource, value: regorus::Value, out: &mut Eva
                 }
             }
         };
-        push_finding(rule, resource, msg, path, out);
+        push_finding(rule, subject, msg, path, out);
     }
 }
 
@@ -593,15 +596,16 @@ fn decode(rule: &Rule, resource: &Resource, value: regorus::Value, out: &mut Eva
 fn decode_conftest(
     rule: &Rule,
     name: &str,
-    resource: &Resource,
+    subject: &Subject,
     value: regorus::Value,
     out: &mut Evaluation,
 ) {
+    let resource = subject.resource;
     let items = match value {
         regorus::Value::Undefined | regorus::Value::Bool(false) => return,
         regorus::Value::Bool(true) => {
             let msg = format!("`{}.{name}` is true", rule.package);
-            return push_finding(rule, resource, &msg, FieldPath::default(), out);
+            return push_finding(rule, subject, &msg, FieldPath::default(), out);
         }
         other => match results(other) {
             Ok(items) => items,
@@ -628,7 +632,7 @@ fn decode_conftest(
         };
         match msg {
             Some(msg) if !seen.insert(msg.clone()) => {}
-            Some(msg) => push_finding(rule, resource, &msg, FieldPath::default(), out),
+            Some(msg) => push_finding(rule, subject, &msg, FieldPath::default(), out),
             None => out.problems.push(eval_problem(
                 rule,
                 resource,
@@ -638,13 +642,34 @@ fn decode_conftest(
     }
 }
 
-fn push_finding(
-    rule: &Rule,
-    resource: &Resource,
-    msg: &str,
-    path: FieldPath,
-    out: &mut Evaluation,
-) {
+/// An object being judged. Its findings share one copy of its identity and origin, made at
+/// its first finding.
+pub(crate) struct Subject<'a> {
+    resource: &'a Resource,
+    shared: std::cell::OnceCell<(Arc<ObjectRef>, Arc<Origin>)>,
+}
+
+impl<'a> Subject<'a> {
+    pub(crate) fn new(resource: &'a Resource) -> Subject<'a> {
+        Subject {
+            resource,
+            shared: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn shared(&self) -> &(Arc<ObjectRef>, Arc<Origin>) {
+        self.shared.get_or_init(|| {
+            (
+                Arc::new(self.resource.id.clone()),
+                Arc::new(self.resource.origin.clone()),
+            )
+        })
+    }
+}
+
+fn push_finding(rule: &Rule, subject: &Subject, msg: &str, path: FieldPath, out: &mut Evaluation) {
+    let resource = subject.resource;
+    let (object, origin) = subject.shared();
     let position = resource.position_of(&path);
     out.findings.push(Finding {
         fingerprint: Finding::fingerprint_of(
@@ -658,9 +683,9 @@ fn push_finding(
         rule_title: rule.title.clone(),
         severity: rule.severity,
         message: msg.to_owned(),
-        object: resource.id.clone(),
-        origin: resource.origin.clone(),
-        written: resource.written_at(&path),
+        object: object.clone(),
+        origin: origin.clone(),
+        written: resource.written_at(&path).map(Box::new),
         path,
         position,
     });

@@ -240,7 +240,7 @@ pub(super) fn evaluate(
             if let Some(value) = value {
                 decode(
                     &user.rules[rule],
-                    &resources[read[input]],
+                    &super::Subject::new(&resources[read[input]]),
                     value,
                     &mut per_rule[rule],
                 );

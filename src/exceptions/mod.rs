@@ -355,7 +355,7 @@ impl Selector {
             p.as_ref()
                 .is_none_or(|p| value.is_some_and(|v| p.matches(v)))
         };
-        let (cluster, file, template) = match &f.origin {
+        let (cluster, file, template) = match &*f.origin {
             Origin::Cluster { cluster } => (Some(cluster.as_str()), None, None),
             Origin::File {
                 path, helm_source, ..
@@ -411,11 +411,11 @@ mod tests {
     fn finding(r: &Resource, rule: &str) -> Finding {
         Finding {
             rule_id: rule.into(),
-            rule_title: String::new(),
+            rule_title: "".into(),
             severity: crate::Severity::High,
             message: String::new(),
-            object: r.id.clone(),
-            origin: r.origin.clone(),
+            object: r.id.clone().into(),
+            origin: r.origin.clone().into(),
             path: FieldPath::default(),
             position: None,
             written: None,

@@ -93,7 +93,7 @@ pub fn plan(
     for f in findings {
         let found = resources
             .iter()
-            .position(|r| r.id == f.object && r.origin == f.origin);
+            .position(|r| r.id == *f.object && r.origin == *f.origin);
         let decision = match found {
             None => Err("posture cannot find the object again".to_owned()),
             Some(i) => catalog::decide(f, &resources[i].object).map(|w| (i, w)),
@@ -225,8 +225,8 @@ pub fn plan(
 
 fn outcome(f: &Finding, result: Result<Applied, String>) -> Outcome {
     Outcome {
-        rule_id: f.rule_id.clone(),
-        object: f.object.clone(),
+        rule_id: f.rule_id.to_string(),
+        object: (*f.object).clone(),
         location: f.location().line(),
         result,
     }

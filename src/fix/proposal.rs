@@ -80,7 +80,7 @@ pub fn propose(
     let mut order: Vec<(&ObjectRef, &Origin)> = Vec::new();
     let mut groups: HashMap<(&ObjectRef, &Origin), Vec<&Finding>> = HashMap::new();
     for f in findings {
-        let key = (&f.object, &f.origin);
+        let key = (&*f.object, &*f.origin);
         let group = groups.entry(key).or_default();
         if group.is_empty() {
             order.push(key);

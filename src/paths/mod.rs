@@ -113,10 +113,10 @@ pub struct Evidence {
 impl Evidence {
     fn finding(f: &Finding) -> Evidence {
         Evidence {
-            rule_id: Some(f.rule_id.clone()),
+            rule_id: Some(f.rule_id.to_string()),
             fingerprint: Some(f.fingerprint.clone()),
             field: (!f.path.is_empty()).then(|| f.path.to_string()),
-            note: f.rule_title.clone(),
+            note: f.rule_title.to_string(),
         }
     }
 
@@ -805,7 +805,7 @@ impl<'a> Graph<'a> {
                 object: w.r.id.clone(),
                 origin: w.r.origin.clone(),
                 position: first.position.or_else(|| position(w.r)),
-                written: first.written.clone().or_else(|| written(w.r)),
+                written: first.written.as_deref().cloned().or_else(|| written(w.r)),
                 edge: Edge::EscapesToNode,
                 evidence: escape.iter().map(|f| Evidence::finding(f)).collect(),
                 explanation: format!(
@@ -825,7 +825,7 @@ impl<'a> Graph<'a> {
                 object: w.r.id.clone(),
                 origin: w.r.origin.clone(),
                 position: first.position.or_else(|| position(w.r)),
-                written: first.written.clone().or_else(|| written(w.r)),
+                written: first.written.as_deref().cloned().or_else(|| written(w.r)),
                 edge: Edge::HoldsCredentials,
                 evidence: creds.iter().map(|f| Evidence::finding(f)).collect(),
                 explanation: format!(

@@ -116,13 +116,15 @@ pub fn rule(package: &str, name: &str, line: u32, source: &Source) -> Rule {
     Rule {
         id: custom
             .id
-            .unwrap_or_else(|| format!("conftest/{package}/{name}")),
+            .unwrap_or_else(|| format!("conftest/{package}/{name}"))
+            .into(),
         slug: name.to_owned(),
         group: "conftest".to_owned(),
         package: package.to_owned(),
         title: meta
             .title
-            .unwrap_or_else(|| format!("conftest {kind} rule `{name}` of package `{package}`")),
+            .unwrap_or_else(|| format!("conftest {kind} rule `{name}` of package `{package}`"))
+            .into(),
         description: meta
             .description
             .map(|d| d.trim().to_owned())

@@ -33,14 +33,14 @@ pub struct Source {
 /// One rule of the catalog.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    pub id: String,
+    pub id: crate::shared_text::SharedText,
     /// File stem, e.g. `privileged_container`.
     pub slug: String,
     /// Folder under `policies/rules/` (built-in rules) or `custom` (user rules).
     pub group: String,
     /// Rego package, e.g. `posture.rules.pod_security.privileged_container`.
     pub package: String,
-    pub title: String,
+    pub title: crate::shared_text::SharedText,
     pub description: String,
     pub severity: Severity,
     pub remediation: String,
@@ -91,10 +91,10 @@ impl Rule {
     /// What reporters read about the rule.
     pub fn info(&self) -> crate::policy::RuleInfo {
         crate::policy::RuleInfo {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             slug: self.slug.clone(),
             group: self.group.clone(),
-            title: self.title.clone(),
+            title: self.title.to_string(),
             description: self.description.clone(),
             severity: self.severity,
             remediation: self.remediation.clone(),
@@ -349,14 +349,14 @@ impl Catalog {
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         let mut kept = Vec::with_capacity(self.rules.len());
         for rule in std::mem::take(&mut self.rules) {
-            match seen.get(&rule.id) {
+            match seen.get(rule.id.as_str()) {
                 Some(first) if !rule.builtin => self.rejected.push(PolicyError::DuplicateId {
-                    id: rule.id.clone(),
+                    id: rule.id.to_string(),
                     first: first.clone(),
                     second: rule.source.path.clone(),
                 }),
                 _ => {
-                    seen.insert(rule.id.clone(), rule.source.path.clone());
+                    seen.insert(rule.id.to_string(), rule.source.path.clone());
                     kept.push(rule);
                 }
             }
@@ -379,7 +379,7 @@ impl Catalog {
         for r in &self.rules {
             if let Some(first) = seen.insert(&r.id, &r.source.path) {
                 return Err(PolicyError::DuplicateId {
-                    id: r.id.clone(),
+                    id: r.id.to_string(),
                     first: first.to_owned(),
                     second: r.source.path.clone(),
                 });
@@ -457,11 +457,11 @@ fn parse_rule(source: Source, group: &str, builtin: bool) -> Result<Rule, Policy
         source: e,
     })?;
     Ok(Rule {
-        id: meta.custom.id,
+        id: meta.custom.id.into(),
         slug,
         group: group.to_owned(),
         package,
-        title: meta.title,
+        title: meta.title.into(),
         description: meta.description.trim().to_owned(),
         severity: meta.custom.severity,
         remediation: meta.custom.remediation.trim().to_owned(),

@@ -87,7 +87,7 @@ pub fn risk(report: &ScanReport) -> Risk {
             Severity::High => high += 1,
             _ => continue,
         }
-        let e = exposure.get(&f.object).copied().unwrap_or(1);
+        let e = exposure.get(&*f.object).copied().unwrap_or(1);
         points += risk_weight(f.severity) * u32::from(e);
     }
     if critical + high > 0 {
@@ -544,7 +544,7 @@ pub fn fix_list(report: &ScanReport) -> Vec<Block> {
             .iter()
             .map(|(rule, of_rule)| {
                 let f = of_rule[0].0;
-                let mut item = vec![code(*rule), text(" "), text(&f.rule_title)];
+                let mut item = vec![code(*rule), text(" "), text(f.rule_title.as_str())];
                 if of_rule.len() > 1 {
                     item.push(text(format!(" ({} findings)", of_rule.len())));
                 }
@@ -578,7 +578,7 @@ pub fn fix_list(report: &ScanReport) -> Vec<Block> {
     let rest = report
         .findings
         .iter()
-        .map(|f| (&f.object, f.origin.source_key()))
+        .map(|f| (&*f.object, f.origin.source_key()))
         .filter(|k| !listed.contains(k))
         .collect::<BTreeSet<_>>()
         .len();

@@ -393,7 +393,7 @@ impl<'a> Suites<'a> {
                     order: Vec::new(),
                     by_object: HashMap::new(),
                 });
-            let key = (&f.object, &f.origin);
+            let key = (&*f.object, &*f.origin);
             let list = of_rule.by_object.entry(key).or_default();
             if list.is_empty() {
                 of_rule.order.push(key);

@@ -439,7 +439,11 @@ fn accepted(report: &ScanReport) -> Vec<Block> {
             let until = why.expires.map_or("-".to_owned(), |d| d.to_string());
             vec![
                 Cell::new(vec![Inline::Severity(f.severity)]),
-                Cell::new(vec![code(&f.rule_id), text(" "), text(&f.rule_title)]),
+                Cell::new(vec![
+                    code(f.rule_id.as_str()),
+                    text(" "),
+                    text(f.rule_title.as_str()),
+                ]),
                 Cell::new(object(&f.object)),
                 Cell::new(vec![
                     text(&why.reason),
@@ -980,7 +984,7 @@ fn sections<'a>(report: &'a ScanReport) -> Vec<Section<'a>> {
         vec![BTreeSet::new(); SectionKind::ALL.len()];
     for ((kind, key), findings) in grouped {
         with_findings[kind as usize]
-            .extend(findings.iter().map(|f| (&f.object, f.origin.source_key())));
+            .extend(findings.iter().map(|f| (&*f.object, f.origin.source_key())));
         let group = group(report, key.subject(), findings, &fix_numbers);
         sections[kind as usize].groups.push(group);
     }
@@ -1185,8 +1189,8 @@ fn priorities(report: &ScanReport) -> Vec<Priority<'_>> {
             objects: Vec::new(),
         });
         p.findings += 1;
-        if !p.objects.contains(&&f.object) {
-            p.objects.push(&f.object);
+        if !p.objects.contains(&&*f.object) {
+            p.objects.push(&*f.object);
         }
     }
     let mut priorities: Vec<Priority<'_>> = by_rule.into_values().collect();

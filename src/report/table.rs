@@ -234,7 +234,7 @@ fn findings_table<'a>(
             if titled.insert(&f.rule_id) {
                 titles.push((&f.rule_id, &f.rule_title));
             }
-            f.rule_id.clone()
+            f.rule_id.to_string()
         };
         let mut row = vec![(rule, Some(color_of(severity)))];
         match (wide, with_location) {

@@ -92,8 +92,8 @@ pub struct FindingFields {
 impl FindingFields {
     fn of(f: &Finding) -> FindingFields {
         FindingFields {
-            rule: f.rule_id.clone(),
-            title: f.rule_title.clone(),
+            rule: f.rule_id.to_string(),
+            title: f.rule_title.to_string(),
             severity: f.severity,
             message: f.message.clone(),
             path: f.path.clone(),
@@ -594,11 +594,14 @@ impl WatchState {
         let mut after: BTreeMap<String, Finding> = BTreeMap::new();
         for f in applied.findings {
             after.insert(f.fingerprint.clone(), f.clone());
-            self.findings.entry(f.object.clone()).or_default().push(f);
+            self.findings
+                .entry((*f.object).clone())
+                .or_default()
+                .push(f);
         }
         for s in applied.suppressed {
             self.suppressed
-                .entry(s.finding.object.clone())
+                .entry((*s.finding.object).clone())
                 .or_default()
                 .push(s);
         }
@@ -611,13 +614,13 @@ impl WatchState {
         let mut moved: HashSet<String> = HashSet::new();
         for (fingerprint, f) in &before {
             if !after.contains_key(fingerprint) {
-                moved.insert(f.rule_id.clone());
+                moved.insert(f.rule_id.to_string());
                 events.push(self.finding_event(EventKind::FindingResolved, f, time));
             }
         }
         for (fingerprint, f) in &after {
             if !before.contains_key(fingerprint) {
-                moved.insert(f.rule_id.clone());
+                moved.insert(f.rule_id.to_string());
                 events.push(self.finding_event(EventKind::FindingOpened, f, time));
             }
         }
@@ -692,7 +695,7 @@ impl WatchState {
             .values()
             .flatten()
             .chain(self.suppressed.values().flatten().map(|s| &s.finding))
-            .filter(|f| reads.contains(&f.rule_id))
+            .filter(|f| reads.contains(f.rule_id.as_str()))
             .cloned()
             .collect();
         crate::finding::sort(&mut findings);
@@ -870,7 +873,7 @@ impl WatchState {
             event,
             time: time.to_owned(),
             cluster: self.cluster.clone(),
-            object: f.object.clone(),
+            object: (*f.object).clone(),
             finding: Some(FindingFields::of(f)),
         }
     }
@@ -947,7 +950,7 @@ impl WatchState {
         for f in self.open() {
             let key = (
                 f.severity,
-                f.rule_id.clone(),
+                f.rule_id.to_string(),
                 f.object.namespace.clone().unwrap_or_default(),
             );
             *counts.entry(key).or_insert(0) += 1;
