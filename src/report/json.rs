@@ -1,6 +1,7 @@
 //! JSON output: a public, versioned schema (see docs/json-output.md). Bump `SCHEMA_VERSION`'s
 //! major number on any change that can break a consumer.
 
+use super::pretty::{pretty, write_array};
 use crate::baseline::State;
 use crate::exceptions::Suppression;
 use crate::finding::Finding;
@@ -9,7 +10,6 @@ use crate::problem::{Level, Problem};
 use crate::resource::Renderer;
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -366,41 +366,19 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     doc.extend_from_slice(b",\n  \"findings\": ");
     out.write_all(&doc)?;
     doc.clear();
-    if report.findings.is_empty() {
-        out.write_all(b"[]")?;
-    } else {
-        out.write_all(b"[")?;
-        // Rendered a batch at a time, so that only a batch is held twice in memory. Findings
-        // are sorted by rule, so a chunk looks up few rules.
-        const CHUNK: usize = 1024;
-        for (b, batch) in report.findings.chunks(CHUNK * 16).enumerate() {
-            let chunks: Vec<io::Result<Vec<u8>>> = batch
-                .par_chunks(CHUNK)
-                .map(|chunk| {
-                    let mut buf = Vec::with_capacity(chunk.len() * 1024);
-                    let mut rule: Option<&crate::policy::RuleInfo> = None;
-                    for f in chunk {
-                        if rule.is_none_or(|r| r.id != f.rule_id) {
-                            rule = report.rule(&f.rule_id);
-                        }
-                        buf.extend_from_slice(b",\n    ");
-                        pretty(&finding(report, rule, f), 2, &mut buf)?;
-                    }
-                    Ok(buf)
-                })
-                .collect();
-            for (i, chunk) in chunks.into_iter().enumerate() {
-                let chunk = chunk?;
-                // Every entry starts with ",\n    "; the array's first one has no comma.
-                out.write_all(if b == 0 && i == 0 {
-                    &chunk[1..]
-                } else {
-                    &chunk
-                })?;
+    // Findings sorted by rule: a chunk looks up few rules.
+    write_array(
+        &report.findings,
+        1,
+        out,
+        || None::<&crate::policy::RuleInfo>,
+        |rule, f, buf| {
+            if rule.is_none_or(|r| r.id != f.rule_id) {
+                *rule = report.rule(&f.rule_id);
             }
-        }
-        out.write_all(b"\n  ]")?;
-    }
+            pretty(&finding(report, *rule, f), 2, buf)
+        },
+    )?;
     let suppressed: Vec<JsonFinding<'_>> = report
         .suppressed
         .iter()
@@ -424,30 +402,4 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     pretty(&problems, 1, &mut doc)?;
     doc.extend_from_slice(b"\n}\n");
     out.write_all(&doc)
-}
-
-/// Appends `value` as `serde_json::to_writer_pretty` writes it `depth` levels deep: every line
-/// after the first indented by two spaces per level. Raw newlines in pretty JSON only separate
-/// tokens (newlines inside strings are escaped), so indenting after each one is exact.
-fn pretty<T: Serialize + ?Sized>(value: &T, depth: usize, out: &mut Vec<u8>) -> io::Result<()> {
-    if depth == 0 {
-        return serde_json::to_writer_pretty(out, value).map_err(io::Error::from);
-    }
-    let start = out.len();
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    let newlines = out[start..].iter().filter(|&&b| b == b'\n').count();
-    if newlines == 0 {
-        return Ok(());
-    }
-    let indent = 2 * depth;
-    let rendered = out.split_off(start);
-    out.reserve(rendered.len() + newlines * indent);
-    for (i, line) in rendered.split(|&b| b == b'\n').enumerate() {
-        if i > 0 {
-            out.push(b'\n');
-            out.extend(std::iter::repeat_n(b' ', indent));
-        }
-        out.extend_from_slice(line);
-    }
-    Ok(())
 }

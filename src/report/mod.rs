@@ -13,6 +13,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod paths;
+mod pretty;
 pub mod review;
 pub mod sarif;
 pub mod summary;

@@ -2,6 +2,7 @@
 //! the offending field (relative URI, 1-based line and column), stable `partialFingerprints`,
 //! and problems as tool execution notifications.
 
+use super::pretty::{pretty, write_array};
 use crate::exceptions::SuppressionKind;
 use crate::finding::{Finding, FINGERPRINT_KEY};
 use crate::location::Location as SourceLocation;
@@ -386,44 +387,74 @@ fn path_result(p: &crate::paths::AttackPath, rule_index: usize) -> SarifResult {
     r
 }
 
-/// Findings that count, then suppressed ones: code scanning shows the latter as dismissed
-/// rather than open alerts (SARIF §3.27.23 `suppressions`).
-fn results(report: &ScanReport, index: &HashMap<&str, usize>) -> Vec<SarifResult> {
-    let rule_index = |f: &Finding| index.get(f.rule_id.as_str()).copied();
-    let mut out: Vec<SarifResult> = report
+/// One result of a run, rendered when it is written.
+enum Item<'a> {
+    Finding(&'a Finding),
+    Suppressed(&'a crate::exceptions::Suppressed),
+    Path(&'a crate::paths::AttackPath),
+}
+
+/// Findings that count, then suppressed ones (code scanning shows them as dismissed rather
+/// than open alerts, SARIF §3.27.23 `suppressions`), then attack paths: written a batch at a
+/// time, each rendered on every core, so that no report is held whole as SARIF.
+fn write_results(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+    let index: HashMap<&str, usize> = report
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    // The attack-path descriptor follows the rules' (see `run`).
+    let path_index = report.rules.len();
+    let items: Vec<Item<'_>> = report
         .findings
         .iter()
-        .map(|f| {
-            let mut r = result(f, rule_index(f));
-            r.baseline_state = report.baseline_state(f).map(|s| {
-                json!(match s {
-                    crate::baseline::State::New => "new",
-                    crate::baseline::State::Unchanged => "unchanged",
-                })
-            });
-            r
-        })
+        .map(Item::Finding)
+        .chain(report.suppressed.iter().map(Item::Suppressed))
+        .chain(report.attack_paths.iter().map(Item::Path))
         .collect();
-    out.extend(report.suppressed.iter().map(|s| {
-        let mut r = result(&s.finding, rule_index(&s.finding));
-        let mut props = BTreeMap::new();
-        props.insert("exception".to_owned(), json!(s.suppression.exception));
-        if let Some(d) = s.suppression.expires {
-            props.insert("expires".to_owned(), json!(d.to_string()));
+    let render = |item: &Item<'_>| -> SarifResult {
+        let rule_index = |f: &Finding| index.get(f.rule_id.as_str()).copied();
+        match item {
+            Item::Finding(f) => {
+                let mut r = result(f, rule_index(f));
+                r.baseline_state = report.baseline_state(f).map(|s| {
+                    json!(match s {
+                        crate::baseline::State::New => "new",
+                        crate::baseline::State::Unchanged => "unchanged",
+                    })
+                });
+                r
+            }
+            Item::Suppressed(s) => {
+                let mut r = result(&s.finding, rule_index(&s.finding));
+                let mut props = BTreeMap::new();
+                props.insert("exception".to_owned(), json!(s.suppression.exception));
+                if let Some(d) = s.suppression.expires {
+                    props.insert("expires".to_owned(), json!(d.to_string()));
+                }
+                let kind = match s.suppression.kind {
+                    SuppressionKind::Config => "external",
+                    SuppressionKind::Annotation => "inSource",
+                };
+                r.suppressions = Some(vec![Suppression::builder()
+                    .kind(json!(kind))
+                    .status(json!("accepted"))
+                    .justification(s.suppression.reason.clone())
+                    .properties(PropertyBag::builder().additional_properties(props).build())
+                    .build()]);
+                r
+            }
+            Item::Path(p) => path_result(p, path_index),
         }
-        let kind = match s.suppression.kind {
-            SuppressionKind::Config => "external",
-            SuppressionKind::Annotation => "inSource",
-        };
-        r.suppressions = Some(vec![Suppression::builder()
-            .kind(json!(kind))
-            .status(json!("accepted"))
-            .justification(s.suppression.reason.clone())
-            .properties(PropertyBag::builder().additional_properties(props).build())
-            .build()]);
-        r
-    }));
-    out
+    };
+    write_array(
+        &items,
+        RESULTS_DEPTH,
+        out,
+        || (),
+        |_, item, buf| pretty(&render(item), RESULTS_DEPTH + 1, buf),
+    )
 }
 
 fn notification(p: &Problem) -> Notification {
@@ -450,7 +481,7 @@ fn notification(p: &Problem) -> Notification {
 }
 
 pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
-    write_runs(vec![run(report)], out)
+    write_runs(vec![(run(report), Some(report))], out)
 }
 
 /// A log of several scans (a fleet): a run per member, told apart by `automationDetails.id`
@@ -462,8 +493,8 @@ pub fn write_members(members: &[super::fleet::Member<'_>], out: &mut dyn Write) 
     let runs = members
         .iter()
         .map(|m| {
-            let (name, mut run) = match m {
-                Member::Scanned(name, report) => (*name, run(report)),
+            let (name, mut run, report) = match m {
+                Member::Scanned(name, report) => (*name, run(report), Some(*report)),
                 Member::Failed(name, why) => {
                     let invocation = Invocation::builder()
                         .execution_successful(false)
@@ -481,7 +512,7 @@ pub fn write_members(members: &[super::fleet::Member<'_>], out: &mut dyn Write) 
                         .invocations(vec![invocation])
                         .results(Vec::<SarifResult>::new())
                         .build();
-                    (*name, run)
+                    (*name, run, None)
                 }
             };
             run.automation_details = Some(
@@ -489,20 +520,47 @@ pub fn write_members(members: &[super::fleet::Member<'_>], out: &mut dyn Write) 
                     .id(format!("{name}/"))
                     .build(),
             );
-            run
+            (run, report)
         })
         .collect();
     write_runs(runs, out)
 }
 
-fn write_runs(runs: Vec<Run>, out: &mut dyn Write) -> io::Result<()> {
+/// How deep a run's `results` key is in the log: `runs` (1), a run (2), its keys (3).
+const RESULTS_DEPTH: usize = 3;
+
+/// Writes the log with each run's results (left empty in the `Run`s) written from its report
+/// where serde puts them: the document around them is small, the results are not.
+fn write_runs(runs: Vec<(Run, Option<&ScanReport>)>, out: &mut dyn Write) -> io::Result<()> {
+    let reports: Vec<Option<&ScanReport>> = runs.iter().map(|(_, r)| *r).collect();
     let sarif = Sarif::builder()
         .schema(SCHEMA)
         .version(json!("2.1.0"))
-        .runs(runs)
+        .runs(runs.into_iter().map(|(run, _)| run).collect::<Vec<_>>())
         .build();
-    serde_json::to_writer_pretty(&mut *out, &sarif)?;
-    out.write_all(b"\n")
+    let mut doc = Vec::new();
+    serde_json::to_writer_pretty(&mut doc, &sarif)?;
+    doc.push(b'\n');
+    // The key at a run's depth, with the empty array each run was given: a string value cannot
+    // hold it (its quotes would be escaped) and deeper keys are indented further.
+    let mut hole = b"\n".to_vec();
+    hole.extend(std::iter::repeat_n(b' ', 2 * RESULTS_DEPTH));
+    hole.extend_from_slice(b"\"results\": []");
+    let mut rest = &doc[..];
+    for report in reports {
+        let at = rest
+            .windows(hole.len())
+            .position(|w| w == hole)
+            .ok_or_else(|| io::Error::other("SARIF: a run has no results array to fill"))?;
+        let (head, tail) = rest.split_at(at + hole.len() - 2);
+        out.write_all(head)?;
+        match report {
+            Some(report) => write_results(report, out)?,
+            None => out.write_all(b"[]")?,
+        }
+        rest = &tail[2..];
+    }
+    out.write_all(rest)
 }
 
 fn driver(rules: &[RuleInfo]) -> ToolComponent {
@@ -516,24 +574,13 @@ fn driver(rules: &[RuleInfo]) -> ToolComponent {
 
 /// One scan as a SARIF run.
 fn run(report: &ScanReport) -> Run {
-    let index: HashMap<&str, usize> = report
-        .rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.as_str(), i))
-        .collect();
     let mut driver = driver(&report.rules);
-    let mut results = results(report, &index);
     if !report.attack_paths.is_empty() {
-        let rules = driver.rules.get_or_insert_with(Vec::new);
-        let path_index = rules.len();
-        rules.push(path_descriptor());
-        results.extend(
-            report
-                .attack_paths
-                .iter()
-                .map(|p| path_result(p, path_index)),
-        );
+        // At index `report.rules.len()`, which `write_results` gives the paths' results.
+        driver
+            .rules
+            .get_or_insert_with(Vec::new)
+            .push(path_descriptor());
     }
     let invocation = Invocation::builder()
         .execution_successful(!report.has_errors())
@@ -585,7 +632,8 @@ fn run(report: &ScanReport) -> Run {
         .tool(Tool::builder().driver(driver).build())
         .invocations(vec![invocation])
         .original_uri_base_ids(base_ids)
-        .results(results)
+        // Written by `write_results` in place of this empty list.
+        .results(Vec::<SarifResult>::new())
         .column_kind(json!("unicodeCodePoints"))
         .build();
     if !properties.is_empty() {
