@@ -47,6 +47,9 @@ fn object(f: &Finding) -> String {
 /// at 80 columns), so the location goes under the object and the titles under the table.
 pub const WIDE: u16 = 140;
 
+/// Rows of a table rendered as one piece (see [`Fitted::render_with`]).
+const ROWS_PER_PIECE: usize = 512;
+
 pub fn new_table(style: Style) -> Table {
     let mut table = Table::new();
     table
@@ -86,15 +89,54 @@ impl Fitted {
     }
 
     fn row(&mut self, cells: Vec<(String, Option<Color>)>) {
-        let cells = cells
-            .into_iter()
-            .map(|(text, color)| (super::terminal_safe(&text).into_owned(), color))
-            .collect();
-        self.rows.push(cells);
+        self.rows.push(Fitted::safe(cells));
     }
 
-    fn table(&self, style: Style) -> Table {
-        self.table_with(&Fitted::widths(&[self], style), style)
+    /// Cells as the terminal may show them.
+    fn safe(cells: Vec<(String, Option<Color>)>) -> Vec<(String, Option<Color>)> {
+        cells
+            .into_iter()
+            .map(|(text, color)| (super::terminal_safe(&text).into_owned(), color))
+            .collect()
+    }
+
+    fn render(&self, style: Style) -> String {
+        self.render_with(&Fitted::widths(&[self], style), style)
+    }
+
+    /// The table's text. A long table is rendered in pieces of [`ROWS_PER_PIECE`] rows on every
+    /// core, and the pieces joined: their columns have the same fixed widths, so dropping the
+    /// bottom border of each piece and the top border of the next gives the whole table's text.
+    fn render_with(&self, widths: &[usize], style: Style) -> String {
+        self.render_in_pieces(widths, style, ROWS_PER_PIECE)
+    }
+
+    fn render_in_pieces(&self, widths: &[usize], style: Style, rows_per_piece: usize) -> String {
+        if self.rows.len() <= rows_per_piece {
+            return self.table_with(widths, style, true, &self.rows).to_string();
+        }
+        let pieces: Vec<String> = self
+            .rows
+            .par_chunks(rows_per_piece)
+            .enumerate()
+            .map(|(i, rows)| self.table_with(widths, style, i == 0, rows).to_string())
+            .collect();
+        let last = pieces.len() - 1;
+        let mut text = String::with_capacity(pieces.iter().map(String::len).sum());
+        for (i, piece) in pieces.iter().enumerate() {
+            let mut lines: Vec<&str> = piece.lines().collect();
+            if i < last {
+                lines.pop();
+            }
+            let from = usize::from(i > 0);
+            for line in &lines[from..] {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(line);
+            }
+        }
+        text
     }
 
     /// Widths that suit every table of `tables` (which have the same columns), so that they
@@ -119,7 +161,13 @@ impl Fitted {
         wrap::column_widths(&columns, budget)
     }
 
-    fn table_with(&self, widths: &[usize], style: Style) -> Table {
+    fn table_with(
+        &self,
+        widths: &[usize],
+        style: Style,
+        header: bool,
+        rows: &[Vec<(String, Option<Color>)>],
+    ) -> Table {
         let mut table = Table::new();
         table
             .load_style(presets::UTF8_FULL_CONDENSED)
@@ -129,17 +177,18 @@ impl Fitted {
         } else {
             table.force_no_tty();
         }
-        table.set_header(
-            self.header
-                .iter()
-                .zip(widths)
-                .zip(&self.breaks)
-                .map(|((h, w), b)| Cell::new(wrap::wrap(h, *w, *b))),
-        );
+        if header {
+            table.set_header(
+                self.header
+                    .iter()
+                    .zip(widths)
+                    .zip(&self.breaks)
+                    .map(|((h, w), b)| Cell::new(wrap::wrap(h, *w, *b))),
+            );
+        }
         // Wrapping is most of a long table's cost (50,000 findings: a row each) and each cell
         // wraps alone, so the cells wrap in parallel; the rows go in in their order.
-        let wrapped: Vec<Vec<String>> = self
-            .rows
+        let wrapped: Vec<Vec<String>> = rows
             .par_iter()
             .map(|row| {
                 row.iter()
@@ -149,7 +198,7 @@ impl Fitted {
                     .collect()
             })
             .collect();
-        for (row, texts) in self.rows.iter().zip(wrapped) {
+        for (row, texts) in rows.iter().zip(wrapped) {
             table.add_row(row.iter().zip(texts).map(|((_, color), text)| {
                 let cell = Cell::new(text);
                 match color {
@@ -225,15 +274,20 @@ fn findings_table<'a>(
     }
     .whole_words(0);
     let mut titles: Vec<(&str, &str)> = Vec::new();
-    // Titles in the order their rules first appear; the set spares a scan of `titles` per row.
-    let mut titled: BTreeSet<&str> = BTreeSet::new();
-    for f in findings {
-        let rule = if wide {
-            format!("{}\n{}", f.rule_id, f.rule_title)
-        } else {
+    if !wide {
+        // Titles in the order their rules first appear; the set spares a scan of `titles` per
+        // row.
+        let mut titled: BTreeSet<&str> = BTreeSet::new();
+        for f in findings {
             if titled.insert(&f.rule_id) {
                 titles.push((&f.rule_id, &f.rule_title));
             }
+        }
+    }
+    let row = |f: &Finding| {
+        let rule = if wide {
+            format!("{}\n{}", f.rule_id, f.rule_title)
+        } else {
             f.rule_id.to_string()
         };
         let mut row = vec![(rule, Some(color_of(severity)))];
@@ -246,8 +300,10 @@ fn findings_table<'a>(
             (_, false) => row.push((object(f), None)),
         }
         row.push((finding_text(f), None));
-        table.row(row);
-    }
+        Fitted::safe(row)
+    };
+    // A row each: tens of thousands for a large scan, each made alone.
+    table.rows = findings.par_iter().map(|f| row(f)).collect();
     FindingsTable {
         heading: heading(&title, Some(color_of(severity)), style),
         table,
@@ -293,7 +349,7 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
     let widths = Fitted::widths(&tables.iter().map(|t| &t.table).collect::<Vec<_>>(), style);
     for t in &tables {
         writeln!(out, "{}", t.heading)?;
-        writeln!(out, "{}", t.table.table_with(&widths, style))?;
+        writeln!(out, "{}", t.table.render_with(&widths, style))?;
         for (id, title) in &t.titles {
             writeln!(out, "  {id}  {title}")?;
         }
@@ -387,7 +443,7 @@ fn suppressed_table(report: &ScanReport, style: Style, out: &mut dyn Write) -> i
             (why, None),
         ]);
     }
-    writeln!(out, "{}", table.table(style))?;
+    writeln!(out, "{}", table.render(style))?;
     writeln!(out)
 }
 
@@ -425,6 +481,40 @@ fn exceptions_table(report: &ScanReport, style: Style, out: &mut dyn Write) -> i
             (e.reason.clone(), None),
         ]);
     }
-    writeln!(out, "{}", table.table(style))?;
+    writeln!(out, "{}", table.render(style))?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_rendered_in_pieces_is_the_table_rendered_whole() {
+        for color in [false, true] {
+            let style = Style {
+                color,
+                width: 100,
+                ..Style::default()
+            };
+            let mut table = Fitted::new(&["Rule", "Object", "Finding"]).whole_words(0);
+            for i in 0..23 {
+                table.row(vec![
+                    (format!("PST-{i:04}"), Some(Color::Red)),
+                    (format!("Deployment\nns/name-{i}"), None),
+                    (
+                        format!("message {i} long enough to wrap {}", "word ".repeat(i)),
+                        None,
+                    ),
+                ]);
+            }
+            let widths = Fitted::widths(&[&table], style);
+            let whole = table
+                .table_with(&widths, style, true, &table.rows)
+                .to_string();
+            for rows in [1, 5, 22] {
+                assert_eq!(table.render_in_pieces(&widths, style, rows), whole);
+            }
+        }
+    }
 }

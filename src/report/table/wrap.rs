@@ -4,6 +4,8 @@
 //! longer word where the column ends (`allowPrivileg|eEscalation`), so the tables wrap their
 //! cells here and hand comfy-table lines that already fit.
 
+use rayon::prelude::*;
+
 /// Display width. Kubernetes names, field paths and rule messages are ASCII, so a char count
 /// is exact for them; anything wider only makes the table wider, comfy-table never re-breaks it.
 pub(in crate::report) fn width(s: &str) -> usize {
@@ -243,7 +245,7 @@ pub(in crate::report) fn column_widths(columns: &[Column<'_>], budget: usize) ->
     let min: Vec<usize> = columns
         .iter()
         .map(|c| {
-            let min = c.cells.iter().map(|t| min_width(t, c.breaks));
+            let min = c.cells.par_iter().map(|t| min_width(t, c.breaks));
             min.max().unwrap_or(0).max(1)
         })
         .collect();
@@ -252,7 +254,7 @@ pub(in crate::report) fn column_widths(columns: &[Column<'_>], budget: usize) ->
         .zip(&min)
         .map(|(c, m)| {
             c.cells
-                .iter()
+                .par_iter()
                 .map(|t| max_width(t))
                 .max()
                 .unwrap_or(0)
