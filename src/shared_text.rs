@@ -69,6 +69,13 @@ impl From<&String> for SharedText {
     }
 }
 
+/// Shares the allocation (regorus's strings are `Arc<str>` too).
+impl From<Arc<str>> for SharedText {
+    fn from(s: Arc<str>) -> Self {
+        SharedText(s)
+    }
+}
+
 impl From<SharedText> for String {
     fn from(s: SharedText) -> Self {
         s.0.to_string()

@@ -178,7 +178,7 @@ fn random_path(rng: &mut fastrand::Rng, object: &Value) -> FieldPath {
                     .nth(rng.usize(..m.len()))
                     .cloned()
                     .unwrap_or_default();
-                Segment::Key(key)
+                Segment::key(key)
             }
             Some(Value::Array(a)) if !a.is_empty() && rng.u8(..8) > 0 => {
                 Segment::Index(rng.usize(..a.len() + 1))

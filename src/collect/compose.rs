@@ -865,7 +865,7 @@ fn first_interpolation(value: &Value, path: &mut Vec<Segment>) -> Option<Vec<Seg
             found
         }),
         Value::Object(map) => map.iter().find_map(|(k, v)| {
-            path.push(Segment::Key(k.clone()));
+            path.push(Segment::key(k.as_str()));
             let found = if interpolates(k) {
                 Some(path.clone())
             } else {

@@ -135,9 +135,9 @@ impl Build {
                 self.add_file_patch(&dir.join(path), target, &affixes);
             } else if let Some(inline) = entry.get("patch").and_then(Value::as_str) {
                 let at = k.spans.subtree(&[
-                    Segment::Key(list.to_owned()),
+                    Segment::key(list),
                     Segment::Index(index),
-                    Segment::Key("patch".to_owned()),
+                    Segment::key("patch"),
                 ]);
                 if let Some(offset) = at.and_then(|s| block_offset(&text, s.position())) {
                     let body = parse_all(inline);
@@ -494,7 +494,7 @@ fn json6902(
         if same_value && written != value {
             return None;
         }
-        let mut at = vec![Segment::Index(index), Segment::Key("value".to_owned())];
+        let mut at = vec![Segment::Index(index), Segment::key("value")];
         at.extend(rest.iter().cloned());
         Some(ops.spans.subtree(&at)?.position())
     })

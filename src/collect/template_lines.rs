@@ -765,7 +765,7 @@ pub(super) fn existing<'p>(object: &Value, path: &'p FieldPath) -> &'p [Segment]
     let mut node = object;
     for (i, segment) in path.0.iter().enumerate() {
         let next = match segment {
-            Segment::Key(k) => node.as_object().and_then(|m| m.get(k)),
+            Segment::Key(k) => node.as_object().and_then(|m| m.get(k.as_str())),
             Segment::Index(n) => node.as_array().and_then(|a| a.get(*n)),
         };
         match next {
@@ -816,7 +816,9 @@ impl Doc {
         }
         match segment {
             Segment::Key(k) => {
-                let Some(child) = value.get(k) else { return };
+                let Some(child) = value.get(k.as_str()) else {
+                    return;
+                };
                 let mut candidates: Vec<usize> = self.keyed(node, k).collect();
                 if candidates.len() > 1 && rest.is_empty() {
                     // `if`/`else` branches writing the same key: the value tells them apart.

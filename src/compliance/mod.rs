@@ -639,7 +639,7 @@ fn failure_of(run: &subjects::Run<'_>, verdict: &settings::Verdict, detail: &str
                     } else {
                         "args"
                     };
-                    p.0.push(Segment::Key(key.to_owned()));
+                    p.0.push(Segment::key(key));
                     p
                 });
             Failure::at(resource, path, message)
@@ -648,8 +648,7 @@ fn failure_of(run: &subjects::Run<'_>, verdict: &settings::Verdict, detail: &str
             let mut path = prefix.clone();
             if prefix.is_empty() {
                 if let Some(item) = failing.filter(|i| i.source == "config") {
-                    path.0
-                        .extend(item.setting.split('.').map(|k| Segment::Key(k.to_owned())));
+                    path.0.extend(item.setting.split('.').map(Segment::key));
                 }
             }
             Failure::at(resource, path, message)
@@ -689,7 +688,7 @@ fn flag_path(object: &serde_json::Value, container: &FieldPath, flag: &str) -> O
             let word = word.as_str().unwrap_or_default();
             if word == flag || word.starts_with(&format!("{flag}=")) {
                 let mut p = container.clone();
-                p.0.push(Segment::Key(key.to_owned()));
+                p.0.push(Segment::key(key));
                 p.0.push(Segment::Index(i));
                 found = Some(p);
             }

@@ -228,11 +228,8 @@ fn containers(resource: &Resource) -> Vec<(FieldPath, &Value)> {
         .flatten()
         .enumerate()
         .map(|(i, c)| {
-            let mut path: Vec<Segment> = spec_path
-                .iter()
-                .map(|k| Segment::Key((*k).to_owned()))
-                .collect();
-            path.push(Segment::Key("containers".to_owned()));
+            let mut path: Vec<Segment> = spec_path.iter().map(|k| Segment::key(*k)).collect();
+            path.push(Segment::key("containers"));
             path.push(Segment::Index(i));
             (FieldPath(path), c)
         })
@@ -344,10 +341,7 @@ fn kube_proxy_configs(resource: &Resource) -> Vec<Run<'_>> {
                 CommandLine::parse::<&str>(&[]),
                 Anchor::Config {
                     resource,
-                    prefix: FieldPath(vec![
-                        Segment::Key("data".to_owned()),
-                        Segment::Key(key.clone()),
-                    ]),
+                    prefix: FieldPath(vec![Segment::key("data"), Segment::key(key.as_str())]),
                 },
             );
             run.config = flatten(&config);

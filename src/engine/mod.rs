@@ -24,7 +24,7 @@ mod shape;
 use crate::finding::{self, Finding};
 use crate::policy::{Catalog, Rule};
 use crate::problem::{Code, Level, Problem};
-use crate::resource::{FieldPath, InputType, ObjectRef, Origin, OriginKind, Resource};
+use crate::resource::{FieldPath, InputType, ObjectRef, Origin, OriginKind, Resource, Segment};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -571,20 +571,18 @@ fn decode(rule: &Rule, subject: &Subject, value: regorus::Value, out: &mut Evalu
         };
         let path = match path {
             None | Some(regorus::Value::Null) => FieldPath::default(),
-            Some(p) => {
-                let json = serde_json::to_value(p).unwrap_or_default();
-                match FieldPath::from_json(&json) {
-                    Some(p) => p,
-                    None => {
-                        out.problems.push(eval_problem(
-                            rule,
-                            resource,
-                            &format!("`path` must be an array of keys and indices, got {json}"),
-                        ));
-                        FieldPath::default()
-                    }
+            Some(p) => match field_path(p) {
+                Some(p) => p,
+                None => {
+                    let json = serde_json::to_value(p).unwrap_or_default();
+                    out.problems.push(eval_problem(
+                        rule,
+                        resource,
+                        &format!("`path` must be an array of keys and indices, got {json}"),
+                    ));
+                    FieldPath::default()
                 }
-            }
+            },
         };
         push_finding(rule, subject, msg, path, out);
     }
@@ -640,6 +638,23 @@ fn decode_conftest(
             )),
         }
     }
+}
+
+/// A rule's `path` (`["spec", "containers", 0]`), read as [`FieldPath::from_json`] reads its
+/// JSON form; the keys keep the rule's strings rather than copies of them.
+fn field_path(value: &regorus::Value) -> Option<FieldPath> {
+    let regorus::Value::Array(items) = value else {
+        return None;
+    };
+    items
+        .iter()
+        .map(|v| match v {
+            regorus::Value::String(s) => Some(Segment::Key(s.clone().into())),
+            regorus::Value::Number(n) => n.as_u64().map(|i| Segment::Index(i as usize)),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(FieldPath)
 }
 
 /// An object being judged. Its findings share one copy of its identity and origin, made at

@@ -40,7 +40,7 @@ fn wrong_shape(resource: &Resource) -> Option<(FieldPath, &'static str, &'static
     let mut value = &resource.object;
     for step in steps {
         let next = value.get(*step)?;
-        path.push(Segment::Key((*step).to_owned()));
+        path.push(Segment::key(*step));
         if next.is_null() {
             return None;
         }
@@ -54,7 +54,7 @@ fn wrong_shape(resource: &Resource) -> Option<(FieldPath, &'static str, &'static
             continue;
         };
         let mut at = path.clone();
-        at.push(Segment::Key(list.to_owned()));
+        at.push(Segment::key(list));
         let Some(items) = items.as_array() else {
             return Some((FieldPath(at), shape_of(items), "a list of containers"));
         };

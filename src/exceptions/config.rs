@@ -111,7 +111,7 @@ pub fn load_file(path: &Path) -> Loaded {
         .filter(|k| !["exceptions", "registries"].contains(&k.as_str()))
     {
         loaded.problems.push(error(
-            at(&decoded.spans, &[Segment::Key(key.clone())]),
+            at(&decoded.spans, &[Segment::key(key.as_str())]),
             format!("unknown key `{key}`: the config holds `exceptions` and `registries` only"),
         ));
     }
@@ -155,7 +155,7 @@ fn registries_of(
     value: &Value,
     spans: &SpanTree,
 ) -> (Option<RegistryAllowList>, Vec<(Option<Position>, String)>) {
-    let key = |k: &str| Segment::Key(k.to_owned());
+    let key = |k: &str| Segment::key(k);
     let mut problems = Vec::new();
     let Some(map) = value.as_object() else {
         problems.push((

@@ -113,7 +113,7 @@ fn compose(r: &Resource) -> (Vec<Exception>, Vec<Problem>) {
         return (Vec::new(), Vec::new());
     };
     let what = format!("{COMPOSE_KEY} of {}", r.id.display_name());
-    let key = Segment::Key(COMPOSE_KEY.to_owned());
+    let key = Segment::key(COMPOSE_KEY);
     let mut entries: Vec<(Written<'_>, Vec<Segment>)> = Vec::new();
     match value {
         // `- {rule: PST-0510, reason: ..., until: ...}`; `rule` may list several ids.
@@ -140,7 +140,7 @@ fn compose(r: &Resource) -> (Vec<Exception>, Vec<Problem>) {
                     reason: reason.as_str(),
                     until: None,
                 };
-                entries.push((written, vec![key.clone(), Segment::Key(rule.clone())]));
+                entries.push((written, vec![key.clone(), Segment::key(rule.as_str())]));
             }
         }
         _ => {
@@ -179,9 +179,9 @@ fn ecs(r: &Resource) -> (Vec<Exception>, Vec<Problem>) {
         return (Vec::new(), Vec::new());
     };
     let at = [
-        Segment::Key("tags".to_owned()),
+        Segment::key("tags"),
         Segment::Index(index),
-        Segment::Key("value".to_owned()),
+        Segment::key("value"),
     ];
     let written = Written {
         rules: ids(ignore.as_str().unwrap_or("")),

@@ -21,7 +21,7 @@ struct Place<'a> {
 impl Place<'_> {
     fn get(&self, path: &[Segment]) -> Option<&Value> {
         path.iter().try_fold(self.object, |v, s| match s {
-            Segment::Key(k) => v.get(k),
+            Segment::Key(k) => v.get(k.as_str()),
             Segment::Index(i) => v.get(i),
         })
     }
@@ -42,7 +42,7 @@ impl Place<'_> {
 }
 
 fn key(k: &str) -> Segment {
-    Segment::Key(k.to_owned())
+    Segment::key(k)
 }
 
 fn under(base: &[Segment], rest: &[&str]) -> Vec<Segment> {
@@ -71,7 +71,7 @@ fn container_of(path: &[Segment], pod_spec: &[Segment]) -> Option<Vec<Segment>> 
                 pod_spec
                     .iter()
                     .cloned()
-                    .chain([Segment::Key(list.clone()), Segment::Index(*i)])
+                    .chain([Segment::key(list.as_str()), Segment::Index(*i)])
                     .collect(),
             )
         }

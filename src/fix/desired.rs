@@ -140,7 +140,7 @@ mod tests {
     use serde_json::json;
 
     fn key(k: &str) -> Segment {
-        Segment::Key(k.to_owned())
+        Segment::key(k)
     }
 
     #[test]

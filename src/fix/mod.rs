@@ -341,34 +341,34 @@ fn patch_map(tree: &Tree, applied: &Value) -> Result<Map<String, Value>, String>
         let Segment::Key(k) = segment else {
             return Err("a list item at the top of a patch".into());
         };
-        let value = applied.get(k).cloned().unwrap_or(Value::Null);
+        let value = applied.get(k.as_str()).cloned().unwrap_or(Value::Null);
         match node {
             Node::Map(t) => {
                 // containers[i] and the like: a map keyed by index under a list.
                 if t.0.keys().all(|s| matches!(s, Segment::Index(_))) && !t.0.is_empty() {
                     for (s, n) in &t.0 {
                         if let Segment::Index(i) = s {
-                            by_index.entry(k.clone()).or_default().push((*i, n));
+                            by_index.entry(k.to_string()).or_default().push((*i, n));
                         }
                     }
                     continue;
                 }
-                out.insert(k.clone(), Value::Object(patch_map(t, &value)?));
+                out.insert(k.to_string(), Value::Object(patch_map(t, &value)?));
             }
             Node::Scalar(v) => {
-                out.insert(k.clone(), v.clone());
+                out.insert(k.to_string(), v.clone());
             }
             Node::Items(items) => {
                 let keyed = items.iter().all(|(_, key)| key.is_some());
                 if keyed {
                     // Merged by their key: only the new items.
                     out.insert(
-                        k.clone(),
+                        k.to_string(),
                         Value::Array(items.iter().map(|(item, _)| item.clone()).collect()),
                     );
                 } else {
                     // A list of scalars is replaced whole by a strategic merge.
-                    out.insert(k.clone(), value);
+                    out.insert(k.to_string(), value);
                 }
             }
         }

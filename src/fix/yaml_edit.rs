@@ -103,7 +103,7 @@ impl<'a> Document<'a> {
 
     fn value_at(&self, path: &[Segment]) -> Option<&Value> {
         path.iter().try_fold(self.object, |v, s| match s {
-            Segment::Key(k) => v.get(k),
+            Segment::Key(k) => v.get(k.as_str()),
             Segment::Index(i) => v.get(i),
         })
     }
@@ -447,7 +447,7 @@ fn render_tree(tree: &Tree, indent: usize) -> Result<String, String> {
         let Segment::Key(key) = segment else {
             return Err("a sequence item posture would add is not in the file".to_owned());
         };
-        let key = scalar(&Value::String(key.clone()));
+        let key = scalar(&Value::String(key.to_string()));
         match node {
             Node::Map(t) => {
                 out.push_str(&format!("{pad}{key}:\n"));

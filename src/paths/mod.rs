@@ -374,10 +374,7 @@ fn position(r: &Resource) -> Option<Position> {
 /// Where a rendered object is written in the repository: its name's line in the template.
 fn written(r: &Resource) -> Option<Written> {
     let map = r.source_map.as_ref()?;
-    let name = FieldPath(vec![
-        Segment::Key("metadata".to_owned()),
-        Segment::Key("name".to_owned()),
-    ]);
+    let name = FieldPath(vec![Segment::key("metadata"), Segment::key("name")]);
     map.written(&r.object, &name)
 }
 

@@ -1,13 +1,22 @@
 //! Field paths: how a rule points at the offending field of an object.
 
+use crate::shared_text::SharedText;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
-/// One step of a [`FieldPath`].
+/// One step of a [`FieldPath`]. Keys are shared: the keys of a rule's paths are the same few
+/// words in every finding it makes (decoded from the rule's value, they point at the rule's
+/// own copy).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Segment {
-    Key(String),
+    Key(SharedText),
     Index(usize),
+}
+
+impl Segment {
+    pub fn key(key: impl Into<SharedText>) -> Segment {
+        Segment::Key(key.into())
+    }
 }
 
 /// A path into an object, e.g. `spec.template.spec.containers[0].securityContext`.
@@ -22,7 +31,7 @@ impl FieldPath {
         items
             .iter()
             .map(|v| match v {
-                serde_json::Value::String(s) => Some(Segment::Key(s.clone())),
+                serde_json::Value::String(s) => Some(Segment::key(s.as_str())),
                 serde_json::Value::Number(n) => n
                     .as_u64()
                     .or_else(|| {
@@ -89,7 +98,7 @@ impl FieldPath {
                 .iter()
                 .map(|s| match s.parse::<usize>() {
                     Ok(i) => Segment::Index(i),
-                    Err(_) => Segment::Key((*s).to_owned()),
+                    Err(_) => Segment::key(*s),
                 })
                 .collect(),
         )

@@ -354,7 +354,7 @@ mod tests {
     #[test]
     fn locate_walks_keys_and_indices_and_stops_at_the_nearest_parent() {
         let t = sample();
-        let key = |k: &str| Segment::Key(k.to_owned());
+        let key = |k: &str| Segment::key(k);
         assert_eq!(
             t.locate(&path(&[key("a"), key("c"), Segment::Index(1)])),
             at(5, 5)
@@ -373,7 +373,7 @@ mod tests {
     #[test]
     fn subtree_keeps_its_own_keys_and_positions() {
         let t = sample();
-        let key = |k: &str| Segment::Key(k.to_owned());
+        let key = |k: &str| Segment::key(k);
         let a = t.subtree(&[key("a")]).unwrap();
         assert_eq!(a.position(), at(1, 1));
         assert_eq!(a.locate(&path(&[key("c"), Segment::Index(0)])), at(4, 5));
