@@ -56,6 +56,9 @@ const NAMESPACED_PARTS: &[&str] = &[
     "service_accounts",
 ];
 
+/// Evaluation times held for the metrics between two scrapes at most.
+const EVALUATIONS_KEPT: usize = 4096;
+
 /// Objects evaluated at once when many are (the first evaluation, a role's change): their
 /// findings and events are handed on before the next chunk, so that a 10,000-object cluster's
 /// ~145,000 first findings never exist twice, or as events, all at once. Each chunk builds the
@@ -165,7 +168,10 @@ impl BenchSnapshot {
         let mut bench = Bench::default();
         if let Some(mut i) = self.inputs {
             // Only the findings of rules a benchmark check reads: the others are not evidence,
-            // and a large cluster has many.
+            // and a large cluster has many. Of those the checks read the rule and the object
+            // (`compliance`: by_rules, by_admission, manual); the message, path and fingerprint
+            // are left out of the copy, which at 10,000 objects is ~70,000 findings every
+            // assessment (`benchmark_evidence_is_judged_the_same_from_thin_findings` holds it).
             let reads = benchmark_rules();
             let mut findings: Vec<Finding> = i
                 .findings
@@ -178,7 +184,7 @@ impl BenchSnapshot {
                         .map(|s| &s.finding),
                 )
                 .filter(|f| reads.contains(&f.rule_id))
-                .cloned()
+                .map(evidence)
                 .collect();
             crate::finding::sort(&mut findings);
             i.shell.findings = findings;
@@ -229,6 +235,16 @@ impl BenchSnapshot {
             seconds: started.elapsed().as_secs_f64(),
         }
     }
+}
+
+/// A finding as the benchmark's checks read it: its rule and object, without what they do not
+/// read (cleared after the clone, so the copy's parts are freed at once and reused by the next).
+fn evidence(f: &Finding) -> Finding {
+    let mut thin = f.clone();
+    thin.message = String::new();
+    thin.path = FieldPath::default();
+    thin.fingerprint = String::new();
+    thin
 }
 
 /// Every rule a built-in benchmark check reads the findings of.
@@ -675,7 +691,7 @@ impl WatchState {
             self.replace(judgement, time, events, &mut moved);
             emit(std::mem::take(events));
         }
-        self.evaluations.push(seconds);
+        self.record(seconds);
         self.targets = targets;
         if evidence || moved.iter().any(|rule| self.bench.reads.contains(rule)) {
             self.bench_due = true;
@@ -811,6 +827,16 @@ impl WatchState {
         self.bench_due = true;
     }
 
+    /// Records an evaluation's time for the metrics, which take them when scraped; without
+    /// scrapes (no `--listen`) only the latest [`EVALUATIONS_KEPT`] are kept, so a watch that
+    /// runs for months does not grow by them.
+    fn record(&mut self, seconds: f64) {
+        if self.evaluations.len() >= EVALUATIONS_KEPT {
+            self.evaluations.drain(..EVALUATIONS_KEPT / 2);
+        }
+        self.evaluations.push(seconds);
+    }
+
     /// Whether the benchmark's evidence changed since it was last assessed.
     pub fn benchmark_due(&self) -> bool {
         self.bench_due
@@ -929,7 +955,7 @@ impl WatchState {
             }
         }
         self.bench = bench;
-        self.evaluations.push(assessed.seconds);
+        self.record(assessed.seconds);
         events
     }
 
@@ -1547,6 +1573,58 @@ mod tests {
         assert_eq!(
             names(&chunks[0]).len() + names(&chunks[1]).len(),
             CHUNK + 10
+        );
+    }
+
+    #[test]
+    fn benchmark_evidence_is_judged_the_same_from_thin_findings() {
+        let mut s = state();
+        s.set_judging(Judging {
+            benchmark: BenchmarkChoice::Auto,
+            ..Judging::default()
+        });
+        let mut changes = vec![Change::Relisting { stream: 0 }];
+        for (i, privileged) in [true, false, true].into_iter().enumerate() {
+            let mut p = pod(&format!("p-{i}"), privileged);
+            p["spec"]["hostPID"] = json!(privileged);
+            p["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] =
+                json!(!privileged);
+            changes.push(Change::Applied {
+                stream: 0,
+                object: p,
+            });
+        }
+        changes.push(Change::Listed { stream: 0 });
+        s.apply(changes, "t0");
+        let snapshot = s.snapshot();
+        let i = snapshot.inputs.as_ref().expect("a benchmark applies");
+        let reads = benchmark_rules();
+        let mut full: Vec<Finding> = i
+            .findings
+            .iter()
+            .flat_map(|list| list.iter())
+            .filter(|f| reads.contains(&f.rule_id))
+            .cloned()
+            .collect();
+        assert!(full.len() > 3, "the checks have evidence to read");
+        crate::finding::sort(&mut full);
+        let shell = ScanReport {
+            findings: full,
+            rules: s.kubernetes_rules(),
+            ..s.empty_report(String::new())
+        };
+        let runs = crate::compliance::component_runs(&i.targets, &i.context);
+        let (name, selection) =
+            crate::scan::choose(&i.judging.benchmark, &i.context, &runs).expect("chosen");
+        let expected = crate::scan::apply(
+            &name, selection, None, &i.targets, &runs, &shell, &i.context,
+        )
+        .expect("assessed")
+        .compliance;
+        let thin = snapshot.assess().bench.compliance.expect("assessed");
+        assert_eq!(
+            serde_json::to_value(&thin).unwrap(),
+            serde_json::to_value(&expected).unwrap()
         );
     }
 
