@@ -403,5 +403,14 @@ mod tests {
                 "metadata": {"name": "p", "namespace": "web", "annotations": {"team": "a"}},
                 "spec": {"containers": [{"name": "app", "image": "nginx"}]}})
         );
+        // Alone too (the load tools hand objects over without a list's cleaning), and an
+        // annotation map left empty goes with it.
+        let mut applied = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}}});
+        strip(&mut applied);
+        assert_eq!(
+            applied,
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}})
+        );
     }
 }
