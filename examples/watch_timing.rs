@@ -31,6 +31,19 @@ fn stream(api_version: &str, kind: &str, type_name: &str) -> WatchedStream {
     }
 }
 
+/// Resident and peak resident memory in KiB (Linux; zero elsewhere).
+fn resident() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
 fn main() {
     let objects: usize = std::env::args()
         .nth(1)
@@ -99,7 +112,8 @@ fn main() {
         let batch = std::mem::replace(&mut rest, tail);
         let last = rest.is_empty();
         let before = Instant::now();
-        opened += state.apply(batch, "t0").len();
+        // As `posture watch` writes them: each chunk's events are dropped before the next.
+        state.apply_each(batch, "t0", &mut |events| opened += events.len());
         if last {
             eprintln!(
                 "first evaluation {:?} ({} events; {})",
@@ -121,6 +135,19 @@ fn main() {
         events.len(),
         memory()
     );
+
+    // What the findings held cost: a copy of them, measured.
+    let open = state.open_findings();
+    let count = open.len();
+    let (rss, _) = resident();
+    let copy: Vec<posture::finding::Finding> = open.into_iter().cloned().collect();
+    let (grown, _) = resident();
+    eprintln!(
+        "a copy of the {count} open findings: {} MiB (about {} bytes each)",
+        grown.saturating_sub(rss) / 1024,
+        grown.saturating_sub(rss) * 1024 / count.max(1) as u64
+    );
+    drop(copy);
 
     let t = Instant::now();
     let snapshot = state.benchmark_snapshot();

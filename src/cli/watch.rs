@@ -26,6 +26,10 @@ const BATCH: usize = 4096;
 /// rollout) is evaluated once.
 const SETTLE: Duration = Duration::from_millis(50);
 
+/// How often the evaluation wakes without changes to see whether the date moved on (an
+/// exception that expires stops applying then).
+const DAY_CHECK: Duration = Duration::from_secs(60);
+
 /// The least time between two assessments of the benchmark, which reads every object: a steady
 /// stream of changes is evaluated between them, not behind them.
 const BENCHMARK_SPACING: Duration = Duration::from_secs(2);
@@ -239,28 +243,57 @@ fn evaluate(
         std::thread::spawn(move || assess(&woken, &state, notify.as_ref()))
     };
     loop {
-        let Some(first) = runtime.block_on(changes.recv()) else {
-            break;
-        };
-        let mut batch = vec![first];
-        std::thread::sleep(SETTLE);
-        while batch.len() < BATCH {
-            match changes.try_recv() {
-                Ok(change) => batch.push(change),
-                Err(_) => break,
+        let first =
+            runtime.block_on(async { tokio::time::timeout(DAY_CHECK, changes.recv()).await });
+        let batch = match first {
+            Ok(None) => break,
+            Ok(Some(first)) => {
+                let mut batch = vec![first];
+                std::thread::sleep(SETTLE);
+                while batch.len() < BATCH {
+                    match changes.try_recv() {
+                        Ok(change) => batch.push(change),
+                        Err(_) => break,
+                    }
+                }
+                batch
             }
-        }
+            // No change for a while: only the date may have moved on.
+            Err(_) => Vec::new(),
+        };
         let now = jiff::Timestamp::now().to_string();
-        let (events, initial, due) = match state.lock() {
+        let today = posture::exceptions::today();
+        // The first evaluation's events (every finding the cluster has) are written a chunk at
+        // a time as they are made, so they never exist all at once; a change's few are written
+        // after the lock is released.
+        let mut pending = Vec::new();
+        let mut written = true;
+        let (initial, due) = match state.lock() {
             Ok(mut state) => {
                 let initial = !state.ready();
-                let events = state.apply(batch, &now);
-                (events, initial, state.benchmark_due())
+                let mut emit = |events: Vec<posture::watch::DriftEvent>| {
+                    if initial {
+                        written &= write(&events);
+                    } else {
+                        pending.extend(events);
+                    }
+                };
+                state.new_day(today, &now, &mut emit);
+                if !batch.is_empty() {
+                    state.apply_each(batch, &now, &mut emit);
+                }
+                (initial, state.benchmark_due())
             }
             Err(_) => break,
         };
-        publish(notify.as_ref(), &events, initial);
-        if !write(&events) {
+        if !pending.is_empty() {
+            written &= write(&pending);
+            publish(notify.as_ref(), pending, initial);
+        } else if initial {
+            // The publisher learns that the first list is in even when it found nothing.
+            publish(notify.as_ref(), Vec::new(), true);
+        }
+        if !written {
             break;
         }
         if due {
@@ -300,23 +333,24 @@ fn assess(
             Ok(mut state) => state.apply_benchmark(assessed, &now),
             Err(_) => return,
         };
-        publish(notify, &events, false);
         if !write(&events) {
             return;
         }
+        publish(notify, events, false);
     }
 }
 
 /// Hands events to the publisher, if there is one; the publisher gone (shut down) leaves stdout
-/// to go on.
+/// to go on. The first evaluation's events make no Kubernetes Events, so none are handed over
+/// with `initial`.
 fn publish(
     notify: Option<&mpsc::Sender<Notice>>,
-    events: &[posture::watch::DriftEvent],
+    events: Vec<posture::watch::DriftEvent>,
     initial: bool,
 ) {
     if let Some(notify) = notify {
         let notice = Notice {
-            events: events.to_vec(),
+            events: if initial { Vec::new() } else { events },
             initial,
         };
         let _ = notify.blocking_send(notice);

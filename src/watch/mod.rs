@@ -56,6 +56,15 @@ const NAMESPACED_PARTS: &[&str] = &[
     "service_accounts",
 ];
 
+/// Evaluation times held for the metrics between two scrapes at most.
+const EVALUATIONS_KEPT: usize = 4096;
+
+/// Objects evaluated at once when many are (the first evaluation, a role's change): their
+/// findings and events are handed on before the next chunk, so that a 10,000-object cluster's
+/// ~145,000 first findings never exist twice, or as events, all at once. Each chunk builds the
+/// inventory again (tens of ms for 10,000 objects), so chunks are not made smaller than this.
+const CHUNK: usize = 1000;
+
 /// One drift event, written as a JSON line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DriftEvent {
@@ -135,8 +144,11 @@ struct BenchInputs {
     judging: Arc<Judging>,
     targets: Vec<Arc<Resource>>,
     context: crate::compliance::Context,
-    /// The rules' findings the checks read and the rules, as a scan hands them over.
+    /// The rules, as a scan hands them over; its findings are filled in by `assess`.
     shell: ScanReport,
+    /// Every object's findings, shared with the state.
+    findings: Vec<Arc<[Finding]>>,
+    suppressed: Vec<Arc<[Suppressed]>>,
     kube_context: Option<String>,
     today: jiff::civil::Date,
 }
@@ -154,7 +166,28 @@ impl BenchSnapshot {
     pub fn assess(self) -> BenchAssessed {
         let started = Instant::now();
         let mut bench = Bench::default();
-        if let Some(i) = self.inputs {
+        if let Some(mut i) = self.inputs {
+            // Only the findings of rules a benchmark check reads: the others are not evidence,
+            // and a large cluster has many. Of those the checks read the rule and the object
+            // (`compliance`: by_rules, by_admission, manual); the message, path and fingerprint
+            // are left out of the copy, which at 10,000 objects is ~70,000 findings every
+            // assessment (`benchmark_evidence_is_judged_the_same_from_thin_findings` holds it).
+            let reads = benchmark_rules();
+            let mut findings: Vec<Finding> = i
+                .findings
+                .iter()
+                .flat_map(|list| list.iter())
+                .chain(
+                    i.suppressed
+                        .iter()
+                        .flat_map(|list| list.iter())
+                        .map(|s| &s.finding),
+                )
+                .filter(|f| reads.contains(f.rule_id.as_str()))
+                .map(evidence)
+                .collect();
+            crate::finding::sort(&mut findings);
+            i.shell.findings = findings;
             let runs = crate::compliance::component_runs(&i.targets, &i.context);
             if let Some((name, selection)) =
                 crate::scan::choose(&i.judging.benchmark, &i.context, &runs)
@@ -202,6 +235,16 @@ impl BenchSnapshot {
             seconds: started.elapsed().as_secs_f64(),
         }
     }
+}
+
+/// A finding as the benchmark's checks read it: its rule and object, without what they do not
+/// read (cleared after the clone, so the copy's parts are freed at once and reused by the next).
+fn evidence(f: &Finding) -> Finding {
+    let mut thin = f.clone();
+    thin.message = String::new();
+    thin.path = FieldPath::default();
+    thin.fingerprint = String::new();
+    thin
 }
 
 /// Every rule a built-in benchmark check reads the findings of.
@@ -257,9 +300,14 @@ pub struct WatchState {
     objects: BTreeMap<ObjectRef, Entry>,
     /// The objects the rules judge (those whose controller is not watched too).
     targets: HashSet<ObjectRef>,
-    findings: HashMap<ObjectRef, Vec<Finding>>,
+    /// Each object's open findings, sorted; shared by pointer with the benchmark's snapshots,
+    /// so taking one under the lock copies no finding.
+    findings: HashMap<ObjectRef, Arc<[Finding]>>,
     /// Findings an exception covers, per object.
-    suppressed: HashMap<ObjectRef, Vec<Suppressed>>,
+    suppressed: HashMap<ObjectRef, Arc<[Suppressed]>>,
+    /// The day exceptions were last judged on: when the date moves on, an exception that
+    /// expired stops applying then, not at its object's next change ([`WatchState::new_day`]).
+    judged_on: Option<jiff::civil::Date>,
     judging: Arc<Judging>,
     /// Each node's kubelet configuration state: `None` read, `Some(reason)` not collected.
     kubelets: BTreeMap<String, Option<String>>,
@@ -296,6 +344,7 @@ impl WatchState {
             targets: HashSet::new(),
             findings: HashMap::new(),
             suppressed: HashMap::new(),
+            judged_on: None,
             judging: Arc::new(Judging::rules_only()),
             kubelets: BTreeMap::new(),
             bench: Bench::default(),
@@ -358,6 +407,21 @@ impl WatchState {
     /// then resolved, then opened findings. Before the watch is ready objects are only stored;
     /// the first evaluation opens every finding the cluster has, without object events.
     pub fn apply(&mut self, changes: Vec<Change>, time: &str) -> Vec<DriftEvent> {
+        let mut all = Vec::new();
+        self.apply_each(changes, time, &mut |events| all.extend(events));
+        all
+    }
+
+    /// As [`WatchState::apply`], but hands the events to `emit` as they are made: when many
+    /// objects are evaluated (the first evaluation, a role's change) a chunk of [`CHUNK`]
+    /// objects at a time, in that chunk's order (resolved, then opened), so that the caller
+    /// writes and drops each before the next is made. `emit` is not called without events.
+    pub fn apply_each(
+        &mut self,
+        changes: Vec<Change>,
+        time: &str,
+        emit: &mut dyn FnMut(Vec<DriftEvent>),
+    ) {
         let mut events = Vec::new();
         // (before, after) of every object the batch touched.
         let mut touched = Touched::new();
@@ -423,9 +487,15 @@ impl WatchState {
                     all: true,
                     ..Affected::default()
                 };
-                self.evaluate(&everything, true, time, &mut events);
+                self.judged_on = Some(self.today());
+                self.evaluate(&everything, true, time, &mut events, emit);
+                // The first evaluation: ready means the benchmark is known too.
+                self.assess(time, &mut events);
             }
-            return events;
+            if !events.is_empty() {
+                emit(events);
+            }
+            return;
         }
         let mut affected = Affected::default();
         let mut evidence = kubelets_changed;
@@ -445,9 +515,11 @@ impl WatchState {
             spread(before, after, &mut affected);
         }
         if !affected.objects.is_empty() || evidence {
-            self.evaluate(&affected, evidence, time, &mut events);
+            self.evaluate(&affected, evidence, time, &mut events, emit);
         }
-        events
+        if !events.is_empty() {
+            emit(events);
+        }
     }
 
     /// Stores a node's kubelet configuration as an object (as a scan makes it one); whether
@@ -503,17 +575,24 @@ impl WatchState {
         }
     }
 
-    /// Evaluates the affected targets again and turns the difference into events; assesses the
-    /// benchmark again when `evidence` says its evidence changed (or a finding it reads did).
+    /// Evaluates the affected targets again and turns the difference into events, handed to
+    /// `emit` after each chunk of [`CHUNK`] objects (with the events before them); marks the
+    /// benchmark due when `evidence` says its evidence changed (or a finding it reads did).
     fn evaluate(
         &mut self,
         affected: &Affected,
         evidence: bool,
         time: &str,
         events: &mut Vec<DriftEvent>,
+        emit: &mut dyn FnMut(Vec<DriftEvent>),
     ) {
-        let started = Instant::now();
-        let all: Vec<&Resource> = self.objects.values().map(|e| &*e.resource).collect();
+        // Shared, so that the findings can be replaced while the objects are read.
+        let held: Vec<Arc<Resource>> = self
+            .objects
+            .values()
+            .map(|e| Arc::clone(&e.resource))
+            .collect();
+        let all: Vec<&Resource> = held.iter().map(|r| &**r).collect();
         let owned = crate::scan::owned_by_present(&all);
         let targets: HashSet<ObjectRef> = all
             .iter()
@@ -550,87 +629,212 @@ impl WatchState {
             .filter(|(_, owned)| !**owned)
             .map(|(r, _)| *r)
             .collect();
-        let evaluation = self
-            .evaluator
-            .evaluate_among(inventory.iter().copied(), &judged);
-        // Exceptions as a scan applies them: they read the objects' annotations (and labels, for
-        // selectors), so only objects that have some are copied.
-        let with_exceptions: Vec<Resource> = judged
-            .iter()
-            .filter(|r| {
-                !self.judging.exceptions.is_empty()
-                    || r.object["metadata"]["annotations"]
-                        .as_object()
-                        .is_some_and(|a| !a.is_empty())
-            })
-            .map(|r| (*r).clone())
-            .collect();
-        let judged_ids: Vec<ObjectRef> = judged.iter().map(|r| r.id.clone()).collect();
-        let applied = crate::exceptions::apply(
-            evaluation.findings,
-            &self.judging.exceptions,
-            &with_exceptions,
-            self.context.as_deref(),
-            self.today(),
-        );
-        drop(with_exceptions);
-        self.evaluations.push(started.elapsed().as_secs_f64());
+        let today = self.today();
+        let mut moved: HashSet<String> = HashSet::new();
+        let mut seconds = 0.0;
 
-        // Before: the findings of every object judged again, gone, or no longer a target.
-        let mut before: BTreeMap<String, Finding> = BTreeMap::new();
-        let stale: Vec<ObjectRef> = self
+        // The findings of objects gone or no longer judged (their controller appeared) resolve.
+        let gone: BTreeSet<ObjectRef> = self
             .findings
             .keys()
             .chain(self.suppressed.keys())
-            .filter(|id| concerns(id) || !targets.contains(*id))
+            .filter(|id| !targets.contains(*id))
             .cloned()
             .collect();
-        for id in &stale {
-            for f in self.findings.remove(id).unwrap_or_default() {
-                before.insert(f.fingerprint.clone(), f);
-            }
+        let mut resolved: Vec<Arc<[Finding]>> = Vec::new();
+        for id in &gone {
+            resolved.extend(self.findings.remove(id));
             self.suppressed.remove(id);
         }
-        let mut after: BTreeMap<String, Finding> = BTreeMap::new();
-        for f in applied.findings {
-            after.insert(f.fingerprint.clone(), f.clone());
-            self.findings
-                .entry((*f.object).clone())
-                .or_default()
-                .push(f);
+        let resolved: BTreeMap<&str, &Finding> = resolved
+            .iter()
+            .flat_map(|list| list.iter())
+            .map(|f| (f.fingerprint.as_str(), f))
+            .collect();
+        for f in resolved.values() {
+            moved.insert(f.rule_id.to_string());
+            events.push(finding_event(
+                &self.cluster,
+                EventKind::FindingResolved,
+                f,
+                time,
+            ));
         }
-        for s in applied.suppressed {
-            self.suppressed
-                .entry((*s.finding.object).clone())
-                .or_default()
-                .push(s);
+
+        for chunk in judged.chunks(CHUNK) {
+            let started = Instant::now();
+            let evaluation = self
+                .evaluator
+                .evaluate_among(inventory.iter().copied(), chunk);
+            // Exceptions as a scan applies them: they read the objects' annotations (and labels,
+            // for selectors).
+            let with_exceptions: Vec<&Resource> = chunk
+                .iter()
+                .filter(|r| {
+                    !self.judging.exceptions.is_empty()
+                        || r.object["metadata"]["annotations"]
+                            .as_object()
+                            .is_some_and(|a| !a.is_empty())
+                })
+                .copied()
+                .collect();
+            let applied = crate::exceptions::apply(
+                evaluation.findings,
+                &self.judging.exceptions,
+                &with_exceptions,
+                self.context.as_deref(),
+                today,
+            );
+            seconds += started.elapsed().as_secs_f64();
+            let ids = chunk.iter().map(|r| r.id.clone());
+            let judgement = Judgement::of(applied.findings, applied.suppressed, ids);
+            self.replace(judgement, time, events, &mut moved);
+            emit(std::mem::take(events));
         }
-        for id in judged_ids {
-            if let Some(list) = self.findings.get_mut(&id) {
-                crate::finding::sort(list);
-            }
-        }
+        self.record(seconds);
         self.targets = targets;
-        let mut moved: HashSet<String> = HashSet::new();
+        if evidence || moved.iter().any(|rule| self.bench.reads.contains(rule)) {
+            self.bench_due = true;
+        }
+    }
+
+    /// Replaces the findings of the objects judged with their new ones, and adds the events of
+    /// the difference: resolved, then opened, each in fingerprint order.
+    fn replace(
+        &mut self,
+        judgement: Judgement,
+        time: &str,
+        events: &mut Vec<DriftEvent>,
+        moved: &mut HashSet<String>,
+    ) {
+        let mut old: Vec<Arc<[Finding]>> = Vec::new();
+        for id in judgement.findings.keys() {
+            old.extend(self.findings.remove(id));
+            self.suppressed.remove(id);
+        }
+        let before: BTreeMap<&str, &Finding> = old
+            .iter()
+            .flat_map(|list| list.iter())
+            .map(|f| (f.fingerprint.as_str(), f))
+            .collect();
+        let after: BTreeMap<&str, &Finding> = judgement
+            .findings
+            .values()
+            .flatten()
+            .map(|f| (f.fingerprint.as_str(), f))
+            .collect();
         for (fingerprint, f) in &before {
             if !after.contains_key(fingerprint) {
                 moved.insert(f.rule_id.to_string());
-                events.push(self.finding_event(EventKind::FindingResolved, f, time));
+                events.push(finding_event(
+                    &self.cluster,
+                    EventKind::FindingResolved,
+                    f,
+                    time,
+                ));
             }
         }
         for (fingerprint, f) in &after {
             if !before.contains_key(fingerprint) {
                 moved.insert(f.rule_id.to_string());
-                events.push(self.finding_event(EventKind::FindingOpened, f, time));
+                events.push(finding_event(
+                    &self.cluster,
+                    EventKind::FindingOpened,
+                    f,
+                    time,
+                ));
             }
         }
-        if evidence || moved.iter().any(|rule| self.bench.reads.contains(rule)) {
-            self.bench_due = true;
+        drop(before);
+        drop(after);
+        for (id, list) in judgement.findings {
+            if !list.is_empty() {
+                self.findings.insert(id, list.into());
+            }
         }
-        if affected.all {
-            // The first evaluation: ready means the benchmark is known too.
-            self.assess(time, events);
+        for (id, list) in judgement.suppressed {
+            self.suppressed.insert(id, list.into());
         }
+    }
+
+    /// Judges every open and suppressed finding again on `today`, when the date moved on since
+    /// they were last judged: an exception that expired today stops applying now, not when its
+    /// object next changes. Only the exceptions are applied again (the rules' findings hold);
+    /// the benchmark's failing checks, which exceptions cover too, are assessed again. The
+    /// caller asks at least once a minute; `today` is a parameter so tests can move the date.
+    pub fn new_day(
+        &mut self,
+        today: jiff::civil::Date,
+        time: &str,
+        emit: &mut dyn FnMut(Vec<DriftEvent>),
+    ) {
+        if !self.ready || self.judging.today.is_some() || self.judged_on == Some(today) {
+            return;
+        }
+        self.judged_on = Some(today);
+        let mut ids: Vec<ObjectRef> = self
+            .findings
+            .keys()
+            .chain(self.suppressed.keys())
+            .cloned()
+            .collect::<BTreeSet<ObjectRef>>()
+            .into_iter()
+            .collect();
+        // Only objects held can carry annotations; the others' findings resolve on their own.
+        ids.retain(|id| self.objects.contains_key(id));
+        let mut moved = HashSet::new();
+        let mut events = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let mut raw: Vec<Finding> = Vec::new();
+            for id in chunk {
+                raw.extend(
+                    self.findings
+                        .get(id)
+                        .into_iter()
+                        .flat_map(|l| l.iter())
+                        .cloned(),
+                );
+                raw.extend(
+                    self.suppressed
+                        .get(id)
+                        .into_iter()
+                        .flat_map(|l| l.iter())
+                        .map(|s| s.finding.clone()),
+                );
+            }
+            crate::finding::sort(&mut raw);
+            let objects: Vec<&Resource> = chunk
+                .iter()
+                .filter_map(|id| self.objects.get(id))
+                .map(|e| &*e.resource)
+                .collect();
+            let applied = crate::exceptions::apply(
+                raw,
+                &self.judging.exceptions,
+                &objects,
+                self.context.as_deref(),
+                today,
+            );
+            drop(objects);
+            let judgement =
+                Judgement::of(applied.findings, applied.suppressed, chunk.iter().cloned());
+            self.replace(judgement, time, &mut events, &mut moved);
+            if !events.is_empty() {
+                emit(std::mem::take(&mut events));
+            }
+        }
+        // The benchmark's findings are judged with exceptions on the day of its assessment.
+        self.bench_due = true;
+    }
+
+    /// Records an evaluation's time for the metrics, which take them when scraped; without
+    /// scrapes (no `--listen`) only the latest [`EVALUATIONS_KEPT`] are kept, so a watch that
+    /// runs for months does not grow by them.
+    fn record(&mut self, seconds: f64) {
+        if self.evaluations.len() >= EVALUATIONS_KEPT {
+            self.evaluations.drain(..EVALUATIONS_KEPT / 2);
+        }
+        self.evaluations.push(seconds);
     }
 
     /// Whether the benchmark's evidence changed since it was last assessed.
@@ -687,23 +891,14 @@ impl WatchState {
                 .collect(),
             node_facts: self.judging.node_facts.clone(),
         };
-        // Only the findings of rules a benchmark check reads: the others are not evidence, and
-        // a large cluster has many.
-        let reads = benchmark_rules();
-        let mut findings: Vec<Finding> = self
-            .findings
-            .values()
-            .flatten()
-            .chain(self.suppressed.values().flatten().map(|s| &s.finding))
-            .filter(|f| reads.contains(f.rule_id.as_str()))
-            .cloned()
-            .collect();
-        crate::finding::sort(&mut findings);
+        // The findings are shared, not copied: copying those the checks read took ~160 ms of
+        // the lock at 10,000 objects. `assess` picks them out.
         let shell = ScanReport {
-            findings,
             rules: self.kubernetes_rules(),
             ..self.empty_report(String::new())
         };
+        let findings = self.findings.values().cloned().collect();
+        let suppressed = self.suppressed.values().cloned().collect();
         BenchSnapshot {
             seq,
             inputs: Some(BenchInputs {
@@ -711,6 +906,8 @@ impl WatchState {
                 targets: self.target_resources(),
                 context,
                 shell,
+                findings,
+                suppressed,
                 kube_context: self.context.clone(),
                 today: self.today(),
             }),
@@ -739,21 +936,36 @@ impl WatchState {
             .collect();
         for (fingerprint, f) in &old {
             if !new.contains_key(fingerprint) {
-                events.push(self.finding_event(EventKind::FindingResolved, f, time));
+                events.push(finding_event(
+                    &self.cluster,
+                    EventKind::FindingResolved,
+                    f,
+                    time,
+                ));
             }
         }
         for (fingerprint, f) in &new {
             if !old.contains_key(fingerprint) {
-                events.push(self.finding_event(EventKind::FindingOpened, f, time));
+                events.push(finding_event(
+                    &self.cluster,
+                    EventKind::FindingOpened,
+                    f,
+                    time,
+                ));
             }
         }
         self.bench = bench;
-        self.evaluations.push(assessed.seconds);
+        self.record(assessed.seconds);
         events
     }
 
+    /// The day exceptions are judged on: the request's, else the one [`WatchState::new_day`]
+    /// last moved to, else today (UTC).
     fn today(&self) -> jiff::civil::Date {
-        self.judging.today.unwrap_or_else(crate::exceptions::today)
+        self.judging
+            .today
+            .or(self.judged_on)
+            .unwrap_or_else(crate::exceptions::today)
     }
 
     /// The objects the rules judge, shared (the benchmark and `/findings` read them as a slice).
@@ -770,12 +982,12 @@ impl WatchState {
         let mut all: Vec<Finding> = self
             .findings
             .values()
-            .flatten()
+            .flat_map(|list| list.iter())
             .cloned()
             .chain(
                 self.suppressed
                     .values()
-                    .flatten()
+                    .flat_map(|list| list.iter())
                     .map(|s| s.finding.clone()),
             )
             .collect();
@@ -868,16 +1080,6 @@ impl WatchState {
         }
     }
 
-    fn finding_event(&self, event: EventKind, f: &Finding, time: &str) -> DriftEvent {
-        DriftEvent {
-            event,
-            time: time.to_owned(),
-            cluster: self.cluster.clone(),
-            object: (*f.object).clone(),
-            finding: Some(FindingFields::of(f)),
-        }
-    }
-
     /// The current findings as a scan report (`/findings`, same schema as `scan --format json`):
     /// exceptions applied once more over everything, as a scan applies them, for their usage.
     pub fn report(&self, collected_at: &str) -> ScanReport {
@@ -940,22 +1142,29 @@ impl WatchState {
     fn open(&self) -> impl Iterator<Item = &Finding> {
         self.findings
             .values()
-            .flatten()
+            .flat_map(|list| list.iter())
             .chain(self.bench.findings.iter())
     }
 
     /// Open findings counted by (severity, rule, namespace), for the metrics.
     pub fn open_counts(&self) -> BTreeMap<(Severity, String, String), u64> {
-        let mut counts = BTreeMap::new();
+        // Counted by borrowed keys: a scrape under the lock copies one key per label set, not
+        // one per finding.
+        let mut counts: HashMap<(Severity, &str, &str), u64> = HashMap::new();
         for f in self.open() {
             let key = (
                 f.severity,
-                f.rule_id.to_string(),
-                f.object.namespace.clone().unwrap_or_default(),
+                f.rule_id.as_str(),
+                f.object.namespace.as_deref().unwrap_or_default(),
             );
             *counts.entry(key).or_insert(0) += 1;
         }
         counts
+            .into_iter()
+            .map(|((severity, rule, namespace), n)| {
+                ((severity, rule.to_owned(), namespace.to_owned()), n)
+            })
+            .collect()
     }
 
     /// Every fingerprint open now.
@@ -997,6 +1206,51 @@ fn spread(before: Option<&Resource>, after: Option<&Resource>, affected: &mut Af
             affected.namespaces.extend(keys());
         } else {
             affected.all = true;
+        }
+    }
+}
+
+fn finding_event(cluster: &str, event: EventKind, f: &Finding, time: &str) -> DriftEvent {
+    DriftEvent {
+        event,
+        time: time.to_owned(),
+        cluster: cluster.to_owned(),
+        object: (*f.object).clone(),
+        finding: Some(FindingFields::of(f)),
+    }
+}
+
+/// The new findings of a chunk of objects judged, by object: every object judged has an entry,
+/// empty when nothing fails on it, so that its old findings are replaced.
+struct Judgement {
+    findings: BTreeMap<ObjectRef, Vec<Finding>>,
+    suppressed: HashMap<ObjectRef, Vec<Suppressed>>,
+}
+
+impl Judgement {
+    fn of(
+        findings: Vec<Finding>,
+        suppressed: Vec<Suppressed>,
+        judged: impl Iterator<Item = ObjectRef>,
+    ) -> Judgement {
+        let mut by_object: BTreeMap<ObjectRef, Vec<Finding>> =
+            judged.map(|id| (id, Vec::new())).collect();
+        for f in findings {
+            by_object.entry((*f.object).clone()).or_default().push(f);
+        }
+        for list in by_object.values_mut() {
+            crate::finding::sort(list);
+        }
+        let mut covered: HashMap<ObjectRef, Vec<Suppressed>> = HashMap::new();
+        for s in suppressed {
+            covered
+                .entry((*s.finding.object).clone())
+                .or_default()
+                .push(s);
+        }
+        Judgement {
+            findings: by_object,
+            suppressed: covered,
         }
     }
 }
@@ -1211,6 +1465,170 @@ mod tests {
         }
         assert_eq!(line["event"], "finding_opened");
         assert_eq!(line["cluster"], "lab");
+    }
+
+    #[test]
+    fn an_exception_that_expires_stops_applying_when_the_date_moves_on() {
+        let mut s = state();
+        let day = |d: &str| d.parse::<jiff::civil::Date>().expect("a date");
+        let mut excepted = pod("excepted", true);
+        excepted["metadata"]["annotations"] = json!({
+            "posture.io/ignore": "PST-0003",
+            "posture.io/ignore-reason": "Runs the node's storage driver.",
+            "posture.io/ignore-until": "2030-01-31"});
+        // Before the first list there is nothing to judge again.
+        s.new_day(day("2030-01-30"), "t0", &mut |_| {
+            panic!("nothing is judged yet")
+        });
+        let first = s.apply(
+            vec![
+                Change::Relisting { stream: 0 },
+                Change::Applied {
+                    stream: 0,
+                    object: excepted,
+                },
+                Change::Listed { stream: 0 },
+            ],
+            "t0",
+        );
+        let privileged = |events: &[DriftEvent], kind: EventKind| {
+            events
+                .iter()
+                .filter(|e| e.event == kind)
+                .filter(|e| e.finding.as_ref().is_some_and(|f| f.rule == "PST-0003"))
+                .count()
+        };
+        // Judged on the first evaluation's day (today, in the tests' run), long before expiry.
+        assert_eq!(privileged(&first, EventKind::FindingOpened), 0);
+
+        let mut later = Vec::new();
+        // The last day it applies: nothing moves.
+        s.new_day(day("2030-01-31"), "t1", &mut |e| later.extend(e));
+        assert_eq!(later, vec![]);
+        // The day after, without any change to the pod, the finding opens; the same day asked
+        // again does nothing more.
+        s.new_day(day("2030-02-01"), "t2", &mut |e| later.extend(e));
+        s.new_day(day("2030-02-01"), "t3", &mut |e| later.extend(e));
+        assert_eq!(privileged(&later, EventKind::FindingOpened), 1, "{later:?}");
+        assert_eq!(
+            later.len(),
+            1,
+            "only the expired exception's finding: {later:?}"
+        );
+        assert!(
+            s.benchmark_due(),
+            "the benchmark's findings are judged again too"
+        );
+        // A later change of the pod judges it on the new day too: nothing reopens.
+        let mut changed = pod("excepted", true);
+        changed["metadata"]["annotations"] = json!({
+            "posture.io/ignore": "PST-0003",
+            "posture.io/ignore-reason": "Runs the node's storage driver.",
+            "posture.io/ignore-until": "2030-01-31",
+            "team": "storage"});
+        let events = s.apply(
+            vec![Change::Applied {
+                stream: 0,
+                object: changed,
+            }],
+            "t4",
+        );
+        assert_eq!(
+            privileged(&events, EventKind::FindingOpened),
+            0,
+            "{events:?}"
+        );
+        assert_eq!(
+            privileged(&events, EventKind::FindingResolved),
+            0,
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn the_first_evaluation_hands_its_events_on_a_chunk_at_a_time() {
+        let mut s = state();
+        let mut changes = vec![Change::Relisting { stream: 0 }];
+        for i in 0..CHUNK + 10 {
+            changes.push(Change::Applied {
+                stream: 0,
+                object: pod(&format!("p-{i:05}"), i % 2 == 0),
+            });
+        }
+        changes.push(Change::Listed { stream: 0 });
+        let mut chunks = Vec::new();
+        s.apply_each(changes, "t0", &mut |events| chunks.push(events));
+        assert_eq!(chunks.len(), 2, "one call per chunk of objects");
+        // Every object's findings open in the chunk that judged it, and each opens once.
+        let names = |chunk: &[DriftEvent]| {
+            chunk
+                .iter()
+                .map(|e| e.object.name.clone())
+                .collect::<BTreeSet<String>>()
+        };
+        assert!(names(&chunks[0]).is_disjoint(&names(&chunks[1])));
+        let opened: Vec<&str> = chunks
+            .iter()
+            .flatten()
+            .map(|e| e.finding.as_ref().map_or("", |f| f.fingerprint.as_str()))
+            .collect();
+        assert_eq!(opened.len(), s.fingerprints().len());
+        assert_eq!(
+            names(&chunks[0]).len() + names(&chunks[1]).len(),
+            CHUNK + 10
+        );
+    }
+
+    #[test]
+    fn benchmark_evidence_is_judged_the_same_from_thin_findings() {
+        let mut s = state();
+        s.set_judging(Judging {
+            benchmark: BenchmarkChoice::Auto,
+            ..Judging::default()
+        });
+        let mut changes = vec![Change::Relisting { stream: 0 }];
+        for (i, privileged) in [true, false, true].into_iter().enumerate() {
+            let mut p = pod(&format!("p-{i}"), privileged);
+            p["spec"]["hostPID"] = json!(privileged);
+            p["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] =
+                json!(!privileged);
+            changes.push(Change::Applied {
+                stream: 0,
+                object: p,
+            });
+        }
+        changes.push(Change::Listed { stream: 0 });
+        s.apply(changes, "t0");
+        let snapshot = s.snapshot();
+        let i = snapshot.inputs.as_ref().expect("a benchmark applies");
+        let reads = benchmark_rules();
+        let mut full: Vec<Finding> = i
+            .findings
+            .iter()
+            .flat_map(|list| list.iter())
+            .filter(|f| reads.contains(f.rule_id.as_str()))
+            .cloned()
+            .collect();
+        assert!(full.len() > 3, "the checks have evidence to read");
+        crate::finding::sort(&mut full);
+        let shell = ScanReport {
+            findings: full,
+            rules: s.kubernetes_rules(),
+            ..s.empty_report(String::new())
+        };
+        let runs = crate::compliance::component_runs(&i.targets, &i.context);
+        let (name, selection) =
+            crate::scan::choose(&i.judging.benchmark, &i.context, &runs).expect("chosen");
+        let expected = crate::scan::apply(
+            &name, selection, None, &i.targets, &runs, &shell, &i.context,
+        )
+        .expect("assessed")
+        .compliance;
+        let thin = snapshot.assess().bench.compliance.expect("assessed");
+        assert_eq!(
+            serde_json::to_value(&thin).unwrap(),
+            serde_json::to_value(&expected).unwrap()
+        );
     }
 
     #[test]

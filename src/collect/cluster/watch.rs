@@ -356,13 +356,22 @@ fn to_values<K: serde::Serialize>(event: Event<K>) -> Event<Value> {
     }
 }
 
-/// Removes what no rule reads and what changes without a change to the object's posture.
+/// Removes what no rule reads and what changes without a change to the object's posture: the
+/// watch holds every object for as long as it runs, so only what rules read is kept.
 pub fn strip(object: &mut Value) {
     if let Value::Object(map) = object {
         map.remove("status");
         if let Some(Value::Object(meta)) = map.get_mut("metadata") {
             meta.remove("resourceVersion");
             meta.remove("managedFields");
+            // `normalize` drops it already; an object that reached the watch another way (the
+            // load tools) must not keep a second copy of itself either.
+            if let Some(Value::Object(annotations)) = meta.get_mut("annotations") {
+                annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+                if annotations.is_empty() {
+                    meta.remove("annotations");
+                }
+            }
         }
     }
 }
@@ -393,6 +402,15 @@ mod tests {
             json!({"apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": "p", "namespace": "web", "annotations": {"team": "a"}},
                 "spec": {"containers": [{"name": "app", "image": "nginx"}]}})
+        );
+        // Alone too (the load tools hand objects over without a list's cleaning), and an
+        // annotation map left empty goes with it.
+        let mut applied = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}}});
+        strip(&mut applied);
+        assert_eq!(
+            applied,
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}})
         );
     }
 }
