@@ -22,7 +22,7 @@ use crate::engine::{Evaluation, Evaluator};
 use crate::problem::{Code, Level, Problem};
 use crate::resource::{InputType, Origin, Resource, SpanTree};
 use rayon::prelude::*;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// What evaluation left for the later steps of a scan.
@@ -98,11 +98,11 @@ pub(super) fn evaluate(
         drop(chunk);
         drop(whole);
         // Reduced now, after their chunk; those read again were reduced when first read.
-        for i in range {
-            if reread[i].is_none() && reducible(&targets[i]) {
-                reduce(&mut targets[i]);
-            }
-        }
+        targets[range.clone()]
+            .par_iter_mut()
+            .zip(&reread[range])
+            .filter(|(t, again)| again.is_none() && reducible(t))
+            .for_each(|(t, _)| reduce(t));
         evaluation.findings.extend(out.findings);
         evaluation.problems.extend(out.problems);
         evaluation.interpreted += out.interpreted;
@@ -307,14 +307,22 @@ pub(super) fn reduce(r: &mut Resource) {
 fn project(value: Value, keep: &Keep) -> Value {
     match (keep, value) {
         (All, v) => v,
-        (Fields(fields), Value::Object(map)) => Value::Object(
-            map.into_iter()
-                .filter_map(|(k, v)| {
-                    let (_, keep) = fields.iter().find(|(name, _)| *name == k)?;
-                    Some((k, project(v, keep)))
-                })
-                .collect(),
-        ),
+        (Fields(fields), Value::Object(map)) => {
+            // Made to its size: a reduced object is held to the end of the scan, and a map
+            // collected from a filter grows to twice what it holds.
+            let kept = map
+                .keys()
+                .filter(|k| fields.iter().any(|(name, _)| name == k))
+                .count();
+            let mut out = Map::with_capacity(kept);
+            for (k, v) in map {
+                if let Some((_, keep)) = fields.iter().find(|(name, _)| *name == k) {
+                    let v = project(v, keep);
+                    out.insert(k, v);
+                }
+            }
+            Value::Object(out)
+        }
         (Each(keep), Value::Array(items)) => {
             Value::Array(items.into_iter().map(|v| project(v, keep)).collect())
         }
