@@ -8,7 +8,9 @@
 //! and the problems of reading come from that first reading) and their file is read again,
 //! chunk by chunk, to evaluate them. A small scan therefore parses each file once; a large one
 //! parses the files beyond the budget twice and holds, besides the findings and the
-//! inventory, whole objects for the budget and one chunk.
+//! inventory, whole objects for the budget and one chunk. When every file fits the budget,
+//! the objects are evaluated at once and kept whole, as before streaming: they are bounded by
+//! the budget already.
 //!
 //! Not streamed: scans with user rules (`--policy`), which are judged over all objects at once
 //! (a user rule that is stopped loses all its findings), scans that make the review's fix list
@@ -49,6 +51,12 @@ pub(super) fn evaluate(
         reread,
         deferred,
     } = streamed;
+    if deferred.is_empty() {
+        // Every file fitted the budget: the whole objects are bounded by it already, and
+        // evaluating them at once, as before streaming, is the cheapest (measured at 10,000
+        // objects, chunks and reducing cost a few percent more memory and lowered no peak).
+        return super::evaluate_whole(evaluator, collected);
+    }
     let objects = collected.resources.len();
     let owned = super::owned_by_present(&collected.resources.iter().collect::<Vec<_>>());
     let (mut targets, reread): (Vec<Resource>, Vec<Option<usize>>) = collected
