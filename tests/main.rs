@@ -29,6 +29,7 @@ mod render;
 mod report;
 mod review;
 mod rules;
+mod stream;
 mod summary;
 mod table;
 mod watch;

@@ -62,6 +62,63 @@ impl ReadOptions {
 
 /// [`collect`] with the bounds and skips of `read`.
 pub fn collect_with(inputs: &[PathBuf], render: &RenderOptions, read: &ReadOptions) -> Collected {
+    collect_inner(inputs, render, read, None).collected
+}
+
+/// Manifests read for a scan that keeps whole objects only up to a budget
+/// ([`collect_streaming`]).
+#[derive(Debug, Default)]
+pub struct Streamed {
+    pub collected: Collected,
+    /// For each of `collected.resources`: `Some(i)` when it was reduced after this reading and
+    /// must be read again from `deferred[i]` to be evaluated, `None` when it is whole.
+    pub reread: Vec<Option<usize>>,
+    pub deferred: Vec<Deferred>,
+}
+
+/// A manifest file beyond the budget of whole objects: its objects were reduced after the
+/// first reading, and [`Deferred::read_again`] gives them whole.
+#[derive(Debug, Clone)]
+pub struct Deferred {
+    path: PathBuf,
+    named: Named,
+}
+
+impl Deferred {
+    /// The file's objects, decoded as the first reading decoded them (its problems were
+    /// reported then).
+    pub fn read_again(&self, max_input_bytes: u64) -> Vec<Resource> {
+        load_file(&self.path, self.named, max_input_bytes).resources
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Reduces an object beyond the budget, saying whether it did (see [`collect_streaming`]).
+pub type Reduce = dyn Fn(&mut Resource) -> bool + Sync;
+
+/// [`collect_with`], keeping whole the objects of the files met (in order) before
+/// `whole_bytes` of them were read; the objects of later files are handed to `reduce` as soon
+/// as their file is decoded, and those it reduces (it says so) are marked to be read again.
+/// Standard input and rendered output are never read again, so their objects stay whole.
+pub fn collect_streaming(
+    inputs: &[PathBuf],
+    render: &RenderOptions,
+    read: &ReadOptions,
+    whole_bytes: u64,
+    reduce: &Reduce,
+) -> Streamed {
+    collect_inner(inputs, render, read, Some((whole_bytes, reduce)))
+}
+
+fn collect_inner(
+    inputs: &[PathBuf],
+    render: &RenderOptions,
+    read: &ReadOptions,
+    budget: Option<(u64, &Reduce)>,
+) -> Streamed {
     let max_input_bytes = read.max_input_bytes;
     let mut found = Found::default();
     let mut out = Collected::default();
@@ -91,36 +148,94 @@ pub fn collect_with(inputs: &[PathBuf], render: &RenderOptions, read: &ReadOptio
             );
         }
     }
-    let per_file: Vec<Collected> = found
+    // Which files are beyond the budget, decided from their sizes before reading, so that the
+    // choice does not depend on which thread reads first.
+    let deferred_from = match budget {
+        None => found.files.len(),
+        Some((whole_bytes, _)) => {
+            let mut total = 0u64;
+            found
+                .files
+                .iter()
+                .position(|(f, _)| {
+                    let over = total >= whole_bytes;
+                    total = total.saturating_add(std::fs::metadata(f).map_or(0, |m| m.len()));
+                    over
+                })
+                .unwrap_or(found.files.len())
+        }
+    };
+    let per_file: Vec<(Collected, Vec<bool>)> = found
         .files
         .par_iter()
-        .map(|(f, named)| load_file(f, *named, max_input_bytes))
+        .enumerate()
+        .map(|(i, (f, named))| {
+            let mut c = load_file(f, *named, max_input_bytes);
+            let reduced = match budget {
+                Some((_, reduce)) if i >= deferred_from && f.as_os_str() != "-" => {
+                    c.resources.iter_mut().map(reduce).collect()
+                }
+                _ => vec![false; c.resources.len()],
+            };
+            (c, reduced)
+        })
         .collect();
     let per_render: Vec<Collected> = found
         .renderables
         .par_iter()
         .map(|r| load_rendered(r, render))
         .collect();
-    for c in per_file.into_iter().chain(per_render) {
+    let mut streamed = Streamed::default();
+    for ((c, reduced), (path, named)) in per_file.into_iter().zip(&found.files) {
+        if reduced.iter().any(|r| *r) {
+            let index = streamed.deferred.len();
+            streamed.deferred.push(Deferred {
+                path: path.clone(),
+                named: *named,
+            });
+            streamed
+                .reread
+                .extend(reduced.iter().map(|r| r.then_some(index)));
+        } else {
+            streamed.reread.extend(reduced.iter().map(|_| None));
+        }
         out.extend(c);
     }
-    drop_repeated_services(&mut out.resources);
-    out
+    for c in per_render {
+        streamed.reread.extend(c.resources.iter().map(|_| None));
+        out.extend(c);
+    }
+    drop_repeated_services(&mut out.resources, &mut streamed.reread);
+    streamed.collected = out;
+    streamed
 }
 
 /// A compose file that another one `include`s is read with that project, and again when a
 /// walk finds it under a name `docker compose` reads: its services are kept once, as first
 /// read.
-fn drop_repeated_services(resources: &mut Vec<Resource>) {
+fn drop_repeated_services(resources: &mut Vec<Resource>, reread: &mut Vec<Option<usize>>) {
     let mut seen = std::collections::HashSet::new();
-    resources.retain(|r| {
-        r.input != crate::resource::InputType::Compose
-            || seen.insert((r.origin.source_key(), r.id.name.clone()))
+    let keep: Vec<bool> = resources
+        .iter()
+        .map(|r| {
+            r.input != crate::resource::InputType::Compose
+                || seen.insert((r.origin.source_key(), r.id.name.clone()))
+        })
+        .collect();
+    let mut i = 0;
+    resources.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    let mut i = 0;
+    reread.retain(|_| {
+        i += 1;
+        keep[i - 1]
     });
 }
 
 /// Whether a file was named on the command line or found by a walk.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Named {
     Yes,
     /// Found by a walk: a compose file is recognised by its name only, so that a walk does not

@@ -230,36 +230,65 @@ impl Evaluator {
     }
 
     fn evaluate_builtin(&self, resources: &[&Resource], data: regorus::Value) -> Evaluation {
+        match self.prepare_builtin(resources.iter().copied(), data) {
+            Ok(builtin) => builtin.run(self, resources),
+            Err(problem) => Evaluation {
+                problems: vec![problem],
+                ..Evaluation::default()
+            },
+        }
+    }
+
+    /// Whether the user's rules (`--policy`) run too. A [`Prepared`] evaluation runs the
+    /// built-in rules only: a user rule that is stopped loses all its findings, which needs
+    /// every object evaluated in one go.
+    pub fn has_user_rules(&self) -> bool {
+        !self.user.rules.is_empty()
+    }
+
+    /// Prepares one evaluation of the built-in rules for `all` (the inventory is built from
+    /// them, and the dispatch rules and bytecode cover their types), to run over them chunk by
+    /// chunk with [`Prepared::evaluate`]: the engine is analysed, compiled and copied into
+    /// each thread's VM once, not once per chunk.
+    pub fn prepare(&self, all: &[&Resource]) -> Prepared<'_> {
+        let data = self.data(all.iter().copied());
+        Prepared {
+            evaluator: self,
+            builtin: self.prepare_builtin(all.iter().copied(), data),
+        }
+    }
+
+    fn prepare_builtin<'a>(
+        &self,
+        resources: impl Iterator<Item = &'a Resource>,
+        data: regorus::Value,
+    ) -> Result<Builtin, Problem> {
         // Which rules apply to which object: those of its input type whose kinds (and origins,
         // when a rule names them) match it. Objects of one input type, origin kind and
         // apiVersion/kind share a plan.
         let mut plans: Vec<Vec<usize>> = Vec::new();
-        let mut plan_of_kind: HashMap<(InputType, OriginKind, &str, &str), usize> = HashMap::new();
-        let plan_index: Vec<usize> = resources
-            .iter()
-            .map(|r| {
-                let origin = r.origin.kind();
-                *plan_of_kind
-                    .entry((
-                        r.input,
-                        origin,
-                        r.id.api_version.as_str(),
-                        r.id.kind.as_str(),
-                    ))
-                    .or_insert_with(|| {
-                        let rules: Vec<usize> = (0..self.entry_points.len())
-                            .filter(|&i| self.rules[i].runs_on(r))
-                            .collect();
-                        match plans.iter().position(|p| *p == rules) {
-                            Some(i) => i,
-                            None => {
-                                plans.push(rules);
-                                plans.len() - 1
-                            }
-                        }
-                    })
-            })
-            .collect();
+        let mut plan_of: PlanIndex = HashMap::new();
+        for r in resources {
+            if plan_lookup(&plan_of, r).is_some() {
+                continue;
+            }
+            let rules: Vec<usize> = (0..self.entry_points.len())
+                .filter(|&i| self.rules[i].runs_on(r))
+                .collect();
+            let plan = match plans.iter().position(|p| *p == rules) {
+                Some(i) => i,
+                None => {
+                    plans.push(rules);
+                    plans.len() - 1
+                }
+            };
+            plan_of
+                .entry((r.input, r.origin.kind()))
+                .or_default()
+                .entry(r.id.api_version.clone())
+                .or_default()
+                .insert(r.id.kind.clone(), plan);
+        }
         let mut engine = self.engine.clone();
         let prepared = engine
             .add_policy(DISPATCH_FILE.to_owned(), self.dispatch_module(&plans))
@@ -274,59 +303,31 @@ impl Evaluator {
                 .map(|_| ())
         });
         if let Err(e) = prepared {
-            return Evaluation {
-                findings: vec![],
-                problems: vec![Problem::new(
-                    Level::Error,
-                    Code::EvalError,
-                    format!("cannot prepare the engine for this input: {e}"),
-                )],
-                ..Evaluation::default()
-            };
+            return Err(Problem::new(
+                Level::Error,
+                Code::EvalError,
+                format!("cannot prepare the engine for this input: {e}"),
+            ));
         }
         let bytecode = match self.backend {
             Backend::Interpreter => None,
             Backend::Bytecode => Bytecode::compile(&mut engine, plans.len()).ok(),
         };
-        let work: Vec<(&Resource, usize)> = resources
-            .iter()
-            .copied()
-            .zip(plan_index)
-            .filter(|(_, p)| !plans[*p].is_empty())
-            .collect();
-        // A few chunks per thread: each builds its own VM once (see `Bytecode::vm`), and
-        // several per thread still even out uneven objects.
-        let chunk = work.len().div_ceil(rayon::current_num_threads() * 4).max(1);
-        // One worker per thread, made by the thread's first chunk: a worker's VM holds its own
-        // copy of the program and the inventory (see `Bytecode::vm`), which is worth making
-        // once per thread, not once per chunk. A chunk runs start to end on one thread, so the
-        // lock is never contended.
-        let workers: Vec<std::sync::Mutex<Option<Worker>>> = (0..rayon::current_num_threads())
+        // One worker per thread, made by the thread's first chunk and kept for every later
+        // one: a worker's VM holds its own copy of the program and the inventory (see
+        // `Bytecode::vm`), which is worth making once per thread. A chunk runs start to end on
+        // one thread, so the lock is never contended.
+        let workers = (0..rayon::current_num_threads())
             .map(|_| std::sync::Mutex::new(None))
             .collect();
-        let results: Vec<Evaluation> = work
-            .par_chunks(chunk)
-            .map(|chunk| {
-                let slot = &workers[rayon::current_thread_index().unwrap_or(0) % workers.len()];
-                let mut slot = slot
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let worker = slot.get_or_insert_with(|| Worker {
-                    engine: engine.clone(),
-                    vm: bytecode.as_ref().and_then(|b| b.vm(&data)),
-                });
-                let mut out = Evaluation::default();
-                for &(resource, p) in chunk {
-                    out.absorb(self.evaluate_one(worker, resource, p, &plans[p]));
-                }
-                out
-            })
-            .collect();
-        let mut out = Evaluation::default();
-        for r in results {
-            out.absorb(r);
-        }
-        out
+        Ok(Builtin {
+            engine,
+            plans,
+            plan_of,
+            bytecode,
+            data,
+            workers,
+        })
     }
 
     /// One Rego rule per plan that gathers the `deny` sets of all its rules, so an object is
@@ -432,6 +433,108 @@ fn to_rego(value: &serde_json::Value) -> regorus::Value {
 struct Worker {
     engine: regorus::Engine,
     vm: Option<regorus::rvm::RegoVM>,
+}
+
+/// Plans by input type and origin kind, then apiVersion, then kind: looked up with the
+/// object's own strings, without making a key for each object.
+type PlanIndex = HashMap<(InputType, OriginKind), HashMap<String, HashMap<String, usize>>>;
+
+fn plan_lookup(index: &PlanIndex, r: &Resource) -> Option<usize> {
+    index
+        .get(&(r.input, r.origin.kind()))?
+        .get(r.id.api_version.as_str())?
+        .get(r.id.kind.as_str())
+        .copied()
+}
+
+/// The built-in rules made ready for one set of objects: the dispatch rules of their plans,
+/// the engine analysed with their inventory, the bytecode, and a worker per thread.
+struct Builtin {
+    engine: regorus::Engine,
+    plans: Vec<Vec<usize>>,
+    plan_of: PlanIndex,
+    bytecode: Option<Bytecode>,
+    data: regorus::Value,
+    workers: Vec<std::sync::Mutex<Option<Worker>>>,
+}
+
+impl Builtin {
+    /// Evaluates `resources` (objects of the types it was prepared for) in parallel.
+    fn run(&self, evaluator: &Evaluator, resources: &[&Resource]) -> Evaluation {
+        let mut out = Evaluation::default();
+        let mut work: Vec<(&Resource, usize)> = Vec::with_capacity(resources.len());
+        for &r in resources {
+            match plan_lookup(&self.plan_of, r) {
+                Some(p) if self.plans[p].is_empty() => {}
+                Some(p) => work.push((r, p)),
+                // Only a caller that hands over objects it did not prepare for gets here.
+                None => out.problems.push(Problem::new(
+                    Level::Error,
+                    Code::EvalError,
+                    format!(
+                        "{} was not evaluated: the evaluation was not prepared for its type",
+                        r.id.display_name()
+                    ),
+                )),
+            }
+        }
+        // Several chunks per thread even out uneven objects; each thread's worker serves all
+        // of its chunks.
+        let chunk = work.len().div_ceil(rayon::current_num_threads() * 8).max(1);
+        let results: Vec<Evaluation> = work
+            .par_chunks(chunk)
+            .map(|chunk| {
+                let index = rayon::current_thread_index().unwrap_or(0) % self.workers.len();
+                let mut slot = self.workers[index]
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let worker = slot.get_or_insert_with(|| Worker {
+                    engine: self.engine.clone(),
+                    vm: self.bytecode.as_ref().and_then(|b| b.vm(&self.data)),
+                });
+                let mut out = Evaluation::default();
+                for &(resource, p) in chunk {
+                    out.absorb(evaluator.evaluate_one(worker, resource, p, &self.plans[p]));
+                }
+                out
+            })
+            .collect();
+        for r in results {
+            out.absorb(r);
+        }
+        out
+    }
+}
+
+/// One evaluation of the built-in rules prepared for a scan's objects, run over them chunk
+/// by chunk ([`Evaluator::prepare`]). A scan that evaluates a chunk and then reduces its
+/// objects holds whole objects for one chunk at a time.
+pub struct Prepared<'e> {
+    evaluator: &'e Evaluator,
+    /// The prepared rules, or why they could not be prepared (reported once, by
+    /// [`Prepared::problems`]).
+    builtin: Result<Builtin, Problem>,
+}
+
+impl Prepared<'_> {
+    /// Evaluates the built-in rules on `chunk` (objects among those the evaluation was prepared
+    /// for), with the shape problems of its workloads. Findings and problems come unsorted.
+    pub fn evaluate(&self, chunk: &[&Resource]) -> Evaluation {
+        let mut out = match &self.builtin {
+            Ok(builtin) => builtin.run(self.evaluator, chunk),
+            Err(_) => Evaluation::default(),
+        };
+        out.problems.extend(shape::problems(chunk.iter().copied()));
+        out
+    }
+
+    /// What the whole evaluation reports once, however many chunks: a preparation that failed,
+    /// and the user policies that did not load.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut problems: Vec<Problem> = self.builtin.as_ref().err().cloned().into_iter().collect();
+        problems.extend(self.evaluator.load_problems.iter().cloned());
+        problems
+    }
 }
 
 fn plan_entry(plan: usize) -> String {

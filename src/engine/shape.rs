@@ -24,9 +24,9 @@ fn shape_of(value: &Value) -> &'static str {
 }
 
 /// One warning per wrongly shaped field of each Kubernetes workload in `resources`.
-pub fn problems(resources: &[Resource]) -> Vec<Problem> {
+pub fn problems<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Vec<Problem> {
     resources
-        .iter()
+        .into_iter()
         .filter(|r| r.input == InputType::Kubernetes)
         .filter_map(|r| wrong_shape(r).map(|(path, got, want)| problem(r, &path, got, want)))
         .collect()

@@ -3,10 +3,12 @@
 pub mod fleet;
 mod report;
 mod request;
+mod stream;
 
 pub use report::{EvaluatedObject, ScanReport, Target};
 pub use request::{
     BenchmarkChoice, ExceptionSource, FindingFilter, Input, Judging, Namespaces, ScanRequest,
+    Streaming,
 };
 
 use crate::benchmark::Benchmark;
@@ -176,10 +178,33 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
                 max_input_bytes: request.max_input_bytes,
                 skip_paths: skip_paths.clone(),
             };
-            let collected = collect::manifests::collect_with(paths, render, &read);
+            // The fix list edits files and checks that every other object of an edited file
+            // is unchanged, which needs them whole; user rules are judged over all objects
+            // at once. Either way the objects are all held whole, as they were before
+            // streaming.
+            let evaluated = if evaluator.has_user_rules() || !judging.skip_fix_list {
+                evaluate_whole(
+                    &evaluator,
+                    collect::manifests::collect_with(paths, render, &read),
+                )
+            } else {
+                let streamed = collect::manifests::collect_streaming(
+                    paths,
+                    render,
+                    &read,
+                    request.streaming.whole_bytes,
+                    &stream::reduce_if_reducible,
+                );
+                stream::evaluate(
+                    &evaluator,
+                    streamed,
+                    &request.streaming,
+                    request.max_input_bytes,
+                )
+            };
             evaluate_for(
                 &evaluator,
-                collected,
+                evaluated,
                 &judging,
                 Scope::manifests(),
                 problems,
@@ -295,7 +320,7 @@ fn evaluate_snapshot(
     };
     evaluate_for(
         evaluator,
-        Collected::from_snapshot(snapshot),
+        evaluate_whole(evaluator, Collected::from_snapshot(snapshot)),
         judging,
         scope,
         problems,
@@ -315,7 +340,7 @@ pub fn evaluate_manifests(
 ) -> ScanReport {
     evaluate_for(
         evaluator,
-        collected,
+        evaluate_whole(evaluator, collected),
         judging,
         Scope::manifests(),
         Vec::new(),
@@ -340,11 +365,26 @@ impl Scope {
     }
 }
 
-/// Evaluates, applies the benchmark and the exceptions, and merges `problems` (met before
-/// collection) with everything met since, sorted once.
+/// Evaluates objects all at once and keeps them whole.
+fn evaluate_whole(evaluator: &Evaluator, collected: Collected) -> stream::Evaluated {
+    let objects = collected.resources.len();
+    let targets = without_owned(collected.resources);
+    let evaluation = evaluator.evaluate(&targets);
+    stream::Evaluated {
+        objects,
+        targets,
+        evaluation,
+        read_problems: collected.problems,
+    }
+}
+
+/// Applies the benchmark and the exceptions to what evaluation left, finds the attack paths
+/// and the fix list, and merges `problems` (met before collection) with everything met since,
+/// sorted once. `evaluated.targets` may be reduced objects (`stream::reduce`): what is read of
+/// them here is what that keeps.
 fn evaluate_for(
     evaluator: &Evaluator,
-    collected: Collected,
+    evaluated: stream::Evaluated,
     judging: &Judging,
     scope: Scope,
     mut problems: Vec<Problem>,
@@ -354,10 +394,13 @@ fn evaluate_for(
         mut context,
         kube_context,
     } = scope;
-    let objects = collected.resources.len();
-    let targets = without_owned(collected.resources);
-    let evaluation = evaluator.evaluate(&targets);
-    problems.extend(collected.problems);
+    let stream::Evaluated {
+        objects,
+        targets,
+        evaluation,
+        read_problems,
+    } = evaluated;
+    problems.extend(read_problems);
     problems.extend(evaluation.problems);
     let mut report = ScanReport {
         target,

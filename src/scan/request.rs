@@ -45,6 +45,30 @@ pub struct ScanRequest {
     /// Leave out the review's fix list (`ScanReport::fixes`), which only the markdown and HTML
     /// reviews show: making it re-reads and re-checks the files of the objects it proposes for.
     pub skip_fix_list: bool,
+    /// How a manifest scan holds its objects while it evaluates them (see [`Streaming`]).
+    pub streaming: Streaming,
+}
+
+/// How a manifest scan bounds the objects it holds whole: the objects of the first
+/// `whole_bytes` of files stay whole until the rules have judged them; those of later files
+/// are reduced after the first reading and their files read again to evaluate them, and the
+/// rules judge `chunk_objects` objects at a time, each reduced to what the rest of the scan
+/// reads once its chunk is done (`scan::stream`). The output does not depend on either.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Streaming {
+    pub whole_bytes: u64,
+    pub chunk_objects: usize,
+}
+
+impl Default for Streaming {
+    fn default() -> Self {
+        // 16 MiB of manifests are some 10,000 to 20,000 objects, which take 100 to 200 MB
+        // parsed; a chunk of 4,096 objects keeps both threads busy between chunks.
+        Streaming {
+            whole_bytes: 16 << 20,
+            chunk_objects: 4096,
+        }
+    }
 }
 
 /// Which findings a scan reports. Rules still all run and the benchmark still judges from all
@@ -101,6 +125,7 @@ impl ScanRequest {
             filter: FindingFilter::default(),
             pss_version: PssVersion::default(),
             skip_fix_list: false,
+            streaming: Streaming::default(),
         }
     }
 }
