@@ -367,3 +367,30 @@ fn a_scan_without_a_review_skips_the_fix_list_and_nothing_else() {
     assert_eq!(with.findings, without.findings);
     assert_eq!(with.attack_paths.len(), without.attack_paths.len());
 }
+
+/// The fix list reads the files it edits again under the scan's own bound
+/// (`--max-input-size`), not the default one.
+#[test]
+fn the_fix_list_reads_files_under_the_scans_size_bound() {
+    let inputs = vec![repo().join("fixtures/ratings")];
+    let scan = |max_input_bytes: Option<u64>| {
+        let collected =
+            posture::collect::manifests::collect(&inputs, &crate::common::render_options());
+        let judging = Judging {
+            max_input_bytes,
+            ..Judging::rules_only()
+        };
+        posture::scan::evaluate_manifests(evaluator(), collected, &judging)
+    };
+    let edits = |report: &ScanReport| {
+        report
+            .fixes
+            .iter()
+            .filter(|p| matches!(p.change, Some(Change::Edit(_))))
+            .count()
+    };
+    let (default, tiny) = (scan(None), scan(Some(16)));
+    assert!(edits(&default) > 0, "the ratings manifests have file edits");
+    assert_eq!(edits(&tiny), 0, "no file can be read again under 16 bytes");
+    assert_eq!(default.findings, tiny.findings);
+}

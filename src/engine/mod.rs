@@ -499,6 +499,10 @@ impl Builtin {
                 out
             })
             .collect();
+        // Made to its size once: grown by doubling, the largest copy and the next would be
+        // held together (hundreds of thousands of findings in a large scan).
+        out.findings
+            .reserve_exact(results.iter().map(|r| r.findings.len()).sum());
         for r in results {
             out.absorb(r);
         }

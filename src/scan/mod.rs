@@ -167,6 +167,7 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         exceptions: config_exceptions,
         today: request.today,
         skip_fix_list: request.skip_fix_list,
+        max_input_bytes: Some(request.max_input_bytes),
     };
     let mut report = match &request.input {
         Input::Manifests {
@@ -473,14 +474,13 @@ fn evaluate_for(
     // steps, so the objects can go once it is found.
     report.attack_paths = crate::paths::find(&targets, &report.findings);
     if !judging.skip_fix_list {
-        // The fix list's changes are made on the objects too; the files were read within the
-        // size limit already.
+        // The fix list's changes are made on the files too, read again under the scan's bound.
+        let bound = judging
+            .max_input_bytes
+            .unwrap_or(collect::input::DEFAULT_MAX_INPUT_BYTES);
         let read = |path: &crate::resource::SourcePath| {
-            collect::input::read_text(
-                std::path::Path::new(path.as_str()),
-                collect::input::DEFAULT_MAX_INPUT_BYTES,
-            )
-            .map_err(std::io::Error::other)
+            collect::input::read_text(std::path::Path::new(path.as_str()), bound)
+                .map_err(std::io::Error::other)
         };
         report.fixes = crate::fix::proposal::propose(
             &targets,

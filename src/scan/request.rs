@@ -219,6 +219,9 @@ pub struct Judging {
     pub today: Option<jiff::civil::Date>,
     /// Leave out the review's fix list (see [`ScanRequest::skip_fix_list`]).
     pub skip_fix_list: bool,
+    /// The bound the fix list reads files again under (`--max-input-size`); the default bound
+    /// (`collect::input::DEFAULT_MAX_INPUT_BYTES`) when unset.
+    pub max_input_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
