@@ -238,13 +238,20 @@ impl BenchSnapshot {
 }
 
 /// A finding as the benchmark's checks read it: its rule and object, without what they do not
-/// read (cleared after the clone, so the copy's parts are freed at once and reused by the next).
+/// read (message, path and fingerprint are left empty rather than copied).
 fn evidence(f: &Finding) -> Finding {
-    let mut thin = f.clone();
-    thin.message = String::new();
-    thin.path = FieldPath::default();
-    thin.fingerprint = String::new();
-    thin
+    Finding {
+        rule_id: f.rule_id.clone(),
+        rule_title: f.rule_title.clone(),
+        severity: f.severity,
+        message: String::new(),
+        object: Arc::clone(&f.object),
+        origin: Arc::clone(&f.origin),
+        path: FieldPath::default(),
+        position: f.position,
+        written: f.written.clone(),
+        fingerprint: String::new(),
+    }
 }
 
 /// Every rule a built-in benchmark check reads the findings of.
@@ -646,20 +653,16 @@ impl WatchState {
             resolved.extend(self.findings.remove(id));
             self.suppressed.remove(id);
         }
-        let resolved: BTreeMap<&str, &Finding> = resolved
-            .iter()
-            .flat_map(|list| list.iter())
-            .map(|f| (f.fingerprint.as_str(), f))
-            .collect();
-        for f in resolved.values() {
-            moved.insert(f.rule_id.to_string());
-            events.push(finding_event(
-                &self.cluster,
-                EventKind::FindingResolved,
-                f,
-                time,
-            ));
-        }
+        drift(
+            &self.cluster,
+            resolved.iter().flat_map(|list| list.iter()),
+            [],
+            time,
+            events,
+            |f| {
+                moved.insert(f.rule_id.to_string());
+            },
+        );
 
         for chunk in judged.chunks(CHUNK) {
             let started = Instant::now();
@@ -712,41 +715,16 @@ impl WatchState {
             old.extend(self.findings.remove(id));
             self.suppressed.remove(id);
         }
-        let before: BTreeMap<&str, &Finding> = old
-            .iter()
-            .flat_map(|list| list.iter())
-            .map(|f| (f.fingerprint.as_str(), f))
-            .collect();
-        let after: BTreeMap<&str, &Finding> = judgement
-            .findings
-            .values()
-            .flatten()
-            .map(|f| (f.fingerprint.as_str(), f))
-            .collect();
-        for (fingerprint, f) in &before {
-            if !after.contains_key(fingerprint) {
+        drift(
+            &self.cluster,
+            old.iter().flat_map(|list| list.iter()),
+            judgement.findings.values().flatten(),
+            time,
+            events,
+            |f| {
                 moved.insert(f.rule_id.to_string());
-                events.push(finding_event(
-                    &self.cluster,
-                    EventKind::FindingResolved,
-                    f,
-                    time,
-                ));
-            }
-        }
-        for (fingerprint, f) in &after {
-            if !before.contains_key(fingerprint) {
-                moved.insert(f.rule_id.to_string());
-                events.push(finding_event(
-                    &self.cluster,
-                    EventKind::FindingOpened,
-                    f,
-                    time,
-                ));
-            }
-        }
-        drop(before);
-        drop(after);
+            },
+        );
         for (id, list) in judgement.findings {
             if !list.is_empty() {
                 self.findings.insert(id, list.into());
@@ -923,37 +901,14 @@ impl WatchState {
         }
         self.bench_applied = assessed.seq;
         let bench = assessed.bench;
-        let old: BTreeMap<&str, &Finding> = self
-            .bench
-            .findings
-            .iter()
-            .map(|f| (f.fingerprint.as_str(), f))
-            .collect();
-        let new: BTreeMap<&str, &Finding> = bench
-            .findings
-            .iter()
-            .map(|f| (f.fingerprint.as_str(), f))
-            .collect();
-        for (fingerprint, f) in &old {
-            if !new.contains_key(fingerprint) {
-                events.push(finding_event(
-                    &self.cluster,
-                    EventKind::FindingResolved,
-                    f,
-                    time,
-                ));
-            }
-        }
-        for (fingerprint, f) in &new {
-            if !old.contains_key(fingerprint) {
-                events.push(finding_event(
-                    &self.cluster,
-                    EventKind::FindingOpened,
-                    f,
-                    time,
-                ));
-            }
-        }
+        drift(
+            &self.cluster,
+            &self.bench.findings,
+            &bench.findings,
+            time,
+            &mut events,
+            |_| {},
+        );
         self.bench = bench;
         self.record(assessed.seconds);
         events
@@ -1206,6 +1161,38 @@ fn spread(before: Option<&Resource>, after: Option<&Resource>, affected: &mut Af
             affected.namespaces.extend(keys());
         } else {
             affected.all = true;
+        }
+    }
+}
+
+/// Adds the events between the findings `before` and `after`, told apart by fingerprint:
+/// resolved, then opened, each in fingerprint order; `moved` hears of each finding that did.
+fn drift<'a>(
+    cluster: &str,
+    before: impl IntoIterator<Item = &'a Finding>,
+    after: impl IntoIterator<Item = &'a Finding>,
+    time: &str,
+    events: &mut Vec<DriftEvent>,
+    mut moved: impl FnMut(&Finding),
+) {
+    fn by_fingerprint<'a>(
+        findings: impl IntoIterator<Item = &'a Finding>,
+    ) -> BTreeMap<&'a str, &'a Finding> {
+        findings
+            .into_iter()
+            .map(|f| (f.fingerprint.as_str(), f))
+            .collect()
+    }
+    let (before, after) = (by_fingerprint(before), by_fingerprint(after));
+    for (kind, from, to) in [
+        (EventKind::FindingResolved, &before, &after),
+        (EventKind::FindingOpened, &after, &before),
+    ] {
+        for (fingerprint, f) in from {
+            if !to.contains_key(fingerprint) {
+                moved(f);
+                events.push(finding_event(cluster, kind, f, time));
+            }
         }
     }
 }
