@@ -4,6 +4,7 @@ mod architecture;
 mod benchmark;
 mod cli;
 mod cluster;
+mod cluster_stream;
 mod common;
 mod compliance;
 mod compose;

@@ -45,21 +45,7 @@ impl Collected {
             .into_iter()
             .filter_map(|o| Resource::from_object(o, origin.clone(), None))
             .collect();
-        resources.extend(
-            snapshot
-                .nodes
-                .into_iter()
-                .filter_map(|n| match n.kubelet_config {
-                    crate::snapshot::KubeletConfig::Collected { config, source } => {
-                        Resource::from_object(
-                            crate::snapshot::kubelet_object(&n.name, &source, config),
-                            origin.clone(),
-                            None,
-                        )
-                    }
-                    crate::snapshot::KubeletConfig::NotCollected { .. } => None,
-                }),
-        );
+        resources.extend(kubelet_resources(snapshot.nodes, &origin));
         Collected {
             resources,
             problems,
@@ -70,4 +56,22 @@ impl Collected {
         self.resources.extend(other.resources);
         self.problems.extend(other.problems);
     }
+}
+
+/// One `KubeletConfiguration` object per node whose configuration was collected.
+pub fn kubelet_resources(
+    nodes: impl IntoIterator<Item = crate::snapshot::NodeEvidence>,
+    origin: &crate::resource::Origin,
+) -> Vec<Resource> {
+    nodes
+        .into_iter()
+        .filter_map(|n| match n.kubelet_config {
+            crate::snapshot::KubeletConfig::Collected { config, source } => Resource::from_object(
+                crate::snapshot::kubelet_object(&n.name, &source, config),
+                origin.clone(),
+                None,
+            ),
+            crate::snapshot::KubeletConfig::NotCollected { .. } => None,
+        })
+        .collect()
 }

@@ -183,3 +183,129 @@ pub fn build<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Value {
         }
     })
 }
+
+/// What [`build`] reads of an object of a type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    /// The object's own facts: NetworkPolicies of every flavour, ServiceAccounts, Roles and
+    /// their bindings, Namespaces, LimitRanges, ResourceQuotas. Everything evaluated with the
+    /// inventory needs them all.
+    Facts,
+    /// A workload's namespace and name, for the rules on Namespaces (`workload_namespaces`)
+    /// only.
+    Identity,
+    Nothing,
+}
+
+/// What [`build`] reads of objects of `group`/`kind`: a cluster scan evaluates the other
+/// objects once the types read for [`Reads::Facts`] are listed, and Namespaces last.
+pub fn reads(group: &str, kind: &str) -> Reads {
+    match (group, kind) {
+        ("networking.k8s.io", "NetworkPolicy")
+        | ("cilium.io", "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy")
+        | (
+            "projectcalico.org" | "crd.projectcalico.org",
+            "NetworkPolicy" | "GlobalNetworkPolicy",
+        )
+        | ("", "ServiceAccount" | "LimitRange" | "ResourceQuota" | "Namespace")
+        | (
+            "rbac.authorization.k8s.io",
+            "RoleBinding" | "ClusterRoleBinding" | "Role" | "ClusterRole",
+        ) => Reads::Facts,
+        ("", "Pod" | "ReplicationController")
+        | ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("batch", "Job" | "CronJob") => Reads::Identity,
+        _ => Reads::Nothing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::Origin;
+
+    fn resource(api_version: &str, kind: &str) -> Resource {
+        let object = json!({
+            "apiVersion": api_version, "kind": kind,
+            "metadata": {"name": "x", "namespace": "web", "labels": {"a": "b"}},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "selector": "all()",
+                "endpointSelector": {}, "ingress": [{}], "types": ["Ingress"]},
+            "roleRef": {"kind": "ClusterRole", "name": "r"},
+            "subjects": [{"kind": "ServiceAccount", "name": "s", "namespace": "web"}],
+            "rules": [],
+        });
+        Resource::from_object(
+            object,
+            Origin::Cluster {
+                cluster: "c".into(),
+            },
+            None,
+        )
+        .expect("a valid object")
+    }
+
+    /// `reads` must say what `build` does: a cluster scan relies on it to know when the
+    /// inventory is complete.
+    #[test]
+    fn reads_says_what_build_reads() {
+        let empty = build([]);
+        let types = [
+            ("networking.k8s.io/v1", "NetworkPolicy"),
+            ("cilium.io/v2", "CiliumNetworkPolicy"),
+            ("cilium.io/v2", "CiliumClusterwideNetworkPolicy"),
+            ("projectcalico.org/v3", "NetworkPolicy"),
+            ("projectcalico.org/v3", "GlobalNetworkPolicy"),
+            ("crd.projectcalico.org/v1", "NetworkPolicy"),
+            ("crd.projectcalico.org/v1", "GlobalNetworkPolicy"),
+            ("v1", "ServiceAccount"),
+            ("v1", "LimitRange"),
+            ("v1", "ResourceQuota"),
+            ("v1", "Namespace"),
+            ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+            ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+            ("rbac.authorization.k8s.io/v1", "Role"),
+            ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+            ("v1", "Pod"),
+            ("v1", "ReplicationController"),
+            ("apps/v1", "Deployment"),
+            ("apps/v1", "StatefulSet"),
+            ("apps/v1", "DaemonSet"),
+            ("apps/v1", "ReplicaSet"),
+            ("batch/v1", "Job"),
+            ("batch/v1", "CronJob"),
+            ("v1", "Service"),
+            ("v1", "ConfigMap"),
+            ("v1", "Secret"),
+            ("v1", "Node"),
+            ("networking.k8s.io/v1", "Ingress"),
+            ("kyverno.io/v1", "ClusterPolicy"),
+        ];
+        for (api_version, kind) in types {
+            let r = resource(api_version, kind);
+            let built = build([&r]);
+            let changed: Vec<&String> = built["inventory"]
+                .as_object()
+                .expect("an object")
+                .iter()
+                .filter(|(k, v)| empty["inventory"][k.as_str()] != **v)
+                .map(|(k, _)| k)
+                .collect();
+            let expected: Vec<&str> = match reads(r.id.group(), kind) {
+                Reads::Facts => changed.iter().map(|k| k.as_str()).collect(),
+                Reads::Identity => vec!["workload_namespaces"],
+                Reads::Nothing => Vec::new(),
+            };
+            assert_eq!(
+                changed.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                expected,
+                "{api_version} {kind}"
+            );
+            if reads(r.id.group(), kind) == Reads::Facts {
+                assert!(
+                    !changed.is_empty() && !changed.iter().any(|k| *k == "workload_namespaces"),
+                    "{api_version} {kind}: {changed:?}"
+                );
+            }
+        }
+    }
+}

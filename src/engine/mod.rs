@@ -76,7 +76,7 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
-    fn absorb(&mut self, other: Evaluation) {
+    pub fn absorb(&mut self, other: Evaluation) {
         self.findings.extend(other.findings);
         self.problems.extend(other.problems);
         self.interpreted += other.interpreted;
@@ -251,10 +251,21 @@ impl Evaluator {
     /// chunk with [`Prepared::evaluate`]: the engine is analysed, compiled and copied into
     /// each thread's VM once, not once per chunk.
     pub fn prepare(&self, all: &[&Resource]) -> Prepared<'_> {
-        let data = self.data(all.iter().copied());
+        self.prepare_for(all, all.iter().copied())
+    }
+
+    /// [`prepare`](Self::prepare) for objects of the types of `types` (one object of each
+    /// type is enough: rules go by type), with the inventory of `inventory`; what a cluster
+    /// scan does before it has listed everything.
+    pub fn prepare_for<'a>(
+        &self,
+        types: &[&Resource],
+        inventory: impl IntoIterator<Item = &'a Resource>,
+    ) -> Prepared<'_> {
+        let data = self.data(inventory);
         Prepared {
             evaluator: self,
-            builtin: self.prepare_builtin(all.iter().copied(), data),
+            builtin: self.prepare_builtin(types.iter().copied(), data),
         }
     }
 

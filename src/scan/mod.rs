@@ -1,5 +1,6 @@
 //! One scan from end to end: collect, evaluate, and hand reporters a [`ScanReport`].
 
+mod cluster;
 pub mod fleet;
 mod report;
 mod request;
@@ -98,6 +99,11 @@ impl crate::collect::cluster::TypeFilter for NeededTypes {
         EVIDENCE.contains(&(group, kind))
             || admission_policy(group, kind)
             || self.selectors.iter().any(|s| s.matches_type(group, kind))
+    }
+
+    /// The inventory's facts: a scan evaluates the other objects once they are listed.
+    fn first(&self, group: &str, kind: &str) -> bool {
+        crate::engine::inventory::reads(group, kind) == crate::engine::inventory::Reads::Facts
     }
 }
 
@@ -233,8 +239,21 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         }
         Input::Cluster(options) => {
             let needed = NeededTypes::of(&catalog);
-            let snapshot = collect::cluster::collect_blocking(options, &needed, progress)?;
-            evaluate_snapshot(&evaluator, snapshot, &judging, problems)
+            // As for manifests (above): user rules and the fix list need every object whole.
+            if evaluator.has_user_rules() || !judging.skip_fix_list {
+                let snapshot = collect::cluster::collect_blocking(options, &needed, progress)?;
+                evaluate_snapshot(&evaluator, snapshot, &judging, problems)
+            } else {
+                let (snapshot, evaluated) =
+                    cluster::evaluate(&evaluator, options, &needed, progress)?;
+                evaluate_for(
+                    &evaluator,
+                    evaluated,
+                    &judging,
+                    cluster_scope(&snapshot),
+                    problems,
+                )
+            }
         }
     };
     if !request.filter.is_empty() {
@@ -289,7 +308,19 @@ fn evaluate_snapshot(
     judging: &Judging,
     problems: Vec<Problem>,
 ) -> ScanReport {
-    let scope = Scope {
+    let scope = cluster_scope(&snapshot);
+    evaluate_for(
+        evaluator,
+        evaluate_whole(evaluator, Collected::from_snapshot(snapshot)),
+        judging,
+        scope,
+        problems,
+    )
+}
+
+/// What a report says of the cluster a snapshot is of, and what the benchmark knows of it.
+fn cluster_scope(snapshot: &Snapshot) -> Scope {
+    Scope {
         target: Target::Cluster {
             info: snapshot.cluster.clone(),
             collected_at: snapshot.collected_at.clone(),
@@ -318,14 +349,7 @@ fn evaluate_snapshot(
             node_facts: Vec::new(),
         },
         kube_context: snapshot.cluster.context.clone(),
-    };
-    evaluate_for(
-        evaluator,
-        evaluate_whole(evaluator, Collected::from_snapshot(snapshot)),
-        judging,
-        scope,
-        problems,
-    )
+    }
 }
 
 /// Evaluates already-collected objects with the rules only.

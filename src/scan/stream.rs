@@ -15,7 +15,8 @@
 //! Not streamed: scans with user rules (`--policy`), which are judged over all objects at once
 //! (a user rule that is stopped loses all its findings), scans that make the review's fix list
 //! (markdown and HTML: it edits files and checks every other object of an edited file is
-//! unchanged), and snapshots and clusters, which arrive whole.
+//! unchanged), and snapshots, which arrive whole. Clusters are evaluated as they are listed
+//! (`super::cluster`).
 
 use super::request::Streaming;
 use crate::collect::manifests::{Deferred, Streamed};
@@ -187,9 +188,9 @@ pub(super) fn reduce_if_reducible(r: &mut Resource) -> bool {
 /// - objects that show a component's settings to the benchmark (control-plane and kube-proxy
 ///   containers, kubelet and kube-proxy configurations: its findings point into them);
 /// - Kyverno and Gatekeeper policies, whose specs say what admission rejects.
-fn reducible(r: &Resource) -> bool {
+pub(super) fn reducible(r: &Resource) -> bool {
     r.input == InputType::Kubernetes
-        && matches!(r.origin, Origin::File { .. })
+        && matches!(r.origin, Origin::File { .. } | Origin::Cluster { .. })
         && r.source_map.is_none()
         && !matches!(r.id.group(), "kyverno.io" | "constraints.gatekeeper.sh")
         && !r.object["metadata"]["annotations"]

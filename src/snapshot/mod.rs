@@ -8,7 +8,7 @@ mod node_facts;
 mod platform;
 
 pub use node_facts::{FactsFile, FileFact, NodeFacts, ProcessFact, NODE_FACTS_SCHEMA_VERSION};
-pub use platform::{detect_platform, Platform, PlatformKind};
+pub use platform::{detect_platform, is_control_plane_mirror_pod, Platform, PlatformKind};
 
 use crate::problem::{Code, Level, Problem};
 

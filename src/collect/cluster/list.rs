@@ -59,26 +59,38 @@ struct ListMeta {
     continue_token: Option<String>,
 }
 
-/// Lists every object of `ty`, in `namespace` or cluster-wide. `metadata_only` asks the server
-/// for PartialObjectMetadata, so object bodies (Secret values) never cross the wire.
+/// Where a list hands its pages, as they arrive: a scan evaluates them, a snapshot keeps them.
+pub(super) trait Pages {
+    /// One page of objects, each already [`normalize`]d.
+    async fn page(&mut self, objects: Vec<Value>);
+    /// The list is read again from the start (its continue token expired): the pages handed
+    /// so far are superseded.
+    async fn restart(&mut self);
+}
+
+/// Lists every object of `ty`, in `namespace` or cluster-wide, handing each page to `pages`;
+/// says how many objects it handed. `metadata_only` asks the server for
+/// PartialObjectMetadata, so object bodies (Secret values) never cross the wire. On an error,
+/// the pages handed are not a whole list.
 pub async fn list_all(
     api: &Api,
     ty: &ServedType,
     namespace: Option<&str>,
     limits: ListLimits,
     metadata_only: bool,
-) -> Result<Vec<Value>, ListError> {
+    pages: &mut impl Pages,
+) -> Result<usize, ListError> {
     let mut restarts = 0;
     // Counted across restarts: a server that expires every token must not loop either.
-    let mut pages = 0;
+    let mut read = 0;
     'restart: loop {
-        let mut objects = Vec::new();
+        let mut objects = 0;
         let mut token: Option<String> = None;
         loop {
-            if pages == limits.max_pages {
+            if read == limits.max_pages {
                 return Err(ListError::TooManyPages(limits.max_pages));
             }
-            pages += 1;
+            read += 1;
             let params = ListParams {
                 limit: Some(limits.page_size),
                 continue_token: token.clone(),
@@ -86,11 +98,14 @@ pub async fn list_all(
             };
             match page(api, ty, namespace, &params, metadata_only).await {
                 Ok(page) => {
-                    if page.items.len() > limits.max_items - objects.len() {
+                    if page.items.len() > limits.max_items - objects {
                         return Err(ListError::TooManyItems(limits.max_items));
                     }
-                    objects.extend(page.items.into_iter().map(|o| normalize(o, ty)));
+                    objects += page.items.len();
                     token = page.metadata.continue_token.filter(|t| !t.is_empty());
+                    pages
+                        .page(page.items.into_iter().map(|o| normalize(o, ty)).collect())
+                        .await;
                     if token.is_none() {
                         return Ok(objects);
                     }
@@ -101,6 +116,7 @@ pub async fn list_all(
                     if status.code == 410 && token.is_some() && restarts < MAX_RESTARTS =>
                 {
                     restarts += 1;
+                    pages.restart().await;
                     continue 'restart;
                 }
                 Err(e) => return Err(e.into()),

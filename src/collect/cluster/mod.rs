@@ -65,6 +65,12 @@ impl Default for ClusterOptions {
 /// Which types to collect, as (API group, kind). Secrets are always collected metadata-only.
 pub trait TypeFilter: Sync {
     fn wants(&self, group: &str, kind: &str) -> bool;
+
+    /// Whether the type is listed before the others (a scan needs it before it can evaluate
+    /// them).
+    fn first(&self, _group: &str, _kind: &str) -> bool {
+        false
+    }
 }
 
 impl<F: Fn(&str, &str) -> bool + Sync> TypeFilter for F {
@@ -158,12 +164,16 @@ pub fn collect_blocking(
     filter: &dyn TypeFilter,
     progress: &dyn Progress,
 ) -> Result<Snapshot, ClusterError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    runtime()?.block_on(collect(options, filter, progress))
+}
+
+/// The runtime a blocking caller collects on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(ClusterError::Runtime)?;
-    runtime.block_on(collect(options, filter, progress))
+        .map_err(ClusterError::Runtime)
 }
 
 /// Collects a snapshot of the cluster the options point at.
@@ -171,6 +181,97 @@ pub async fn collect(
     options: &ClusterOptions,
     filter: &dyn TypeFilter,
     progress: &dyn Progress,
+) -> Result<Snapshot, ClusterError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(PAGES_IN_FLIGHT);
+    let gather = async move {
+        let mut lists = Lists::default();
+        while let Some(listed) = rx.recv().await {
+            lists.take(listed);
+        }
+        lists
+    };
+    let (collected, lists) = tokio::join!(collect_into(options, filter, progress, tx), gather);
+    let mut snapshot = collected?;
+    snapshot.objects = lists.into_objects();
+    Ok(snapshot)
+}
+
+/// Pages handed on and not yet taken: enough to keep evaluation busy while lists go on, few
+/// enough (about 500 objects each) to bound what waits.
+pub const PAGES_IN_FLIGHT: usize = 4;
+
+/// What [`collect_into`] hands on as it lists, in this order for each list: pages, perhaps a
+/// restart and pages again, then done.
+#[derive(Debug)]
+pub enum Listed {
+    /// First: the cluster's name, and the types that will be listed, in a snapshot's order
+    /// (`ty` below is an index into them).
+    Start {
+        cluster: String,
+        types: Vec<ListedType>,
+    },
+    /// Objects of `types[ty]` (in part `part`: one list per namespace with `--namespace`),
+    /// normalised and in scope.
+    Page {
+        ty: usize,
+        part: usize,
+        objects: Vec<Value>,
+    },
+    /// The list of `types[ty]`'s part `part` started again (its continue token expired): the
+    /// pages of that part handed so far are superseded.
+    Restart { ty: usize, part: usize },
+    /// `types[ty]` is listed: in full (`complete`), or not collected, and then its pages are
+    /// not a whole list and must be forgotten.
+    Done { ty: usize, complete: bool },
+}
+
+/// A type [`collect_into`] lists.
+#[derive(Debug, Clone)]
+pub struct ListedType {
+    pub api_version: String,
+    pub group: String,
+    pub kind: String,
+}
+
+/// A [`Listed`] sequence gathered into a snapshot's objects: in the order of the types, and
+/// of the pages within a type.
+#[derive(Default)]
+struct Lists {
+    pages: Vec<Vec<(usize, Vec<Value>)>>,
+}
+
+impl Lists {
+    fn take(&mut self, listed: Listed) {
+        match listed {
+            Listed::Start { types, .. } => self.pages = vec![Vec::new(); types.len()],
+            Listed::Page { ty, part, objects } => self.pages[ty].push((part, objects)),
+            Listed::Restart { ty, part } => self.pages[ty].retain(|(p, _)| *p != part),
+            Listed::Done { ty, complete } => {
+                if !complete {
+                    self.pages[ty].clear();
+                }
+            }
+        }
+    }
+
+    fn into_objects(self) -> Vec<Value> {
+        self.pages
+            .into_iter()
+            .flatten()
+            .flat_map(|(_, objects)| objects)
+            .collect()
+    }
+}
+
+/// Collects the cluster the options point at, handing each page of objects to `pages` as it
+/// arrives (see [`Listed`]); returns the snapshot without its objects. The types `filter`
+/// lists [first](TypeFilter::first) are started before the others, so that the objects that
+/// need them wait least.
+pub async fn collect_into(
+    options: &ClusterOptions,
+    filter: &dyn TypeFilter,
+    progress: &dyn Progress,
+    pages: tokio::sync::mpsc::Sender<Listed>,
 ) -> Result<Snapshot, ClusterError> {
     let (api, name) = connect::connect(&options.connect, progress).await?;
     let collected_at = jiff::Timestamp::now()
@@ -185,28 +286,42 @@ pub async fn collect(
         namespaces: options.namespaces.clone(),
         exclude_namespaces: options.exclude_namespaces.clone(),
     };
+    // A consumer that has gone away wants nothing more; listing goes on for the snapshot.
+    let _ = pages
+        .send(Listed::Start {
+            cluster: name.cluster.clone(),
+            types: types
+                .iter()
+                .map(|t| ListedType {
+                    api_version: t.api_version(),
+                    group: t.group.clone(),
+                    kind: t.kind.clone(),
+                })
+                .collect(),
+        })
+        .await;
 
     progress.add_steps(types.len());
-    let listed = list_types(&api, &types, options, progress).await;
-    let mut objects = Vec::new();
+    let listed = list_types(&api, &types, &scope, options, filter, progress, &pages).await;
     let mut resource_types = Vec::new();
+    let mut node_objects = Vec::new();
+    let mut mirror_pods = Vec::new();
     for (ty, result) in types.iter().zip(listed) {
-        let metadata_only = is_secret(ty);
         match result {
             Ok(found) => {
-                let kept: Vec<Value> = found
-                    .into_iter()
-                    .filter(|o| in_scope(&scope, ty, o))
-                    .collect();
                 resource_types.push(ResourceType {
                     api_version: ty.api_version(),
                     kind: ty.kind.clone(),
                     resource: ty.plural.clone(),
                     namespaced: ty.namespaced,
-                    count: kept.len(),
-                    metadata_only,
+                    count: found.count,
+                    metadata_only: is_secret(ty),
                 });
-                objects.extend(kept);
+                if is_type(ty, "Node") {
+                    node_objects = found.kept;
+                } else if is_type(ty, "Pod") {
+                    mirror_pods = found.kept;
+                }
             }
             Err(error) => not_collected.push(NotCollected {
                 target: ty.qualified_name(),
@@ -214,15 +329,13 @@ pub async fn collect(
             }),
         }
     }
+    drop(pages);
 
-    let node_objects: Vec<&Value> = objects
-        .iter()
-        .filter(|o| is_kind(o, "v1", "Node"))
-        .collect();
+    let node_objects: Vec<&Value> = node_objects.iter().collect();
     progress.add_steps(node_objects.len());
     let nodes = read_kubelets(&api, &node_objects, options.concurrency, progress).await;
-    let pods: Vec<&Value> = objects.iter().filter(|o| is_kind(o, "v1", "Pod")).collect();
-    let platform = detect_platform(&version.git_version, &node_objects, &pods);
+    let mirror_pods: Vec<&Value> = mirror_pods.iter().collect();
+    let platform = detect_platform(&version.git_version, &node_objects, &mirror_pods);
 
     Ok(Snapshot {
         schema_version: SCHEMA_VERSION.to_owned(),
@@ -242,7 +355,7 @@ pub async fn collect(
         discovery: discovered.method,
         scope,
         resource_types,
-        objects,
+        objects: Vec::new(),
         nodes,
         not_collected,
     })
@@ -270,34 +383,131 @@ async fn server_version(
     })
 }
 
-/// Lists every type, several at once; results come back in the order of `types`.
+/// One type listed: how many of its objects are in scope, and those collection itself reads
+/// (Nodes for their kubelets and the platform, control-plane mirror Pods for the platform).
+struct Found {
+    count: usize,
+    kept: Vec<Value>,
+}
+
+/// Hands one list's pages on, in scope, keeping what [`Found`] keeps.
+struct Handing<'a> {
+    pages: &'a tokio::sync::mpsc::Sender<Listed>,
+    ty: usize,
+    part: usize,
+    served: &'a ServedType,
+    scope: &'a Scope,
+    keep: fn(&Value) -> bool,
+    /// Of this part, since its last restart.
+    count: usize,
+    kept: Vec<Value>,
+}
+
+impl list::Pages for Handing<'_> {
+    async fn page(&mut self, objects: Vec<Value>) {
+        let objects: Vec<Value> = objects
+            .into_iter()
+            .filter(|o| in_scope(self.scope, self.served, o))
+            .collect();
+        self.count += objects.len();
+        let keep = self.keep;
+        self.kept
+            .extend(objects.iter().filter(|o| keep(o)).cloned());
+        if !objects.is_empty() {
+            let _ = self
+                .pages
+                .send(Listed::Page {
+                    ty: self.ty,
+                    part: self.part,
+                    objects,
+                })
+                .await;
+        }
+    }
+
+    async fn restart(&mut self) {
+        self.count = 0;
+        self.kept.clear();
+        let _ = self
+            .pages
+            .send(Listed::Restart {
+                ty: self.ty,
+                part: self.part,
+            })
+            .await;
+    }
+}
+
+/// Lists every type, several at once, those `filter` wants [first](TypeFilter::first) first; results come back in the order
+/// of `types`.
 async fn list_types(
     api: &Api,
     types: &[ServedType],
+    scope: &Scope,
     options: &ClusterOptions,
+    filter: &dyn TypeFilter,
     progress: &dyn Progress,
-) -> Vec<Result<Vec<Value>, ListError>> {
+    pages: &tokio::sync::mpsc::Sender<Listed>,
+) -> Vec<Result<Found, ListError>> {
     let limits = ListLimits {
         page_size: options.page_size,
         max_pages: options.max_pages,
         max_items: options.max_list_items,
     };
-    stream::iter(types)
-        .map(|ty| async move {
+    let mut order: Vec<usize> = (0..types.len()).collect();
+    order.sort_by_key(|&i| !filter.first(&types[i].group, &types[i].kind));
+    let mut results: Vec<(usize, Result<Found, ListError>)> = stream::iter(order)
+        .map(|i| async move {
+            let ty = &types[i];
             let namespaces: Vec<Option<&str>> = match (&options.namespaces, ty.namespaced) {
                 (Some(list), true) => list.iter().map(|n| Some(n.as_str())).collect(),
                 _ => vec![None],
             };
-            let mut objects = Vec::new();
-            for ns in namespaces {
-                objects.extend(list::list_all(api, ty, ns, limits, is_secret(ty)).await?);
+            let keep: fn(&Value) -> bool = if is_type(ty, "Node") {
+                |_| true
+            } else if is_type(ty, "Pod") {
+                crate::snapshot::is_control_plane_mirror_pod
+            } else {
+                |_| false
+            };
+            let mut found = Found {
+                count: 0,
+                kept: Vec::new(),
+            };
+            let mut outcome = Ok(());
+            for (part, ns) in namespaces.into_iter().enumerate() {
+                let mut handing = Handing {
+                    pages,
+                    ty: i,
+                    part,
+                    served: ty,
+                    scope,
+                    keep,
+                    count: 0,
+                    kept: Vec::new(),
+                };
+                let listed = list::list_all(api, ty, ns, limits, is_secret(ty), &mut handing).await;
+                if let Err(e) = listed {
+                    outcome = Err(e);
+                    break;
+                }
+                found.count += handing.count;
+                found.kept.extend(handing.kept);
             }
+            let _ = pages
+                .send(Listed::Done {
+                    ty: i,
+                    complete: outcome.is_ok(),
+                })
+                .await;
             progress.step(&ty.qualified_name());
-            Ok(objects)
+            (i, outcome.map(|()| found))
         })
-        .buffered(options.concurrency.max(1))
+        .buffer_unordered(options.concurrency.max(1))
         .collect()
-        .await
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 async fn read_kubelets(
@@ -333,8 +543,9 @@ fn is_secret(ty: &ServedType) -> bool {
     ty.group.is_empty() && ty.kind == "Secret"
 }
 
-fn is_kind(object: &Value, api_version: &str, kind: &str) -> bool {
-    object["apiVersion"] == api_version && object["kind"] == kind
+/// Whether `ty` is the core type `kind` (`Node`, `Pod`).
+fn is_type(ty: &ServedType, kind: &str) -> bool {
+    ty.group.is_empty() && ty.kind == kind
 }
 
 /// Namespaced objects follow the namespace scope, and so do Namespace objects themselves.

@@ -1,0 +1,207 @@
+//! A cluster scan evaluates pages as they arrive (`scan::cluster`): its report must be the
+//! report of the same cluster collected whole, then scanned, whatever the lists do (small
+//! pages, a continue token that expires, a list that is refused, one list per namespace).
+
+use crate::cluster::options;
+use crate::common::{evaluator, repo};
+use crate::lab::{LabOptions, LabServer};
+use posture::collect::cluster::{self, ClusterOptions, Silent};
+use posture::report::{self, Document, Format, Style};
+use posture::scan::{self, ExceptionSource, Input, Judging, NeededTypes, ScanReport, ScanRequest};
+use serde_json::Value;
+
+fn today() -> jiff::civil::Date {
+    jiff::civil::date(2026, 1, 1)
+}
+
+fn streamed(options: &ClusterOptions) -> ScanReport {
+    let request = ScanRequest {
+        skip_fix_list: true,
+        allow_empty: true,
+        exceptions: ExceptionSource::None,
+        today: Some(today()),
+        ..ScanRequest::new(Input::Cluster(options.clone()))
+    };
+    scan::run(&request, &Silent).unwrap_or_else(|e| panic!("the scan runs: {e:#}"))
+}
+
+/// The scan as it was before pages were evaluated as they arrived: a snapshot of every object,
+/// then evaluated at once.
+fn whole(options: &ClusterOptions) -> ScanReport {
+    let catalog = posture::policy::Catalog::builtin_from_dir(&repo().join("policies")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let snapshot = runtime
+        .block_on(cluster::collect(
+            options,
+            &NeededTypes::of(&catalog),
+            &Silent,
+        ))
+        .unwrap_or_else(|e| panic!("collection fails: {e:#}"));
+    let judging = Judging {
+        today: Some(today()),
+        skip_fix_list: true,
+        ..Judging::default()
+    };
+    scan::scan_snapshot(evaluator(), snapshot, &judging)
+}
+
+/// The JSON report, without the time of collection (two collections, two times).
+fn json(report: &ScanReport) -> Value {
+    fn forget_time(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                map.remove("collected_at");
+                map.values_mut().for_each(forget_time);
+            }
+            Value::Array(items) => items.iter_mut().for_each(forget_time),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    report::write_document(
+        Format::Json,
+        Document::Scan(report),
+        Style::default(),
+        &mut out,
+    )
+    .unwrap_or_else(|e| panic!("the report renders: {e}"));
+    let mut value: Value = serde_json::from_slice(&out).unwrap();
+    forget_time(&mut value);
+    value
+}
+
+fn assert_same(lab: LabOptions, tune: impl Fn(&mut ClusterOptions)) {
+    // A server each: a fault that happens once must happen to both scans.
+    let for_whole = LabServer::start(lab.clone());
+    let mut options_whole = options(&for_whole);
+    tune(&mut options_whole);
+    let whole = whole(&options_whole);
+    let for_streamed = LabServer::start(lab);
+    let mut options_streamed = options(&for_streamed);
+    tune(&mut options_streamed);
+    let streamed = streamed(&options_streamed);
+    assert!(
+        whole.findings.len() > 20 && whole.objects > 50,
+        "the lab cluster has something to find: {} findings on {} objects",
+        whole.findings.len(),
+        whole.objects
+    );
+    assert_eq!(streamed.objects, whole.objects);
+    assert_eq!(streamed.evaluated.len(), whole.evaluated.len());
+    let (streamed, whole) = (json(&streamed), json(&whole));
+    if streamed != whole {
+        let (s, w) = (
+            serde_json::to_string_pretty(&streamed).unwrap(),
+            serde_json::to_string_pretty(&whole).unwrap(),
+        );
+        let first = s
+            .lines()
+            .zip(w.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        let at = |text: &str| {
+            text.lines()
+                .skip(first.saturating_sub(5))
+                .take(15)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        panic!(
+            "the streamed scan differs from the whole one from line {first}:\n--- streamed\n{}\n--- whole\n{}",
+            at(&s),
+            at(&w)
+        );
+    }
+}
+
+#[test]
+fn a_cluster_scan_reports_what_a_scan_of_its_snapshot_reports() {
+    if !crate::lab::recorded() {
+        return;
+    }
+    assert_same(
+        LabOptions {
+            forbidden: vec![],
+            ..LabOptions::default()
+        },
+        |_| {},
+    );
+}
+
+#[test]
+fn small_pages_and_an_expired_continue_token_change_nothing() {
+    if !crate::lab::recorded() {
+        return;
+    }
+    assert_same(
+        LabOptions {
+            forbidden: vec![],
+            expire_continue_once: true,
+            ..LabOptions::default()
+        },
+        |o| o.page_size = 2,
+    );
+}
+
+/// Pods whose ReplicaSets cannot be listed are judged themselves, as from a snapshot without
+/// ReplicaSets.
+#[test]
+fn refused_lists_change_nothing() {
+    if !crate::lab::recorded() {
+        return;
+    }
+    assert_same(
+        LabOptions {
+            forbidden: vec![
+                "replicasets.apps".into(),
+                "rolebindings.rbac.authorization.k8s.io".into(),
+            ],
+            ..LabOptions::default()
+        },
+        |o| o.page_size = 3,
+    );
+}
+
+#[test]
+fn one_list_per_namespace_changes_nothing() {
+    if !crate::lab::recorded() {
+        return;
+    }
+    assert_same(
+        LabOptions {
+            forbidden: vec![],
+            expire_continue_once: true,
+            ..LabOptions::default()
+        },
+        |o| {
+            o.page_size = 2;
+            o.namespaces = Some(vec![
+                "kube-system".into(),
+                "default".into(),
+                "kube-public".into(),
+            ]);
+        },
+    );
+}
+
+/// Lists that stop after some of their pages (too many pages) are not collected: what their
+/// pages gave is taken back.
+#[test]
+fn lists_that_stop_part_way_change_nothing() {
+    if !crate::lab::recorded() {
+        return;
+    }
+    assert_same(
+        LabOptions {
+            forbidden: vec![],
+            ..LabOptions::default()
+        },
+        |o| {
+            o.page_size = 2;
+            o.max_pages = 4;
+        },
+    );
+}
