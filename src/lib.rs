@@ -21,6 +21,7 @@ pub mod location;
 pub mod paths;
 pub mod pattern;
 pub mod policy;
+mod pretty_json;
 pub mod problem;
 pub mod report;
 pub mod resource;

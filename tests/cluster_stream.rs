@@ -205,3 +205,84 @@ fn lists_that_stop_part_way_change_nothing() {
         },
     );
 }
+
+/// A change to the options of a case.
+type Tune = fn(&mut ClusterOptions);
+
+/// `posture snapshot` writes the objects it kept in a temporary file as they were listed: the
+/// same bytes as the snapshot held whole, under the same faults.
+#[test]
+fn a_snapshot_written_from_its_spilled_pages_is_the_whole_snapshot() {
+    if !crate::lab::recorded() {
+        return;
+    }
+    let faults: [(LabOptions, Tune); 3] = [
+        (
+            LabOptions {
+                forbidden: vec![],
+                ..LabOptions::default()
+            },
+            |_| {},
+        ),
+        (
+            LabOptions {
+                forbidden: vec![],
+                expire_continue_once: true,
+                ..LabOptions::default()
+            },
+            |o| {
+                o.page_size = 2;
+                o.max_pages = 6;
+            },
+        ),
+        (
+            LabOptions {
+                expire_continue_once: true,
+                ..LabOptions::default()
+            },
+            |o| {
+                o.page_size = 3;
+                o.namespaces = Some(vec!["kube-system".into(), "default".into()]);
+            },
+        ),
+    ];
+    let catalog = posture::policy::Catalog::builtin_from_dir(&repo().join("policies")).unwrap();
+    let needed = NeededTypes::of(&catalog);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (lab, tune) in faults {
+        let for_whole = LabServer::start(lab.clone());
+        let mut options_whole = options(&for_whole);
+        tune(&mut options_whole);
+        let whole = runtime
+            .block_on(cluster::collect(&options_whole, &needed, &Silent))
+            .unwrap();
+        let for_spilled = LabServer::start(lab);
+        let mut options_spilled = options(&for_spilled);
+        tune(&mut options_spilled);
+        let mut spilled = runtime
+            .block_on(cluster::collect_spilled(&options_spilled, &needed, &Silent))
+            .unwrap();
+        assert!(
+            spilled.snapshot.objects.is_empty(),
+            "the objects are spilled"
+        );
+        assert_eq!(spilled.objects(), whole.objects.len());
+        spilled.snapshot.collected_at = whole.collected_at.clone();
+        let (mut expected, mut written) = (Vec::new(), Vec::new());
+        whole.write(&mut expected).unwrap();
+        spilled.write(&mut written).unwrap();
+        assert!(
+            written == expected,
+            "the spilled snapshot differs:\n{}",
+            String::from_utf8_lossy(&written)
+                .lines()
+                .zip(String::from_utf8_lossy(&expected).lines())
+                .find(|(a, b)| a != b)
+                .map(|(a, b)| format!("written:  {a}\nexpected: {b}"))
+                .unwrap_or_else(|| "(one is longer)".to_owned())
+        );
+    }
+}

@@ -20,23 +20,34 @@ pub struct SnapshotArgs {
 }
 
 pub fn run(args: SnapshotArgs) -> anyhow::Result<u8> {
-    let snapshot = {
+    let mut spilled = {
         let bar = cluster::Bar::new();
-        let snapshot = posture::scan::snapshot_cluster(
+        let spilled = posture::scan::snapshot_cluster(
             &args.cluster.options()?,
             &args.policy.user_policies(),
             &bar,
         );
         bar.finish();
-        snapshot?
+        spilled?
     };
-    let mut buffer = Vec::new();
-    snapshot.write(&mut buffer)?;
+    // Opened only now: a collection that fails leaves no file behind.
     match &args.output.output {
-        Some(path) => std::fs::write(path, &buffer)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().lock().write_all(&buffer)?,
+        Some(path) => {
+            let mut write = || -> std::io::Result<()> {
+                let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+                spilled.write(&mut file)?;
+                file.flush()
+            };
+            write().with_context(|| format!("cannot write {}", path.display()))?
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            spilled.write(&mut out)?;
+            out.flush()?
+        }
     }
+    let objects = spilled.objects();
+    let snapshot = spilled.snapshot;
     let mut err = std::io::stderr().lock();
     for missing in snapshot.missing() {
         writeln!(err, "{}", missing.problem())?;
@@ -50,7 +61,7 @@ pub fn run(args: SnapshotArgs) -> anyhow::Result<u8> {
         err,
         "collected {} objects of {} types and {kubelets} of {} kubelet configurations from \
          cluster {} ({}, {})",
-        snapshot.objects.len(),
+        objects,
         snapshot.resource_types.len(),
         snapshot.nodes.len(),
         snapshot.cluster.name,

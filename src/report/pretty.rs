@@ -3,43 +3,13 @@
 //! rendered on every core a batch at a time and written as they are done, so a report of half
 //! a million findings is never held in memory whole.
 
+pub(crate) use crate::pretty_json::pretty;
 use rayon::prelude::*;
-use serde::Serialize;
 use std::io::{self, Write};
 
 /// Elements rendered per task, and tasks per batch written: a batch is all that is held.
 const CHUNK: usize = 1024;
 const CHUNKS_PER_BATCH: usize = 16;
-
-/// Appends `value` as `serde_json::to_writer_pretty` writes it `depth` levels deep: every line
-/// after the first indented by two spaces per level. Raw newlines in pretty JSON only separate
-/// tokens (newlines inside strings are escaped), so indenting after each one is exact.
-pub(crate) fn pretty<T: Serialize + ?Sized>(
-    value: &T,
-    depth: usize,
-    out: &mut Vec<u8>,
-) -> io::Result<()> {
-    if depth == 0 {
-        return serde_json::to_writer_pretty(out, value).map_err(io::Error::from);
-    }
-    let start = out.len();
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    let newlines = out[start..].iter().filter(|&&b| b == b'\n').count();
-    if newlines == 0 {
-        return Ok(());
-    }
-    let indent = 2 * depth;
-    let rendered = out.split_off(start);
-    out.reserve(rendered.len() + newlines * indent);
-    for (i, line) in rendered.split(|&b| b == b'\n').enumerate() {
-        if i > 0 {
-            out.push(b'\n');
-            out.extend(std::iter::repeat_n(b' ', indent));
-        }
-        out.extend_from_slice(line);
-    }
-    Ok(())
-}
 
 /// Writes `items` as a JSON array that is the value of a key `depth` levels deep (its `[` on
 /// the key's line, its `]` at the key's indent). `render` appends one element as

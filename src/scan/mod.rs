@@ -283,18 +283,20 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
 }
 
 /// Collects a live cluster into a snapshot with every type the rules (built-in and
-/// `policies`) read, as `posture snapshot` saves it.
+/// `policies`) read, as `posture snapshot` saves it; its objects wait in a temporary file.
 pub fn snapshot_cluster(
     options: &ClusterOptions,
     policies: &UserPolicies,
     progress: &dyn Progress,
-) -> Result<Snapshot, ScanError> {
+) -> Result<collect::cluster::Spilled, ScanError> {
     let catalog = load_policies(policies)?.strict()?;
-    Ok(collect::cluster::collect_blocking(
-        options,
-        &NeededTypes::of(&catalog),
-        progress,
-    )?)
+    Ok(
+        collect::cluster::runtime()?.block_on(collect::cluster::collect_spilled(
+            options,
+            &NeededTypes::of(&catalog),
+            progress,
+        ))?,
+    )
 }
 
 /// Scans a cluster snapshot: the same findings whether it was just collected or read from a file.

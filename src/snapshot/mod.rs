@@ -248,6 +248,41 @@ impl Snapshot {
         out.write_all(b"\n")
     }
 
+    /// Writes the snapshot as [`write`](Self::write) does, byte for byte, with the `count`
+    /// elements `objects` writes as its objects instead of its own (which are left out), each
+    /// as [`object_element`] renders it: what `posture snapshot` writes without holding every
+    /// object.
+    pub fn write_with(
+        &self,
+        out: &mut dyn Write,
+        count: usize,
+        objects: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let head = Snapshot {
+            objects: Vec::new(),
+            ..self.clone()
+        };
+        let mut text = Vec::new();
+        head.write(&mut text)?;
+        if count == 0 {
+            return out.write_all(&text);
+        }
+        // A key one level deep is indented by two spaces; any deeper one by more.
+        const HOLE: &[u8] = b"\n  \"objects\": []";
+        let at = text
+            .windows(HOLE.len())
+            .position(|w| w == HOLE)
+            .ok_or_else(|| std::io::Error::other("a snapshot always has an objects array"))?;
+        out.write_all(&text[..at + HOLE.len() - 1])?;
+        // The first element's separator is the comma it must not have.
+        objects(&mut WithoutFirstByte {
+            out: &mut *out,
+            skipped: false,
+        })?;
+        out.write_all(b"\n  ]")?;
+        out.write_all(&text[at + HOLE.len()..])
+    }
+
     /// Everything not collected: the recorded entries, then each node whose kubelet
     /// configuration is missing.
     pub fn missing(&self) -> Vec<NotCollected> {
@@ -260,6 +295,34 @@ impl Snapshot {
             KubeletConfig::Collected { .. } => None,
         }));
         missing
+    }
+}
+
+/// One object as an element of a snapshot's `objects` array (see [`Snapshot::write_with`]):
+/// its separator (a comma and a new line) and the object, indented.
+pub fn object_element(object: &Value, out: &mut Vec<u8>) -> std::io::Result<()> {
+    out.extend_from_slice(b",\n    ");
+    crate::pretty_json::pretty(object, 2, out)
+}
+
+/// Passes on all it is given but the first byte.
+struct WithoutFirstByte<'a> {
+    out: &'a mut dyn Write,
+    skipped: bool,
+}
+
+impl Write for WithoutFirstByte<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.skipped || buf.is_empty() {
+            return self.out.write(buf);
+        }
+        self.skipped = true;
+        self.out.write_all(&buf[1..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 

@@ -13,11 +13,13 @@ mod exec;
 mod kubelet;
 mod list;
 mod request;
+mod spill;
 pub mod watch;
 
 pub use connect::{context_names, ClusterName, ConnectOptions, RetryPolicy};
 pub use exec::ExecError;
 pub use request::{ApiStatus, Endpoint, RequestError};
+pub use spill::{collect_spilled, Spilled};
 
 use crate::snapshot::{
     detect_platform, ClusterInfo, NodeEvidence, NotCollected, ResourceType, Scope, ServerVersion,
@@ -156,6 +158,11 @@ pub enum ClusterError {
     },
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+    #[error(
+        "cannot keep the listed objects in a temporary file (point TMPDIR at a writable \
+         directory with room)"
+    )]
+    Spill(#[source] std::io::Error),
 }
 
 /// [`collect`] on a runtime of its own, for callers that are not async.
