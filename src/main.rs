@@ -15,5 +15,44 @@ fn main() -> std::process::ExitCode {
         // SAFETY: nothing else runs yet; no other thread can read the environment.
         unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
     }
-    cli::run(cli::parse())
+    let cli = cli::parse();
+    if !cli.runs_long() && std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        keep_freed_memory();
+    }
+    cli::run(cli)
+}
+
+/// mimalloc's `mi_option_purge_delay`: its place in mimalloc.h's enum of options, which
+/// mimalloc keeps stable (the same in its v2 and v3); the `extended` bindings name no constant
+/// for it. A test checks it reads the option's default.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// A one-off command frees and reuses much memory within seconds. By default mimalloc returns
+/// freed pages to the OS after a second, and they are faulted in again, zeroed by the kernel,
+/// moments later: measured on a 10,000-object scan, 0.2–0.5 s of system CPU (against 0.07–0.09
+/// s kept) and up to a sixth of the wall time. They are kept until the process ends; peak
+/// memory is the same. `posture watch`, which runs for days, keeps returning what it frees.
+fn keep_freed_memory() {
+    // SAFETY: sets a process-wide option of the allocator; any value is valid for it
+    // (-1: never purge), and mimalloc reads options atomically.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_purge_delay_option_is_where_we_set_it() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            eprintln!("skipped: MIMALLOC_PURGE_DELAY is set");
+            return;
+        }
+        // SAFETY: reads an option.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        assert_eq!(
+            delay, 1000,
+            "mimalloc (v3) purges after 1,000 ms by default"
+        );
+    }
 }

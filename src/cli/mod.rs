@@ -98,6 +98,13 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+impl Cli {
+    /// Whether the command runs until stopped (`posture watch`) rather than once.
+    pub fn runs_long(&self) -> bool {
+        matches!(self.command, Command::Watch(_))
+    }
+}
+
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(*args),
