@@ -121,6 +121,9 @@ impl<'e> Scan<'e> {
     }
 
     fn take(&mut self, event: Listed) {
+        // Objects already waiting can only become ready when a list is done (or evaluation
+        // is first prepared): a page has only its own objects judged.
+        let mut fresh = None;
         match event {
             Listed::Start { cluster, types } => {
                 self.origin = Origin::Cluster { cluster };
@@ -140,6 +143,7 @@ impl<'e> Scan<'e> {
                 if parts.len() <= part {
                     parts.resize_with(part + 1, Part::default);
                 }
+                fresh = Some((ty, part, parts[part].waiting.len()));
                 let part = &mut parts[part];
                 for object in objects {
                     if let Some(r) = Resource::from_object(object, origin.clone(), None) {
@@ -167,7 +171,7 @@ impl<'e> Scan<'e> {
                 }
             }
         }
-        self.advance();
+        self.advance(fresh);
     }
 
     /// Whether it is known if `r`'s controller is present: every listed type of its kind
@@ -193,19 +197,29 @@ impl<'e> Scan<'e> {
 
     /// Prepares the evaluation once the facts are in, then judges every waiting object whose
     /// controller is known.
-    fn advance(&mut self) {
+    /// `fresh`: the list part and the first of the objects a page just added, when only
+    /// they may have become ready.
+    fn advance(&mut self, fresh: Option<(usize, usize, usize)>) {
+        let mut fresh = fresh;
         if self.prepared.is_none() {
             if !self.facts_known() {
                 return;
             }
             self.prepared = Some(self.prepare());
+            fresh = None;
+        }
+        if let Some((ty, p, from)) = fresh {
+            if self.types[ty].reads != Reads::Facts {
+                self.judge(ty, p, from);
+            }
+            return;
         }
         for ty in 0..self.types.len() {
             if self.types[ty].reads == Reads::Facts {
                 continue;
             }
             for p in 0..self.types[ty].parts.len() {
-                self.judge(ty, p);
+                self.judge(ty, p, 0);
             }
         }
     }
@@ -249,16 +263,16 @@ impl<'e> Scan<'e> {
             .prepare_for(&stand_ins.iter().collect::<Vec<_>>(), facts)
     }
 
-    /// Judges the waiting objects of one list part whose controller is known: evaluates those
-    /// the rules judge, and reduces them all.
-    fn judge(&mut self, ty: usize, p: usize) {
+    /// Judges the waiting objects of one list part (from `from` on) whose controller is
+    /// known: evaluates those the rules judge, and reduces them all.
+    fn judge(&mut self, ty: usize, p: usize, from: usize) {
         let Some(prepared) = &self.prepared else {
             return;
         };
-        let waiting = std::mem::take(&mut self.types[ty].parts[p].waiting);
+        let candidates = self.types[ty].parts[p].waiting.split_off(from);
         let (ready, still): (Vec<_>, Vec<_>) =
-            waiting.into_iter().partition(|(_, r)| self.decidable(r));
-        self.types[ty].parts[p].waiting = still;
+            candidates.into_iter().partition(|(_, r)| self.decidable(r));
+        self.types[ty].parts[p].waiting.extend(still);
         if ready.is_empty() {
             return;
         }
