@@ -60,13 +60,17 @@ pub(super) fn evaluate(
     }
     let objects = collected.resources.len();
     let owned = super::owned_by_present(&collected.resources.iter().collect::<Vec<_>>());
-    let (mut targets, reread): (Vec<Resource>, Vec<Option<usize>>) = collected
-        .resources
-        .into_iter()
-        .zip(reread)
-        .zip(owned)
-        .filter_map(|(pair, owned)| (!owned).then_some(pair))
-        .unzip();
+    // Made to their size: held to the end of the scan, 100,000 of them take some 35 MB.
+    let judged = owned.iter().filter(|o| !**o).count();
+    let mut targets = Vec::with_capacity(judged);
+    let mut again = Vec::with_capacity(judged);
+    for ((r, f), owned) in collected.resources.into_iter().zip(reread).zip(owned) {
+        if !owned {
+            targets.push(r);
+            again.push(f);
+        }
+    }
+    let reread = again;
     let prepared = evaluator.prepare(&targets.iter().collect::<Vec<_>>());
     let mut evaluation = Evaluation::default();
     let mut changed: Vec<usize> = Vec::new();
@@ -117,6 +121,9 @@ pub(super) fn evaluate(
         evaluation.interpreted += out.interpreted;
     }
     evaluation.problems.extend(prepared.problems());
+    // The prepared engine (the inventory as data, a VM per thread) is the largest thing left
+    // besides the findings and the objects: gone before sorting, whose buffer adds to both.
+    drop(prepared);
     evaluation
         .problems
         .extend(changed.into_iter().map(|f| changed_problem(&deferred[f])));
@@ -206,9 +213,11 @@ enum Keep {
     All,
     Fields(&'static [(&'static str, Keep)]),
     Each(&'static Keep),
+    /// Every field, but those named only as said.
+    AllBut(&'static [(&'static str, Keep)]),
 }
 
-use Keep::{All, Each, Fields};
+use Keep::{All, AllBut, Each, Fields};
 
 /// Of `metadata`: the labels (exception selectors, and a Pod's are its pods' labels) and the
 /// owner references (which objects the rules judge). The identity is the resource's own
@@ -221,9 +230,9 @@ const METADATA: (&str, Keep) = (
 
 /// What attack paths read of a container: host ports (an entry from the node's network),
 /// and the environment values, arguments and command that name the Services it calls. Every
-/// container is kept, so that their indices stay.
+/// container and port is kept, so that their indices stay, but of a port only `hostPort`.
 const CONTAINER: Keep = Fields(&[
-    ("ports", All),
+    ("ports", Each(&Fields(&[("hostPort", All)]))),
     ("env", Each(&Fields(&[("name", All), ("value", All)]))),
     ("args", All),
     ("command", All),
@@ -263,25 +272,54 @@ const SERVICE: Keep = Fields(&[
         Fields(&[("selector", All), ("type", All), ("externalIPs", All)]),
     ),
 ]);
+/// [`METADATA`] and the annotations.
+const ANNOTATED: (&str, Keep) = (
+    "metadata",
+    Fields(&[
+        ("labels", All),
+        ("ownerReferences", All),
+        ("annotations", All),
+    ]),
+);
 /// A ServiceAccount token Secret is known by its type and an annotation that names the
 /// account.
-const SECRET: Keep = Fields(&[
-    (
-        "metadata",
-        Fields(&[
-            ("labels", All),
-            ("ownerReferences", All),
-            ("annotations", All),
-        ]),
-    ),
-    ("type", All),
-]);
+const SECRET: Keep = Fields(&[ANNOTATED, ("type", All)]);
 /// Read by the benchmark only when it holds kube-proxy's configuration, which is kept whole.
 const CONFIG_MAP: Keep = Fields(&[METADATA]);
+/// An Ingress's backend Service, in `networking.k8s.io/v1`'s shape or the older one.
+const BACKEND: Keep = Fields(&[("service", Fields(&[("name", All)])), ("serviceName", All)]);
+/// The Services an Ingress routes to, and for which hosts (attack paths' entries from
+/// outside); every rule and path is kept, so that their indices stay.
+const INGRESS: Keep = Fields(&[
+    METADATA,
+    (
+        "spec",
+        Fields(&[
+            ("defaultBackend", BACKEND),
+            ("backend", BACKEND),
+            (
+                "rules",
+                Each(&Fields(&[
+                    ("host", All),
+                    (
+                        "http",
+                        Fields(&[("paths", Each(&Fields(&[("backend", BACKEND)])))]),
+                    ),
+                ])),
+            ),
+        ]),
+    ),
+]);
 
-/// What later steps read of an object of its kind; `None`: all of it (RBAC, ServiceAccounts,
-/// Namespaces, NetworkPolicies of every flavour, Ingresses and the rest, which the inventory
-/// and the attack paths read, and which are few and small next to the workloads).
+/// Any other kind (RBAC, ServiceAccounts, NetworkPolicies of every flavour and the rest, which
+/// the inventory and the attack paths read): all of it but its metadata, of which the labels,
+/// owner references and annotations (the inventory tells the API server's own bindings by
+/// one). Nothing reads another kind's name or namespace from its object: the identity is the
+/// resource's own.
+const OTHER: Keep = AllBut(&[ANNOTATED]);
+
+/// What later steps read of an object of its kind; `None`: all of it (Namespaces, whose
+/// labels and annotations say how admission judges their pods, and which are few).
 fn kept(r: &Resource) -> Option<&'static Keep> {
     let core = r.id.group().is_empty();
     // Workloads and Services by kind alone, as attack paths find them.
@@ -297,15 +335,18 @@ fn kept(r: &Resource) -> Option<&'static Keep> {
         "Service" => &SERVICE,
         "Secret" if core => &SECRET,
         "ConfigMap" if core => &CONFIG_MAP,
-        _ => return None,
+        "Ingress" if matches!(r.id.group(), "networking.k8s.io" | "extensions") => &INGRESS,
+        "Namespace" if core => return None,
+        _ => &OTHER,
     })
 }
 
 /// Reduces `r` (one [`reducible`]) to what the later steps of a scan read: its identity,
 /// input type and origin, the position where it starts (attack path steps point at it), and
-/// of its object what [`kept`] says. Those steps are the benchmark's (object identities, which
-/// the reduced object keeps), the exceptions' (labels, annotations), the attack paths' and
-/// the list of evaluated objects (identity and origin).
+/// of its object what [`kept`] says. Those steps are the inventory's (built from the objects
+/// of files beyond the budget once they are reduced), the benchmark's (object identities,
+/// which the reduced object keeps), the exceptions' (labels, annotations), the attack paths'
+/// and the list of evaluated objects (identity and origin).
 pub(super) fn reduce(r: &mut Resource) {
     r.spans = r.spans.as_ref().map(|s| SpanTree::leaf(s.position()));
     if let Some(keep) = kept(r) {
@@ -332,9 +373,17 @@ fn project(value: Value, keep: &Keep) -> Value {
             }
             Value::Object(out)
         }
+        (AllBut(fields), Value::Object(mut map)) => {
+            for (name, keep) in *fields {
+                if let Some(v) = map.get_mut(*name) {
+                    *v = project(std::mem::take(v), keep);
+                }
+            }
+            Value::Object(map)
+        }
         (Each(keep), Value::Array(items)) => {
             Value::Array(items.into_iter().map(|v| project(v, keep)).collect())
         }
-        (Fields(_) | Each(_), v) => v,
+        (Fields(_) | Each(_) | AllBut(_), v) => v,
     }
 }
