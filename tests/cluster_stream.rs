@@ -286,3 +286,41 @@ fn a_snapshot_written_from_its_spilled_pages_is_the_whole_snapshot() {
         );
     }
 }
+
+/// The AKS ratings cluster of fixtures/clusters, served page by page from the store API
+/// server: its Ingress, Services, controllers and owned ReplicaSets and Pods, NetworkPolicy and
+/// RBAC, judged as its snapshot is. Needs nothing from ../shared.
+#[test]
+fn the_ratings_cluster_scans_as_its_snapshot_does() {
+    use crate::lab::{StoreOptions, StoreServer};
+    let text = std::fs::read_to_string(repo().join("fixtures/clusters/aks-ratings.json")).unwrap();
+    let snapshot = posture::snapshot::Snapshot::read(text.as_bytes()).unwrap();
+    let server = StoreServer::start(StoreOptions::default());
+    let served: Vec<Value> = snapshot
+        .objects
+        .iter()
+        .filter(|o| {
+            let api_version = o["apiVersion"].as_str().unwrap_or_default();
+            server
+                .store()
+                .type_of(api_version, o["kind"].as_str().unwrap_or_default())
+                .is_some()
+        })
+        .cloned()
+        .collect();
+    assert!(served.len() > 200, "most of the cluster is served");
+    server.store().apply_all(served);
+    let mut options = ClusterOptions {
+        page_size: 5,
+        ..ClusterOptions::default()
+    };
+    options.connect.kubeconfig = Some(server.kubeconfig());
+    options.connect.request_timeout = std::time::Duration::from_secs(10);
+    let whole = whole(&options);
+    let streamed = streamed(&options);
+    assert!(
+        whole.findings.len() > 50 && whole.compliance.is_some() && !whole.attack_paths.is_empty(),
+        "the cluster has findings, a benchmark and attack paths to compare"
+    );
+    assert_eq!(json(&streamed), json(&whole));
+}
