@@ -1,5 +1,6 @@
 //! A finding: one rule failing on one object, located at the offending field.
 
+use crate::fingerprint::Fingerprint;
 use crate::resource::{FieldPath, ObjectRef, Origin, Position, Written};
 use crate::severity::Severity;
 use crate::shared_text::SharedText;
@@ -29,7 +30,7 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub written: Option<Box<Written>>,
     /// Stable across runs, line shifts and re-ordering: rule, source file, object and field.
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
 }
 
 /// The key of a finding's fingerprint in SARIF `partialFingerprints`, read back by
@@ -56,7 +57,7 @@ impl Finding {
         origin: &Origin,
         path: &FieldPath,
         value: Option<&serde_json::Value>,
-    ) -> String {
+    ) -> Fingerprint {
         let mut h = Sha256::new();
         let source = origin.source_key();
         for part in [
@@ -72,7 +73,9 @@ impl Finding {
             h.update([0]);
         }
         let digest = h.finalize();
-        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+        let mut bytes = [0; Fingerprint::BYTES];
+        bytes.copy_from_slice(&digest[..Fingerprint::BYTES]);
+        Fingerprint::from_bytes(bytes)
     }
 
     /// The order every reporter sees: rule, namespace, kind, name, path, then source.

@@ -16,6 +16,7 @@ pub mod diff;
 pub mod engine;
 pub mod exceptions;
 pub mod finding;
+pub mod fingerprint;
 pub mod fix;
 pub mod location;
 pub mod paths;

@@ -485,12 +485,7 @@ fn cluster_fingerprints_are_stable_across_collections() {
         ),
         &auto(),
     );
-    let prints = |r: &ScanReport| {
-        r.findings
-            .iter()
-            .map(|f| f.fingerprint.clone())
-            .collect::<Vec<_>>()
-    };
+    let prints = |r: &ScanReport| r.findings.iter().map(|f| f.fingerprint).collect::<Vec<_>>();
     assert_eq!(prints(&first), prints(&second));
 }
 

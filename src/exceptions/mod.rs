@@ -419,7 +419,13 @@ mod tests {
             path: FieldPath::default(),
             position: None,
             written: None,
-            fingerprint: rule.into(),
+            fingerprint: Finding::fingerprint_of(
+                rule,
+                &r.id,
+                &r.origin,
+                &FieldPath::default(),
+                None,
+            ),
         }
     }
 

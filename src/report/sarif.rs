@@ -256,7 +256,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         .logical_locations(vec![logical(&f.object)])
         .build();
     let mut fingerprints = BTreeMap::new();
-    fingerprints.insert(FINGERPRINT_KEY.to_owned(), f.fingerprint.clone());
+    fingerprints.insert(FINGERPRINT_KEY.to_owned(), f.fingerprint.to_string());
     let mut r = SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))
