@@ -58,7 +58,7 @@ fn main() {
     };
     let mut heap = 0;
     heap += freed("message", &|f| f.message = Default::default());
-    heap += freed("path", &|f| f.path = Default::default());
+    heap += freed("path", &|f| f.path = posture::finding::empty_path());
     heap += freed("written", &|f| f.written = None);
     heap += freed("fingerprint", &|f| f.fingerprint = Default::default());
     // One stand-in shared by all, so that only the findings' own copies are freed.

@@ -21,7 +21,8 @@ pub struct Finding {
     pub object: Arc<ObjectRef>,
     pub origin: Arc<Origin>,
     /// The offending field (or the nearest field that exists, when the fix is to add one).
-    pub path: FieldPath,
+    /// Shared: the findings of one rule on many objects mostly name the same few fields.
+    pub path: Arc<FieldPath>,
     /// Where `path` is in the source, when the source has positions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
@@ -31,6 +32,12 @@ pub struct Finding {
     pub written: Option<Box<Written>>,
     /// Stable across runs, line shifts and re-ordering: rule, source file, object and field.
     pub fingerprint: Fingerprint,
+}
+
+/// The empty path (a finding on the whole object), one copy shared by every finding with it.
+pub fn empty_path() -> Arc<FieldPath> {
+    static EMPTY: std::sync::OnceLock<Arc<FieldPath>> = std::sync::OnceLock::new();
+    Arc::clone(EMPTY.get_or_init(Arc::default))
 }
 
 /// The key of a finding's fingerprint in SARIF `partialFingerprints`, read back by

@@ -54,7 +54,7 @@ fn hostile() -> ScanReport {
         message: format!("Deployment '{name}' | has `no` \"team\" label\u{7}\r\n<img src=x>"),
         object: object.clone().into(),
         origin: origin.clone().into(),
-        path,
+        path: path.into(),
         position: Some(Position { line: 2, column: 3 }),
         written: None,
     };

@@ -810,7 +810,7 @@ fn fixed_rendered_report() -> ScanReport {
         message: "Container 'web' of Deployment 'demo' runs privileged".into(),
         object: object.into(),
         origin: origin.into(),
-        path,
+        path: path.into(),
         position: Some(Position {
             line: 42,
             column: 13,

@@ -419,7 +419,7 @@ impl Failure {
             message: self.message,
             object: self.object.into(),
             origin: self.origin.into(),
-            path: self.path,
+            path: std::sync::Arc::new(self.path),
             position: self.position,
             written: self.written.map(Box::new),
             fingerprint,

@@ -14,12 +14,14 @@ pub mod pod_security;
 mod recursion;
 mod rule_job;
 pub mod settings;
+mod shared_paths;
 mod user;
 
 pub use limits::Limits;
 pub use pod_security::PssVersion;
 pub use settings::RuleSettings;
 mod shape;
+use shared_paths::SharedPaths;
 
 use crate::finding::{self, Finding};
 use crate::policy::{Catalog, Rule};
@@ -383,7 +385,7 @@ impl Evaluator {
                         .and_then(|k| k.parse::<usize>().ok())
                         .and_then(|i| self.rules.get(i));
                     if let Some(rule) = rule {
-                        decode(rule, &subject, value.clone(), &mut out);
+                        decode(rule, &subject, value.clone(), &mut worker.paths, &mut out);
                     }
                 }
             }
@@ -392,7 +394,7 @@ impl Evaluator {
                 for &i in rules {
                     let rule = &self.rules[i];
                     match engine.eval_rule(self.entry_points[i].clone()) {
-                        Ok(value) => decode(rule, &subject, value, &mut out),
+                        Ok(value) => decode(rule, &subject, value, &mut worker.paths, &mut out),
                         Err(e) => out
                             .problems
                             .push(eval_problem(rule, resource, &e.to_string())),
@@ -433,6 +435,8 @@ fn to_rego(value: &serde_json::Value) -> regorus::Value {
 struct Worker {
     engine: regorus::Engine,
     vm: Option<regorus::rvm::RegoVM>,
+    /// The paths of this worker's findings, for the whole evaluation.
+    paths: SharedPaths,
 }
 
 /// Plans by input type and origin kind, then apiVersion, then kind: looked up with the
@@ -491,6 +495,7 @@ impl Builtin {
                 let worker = slot.get_or_insert_with(|| Worker {
                     engine: self.engine.clone(),
                     vm: self.bytecode.as_ref().and_then(|b| b.vm(&self.data)),
+                    paths: SharedPaths::default(),
                 });
                 let mut out = Evaluation::default();
                 for &(resource, p) in chunk {
@@ -637,7 +642,14 @@ fn results(value: regorus::Value) -> Result<Vec<regorus::Value>, regorus::Value>
 }
 
 /// Turns a rule's output into findings; malformed entries are problems, not panics.
-fn decode(rule: &Rule, subject: &Subject, value: regorus::Value, out: &mut Evaluation) {
+/// Findings share their paths through `paths`.
+fn decode(
+    rule: &Rule,
+    subject: &Subject,
+    value: regorus::Value,
+    paths: &mut SharedPaths,
+    out: &mut Evaluation,
+) {
     let resource = subject.resource;
     if let crate::policy::Contract::Conftest { rule: name, .. } = &rule.contract {
         return decode_conftest(rule, name, subject, value, out);
@@ -691,7 +703,7 @@ fn decode(rule: &Rule, subject: &Subject, value: regorus::Value, out: &mut Evalu
                 }
             },
         };
-        push_finding(rule, subject, msg, path, out);
+        push_finding(rule, subject, msg, paths.share(path), out);
     }
 }
 
@@ -710,7 +722,7 @@ fn decode_conftest(
         regorus::Value::Undefined | regorus::Value::Bool(false) => return,
         regorus::Value::Bool(true) => {
             let msg = format!("`{}.{name}` is true", rule.package);
-            return push_finding(rule, subject, &msg, FieldPath::default(), out);
+            return push_finding(rule, subject, &msg, finding::empty_path(), out);
         }
         other => match results(other) {
             Ok(items) => items,
@@ -737,7 +749,7 @@ fn decode_conftest(
         };
         match msg {
             Some(msg) if !seen.insert(msg.clone()) => {}
-            Some(msg) => push_finding(rule, subject, &msg, FieldPath::default(), out),
+            Some(msg) => push_finding(rule, subject, &msg, finding::empty_path(), out),
             None => out.problems.push(eval_problem(
                 rule,
                 resource,
@@ -789,7 +801,13 @@ impl<'a> Subject<'a> {
     }
 }
 
-fn push_finding(rule: &Rule, subject: &Subject, msg: &str, path: FieldPath, out: &mut Evaluation) {
+fn push_finding(
+    rule: &Rule,
+    subject: &Subject,
+    msg: &str,
+    path: Arc<FieldPath>,
+    out: &mut Evaluation,
+) {
     let resource = subject.resource;
     let (object, origin) = subject.shared();
     let position = resource.position_of(&path);

@@ -416,7 +416,7 @@ mod tests {
             message: String::new(),
             object: r.id.clone().into(),
             origin: r.origin.clone().into(),
-            path: FieldPath::default(),
+            path: crate::finding::empty_path(),
             position: None,
             written: None,
             fingerprint: Finding::fingerprint_of(

@@ -106,7 +106,7 @@ impl FindingFields {
             title: f.rule_title.to_string(),
             severity: f.severity,
             message: f.message.clone(),
-            path: f.path.clone(),
+            path: FieldPath::clone(&f.path),
             fingerprint: f.fingerprint,
         }
     }
@@ -248,7 +248,7 @@ fn evidence(f: &Finding) -> Finding {
         message: String::new(),
         object: Arc::clone(&f.object),
         origin: Arc::clone(&f.origin),
-        path: FieldPath::default(),
+        path: crate::finding::empty_path(),
         position: f.position,
         written: f.written.clone(),
         fingerprint: Fingerprint::default(),

@@ -318,7 +318,7 @@ mod tests {
             message: format!("{name} fails {rule}"),
             object: object.into(),
             origin: origin.into(),
-            path,
+            path: path.into(),
             position: None,
             written: None,
         }
