@@ -46,7 +46,7 @@ impl PriorFinding {
             fingerprint: f.fingerprint,
             rule_id: f.rule_id.to_string(),
             severity: Some(f.severity),
-            message: f.message.clone(),
+            message: f.message.to_string(),
             object,
             location,
         }

@@ -1,6 +1,7 @@
 //! A finding: one rule failing on one object, located at the offending field.
 
 use crate::fingerprint::Fingerprint;
+use crate::message::Message;
 use crate::resource::{FieldPath, ObjectRef, Origin, Position, Written};
 use crate::severity::Severity;
 use crate::shared_text::SharedText;
@@ -17,7 +18,7 @@ pub struct Finding {
     pub rule_id: SharedText,
     pub rule_title: SharedText,
     pub severity: Severity,
-    pub message: String,
+    pub message: Message,
     pub object: Arc<ObjectRef>,
     pub origin: Arc<Origin>,
     /// The offending field (or the nearest field that exists, when the fix is to add one).

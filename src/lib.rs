@@ -19,6 +19,7 @@ pub mod finding;
 pub mod fingerprint;
 pub mod fix;
 pub mod location;
+pub mod message;
 pub mod paths;
 pub mod pattern;
 pub mod policy;

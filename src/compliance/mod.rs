@@ -416,7 +416,7 @@ impl Failure {
             rule_id: id.into(),
             rule_title: check.title.as_str().into(),
             severity,
-            message: self.message,
+            message: self.message.into(),
             object: self.object.into(),
             origin: self.origin.into(),
             path: std::sync::Arc::new(self.path),

@@ -14,19 +14,20 @@ pub mod pod_security;
 mod recursion;
 mod rule_job;
 pub mod settings;
-mod shared_paths;
+mod sharing;
 mod user;
 
 pub use limits::Limits;
 pub use pod_security::PssVersion;
 pub use settings::RuleSettings;
 mod shape;
-use shared_paths::SharedPaths;
+use sharing::Sharing;
 
 use crate::finding::{self, Finding};
 use crate::policy::{Catalog, Rule};
 use crate::problem::{Code, Level, Problem};
 use crate::resource::{FieldPath, InputType, ObjectRef, Origin, OriginKind, Resource, Segment};
+use crate::shared_text::SharedText;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -385,7 +386,7 @@ impl Evaluator {
                         .and_then(|k| k.parse::<usize>().ok())
                         .and_then(|i| self.rules.get(i));
                     if let Some(rule) = rule {
-                        decode(rule, &subject, value.clone(), &mut worker.paths, &mut out);
+                        decode(rule, &subject, value.clone(), &mut worker.sharing, &mut out);
                     }
                 }
             }
@@ -394,7 +395,7 @@ impl Evaluator {
                 for &i in rules {
                     let rule = &self.rules[i];
                     match engine.eval_rule(self.entry_points[i].clone()) {
-                        Ok(value) => decode(rule, &subject, value, &mut worker.paths, &mut out),
+                        Ok(value) => decode(rule, &subject, value, &mut worker.sharing, &mut out),
                         Err(e) => out
                             .problems
                             .push(eval_problem(rule, resource, &e.to_string())),
@@ -435,8 +436,8 @@ fn to_rego(value: &serde_json::Value) -> regorus::Value {
 struct Worker {
     engine: regorus::Engine,
     vm: Option<regorus::rvm::RegoVM>,
-    /// The paths of this worker's findings, for the whole evaluation.
-    paths: SharedPaths,
+    /// What this worker's findings share, for the whole evaluation.
+    sharing: Sharing,
 }
 
 /// Plans by input type and origin kind, then apiVersion, then kind: looked up with the
@@ -495,7 +496,7 @@ impl Builtin {
                 let worker = slot.get_or_insert_with(|| Worker {
                     engine: self.engine.clone(),
                     vm: self.bytecode.as_ref().and_then(|b| b.vm(&self.data)),
-                    paths: SharedPaths::default(),
+                    sharing: Sharing::default(),
                 });
                 let mut out = Evaluation::default();
                 for &(resource, p) in chunk {
@@ -642,17 +643,17 @@ fn results(value: regorus::Value) -> Result<Vec<regorus::Value>, regorus::Value>
 }
 
 /// Turns a rule's output into findings; malformed entries are problems, not panics.
-/// Findings share their paths through `paths`.
+/// Findings share their paths and the words of their messages through `sharing`.
 fn decode(
     rule: &Rule,
     subject: &Subject,
     value: regorus::Value,
-    paths: &mut SharedPaths,
+    sharing: &mut Sharing,
     out: &mut Evaluation,
 ) {
     let resource = subject.resource;
     if let crate::policy::Contract::Conftest { rule: name, .. } = &rule.contract {
-        return decode_conftest(rule, name, subject, value, out);
+        return decode_conftest(rule, name, subject, value, sharing, out);
     }
     let items = match value {
         regorus::Value::Undefined => return,
@@ -703,7 +704,8 @@ fn decode(
                 }
             },
         };
-        push_finding(rule, subject, msg, paths.share(path), out);
+        let path = sharing.paths.share(path);
+        push_finding(rule, subject, msg, path, sharing, out);
     }
 }
 
@@ -715,6 +717,7 @@ fn decode_conftest(
     name: &str,
     subject: &Subject,
     value: regorus::Value,
+    sharing: &mut Sharing,
     out: &mut Evaluation,
 ) {
     let resource = subject.resource;
@@ -722,7 +725,7 @@ fn decode_conftest(
         regorus::Value::Undefined | regorus::Value::Bool(false) => return,
         regorus::Value::Bool(true) => {
             let msg = format!("`{}.{name}` is true", rule.package);
-            return push_finding(rule, subject, &msg, finding::empty_path(), out);
+            return push_finding(rule, subject, &msg, finding::empty_path(), sharing, out);
         }
         other => match results(other) {
             Ok(items) => items,
@@ -749,7 +752,7 @@ fn decode_conftest(
         };
         match msg {
             Some(msg) if !seen.insert(msg.clone()) => {}
-            Some(msg) => push_finding(rule, subject, &msg, finding::empty_path(), out),
+            Some(msg) => push_finding(rule, subject, &msg, finding::empty_path(), sharing, out),
             None => out.problems.push(eval_problem(
                 rule,
                 resource,
@@ -776,11 +779,11 @@ fn field_path(value: &regorus::Value) -> Option<FieldPath> {
         .map(FieldPath)
 }
 
-/// An object being judged. Its findings share one copy of its identity and origin, made at
-/// its first finding.
+/// An object being judged. Its findings share one copy of its identity, origin and name (for
+/// their messages), made at its first finding.
 pub(crate) struct Subject<'a> {
     resource: &'a Resource,
-    shared: std::cell::OnceCell<(Arc<ObjectRef>, Arc<Origin>)>,
+    shared: std::cell::OnceCell<(Arc<ObjectRef>, Arc<Origin>, SharedText)>,
 }
 
 impl<'a> Subject<'a> {
@@ -791,11 +794,12 @@ impl<'a> Subject<'a> {
         }
     }
 
-    fn shared(&self) -> &(Arc<ObjectRef>, Arc<Origin>) {
+    fn shared(&self) -> &(Arc<ObjectRef>, Arc<Origin>, SharedText) {
         self.shared.get_or_init(|| {
             (
                 Arc::new(self.resource.id.clone()),
                 Arc::new(self.resource.origin.clone()),
+                SharedText::from(self.resource.id.name.as_str()),
             )
         })
     }
@@ -806,10 +810,11 @@ fn push_finding(
     subject: &Subject,
     msg: &str,
     path: Arc<FieldPath>,
+    sharing: &mut Sharing,
     out: &mut Evaluation,
 ) {
     let resource = subject.resource;
-    let (object, origin) = subject.shared();
+    let (object, origin, name) = subject.shared();
     let position = resource.position_of(&path);
     out.findings.push(Finding {
         fingerprint: Finding::fingerprint_of(
@@ -822,7 +827,7 @@ fn push_finding(
         rule_id: rule.id.clone(),
         rule_title: rule.title.clone(),
         severity: rule.severity,
-        message: msg.to_owned(),
+        message: sharing.messages.message(msg, name),
         object: object.clone(),
         origin: origin.clone(),
         written: resource.written_at(&path).map(Box::new),

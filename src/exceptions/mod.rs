@@ -413,7 +413,7 @@ mod tests {
             rule_id: rule.into(),
             rule_title: "".into(),
             severity: crate::Severity::High,
-            message: String::new(),
+            message: Default::default(),
             object: r.id.clone().into(),
             origin: r.origin.clone().into(),
             path: crate::finding::empty_path(),

@@ -831,7 +831,7 @@ impl<'a> Graph<'a> {
                     w.r.id.display_name(),
                     creds
                         .iter()
-                        .map(|f| f.message.as_str())
+                        .map(|f| f.message.to_string())
                         .collect::<Vec<_>>()
                         .join("; ")
                 ),

@@ -55,7 +55,7 @@ struct JsonFinding<'a> {
     rule_id: &'a str,
     title: &'a str,
     severity: Severity,
-    message: &'a str,
+    message: &'a crate::message::Message,
     object: JsonObject<'a>,
     location: JsonLocation<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]

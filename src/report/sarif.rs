@@ -260,7 +260,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     let mut r = SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))
-        .message(Message::builder().text(f.message.clone()).build())
+        .message(Message::builder().text(f.message.to_string()).build())
         .locations(vec![location])
         .partial_fingerprints(fingerprints)
         .properties(PropertyBag::builder().additional_properties(props).build())

@@ -105,7 +105,7 @@ impl FindingFields {
             rule: f.rule_id.to_string(),
             title: f.rule_title.to_string(),
             severity: f.severity,
-            message: f.message.clone(),
+            message: f.message.to_string(),
             path: FieldPath::clone(&f.path),
             fingerprint: f.fingerprint,
         }
@@ -245,7 +245,7 @@ fn evidence(f: &Finding) -> Finding {
         rule_id: f.rule_id.clone(),
         rule_title: f.rule_title.clone(),
         severity: f.severity,
-        message: String::new(),
+        message: Default::default(),
         object: Arc::clone(&f.object),
         origin: Arc::clone(&f.origin),
         path: crate::finding::empty_path(),

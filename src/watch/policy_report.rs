@@ -315,7 +315,7 @@ mod tests {
             rule_id: rule.into(),
             rule_title: format!("title of {rule}").into(),
             severity,
-            message: format!("{name} fails {rule}"),
+            message: format!("{name} fails {rule}").into(),
             object: object.into(),
             origin: origin.into(),
             path: path.into(),

@@ -1,13 +1,22 @@
-//! One copy of each field path a worker's findings name, shared by those findings.
+//! What a worker's findings share: one copy of each field path they name, and the words of
+//! their messages around object names ([`crate::message`]).
 //!
 //! A rule failing on many objects names the same few fields on each (a large scan holds
 //! hundreds of thousands of findings and a few hundred distinct paths), and each finding held
 //! its own copy: a vector of segments, ~140 bytes a finding. Only the vector is saved: the keys
 //! were already the rule's strings.
 
+use crate::message::SharedMessages;
 use crate::resource::FieldPath;
 use std::collections::HashSet;
 use std::sync::Arc;
+
+/// A worker's shared paths and messages, kept for a whole evaluation.
+#[derive(Default)]
+pub(crate) struct Sharing {
+    pub(crate) paths: SharedPaths,
+    pub(crate) messages: SharedMessages,
+}
 
 /// The paths a worker has handed out. Bounded: past [`SharedPaths::MAX`] distinct paths it
 /// starts again, so that rules that name a new field on every object (list indices, map keys)
