@@ -7,6 +7,7 @@
 
 use crate::finding::Finding;
 use crate::finding::FINGERPRINT_KEY;
+use crate::fingerprint::{Fingerprint, FingerprintError};
 use crate::severity::Severity;
 use serde::Serialize;
 use serde_json::Value;
@@ -16,7 +17,7 @@ use std::path::Path;
 /// A finding of an earlier scan, as much of it as both JSON and SARIF record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PriorFinding {
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     pub rule_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
@@ -42,10 +43,10 @@ impl PriorFinding {
         let object = object_label(&o.kind, o.namespace.as_deref(), &o.name);
         let location = f.location().line();
         PriorFinding {
-            fingerprint: f.fingerprint.clone(),
+            fingerprint: f.fingerprint,
             rule_id: f.rule_id.to_string(),
             severity: Some(f.severity),
-            message: f.message.clone(),
+            message: f.message.to_string(),
             object,
             location,
         }
@@ -81,6 +82,13 @@ pub enum BaselineError {
     Unknown { path: String },
     #[error("{path}: finding {index} has no fingerprint, so it cannot be compared")]
     NoFingerprint { path: String, index: usize },
+    #[error("{path}: finding {index} has a fingerprint posture does not write")]
+    BadFingerprint {
+        path: String,
+        index: usize,
+        #[source]
+        source: FingerprintError,
+    },
 }
 
 /// Reads a baseline written by `posture scan --format json` or `--format sarif`.
@@ -128,13 +136,7 @@ fn json_findings(findings: &[Value], source: &str) -> Result<Vec<PriorFinding>, 
         .iter()
         .enumerate()
         .map(|(index, f)| {
-            let fingerprint =
-                f["fingerprint"]
-                    .as_str()
-                    .ok_or_else(|| BaselineError::NoFingerprint {
-                        path: source.to_owned(),
-                        index,
-                    })?;
+            let fingerprint = fingerprint(f["fingerprint"].as_str(), source, index)?;
             let o = &f["object"];
             let object = object_label(
                 &text(&o["kind"]),
@@ -151,7 +153,7 @@ fn json_findings(findings: &[Value], source: &str) -> Result<Vec<PriorFinding>, 
                 (None, None) => String::new(),
             };
             Ok(PriorFinding {
-                fingerprint: fingerprint.to_owned(),
+                fingerprint,
                 rule_id: text(&f["rule_id"]),
                 severity: f["severity"].as_str().and_then(|s| s.parse().ok()),
                 message: text(&f["message"]),
@@ -173,12 +175,11 @@ fn sarif_findings(runs: &[Value], source: &str) -> Result<Vec<PriorFinding>, Bas
             {
                 continue;
             }
-            let fingerprint = r["partialFingerprints"][FINGERPRINT_KEY]
-                .as_str()
-                .ok_or_else(|| BaselineError::NoFingerprint {
-                    path: source.to_owned(),
-                    index,
-                })?;
+            let fingerprint = fingerprint(
+                r["partialFingerprints"][FINGERPRINT_KEY].as_str(),
+                source,
+                index,
+            )?;
             let location = &r["locations"][0];
             let physical = &location["physicalLocation"];
             let uri = text(&physical["artifactLocation"]["uri"]);
@@ -190,7 +191,7 @@ fn sarif_findings(runs: &[Value], source: &str) -> Result<Vec<PriorFinding>, Bas
                 _ => uri,
             };
             out.push(PriorFinding {
-                fingerprint: fingerprint.to_owned(),
+                fingerprint,
                 rule_id: text(&r["ruleId"]),
                 severity: r["properties"]["severity"]
                     .as_str()
@@ -202,6 +203,25 @@ fn sarif_findings(runs: &[Value], source: &str) -> Result<Vec<PriorFinding>, Bas
         }
     }
     Ok(out)
+}
+
+/// The fingerprint of the `index`th finding of `source`: every version of posture has written
+/// the same 32 hex digits, so anything else is not a baseline posture can compare with.
+fn fingerprint(
+    text: Option<&str>,
+    source: &str,
+    index: usize,
+) -> Result<Fingerprint, BaselineError> {
+    let text = text.ok_or_else(|| BaselineError::NoFingerprint {
+        path: source.to_owned(),
+        index,
+    })?;
+    text.parse()
+        .map_err(|source_error| BaselineError::BadFingerprint {
+            path: source.to_owned(),
+            index,
+            source: source_error,
+        })
 }
 
 /// posture's SARIF names objects `namespace/Kind/name` or `Kind/name`; shown as JSON's are.
@@ -219,7 +239,7 @@ fn sarif_object(qualified: &Value) -> String {
 pub struct Baseline {
     /// What the baseline was read from.
     pub source: String,
-    known: HashSet<String>,
+    known: HashSet<Fingerprint>,
     /// Findings of the baseline this scan no longer has.
     pub fixed: Vec<PriorFinding>,
 }
@@ -228,16 +248,12 @@ impl Baseline {
     /// Compares `previous` with the findings `present` now (suppressed ones included: a
     /// suppressed finding is not fixed).
     pub fn new<'a>(previous: PriorScan, present: impl Iterator<Item = &'a Finding>) -> Baseline {
-        let now: HashSet<&str> = present.map(|f| f.fingerprint.as_str()).collect();
-        let known = previous
-            .findings
-            .iter()
-            .map(|f| f.fingerprint.clone())
-            .collect();
+        let now: HashSet<Fingerprint> = present.map(|f| f.fingerprint).collect();
+        let known = previous.findings.iter().map(|f| f.fingerprint).collect();
         let mut fixed: Vec<PriorFinding> = previous
             .findings
             .into_iter()
-            .filter(|f| !now.contains(f.fingerprint.as_str()))
+            .filter(|f| !now.contains(&f.fingerprint))
             .collect();
         fixed.sort_by(|a, b| {
             (&a.rule_id, &a.object, &a.fingerprint).cmp(&(&b.rule_id, &b.object, &b.fingerprint))
@@ -262,4 +278,65 @@ impl Baseline {
 pub enum State {
     New,
     Unchanged,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const PRINT: &str = "8c1b5e2f0a9d47b36e5f1c2d3a4b5c6d";
+
+    fn json_report(fingerprint: Value) -> Value {
+        json!({
+            "schema_version": "1.4",
+            "findings": [{
+                "rule_id": "PST-0001",
+                "severity": "high",
+                "message": "m",
+                "object": {"kind": "Pod", "namespace": "web", "name": "api"},
+                "location": {"file": "pod.yaml", "line": 3, "column": 5},
+                "fingerprint": fingerprint,
+            }],
+        })
+    }
+
+    fn sarif_log(fingerprint: Value) -> Value {
+        json!({"runs": [{"results": [{
+            "ruleId": "PST-0001",
+            "message": {"text": "m"},
+            "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+        }]}]})
+    }
+
+    /// Reports written by earlier versions hold the same 32 hex digits, and read back as such.
+    #[test]
+    fn json_and_sarif_fingerprints_read_back_unchanged() {
+        for report in [json_report(json!(PRINT)), sarif_log(json!(PRINT))] {
+            let scan = from_value(&report, "old.json").unwrap();
+            assert_eq!(scan.findings[0].fingerprint.to_string(), PRINT);
+        }
+    }
+
+    #[test]
+    fn a_fingerprint_posture_does_not_write_is_refused_with_its_place() {
+        for report in [
+            json_report(json!("abc")),
+            sarif_log(json!(PRINT.to_uppercase())),
+        ] {
+            let err = from_value(&report, "old.json").unwrap_err();
+            assert!(matches!(
+                err,
+                BaselineError::BadFingerprint { index: 0, .. }
+            ));
+            assert_eq!(
+                err.to_string(),
+                "old.json: finding 0 has a fingerprint posture does not write"
+            );
+            let cause = std::error::Error::source(&err).unwrap().to_string();
+            assert!(cause.contains("32 lowercase hexadecimal digits"), "{cause}");
+        }
+        let err = from_value(&json_report(Value::Null), "old.json").unwrap_err();
+        assert!(matches!(err, BaselineError::NoFingerprint { index: 0, .. }));
+    }
 }

@@ -3,6 +3,7 @@
 //! read and scanned.
 
 use crate::baseline::{PriorFinding, PriorScan};
+use crate::fingerprint::Fingerprint;
 use crate::resource::{ObjectRef, Resource};
 use serde::Serialize;
 use serde_json::Value;
@@ -52,21 +53,13 @@ pub struct FindingsDiff {
 
 /// Compares findings: a fingerprint in `new` only is introduced, in `old` only is fixed.
 pub fn findings(old: &PriorScan, new: &PriorScan) -> FindingsDiff {
-    let in_old: HashSet<&str> = old
-        .findings
-        .iter()
-        .map(|f| f.fingerprint.as_str())
-        .collect();
-    let in_new: HashSet<&str> = new
-        .findings
-        .iter()
-        .map(|f| f.fingerprint.as_str())
-        .collect();
-    let pick = |from: &[PriorFinding], keep: &dyn Fn(&str) -> bool| {
+    let in_old: HashSet<Fingerprint> = old.findings.iter().map(|f| f.fingerprint).collect();
+    let in_new: HashSet<Fingerprint> = new.findings.iter().map(|f| f.fingerprint).collect();
+    let pick = |from: &[PriorFinding], keep: &dyn Fn(&Fingerprint) -> bool| {
         let mut seen = HashSet::new();
         let mut out: Vec<PriorFinding> = from
             .iter()
-            .filter(|f| keep(&f.fingerprint) && seen.insert(f.fingerprint.clone()))
+            .filter(|f| keep(&f.fingerprint) && seen.insert(f.fingerprint))
             .cloned()
             .collect();
         // Most severe first, as a reviewer reads them.
@@ -262,8 +255,9 @@ mod tests {
 
     #[test]
     fn findings_are_matched_by_fingerprint() {
+        // Distinct fingerprints, one per letter.
         let f = |fp: &str| PriorFinding {
-            fingerprint: fp.into(),
+            fingerprint: fp.repeat(32).parse().unwrap(),
             rule_id: "PST-0001".into(),
             severity: None,
             message: String::new(),

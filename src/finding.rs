@@ -1,5 +1,7 @@
 //! A finding: one rule failing on one object, located at the offending field.
 
+use crate::fingerprint::Fingerprint;
+use crate::message::Message;
 use crate::resource::{FieldPath, ObjectRef, Origin, Position, Written};
 use crate::severity::Severity;
 use crate::shared_text::SharedText;
@@ -16,11 +18,12 @@ pub struct Finding {
     pub rule_id: SharedText,
     pub rule_title: SharedText,
     pub severity: Severity,
-    pub message: String,
+    pub message: Message,
     pub object: Arc<ObjectRef>,
     pub origin: Arc<Origin>,
     /// The offending field (or the nearest field that exists, when the fix is to add one).
-    pub path: FieldPath,
+    /// Shared: the findings of one rule on many objects mostly name the same few fields.
+    pub path: Arc<FieldPath>,
     /// Where `path` is in the source, when the source has positions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
@@ -29,7 +32,13 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub written: Option<Box<Written>>,
     /// Stable across runs, line shifts and re-ordering: rule, source file, object and field.
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
+}
+
+/// The empty path (a finding on the whole object), one copy shared by every finding with it.
+pub fn empty_path() -> Arc<FieldPath> {
+    static EMPTY: std::sync::OnceLock<Arc<FieldPath>> = std::sync::OnceLock::new();
+    Arc::clone(EMPTY.get_or_init(Arc::default))
 }
 
 /// The key of a finding's fingerprint in SARIF `partialFingerprints`, read back by
@@ -56,7 +65,7 @@ impl Finding {
         origin: &Origin,
         path: &FieldPath,
         value: Option<&serde_json::Value>,
-    ) -> String {
+    ) -> Fingerprint {
         let mut h = Sha256::new();
         let source = origin.source_key();
         for part in [
@@ -72,7 +81,9 @@ impl Finding {
             h.update([0]);
         }
         let digest = h.finalize();
-        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+        let mut bytes = [0; Fingerprint::BYTES];
+        bytes.copy_from_slice(&digest[..Fingerprint::BYTES]);
+        Fingerprint::from_bytes(bytes)
     }
 
     /// The order every reporter sees: rule, namespace, kind, name, path, then source.

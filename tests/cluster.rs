@@ -485,12 +485,7 @@ fn cluster_fingerprints_are_stable_across_collections() {
         ),
         &auto(),
     );
-    let prints = |r: &ScanReport| {
-        r.findings
-            .iter()
-            .map(|f| f.fingerprint.clone())
-            .collect::<Vec<_>>()
-    };
+    let prints = |r: &ScanReport| r.findings.iter().map(|f| f.fingerprint).collect::<Vec<_>>();
     assert_eq!(prints(&first), prints(&second));
 }
 
@@ -1431,11 +1426,11 @@ fn lab_metrics_server_insecure_tls_is_found() {
         collect(&LabServer::start(LabOptions::default())),
         &auto(),
     );
-    let hits: Vec<&str> = report
+    let hits: Vec<String> = report
         .findings
         .iter()
         .filter(|f| f.rule_id == "PST-0041" && f.object.name == "metrics-server")
-        .map(|f| f.message.as_str())
+        .map(|f| f.message.to_string())
         .collect();
     assert!(
         hits.iter().any(|m| m.contains("--kubelet-insecure-tls")),

@@ -64,7 +64,11 @@ fn the_three_shapes_of_the_ratings_task_definition_give_the_same_findings() {
             .map(|f| {
                 assert_eq!(f.object.kind, "TaskDefinition");
                 assert_eq!(f.object.name, "ratings");
-                (f.rule_id.to_string(), f.path.to_string(), f.message.clone())
+                (
+                    f.rule_id.to_string(),
+                    f.path.to_string(),
+                    f.message.to_string(),
+                )
             })
             .collect();
         found.sort();

@@ -243,7 +243,7 @@ fn conftest_v0_and_v1_policies_give_the_same_findings() {
                 (
                     f.rule_id.to_string(),
                     f.severity.to_string(),
-                    f.message.clone(),
+                    f.message.to_string(),
                 )
             })
             .collect();
@@ -272,11 +272,11 @@ fn conftest_v0_and_v1_policies_give_the_same_findings() {
 #[test]
 fn conftest_object_messages_need_a_string_msg() {
     let (_, evaluation) = scan_with_user_policy("fixtures/policies/conftest/messages");
-    let f: Vec<&str> = evaluation
+    let f: Vec<String> = evaluation
         .findings
         .iter()
         .filter(|f| f.rule_id.starts_with("conftest/"))
-        .map(|f| f.message.as_str())
+        .map(|f| f.message.to_string())
         .collect();
     assert_eq!(f, vec!["images must come from images.acme.example"]);
     let p = only_problem(&evaluation, "conftest/main/deny_broken");
@@ -327,7 +327,7 @@ fn conftest_rules_see_each_object_and_merge_a_package_across_directories() {
     );
     let evaluation = evaluator.evaluate(&collected.resources);
     assert!(evaluation.problems.is_empty(), "{:#?}", evaluation.problems);
-    let user: Vec<(&str, &str, &str)> = evaluation
+    let owned: Vec<(&str, &str, String)> = evaluation
         .findings
         .iter()
         .filter(|f| f.rule_id.starts_with("conftest/"))
@@ -335,10 +335,12 @@ fn conftest_rules_see_each_object_and_merge_a_package_across_directories() {
             (
                 f.rule_id.as_str(),
                 f.object.name.as_str(),
-                f.message.as_str(),
+                f.message.to_string(),
             )
         })
         .collect();
+    let user: Vec<(&str, &str, &str)> =
+        owned.iter().map(|(r, o, m)| (*r, *o, m.as_str())).collect();
     // v0 and v1 define the same messages in one package `main`: a set, so each once.
     assert_eq!(
         user,
@@ -398,18 +400,18 @@ fn wrongly_shaped_workloads_are_problems_with_a_line() {
 #[test]
 fn malformed_deny_entries_are_problems_and_well_formed_ones_findings() {
     let (_, evaluation) = scan_with_user_policy("fixtures/policies/malformed");
-    let mut found: Vec<(&str, String)> = evaluation
+    let mut found: Vec<(String, String)> = evaluation
         .findings
         .iter()
         .filter(|f| f.rule_id == "ACME-0900")
-        .map(|f| (f.message.as_str(), f.path.to_string()))
+        .map(|f| (f.message.to_string(), f.path.to_string()))
         .collect();
     found.sort();
     assert_eq!(
         found,
         [
-            ("path is a string", String::new()),
-            ("well formed", "spec.replicas".to_owned())
+            ("path is a string".to_owned(), String::new()),
+            ("well formed".to_owned(), "spec.replicas".to_owned())
         ]
     );
     let problems: Vec<&str> = evaluation

@@ -51,10 +51,11 @@ fn hostile() -> ScanReport {
         rule_id: "ACME-0001".into(),
         rule_title: "Deployment without a team label".into(),
         severity: Severity::Low,
-        message: format!("Deployment '{name}' | has `no` \"team\" label\u{7}\r\n<img src=x>"),
+        message: format!("Deployment '{name}' | has `no` \"team\" label\u{7}\r\n<img src=x>")
+            .into(),
         object: object.clone().into(),
         origin: origin.clone().into(),
-        path,
+        path: path.into(),
         position: Some(Position { line: 2, column: 3 }),
         written: None,
     };
@@ -283,7 +284,10 @@ fn junit_escapes_what_it_quotes() {
     assert_eq!(case.attribute("file"), Some("deploy/x\"y.yaml"));
     let failure = case.first_element_child().unwrap();
     // The bell cannot be carried by XML 1.0 and is replaced; the rest reads back as it was.
-    let expected = report.findings[0].message.replace('\u{7}', "\u{FFFD}");
+    let expected = report.findings[0]
+        .message
+        .to_string()
+        .replace('\u{7}', "\u{FFFD}");
     assert_eq!(failure.attribute("message"), Some(expected.as_str()));
     assert!(failure.text().unwrap().starts_with(&expected));
 }

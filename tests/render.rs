@@ -433,7 +433,7 @@ fn fingerprints_survive_template_line_shifts() {
             .map(|f| {
                 let line = f.position.expect("a rendered position").line;
                 let written = f.written.as_ref().map(|w| w.position.line);
-                (f.fingerprint.clone(), f.object.kind.clone(), line, written)
+                (f.fingerprint, f.object.kind.clone(), line, written)
             })
             .collect::<Vec<_>>()
     };
@@ -810,7 +810,7 @@ fn fixed_rendered_report() -> ScanReport {
         message: "Container 'web' of Deployment 'demo' runs privileged".into(),
         object: object.into(),
         origin: origin.into(),
-        path,
+        path: path.into(),
         position: Some(Position {
             line: 42,
             column: 13,

@@ -40,7 +40,7 @@ pub fn fixed_report() -> ScanReport {
         message: "Deployment 'ratings-api' has no team label".into(),
         object: object.clone().into(),
         origin: origin.clone().into(),
-        path,
+        path: path.into(),
         position: Some(Position { line: 5, column: 3 }),
         written: None,
     };

@@ -132,7 +132,7 @@ fn fixtures_pass_and_fail_as_named() {
                     "{}/{name}: expected no finding, got: {}",
                     rule.slug,
                     mine.iter()
-                        .map(|f| f.message.as_str())
+                        .map(|f| f.message.to_string())
                         .collect::<Vec<_>>()
                         .join(" | ")
                 ));

@@ -64,7 +64,7 @@ fn table_cells_never_break_an_identifier() {
         let cells = cell_lines(&table);
         for f in &report.findings {
             let texts = [
-                f.message.clone(),
+                f.message.to_string(),
                 f.path.to_string(),
                 f.rule_title.to_string(),
                 f.object.name.clone(),

@@ -14,17 +14,20 @@ pub mod pod_security;
 mod recursion;
 mod rule_job;
 pub mod settings;
+mod sharing;
 mod user;
 
 pub use limits::Limits;
 pub use pod_security::PssVersion;
 pub use settings::RuleSettings;
 mod shape;
+use sharing::Sharing;
 
 use crate::finding::{self, Finding};
 use crate::policy::{Catalog, Rule};
 use crate::problem::{Code, Level, Problem};
 use crate::resource::{FieldPath, InputType, ObjectRef, Origin, OriginKind, Resource, Segment};
+use crate::shared_text::SharedText;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -394,7 +397,7 @@ impl Evaluator {
                         .and_then(|k| k.parse::<usize>().ok())
                         .and_then(|i| self.rules.get(i));
                     if let Some(rule) = rule {
-                        decode(rule, &subject, value.clone(), &mut out);
+                        decode(rule, &subject, value.clone(), &mut worker.sharing, &mut out);
                     }
                 }
             }
@@ -403,7 +406,7 @@ impl Evaluator {
                 for &i in rules {
                     let rule = &self.rules[i];
                     match engine.eval_rule(self.entry_points[i].clone()) {
-                        Ok(value) => decode(rule, &subject, value, &mut out),
+                        Ok(value) => decode(rule, &subject, value, &mut worker.sharing, &mut out),
                         Err(e) => out
                             .problems
                             .push(eval_problem(rule, resource, &e.to_string())),
@@ -444,6 +447,8 @@ fn to_rego(value: &serde_json::Value) -> regorus::Value {
 struct Worker {
     engine: regorus::Engine,
     vm: Option<regorus::rvm::RegoVM>,
+    /// What this worker's findings share, for the whole evaluation.
+    sharing: Sharing,
 }
 
 /// Plans by input type and origin kind, then apiVersion, then kind: looked up with the
@@ -502,6 +507,7 @@ impl Builtin {
                 let worker = slot.get_or_insert_with(|| Worker {
                     engine: self.engine.clone(),
                     vm: self.bytecode.as_ref().and_then(|b| b.vm(&self.data)),
+                    sharing: Sharing::default(),
                 });
                 let mut out = Evaluation::default();
                 for &(resource, p) in chunk {
@@ -648,10 +654,17 @@ fn results(value: regorus::Value) -> Result<Vec<regorus::Value>, regorus::Value>
 }
 
 /// Turns a rule's output into findings; malformed entries are problems, not panics.
-fn decode(rule: &Rule, subject: &Subject, value: regorus::Value, out: &mut Evaluation) {
+/// Findings share their paths and the words of their messages through `sharing`.
+fn decode(
+    rule: &Rule,
+    subject: &Subject,
+    value: regorus::Value,
+    sharing: &mut Sharing,
+    out: &mut Evaluation,
+) {
     let resource = subject.resource;
     if let crate::policy::Contract::Conftest { rule: name, .. } = &rule.contract {
-        return decode_conftest(rule, name, subject, value, out);
+        return decode_conftest(rule, name, subject, value, sharing, out);
     }
     let items = match value {
         regorus::Value::Undefined => return,
@@ -702,7 +715,8 @@ fn decode(rule: &Rule, subject: &Subject, value: regorus::Value, out: &mut Evalu
                 }
             },
         };
-        push_finding(rule, subject, msg, path, out);
+        let path = sharing.paths.share(path);
+        push_finding(rule, subject, msg, path, sharing, out);
     }
 }
 
@@ -714,6 +728,7 @@ fn decode_conftest(
     name: &str,
     subject: &Subject,
     value: regorus::Value,
+    sharing: &mut Sharing,
     out: &mut Evaluation,
 ) {
     let resource = subject.resource;
@@ -721,7 +736,7 @@ fn decode_conftest(
         regorus::Value::Undefined | regorus::Value::Bool(false) => return,
         regorus::Value::Bool(true) => {
             let msg = format!("`{}.{name}` is true", rule.package);
-            return push_finding(rule, subject, &msg, FieldPath::default(), out);
+            return push_finding(rule, subject, &msg, finding::empty_path(), sharing, out);
         }
         other => match results(other) {
             Ok(items) => items,
@@ -748,7 +763,7 @@ fn decode_conftest(
         };
         match msg {
             Some(msg) if !seen.insert(msg.clone()) => {}
-            Some(msg) => push_finding(rule, subject, &msg, FieldPath::default(), out),
+            Some(msg) => push_finding(rule, subject, &msg, finding::empty_path(), sharing, out),
             None => out.problems.push(eval_problem(
                 rule,
                 resource,
@@ -775,11 +790,11 @@ fn field_path(value: &regorus::Value) -> Option<FieldPath> {
         .map(FieldPath)
 }
 
-/// An object being judged. Its findings share one copy of its identity and origin, made at
-/// its first finding.
+/// An object being judged. Its findings share one copy of its identity, origin and name (for
+/// their messages), made at its first finding.
 pub(crate) struct Subject<'a> {
     resource: &'a Resource,
-    shared: std::cell::OnceCell<(Arc<ObjectRef>, Arc<Origin>)>,
+    shared: std::cell::OnceCell<(Arc<ObjectRef>, Arc<Origin>, SharedText)>,
 }
 
 impl<'a> Subject<'a> {
@@ -790,19 +805,27 @@ impl<'a> Subject<'a> {
         }
     }
 
-    fn shared(&self) -> &(Arc<ObjectRef>, Arc<Origin>) {
+    fn shared(&self) -> &(Arc<ObjectRef>, Arc<Origin>, SharedText) {
         self.shared.get_or_init(|| {
             (
                 Arc::new(self.resource.id.clone()),
                 Arc::new(self.resource.origin.clone()),
+                SharedText::from(self.resource.id.name.as_str()),
             )
         })
     }
 }
 
-fn push_finding(rule: &Rule, subject: &Subject, msg: &str, path: FieldPath, out: &mut Evaluation) {
+fn push_finding(
+    rule: &Rule,
+    subject: &Subject,
+    msg: &str,
+    path: Arc<FieldPath>,
+    sharing: &mut Sharing,
+    out: &mut Evaluation,
+) {
     let resource = subject.resource;
-    let (object, origin) = subject.shared();
+    let (object, origin, name) = subject.shared();
     let position = resource.position_of(&path);
     out.findings.push(Finding {
         fingerprint: Finding::fingerprint_of(
@@ -815,7 +838,7 @@ fn push_finding(rule: &Rule, subject: &Subject, msg: &str, path: FieldPath, out:
         rule_id: rule.id.clone(),
         rule_title: rule.title.clone(),
         severity: rule.severity,
-        message: msg.to_owned(),
+        message: sharing.messages.message(msg, name),
         object: object.clone(),
         origin: origin.clone(),
         written: resource.written_at(&path).map(Box::new),

@@ -235,6 +235,7 @@ pub(super) fn evaluate(
     };
     let mut per_rule: Vec<Evaluation> = user.rules.iter().map(|_| Evaluation::default()).collect();
     let mut stopped: Vec<Option<Problem>> = user.rules.iter().map(|_| None).collect();
+    let mut sharing = super::Sharing::default();
     execute(&job, &user.modules, limits, &mut |step| match step {
         Step::Event(Event::Value { rule, input, value }) => {
             if let Some(value) = value {
@@ -242,6 +243,7 @@ pub(super) fn evaluate(
                     &user.rules[rule],
                     &super::Subject::new(&resources[read[input]]),
                     value,
+                    &mut sharing,
                     &mut per_rule[rule],
                 );
             }

@@ -413,13 +413,19 @@ mod tests {
             rule_id: rule.into(),
             rule_title: "".into(),
             severity: crate::Severity::High,
-            message: String::new(),
+            message: Default::default(),
             object: r.id.clone().into(),
             origin: r.origin.clone().into(),
-            path: FieldPath::default(),
+            path: crate::finding::empty_path(),
             position: None,
             written: None,
-            fingerprint: rule.into(),
+            fingerprint: Finding::fingerprint_of(
+                rule,
+                &r.id,
+                &r.origin,
+                &FieldPath::default(),
+                None,
+            ),
         }
     }
 

@@ -6,6 +6,7 @@
 
 use super::{catalog, desired::Tree, Applied, FileChange};
 use crate::finding::Finding;
+use crate::fingerprint::Fingerprint;
 use crate::paths::{AttackPath, Edge, Step};
 use crate::resource::{ObjectRef, Origin, Resource, SourcePath};
 use crate::severity::Severity;
@@ -23,7 +24,7 @@ pub struct Proposal {
     pub object: ObjectRef,
     pub origin: Origin,
     /// The fingerprints of the object's findings, in report order.
-    pub findings: Vec<String>,
+    pub findings: Vec<Fingerprint>,
     /// Ids of the attack paths that resolving all of them cuts, best first.
     pub cuts: Vec<String>,
     /// The highest exposure of a path through the object: 3 the internet, 2 node addresses or
@@ -34,12 +35,12 @@ pub struct Proposal {
     /// The safe change, when there is one.
     pub change: Option<Change>,
     /// Per finding (by fingerprint, in report order): resolved by the change, or why not.
-    pub outcomes: Vec<(String, Result<(), String>)>,
+    pub outcomes: Vec<(Fingerprint, Result<(), String>)>,
 }
 
 impl Proposal {
     /// Whether the change resolves the finding with this fingerprint.
-    pub fn resolves(&self, fingerprint: &str) -> bool {
+    pub fn resolves(&self, fingerprint: &Fingerprint) -> bool {
         self.outcomes
             .iter()
             .any(|(f, r)| f == fingerprint && r.is_ok())
@@ -98,7 +99,7 @@ pub fn propose(
         .into_iter()
         .map(|key| {
             let fs = &groups[&key];
-            let prints: HashSet<&str> = fs.iter().map(|f| f.fingerprint.as_str()).collect();
+            let prints: HashSet<Fingerprint> = fs.iter().map(|f| f.fingerprint).collect();
             let cuts: Vec<&AttackPath> = paths
                 .iter()
                 .filter(|p| p.steps.iter().any(|s| cut_by(s, key.0, &prints)))
@@ -135,7 +136,7 @@ pub fn propose(
             Proposal {
                 object: r.key.0.clone(),
                 origin: r.key.1.clone(),
-                findings: r.findings.iter().map(|f| f.fingerprint.clone()).collect(),
+                findings: r.findings.iter().map(|f| f.fingerprint).collect(),
                 cuts: r.cuts.iter().map(|p| p.id.clone()).collect(),
                 exposure: r.exposure,
                 weight: r.weight,
@@ -157,11 +158,11 @@ struct Ranked<'a> {
 /// Whether resolving the findings `prints` of `object` removes the step: a weakness, a
 /// credential or a mounted token the findings are the whole evidence of, a token Secret or an
 /// open binding whose findings they are, or the binding that grants the power.
-fn cut_by(step: &Step, object: &ObjectRef, prints: &HashSet<&str>) -> bool {
-    let evidence: Vec<&str> = step
+fn cut_by(step: &Step, object: &ObjectRef, prints: &HashSet<Fingerprint>) -> bool {
+    let evidence: Vec<&Fingerprint> = step
         .evidence
         .iter()
-        .filter_map(|e| e.fingerprint.as_deref())
+        .filter_map(|e| e.fingerprint.as_ref())
         .collect();
     match step.edge {
         Edge::EscapesToNode
@@ -177,7 +178,7 @@ fn cut_by(step: &Step, object: &ObjectRef, prints: &HashSet<&str>) -> bool {
     }
 }
 
-type Outcomes = Vec<(String, Result<(), String>)>;
+type Outcomes = Vec<(Fingerprint, Result<(), String>)>;
 
 fn change_of(
     resource: Option<&Resource>,
@@ -188,7 +189,7 @@ fn change_of(
     let refuse_all = |why: &str| -> Outcomes {
         findings
             .iter()
-            .map(|f| (f.fingerprint.clone(), Err(why.to_owned())))
+            .map(|f| (f.fingerprint, Err(why.to_owned())))
             .collect()
     };
     let Some(resource) = resource else {
@@ -210,7 +211,7 @@ fn change_of(
                 .map_or(Err("posture has no decision for it".to_owned()), |o| {
                     o.result.clone().map(|_| ())
                 });
-            (f.fingerprint.clone(), result)
+            (f.fingerprint, result)
         })
         .collect();
     let patch = plan
@@ -232,7 +233,7 @@ fn kubectl(resource: &Resource, findings: &[&Finding]) -> (Option<Change>, Outco
                    delete the Pod";
         let outcomes = findings
             .iter()
-            .map(|f| (f.fingerprint.clone(), Err(why.to_owned())))
+            .map(|f| (f.fingerprint, Err(why.to_owned())))
             .collect();
         return (None, outcomes);
     }
@@ -247,9 +248,9 @@ fn kubectl(resource: &Resource, findings: &[&Finding]) -> (Option<Change>, Outco
                         conflict = Some(e.to_string());
                     }
                 }
-                outcomes.push((f.fingerprint.clone(), Ok(())));
+                outcomes.push((f.fingerprint, Ok(())));
             }
-            Err(why) => outcomes.push((f.fingerprint.clone(), Err(why))),
+            Err(why) => outcomes.push((f.fingerprint, Err(why))),
         }
     }
     let failed = |outcomes: &mut Outcomes, why: String| {

@@ -104,7 +104,7 @@ pub struct Evidence {
     pub rule_id: Option<String>,
     /// The finding's fingerprint, to find it among the report's findings.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<String>,
+    pub fingerprint: Option<crate::fingerprint::Fingerprint>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     pub note: String,
@@ -114,7 +114,7 @@ impl Evidence {
     fn finding(f: &Finding) -> Evidence {
         Evidence {
             rule_id: Some(f.rule_id.to_string()),
-            fingerprint: Some(f.fingerprint.clone()),
+            fingerprint: Some(f.fingerprint),
             field: (!f.path.is_empty()).then(|| f.path.to_string()),
             note: f.rule_title.to_string(),
         }
@@ -848,7 +848,7 @@ impl<'a> Graph<'a> {
                     w.r.id.display_name(),
                     creds
                         .iter()
-                        .map(|f| f.message.as_str())
+                        .map(|f| f.message.to_string())
                         .collect::<Vec<_>>()
                         .join("; ")
                 ),

@@ -351,11 +351,8 @@ pub fn top_paths(report: &ScanReport) -> Vec<Block> {
 
 /// The fix list's proposals that still have a finding in the report, with their findings.
 fn shown(report: &ScanReport) -> Vec<(&Proposal, Vec<&Finding>)> {
-    let by_print: HashMap<&str, &Finding> = report
-        .findings
-        .iter()
-        .map(|f| (f.fingerprint.as_str(), f))
-        .collect();
+    let by_print: HashMap<crate::fingerprint::Fingerprint, &Finding> =
+        report.findings.iter().map(|f| (f.fingerprint, f)).collect();
     report
         .fixes
         .iter()
@@ -363,7 +360,7 @@ fn shown(report: &ScanReport) -> Vec<(&Proposal, Vec<&Finding>)> {
             let fs: Vec<&Finding> = p
                 .findings
                 .iter()
-                .filter_map(|f| by_print.get(f.as_str()).copied())
+                .filter_map(|f| by_print.get(f).copied())
                 .collect();
             (p, fs)
         })

@@ -55,12 +55,12 @@ struct JsonFinding<'a> {
     rule_id: &'a str,
     title: &'a str,
     severity: Severity,
-    message: &'a str,
+    message: &'a crate::message::Message,
     object: JsonObject<'a>,
     location: JsonLocation<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     frameworks: Option<&'a crate::policy::Frameworks>,
-    fingerprint: &'a str,
+    fingerprint: crate::fingerprint::Fingerprint,
     /// `new` or `unchanged`, with `--baseline`.
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<State>,
@@ -232,7 +232,7 @@ fn finding<'a>(
         frameworks: rule
             .map(|r| &r.frameworks)
             .filter(|fw| **fw != crate::policy::Frameworks::default()),
-        fingerprint: &f.fingerprint,
+        fingerprint: f.fingerprint,
         baseline: report.baseline_state(f),
         suppression: None,
     }

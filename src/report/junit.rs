@@ -120,7 +120,7 @@ impl<'a> RuleSuite<'a> {
             doc.push_str("/>\n");
             return;
         };
-        let mut message = findings[0].message.clone();
+        let mut message = findings[0].message.to_string();
         if findings.len() > 1 {
             let _ = write!(message, " (and {} more)", findings.len() - 1);
         }

@@ -1058,11 +1058,15 @@ fn container_of(f: &Finding) -> Option<(usize, &str)> {
         [Segment::Key(k), Segment::Index(i), ..] if k == "containerDefinitions" => *i,
         _ => return None,
     };
+    const BEFORE: &str = "Container '";
     let name = f
         .message
-        .strip_prefix("Container '")
+        .text()
+        .strip_prefix(BEFORE)
         .and_then(|rest| rest.split_once("' of "))
-        .map_or("", |(name, _)| name);
+        .map(|(name, _)| BEFORE.len()..BEFORE.len() + name.len())
+        .and_then(|at| f.message.get(at))
+        .unwrap_or("");
     Some((index, name))
 }
 

@@ -256,11 +256,11 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         .logical_locations(vec![logical(&f.object)])
         .build();
     let mut fingerprints = BTreeMap::new();
-    fingerprints.insert(FINGERPRINT_KEY.to_owned(), f.fingerprint.clone());
+    fingerprints.insert(FINGERPRINT_KEY.to_owned(), f.fingerprint.to_string());
     let mut r = SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))
-        .message(Message::builder().text(f.message.clone()).build())
+        .message(Message::builder().text(f.message.to_string()).build())
         .locations(vec![location])
         .partial_fingerprints(fingerprints)
         .properties(PropertyBag::builder().additional_properties(props).build())

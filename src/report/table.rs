@@ -29,7 +29,7 @@ pub(super) fn color_of(severity: Severity) -> Color {
 /// The message, then the offending field on its own line.
 fn finding_text(f: &Finding) -> String {
     if f.path.is_empty() {
-        f.message.clone()
+        f.message.to_string()
     } else {
         format!("{}\n→ {}", f.message, f.path)
     }

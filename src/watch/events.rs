@@ -68,7 +68,7 @@ pub fn event_for(
         finding.rule, finding.severity, finding.title
     );
     truncate(&mut note, NOTE_LIMIT);
-    let name = event_name(&object.name, &finding.fingerprint, reason, time);
+    let name = event_name(&object.name, &finding.fingerprint.text(), reason, time);
     let body = json!({
         "apiVersion": API_VERSION,
         "kind": "Event",
@@ -221,7 +221,7 @@ mod tests {
                 severity: Severity::High,
                 message: "the message, which may name a value: not used".into(),
                 path: FieldPath::default(),
-                fingerprint: "abc".into(),
+                fingerprint: "0123456789abcdef0123456789abcdef".parse().unwrap(),
             }),
         }
     }

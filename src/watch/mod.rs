@@ -32,6 +32,7 @@ use crate::compliance::Compliance;
 use crate::engine::{inventory, Evaluator};
 use crate::exceptions::Suppressed;
 use crate::finding::Finding;
+use crate::fingerprint::Fingerprint;
 use crate::policy::RuleInfo;
 use crate::problem::Problem;
 use crate::resource::{FieldPath, ObjectRef, Origin, Resource};
@@ -95,7 +96,7 @@ pub struct FindingFields {
     pub severity: Severity,
     pub message: String,
     pub path: FieldPath,
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
 }
 
 impl FindingFields {
@@ -104,9 +105,9 @@ impl FindingFields {
             rule: f.rule_id.to_string(),
             title: f.rule_title.to_string(),
             severity: f.severity,
-            message: f.message.clone(),
-            path: f.path.clone(),
-            fingerprint: f.fingerprint.clone(),
+            message: f.message.to_string(),
+            path: FieldPath::clone(&f.path),
+            fingerprint: f.fingerprint,
         }
     }
 }
@@ -244,13 +245,13 @@ fn evidence(f: &Finding) -> Finding {
         rule_id: f.rule_id.clone(),
         rule_title: f.rule_title.clone(),
         severity: f.severity,
-        message: String::new(),
+        message: Default::default(),
         object: Arc::clone(&f.object),
         origin: Arc::clone(&f.origin),
-        path: FieldPath::default(),
+        path: crate::finding::empty_path(),
         position: f.position,
         written: f.written.clone(),
-        fingerprint: String::new(),
+        fingerprint: Fingerprint::default(),
     }
 }
 
@@ -1123,8 +1124,8 @@ impl WatchState {
     }
 
     /// Every fingerprint open now.
-    pub fn fingerprints(&self) -> BTreeSet<&str> {
-        self.open().map(|f| f.fingerprint.as_str()).collect()
+    pub fn fingerprints(&self) -> BTreeSet<Fingerprint> {
+        self.open().map(|f| f.fingerprint).collect()
     }
 }
 
@@ -1177,11 +1178,8 @@ fn drift<'a>(
 ) {
     fn by_fingerprint<'a>(
         findings: impl IntoIterator<Item = &'a Finding>,
-    ) -> BTreeMap<&'a str, &'a Finding> {
-        findings
-            .into_iter()
-            .map(|f| (f.fingerprint.as_str(), f))
-            .collect()
+    ) -> BTreeMap<Fingerprint, &'a Finding> {
+        findings.into_iter().map(|f| (f.fingerprint, f)).collect()
     }
     let (before, after) = (by_fingerprint(before), by_fingerprint(after));
     for (kind, from, to) in [
@@ -1554,10 +1552,10 @@ mod tests {
                 .collect::<BTreeSet<String>>()
         };
         assert!(names(&chunks[0]).is_disjoint(&names(&chunks[1])));
-        let opened: Vec<&str> = chunks
+        let opened: Vec<Option<Fingerprint>> = chunks
             .iter()
             .flatten()
-            .map(|e| e.finding.as_ref().map_or("", |f| f.fingerprint.as_str()))
+            .map(|e| e.finding.as_ref().map(|f| f.fingerprint))
             .collect();
         assert_eq!(opened.len(), s.fingerprints().len());
         assert_eq!(

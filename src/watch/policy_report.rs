@@ -10,6 +10,7 @@
 //! names fields, not their values, so no Secret value can reach a report.
 
 use crate::finding::Finding;
+use crate::fingerprint::Fingerprint;
 use crate::policy::Rule;
 use crate::resource::ObjectRef;
 use serde_json::{json, Map, Value};
@@ -57,7 +58,7 @@ pub struct Report {
 /// rewritten every time).
 #[derive(Debug, Default)]
 pub struct Builder {
-    first_seen: HashMap<String, i64>,
+    first_seen: HashMap<Fingerprint, i64>,
 }
 
 impl Builder {
@@ -71,8 +72,8 @@ impl Builder {
         now: i64,
     ) -> Vec<Report> {
         let rules: HashMap<&str, &Rule> = rules.iter().map(|r| (r.id.as_str(), r)).collect();
-        let open: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
-        self.first_seen.retain(|fp, _| open.contains(fp.as_str()));
+        let open: BTreeSet<Fingerprint> = findings.iter().map(|f| f.fingerprint).collect();
+        self.first_seen.retain(|fp, _| open.contains(fp));
         let mut grouped: BTreeMap<Option<&str>, Vec<&Finding>> = BTreeMap::new();
         for f in findings {
             grouped
@@ -97,7 +98,7 @@ impl Builder {
                     .iter()
                     .take(MAX_RESULTS)
                     .map(|f| {
-                        let seen = *self.first_seen.entry(f.fingerprint.clone()).or_insert(now);
+                        let seen = *self.first_seen.entry(f.fingerprint).or_insert(now);
                         result(f, rules.get(f.rule_id.as_str()).copied(), uid, seen)
                     })
                     .collect();
@@ -314,10 +315,10 @@ mod tests {
             rule_id: rule.into(),
             rule_title: format!("title of {rule}").into(),
             severity,
-            message: format!("{name} fails {rule}"),
+            message: format!("{name} fails {rule}").into(),
             object: object.into(),
             origin: origin.into(),
-            path,
+            path: path.into(),
             position: None,
             written: None,
         }
