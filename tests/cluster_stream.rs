@@ -73,15 +73,19 @@ fn json(report: &ScanReport) -> Value {
     value
 }
 
+/// A lab server of its own (a fault that happens once must happen to each of the two
+/// collections compared) and the options to collect from it.
+fn served(lab: &LabOptions, tune: impl Fn(&mut ClusterOptions)) -> (LabServer, ClusterOptions) {
+    let server = LabServer::start(lab.clone());
+    let mut options = options(&server);
+    tune(&mut options);
+    (server, options)
+}
+
 fn assert_same(lab: LabOptions, tune: impl Fn(&mut ClusterOptions)) {
-    // A server each: a fault that happens once must happen to both scans.
-    let for_whole = LabServer::start(lab.clone());
-    let mut options_whole = options(&for_whole);
-    tune(&mut options_whole);
+    let (_server, options_whole) = served(&lab, &tune);
     let whole = whole(&options_whole);
-    let for_streamed = LabServer::start(lab);
-    let mut options_streamed = options(&for_streamed);
-    tune(&mut options_streamed);
+    let (_server, options_streamed) = served(&lab, &tune);
     let streamed = streamed(&options_streamed);
     assert!(
         whole.findings.len() > 20 && whole.objects > 50,
@@ -253,15 +257,11 @@ fn a_snapshot_written_from_its_spilled_pages_is_the_whole_snapshot() {
         .build()
         .unwrap();
     for (lab, tune) in faults {
-        let for_whole = LabServer::start(lab.clone());
-        let mut options_whole = options(&for_whole);
-        tune(&mut options_whole);
+        let (_server, options_whole) = served(&lab, tune);
         let whole = runtime
             .block_on(cluster::collect(&options_whole, &needed, &Silent))
             .unwrap();
-        let for_spilled = LabServer::start(lab);
-        let mut options_spilled = options(&for_spilled);
-        tune(&mut options_spilled);
+        let (_server, options_spilled) = served(&lab, tune);
         let mut spilled = runtime
             .block_on(cluster::collect_spilled(&options_spilled, &needed, &Silent))
             .unwrap();
