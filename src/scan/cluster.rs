@@ -320,12 +320,12 @@ impl<'e> Scan<'e> {
                 left.extend(part.waiting.into_iter().map(|(i, r)| ((ty, p, i), r)));
             }
         }
-        let last = (usize::MAX, 0, 0);
+        // After every listed type, as a snapshot's objects are turned into resources.
         left.extend(
             kubelets
                 .into_iter()
                 .enumerate()
-                .map(|(i, r)| ((last.0, last.1, i), r)),
+                .map(|(i, r)| ((usize::MAX, 0, i), r)),
         );
         let objects = judged.len() + left.len();
         let left: Vec<((usize, usize, usize), Resource)> =
@@ -335,7 +335,9 @@ impl<'e> Scan<'e> {
             .filter(|(_, target, _)| *target)
             .map(|(at, _, r)| (at, r))
             .collect();
-        let earlier = self.prepared.as_ref().map(Prepared::problems);
+        // The first evaluation (its engine, a VM and the inventory a thread) goes before the
+        // last is prepared.
+        let earlier = self.prepared.take().map(|p| p.problems());
         {
             let left: Vec<&Resource> = left.iter().map(|(_, r)| r).collect();
             let whole = self.evaluator.prepare_for(
