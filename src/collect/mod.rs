@@ -59,7 +59,7 @@ impl Collected {
 }
 
 /// One `KubeletConfiguration` object per node whose configuration was collected.
-pub fn kubelet_resources(
+fn kubelet_resources(
     nodes: impl IntoIterator<Item = crate::snapshot::NodeEvidence>,
     origin: &crate::resource::Origin,
 ) -> Vec<Resource> {

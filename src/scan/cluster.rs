@@ -19,6 +19,7 @@
 //! Not streamed: scans with user rules (`--policy`) and scans that make the review's fix list,
 //! as for manifests (see [`stream`]).
 
+use super::controllers;
 use super::stream::{self, Evaluated};
 use crate::collect::cluster::{
     self, ClusterError, ClusterOptions, Listed, ListedType, Progress, TypeFilter,
@@ -56,18 +57,6 @@ pub(super) fn evaluate(
         };
         Ok(scan.finish(snapshot))
     })
-}
-
-/// An object's controller, as [`super::owned_by_present`] reads owner references: kind and
-/// name of those marked `controller`, Nodes aside (a mirror pod's owner).
-fn controllers(r: &Resource) -> impl Iterator<Item = (&str, &str)> {
-    r.object["metadata"]["ownerReferences"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|o| o["controller"] == true)
-        .filter_map(|o| Some((o["kind"].as_str()?, o["name"].as_str()?)))
-        .filter(|(kind, _)| *kind != "Node")
 }
 
 /// (kind, namespace, name): how a controller is looked up.
@@ -299,12 +288,12 @@ impl<'e> Scan<'e> {
     /// Judges what is left, the facts and the nodes' kubelet configurations among it, with
     /// the whole inventory, and hands on what evaluation left for the rest of the scan.
     fn finish(mut self, snapshot: Snapshot) -> (Snapshot, Evaluated) {
-        let read_problems = snapshot
-            .missing()
-            .iter()
-            .map(crate::snapshot::NotCollected::problem)
-            .collect();
-        let kubelets = crate::collect::kubelet_resources(snapshot.nodes.clone(), &self.origin);
+        // The snapshot's objects are here already: what it adds are the nodes' kubelet
+        // configurations and the problems of what was not collected.
+        let crate::collect::Collected {
+            resources: kubelets,
+            problems: read_problems,
+        } = crate::collect::Collected::from_snapshot(snapshot.clone());
         // Every list is done: each object's controller is known.
         let mut evaluation = Evaluation::default();
         let mut judged: Vec<((usize, usize, usize), bool, Resource)> = Vec::new();

@@ -630,6 +630,18 @@ fn without_owned(resources: Vec<Resource>) -> Vec<Resource> {
         .collect()
 }
 
+/// An object's controllers: kind and name of the owner references marked `controller`, Nodes
+/// aside (a mirror pod's owner is its node, which stands for no pod template).
+pub(crate) fn controllers(r: &Resource) -> impl Iterator<Item = (&str, &str)> {
+    r.object["metadata"]["ownerReferences"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|o| o["controller"] == true)
+        .filter_map(|o| Some((o["kind"].as_str()?, o["name"].as_str()?)))
+        .filter(|(kind, _)| *kind != "Node")
+}
+
 /// For each resource, whether its controller is among `resources` (see [`without_owned`]);
 /// `posture watch` decides which of its objects the rules judge with it.
 pub fn owned_by_present(resources: &[&Resource]) -> Vec<bool> {
@@ -646,17 +658,9 @@ pub fn owned_by_present(resources: &[&Resource]) -> Vec<bool> {
     resources
         .iter()
         .map(|r| {
-            let refs = r.object["metadata"]["ownerReferences"].as_array();
-            refs.into_iter().flatten().any(|o| {
-                o["controller"] == true
-                    && match (o["kind"].as_str(), o["name"].as_str()) {
-                        (Some(kind), Some(name)) => {
-                            kind != "Node"
-                                && (present.contains(&(kind, r.id.namespace.as_deref(), name))
-                                    || present.contains(&(kind, None, name)))
-                        }
-                        _ => false,
-                    }
+            controllers(r).any(|(kind, name)| {
+                present.contains(&(kind, r.id.namespace.as_deref(), name))
+                    || present.contains(&(kind, None, name))
             })
         })
         .collect()
