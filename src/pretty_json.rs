@@ -34,3 +34,16 @@ pub(crate) fn pretty<T: Serialize + ?Sized>(
     }
     Ok(())
 }
+
+/// Where, in `doc` (pretty JSON), the first empty array that is the value of `key` `depth`
+/// levels deep starts (its `[`): the place a document rendered with that array left empty is
+/// filled in. A string value cannot hold the text searched for (its quotes would be escaped)
+/// and keys at other depths are indented differently.
+pub(crate) fn empty_array_at(doc: &[u8], key: &str, depth: usize) -> Option<usize> {
+    let mut hole = b"\n".to_vec();
+    hole.extend(std::iter::repeat_n(b' ', 2 * depth));
+    hole.extend_from_slice(format!("\"{key}\": []").as_bytes());
+    doc.windows(hole.len())
+        .position(|w| w == hole)
+        .map(|at| at + hole.len() - 2)
+}

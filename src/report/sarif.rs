@@ -541,18 +541,12 @@ fn write_runs(runs: Vec<(Run, Option<&ScanReport>)>, out: &mut dyn Write) -> io:
     let mut doc = Vec::new();
     serde_json::to_writer_pretty(&mut doc, &sarif)?;
     doc.push(b'\n');
-    // The key at a run's depth, with the empty array each run was given: a string value cannot
-    // hold it (its quotes would be escaped) and deeper keys are indented further.
-    let mut hole = b"\n".to_vec();
-    hole.extend(std::iter::repeat_n(b' ', 2 * RESULTS_DEPTH));
-    hole.extend_from_slice(b"\"results\": []");
+    // Each run was given an empty results array at its depth.
     let mut rest = &doc[..];
     for report in reports {
-        let at = rest
-            .windows(hole.len())
-            .position(|w| w == hole)
+        let at = crate::pretty_json::empty_array_at(rest, "results", RESULTS_DEPTH)
             .ok_or_else(|| io::Error::other("SARIF: a run has no results array to fill"))?;
-        let (head, tail) = rest.split_at(at + hole.len() - 2);
+        let (head, tail) = rest.split_at(at);
         out.write_all(head)?;
         match report {
             Some(report) => write_results(report, out)?,

@@ -267,20 +267,16 @@ impl Snapshot {
         if count == 0 {
             return out.write_all(&text);
         }
-        // A key one level deep is indented by two spaces; any deeper one by more.
-        const HOLE: &[u8] = b"\n  \"objects\": []";
-        let at = text
-            .windows(HOLE.len())
-            .position(|w| w == HOLE)
+        let at = crate::pretty_json::empty_array_at(&text, "objects", 1)
             .ok_or_else(|| std::io::Error::other("a snapshot always has an objects array"))?;
-        out.write_all(&text[..at + HOLE.len() - 1])?;
+        out.write_all(&text[..=at])?;
         // The first element's separator is the comma it must not have.
         objects(&mut WithoutFirstByte {
             out: &mut *out,
             skipped: false,
         })?;
         out.write_all(b"\n  ]")?;
-        out.write_all(&text[at + HOLE.len()..])
+        out.write_all(&text[at + 2..])
     }
 
     /// Everything not collected: the recorded entries, then each node whose kubelet
