@@ -191,15 +191,15 @@ pub async fn collect(
 ) -> Result<Snapshot, ClusterError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(PAGES_IN_FLIGHT);
     let gather = async move {
-        let mut lists = Lists::default();
+        let mut standing = Standing::default();
         while let Some(listed) = rx.recv().await {
-            lists.take(listed);
+            standing.take(listed, Some);
         }
-        lists
+        standing
     };
-    let (collected, lists) = tokio::join!(collect_into(options, filter, progress, tx), gather);
+    let (collected, standing) = tokio::join!(collect_into(options, filter, progress, tx), gather);
     let mut snapshot = collected?;
-    snapshot.objects = lists.into_objects();
+    snapshot.objects = standing.in_order().flatten().collect();
     Ok(snapshot)
 }
 
@@ -240,33 +240,43 @@ pub struct ListedType {
     pub kind: String,
 }
 
-/// A [`Listed`] sequence gathered into a snapshot's objects: in the order of the types, and
-/// of the pages within a type.
-#[derive(Default)]
-struct Lists {
-    pages: Vec<Vec<(usize, Vec<Value>)>>,
+/// The pages of a [`Listed`] sequence that stand: those of a list part that started again
+/// before it restarted, and those of a type not collected, are dropped. What a snapshot keeps
+/// of each page is `T` (its objects, or where they were written).
+pub(super) struct Standing<T> {
+    pages: Vec<(usize, usize, T)>,
 }
 
-impl Lists {
-    fn take(&mut self, listed: Listed) {
+impl<T> Default for Standing<T> {
+    fn default() -> Self {
+        Standing { pages: Vec::new() }
+    }
+}
+
+impl<T> Standing<T> {
+    /// Takes one event; a page is kept as `keep` makes it (`None`: nothing to keep).
+    pub(super) fn take(&mut self, listed: Listed, keep: impl FnOnce(Vec<Value>) -> Option<T>) {
         match listed {
-            Listed::Start { types, .. } => self.pages = vec![Vec::new(); types.len()],
-            Listed::Page { ty, part, objects } => self.pages[ty].push((part, objects)),
-            Listed::Restart { ty, part } => self.pages[ty].retain(|(p, _)| *p != part),
+            Listed::Start { .. } => {}
+            Listed::Page { ty, part, objects } => {
+                if let Some(kept) = keep(objects) {
+                    self.pages.push((ty, part, kept));
+                }
+            }
+            Listed::Restart { ty, part } => self.pages.retain(|p| (p.0, p.1) != (ty, part)),
             Listed::Done { ty, complete } => {
                 if !complete {
-                    self.pages[ty].clear();
+                    self.pages.retain(|p| p.0 != ty);
                 }
             }
         }
     }
 
-    fn into_objects(self) -> Vec<Value> {
-        self.pages
-            .into_iter()
-            .flatten()
-            .flat_map(|(_, objects)| objects)
-            .collect()
+    /// What was kept, as a snapshot holds it: in the order of the types, then of the list
+    /// parts, then of the pages.
+    pub(super) fn in_order(mut self) -> impl Iterator<Item = T> {
+        self.pages.sort_by_key(|p| (p.0, p.1));
+        self.pages.into_iter().map(|p| p.2)
     }
 }
 

@@ -3,7 +3,7 @@
 //! from it, in order, at the end. `posture snapshot` so holds a few pages of objects at a time
 //! instead of every object.
 
-use super::{collect_into, ClusterError, ClusterOptions, Listed, Progress, TypeFilter};
+use super::{collect_into, ClusterError, ClusterOptions, Listed, Progress, Standing, TypeFilter};
 use crate::snapshot::{object_element, Snapshot};
 use std::io::{self, Read, Seek, Write};
 
@@ -12,14 +12,12 @@ pub struct Spilled {
     /// The snapshot without its objects.
     pub snapshot: Snapshot,
     file: std::fs::File,
-    /// The pages kept, in the order they came.
+    /// The pages kept, in the order the snapshot holds them.
     pages: Vec<Page>,
 }
 
 /// Where one page's rendered objects are in the file.
 struct Page {
-    ty: usize,
-    part: usize,
     at: u64,
     len: u64,
     objects: usize,
@@ -34,7 +32,6 @@ impl Spilled {
     /// Writes the snapshot, byte for byte as [`Snapshot::write`] writes it when it holds its
     /// objects: in the order of the types, then of the lists and pages of each.
     pub fn write(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        self.pages.sort_by_key(|p| (p.ty, p.part));
         let (file, pages) = (&mut self.file, &self.pages);
         self.snapshot
             .write_with(out, pages.iter().map(|p| p.objects).sum(), |out| {
@@ -54,45 +51,39 @@ impl Spilled {
 struct Spiller {
     file: std::fs::File,
     at: u64,
-    pages: Vec<Page>,
+    pages: Standing<Page>,
     /// The first write that failed: nothing is kept after it.
     failed: Option<io::Error>,
 }
 
 impl Spiller {
     fn take(&mut self, listed: Listed) {
-        match listed {
-            Listed::Start { .. } => {}
-            Listed::Page { ty, part, objects } => {
-                if self.failed.is_some() {
-                    return;
+        let (file, at, failed) = (&mut self.file, &mut self.at, &mut self.failed);
+        self.pages.take(listed, |objects| {
+            if failed.is_some() {
+                return None;
+            }
+            let mut rendered = Vec::new();
+            let written = objects
+                .iter()
+                .try_for_each(|o| object_element(o, &mut rendered))
+                .and_then(|()| file.write_all(&rendered));
+            match written {
+                Ok(()) => {
+                    let page = Page {
+                        at: *at,
+                        len: rendered.len() as u64,
+                        objects: objects.len(),
+                    };
+                    *at += page.len;
+                    Some(page)
                 }
-                let mut rendered = Vec::new();
-                let written = objects
-                    .iter()
-                    .try_for_each(|o| object_element(o, &mut rendered))
-                    .and_then(|()| self.file.write_all(&rendered));
-                match written {
-                    Ok(()) => {
-                        self.pages.push(Page {
-                            ty,
-                            part,
-                            at: self.at,
-                            len: rendered.len() as u64,
-                            objects: objects.len(),
-                        });
-                        self.at += rendered.len() as u64;
-                    }
-                    Err(e) => self.failed = Some(e),
+                Err(e) => {
+                    *failed = Some(e);
+                    None
                 }
             }
-            Listed::Restart { ty, part } => self.pages.retain(|p| (p.ty, p.part) != (ty, part)),
-            Listed::Done { ty, complete } => {
-                if !complete {
-                    self.pages.retain(|p| p.ty != ty);
-                }
-            }
-        }
+        });
     }
 }
 
@@ -108,7 +99,7 @@ pub async fn collect_spilled(
         let mut spiller = Spiller {
             file,
             at: 0,
-            pages: Vec::new(),
+            pages: Standing::default(),
             failed: None,
         };
         while let Some(event) = listed.recv().await {
@@ -124,6 +115,6 @@ pub async fn collect_spilled(
     Ok(Spilled {
         snapshot,
         file: spiller.file,
-        pages: spiller.pages,
+        pages: spiller.pages.in_order().collect(),
     })
 }
