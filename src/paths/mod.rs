@@ -23,7 +23,7 @@ use network::{Policies, Source};
 use rbac::{Power, Rbac, Subject};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What an attacker gains at the end of a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -261,14 +261,20 @@ impl Best {
 fn finish(best: Best) -> Vec<AttackPath> {
     let mut out: Vec<AttackPath> = best.0.into_values().collect();
     // Footholds already covered by a path from outside to the same object and jewel add nothing.
-    let exposed: Vec<(ObjectRef, Jewel)> = out
+    // A set: a large input has tens of thousands of each, and looking each foothold up in a
+    // list made this step quadratic.
+    let exposed: HashSet<(&ObjectRef, Jewel)> = out
         .iter()
         .filter(|p| p.score.exposure > 1)
-        .flat_map(|p| p.steps.iter().map(move |s| (s.object.clone(), p.jewel)))
+        .flat_map(|p| p.steps.iter().map(move |s| (&s.object, p.jewel)))
         .collect();
-    out.retain(|p| {
-        p.steps[0].edge != Edge::Foothold || !exposed.contains(&(p.entry().clone(), p.jewel))
-    });
+    let keep: Vec<bool> = out
+        .iter()
+        .map(|p| p.steps[0].edge != Edge::Foothold || !exposed.contains(&(p.entry(), p.jewel)))
+        .collect();
+    drop(exposed);
+    let mut keep = keep.into_iter();
+    out.retain(|_| keep.next().unwrap_or(true));
     for p in &mut out {
         p.id = path_id(&p.steps, p.jewel);
     }
