@@ -352,7 +352,9 @@ fn load_text_as(path: &Path, text: &str, named: Named) -> Collected {
             problems,
         };
     }
-    decode(Source::File(path), documents)
+    // Normalised once for the file: for an absolute path outside the working directory that
+    // means resolving both, which for every object of a large file was a few percent of a scan.
+    decode(Source::File(&SourcePath::new(path)), documents)
 }
 
 /// For a file none of whose documents is of a format posture reads (Kubernetes objects,
@@ -509,7 +511,7 @@ fn add_source_maps(target: &Renderable, resources: &mut [Resource]) {
 /// Where a stream of documents was read from.
 #[derive(Clone, Copy)]
 enum Source<'a> {
-    File(&'a Path),
+    File(&'a SourcePath),
     /// The output of a tool that rendered a chart or kustomization.
     Rendered(&'a Renderable),
 }
@@ -554,7 +556,7 @@ impl Source<'_> {
     fn origin(self, doc: &Document, item: Option<usize>, object: &mut Value) -> Origin {
         match self {
             Source::File(path) => Origin::File {
-                path: SourcePath::new(path),
+                path: path.clone(),
                 document: doc.index,
                 item,
                 helm_source: doc.helm_source.clone(),
