@@ -231,6 +231,29 @@ fn paths_are_deterministic() {
     assert_eq!(a, b);
 }
 
+/// Paths are found from many starting points on every core, each thread keeping the best it
+/// found; joined in order, they must be the ones a single thread finds, ties included (the first
+/// found of the best score is kept). The whole report is compared.
+#[test]
+fn paths_do_not_depend_on_the_number_of_threads() {
+    let inputs = ["fixtures/rules", "fixtures/paths", "fixtures/ratings"].map(|d| repo().join(d));
+    let inputs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
+    let paths_with = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let report = pool.install(|| scan_paths(&inputs));
+        let n = report.attack_paths.len();
+        assert!(n > 20, "the fixtures give many paths, not {n}");
+        render(Format::Json, &report)
+    };
+    let one = paths_with(1);
+    for threads in [2, 5] {
+        assert_eq!(paths_with(threads), one, "{threads} threads");
+    }
+}
+
 /// A workload whose account may read its namespace's Secrets reaches cluster-admin through a
 /// long-lived token of a cluster-admin account kept there; the token's own path names who can
 /// read it.

@@ -20,6 +20,7 @@ mod rbac;
 use crate::finding::Finding;
 use crate::resource::{FieldPath, ObjectRef, Origin, Position, Resource, Segment, Written};
 use network::{Policies, Source};
+use rayon::prelude::*;
 use rbac::{Power, Rbac, Subject};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -254,6 +255,31 @@ impl Best {
         for p in paths {
             self.push(p);
         }
+    }
+
+    /// Adds the best of `found`, which holds paths found after those here.
+    fn extend_from(&mut self, found: Best) {
+        self.extend(found.0.into_values());
+    }
+}
+
+/// Finding paths from many starting points on every core, each thread keeping its own best;
+/// since keeping the best is associative, joining them in the starting points' order keeps
+/// what one pass in that order would.
+trait FoldOrdered<'t, T: 't> {
+    fn fold_ordered(self, find: impl Fn(&mut Best, &'t T) + Sync + Send) -> Best;
+}
+
+impl<'t, T: Sync + 't> FoldOrdered<'t, T> for rayon::slice::Iter<'t, T> {
+    fn fold_ordered(self, find: impl Fn(&mut Best, &'t T) + Sync + Send) -> Best {
+        self.fold(Best::default, |mut best, item| {
+            find(&mut best, item);
+            best
+        })
+        .reduce(Best::default, |mut first, then| {
+            first.extend_from(then);
+            first
+        })
     }
 }
 
@@ -675,7 +701,8 @@ impl<'a> Graph<'a> {
     }
 
     fn network_paths(&self, out: &mut Best) {
-        for (partial, service) in self.network_entries() {
+        let entries = self.network_entries();
+        out.extend_from(entries.par_iter().fold_ordered(|out, (partial, service)| {
             for w in self.selected(service) {
                 let Ok(sel) = self.select_step(service, w, &Source::External) else {
                     continue;
@@ -703,15 +730,15 @@ impl<'a> Graph<'a> {
                     }
                 }
             }
-        }
-        for w in &self.workloads {
+        }));
+        out.extend_from(self.workloads.par_iter().fold_ordered(|out, w| {
             if w.namespace()
                 .is_some_and(|n| PLATFORM_NAMESPACES.contains(&n))
             {
-                continue;
+                return;
             }
             let Some((how, field)) = w.host_entry() else {
-                continue;
+                return;
             };
             let entry = step(
                 w.r,
@@ -728,7 +755,7 @@ impl<'a> Graph<'a> {
                 exposure_reason: format!("reachable at the node's addresses: {how}"),
             };
             self.impacts(w, &partial, out);
-        }
+        }));
     }
 
     /// Services the workload names in its environment, arguments or command.
@@ -1178,11 +1205,11 @@ impl<'a> Graph<'a> {
 
     /// Workloads whose compromise alone reaches the nodes or cluster-wide powers.
     fn foothold_paths(&self, out: &mut Best) {
-        for w in &self.workloads {
+        out.extend_from(self.workloads.par_iter().fold_ordered(|out, w| {
             if w.namespace()
                 .is_some_and(|n| PLATFORM_NAMESPACES.contains(&n))
             {
-                continue;
+                return;
             }
             let entry = step(
                 w.r,
@@ -1202,7 +1229,7 @@ impl<'a> Graph<'a> {
             let mut found = Best::default();
             self.impacts(w, &partial, &mut found);
             out.extend(found.0.into_values().filter(|p| p.jewel.impact() >= 4));
-        }
+        }));
     }
 }
 
