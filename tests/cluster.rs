@@ -88,10 +88,7 @@ fn every_collected_type_has_the_recorded_count() {
     if !crate::lab::recorded() {
         return;
     }
-    let server = LabServer::start(LabOptions {
-        forbidden: vec![],
-        ..LabOptions::default()
-    });
+    let server = LabServer::start(LabOptions::every_list_allowed());
     let snapshot = collect(&server);
     let counts = server.counts();
     let collected = counts_by_type(&snapshot);
@@ -406,9 +403,8 @@ fn no_secret_value_reaches_any_output() {
         return;
     }
     let server = LabServer::start(LabOptions {
-        forbidden: vec![],
         metadata_lists: false,
-        ..LabOptions::default()
+        ..LabOptions::every_list_allowed()
     });
     let snapshot = collect(&server);
     assert_eq!(counts_by_type(&snapshot)["secrets"], 5);
@@ -1447,10 +1443,7 @@ fn the_lab_cluster_admin_token_secret_is_found() {
     if !crate::lab::recorded() {
         return;
     }
-    let server = LabServer::start(LabOptions {
-        forbidden: vec![],
-        ..LabOptions::default()
-    });
+    let server = LabServer::start(LabOptions::every_list_allowed());
     let report = scan_snapshot(evaluator(), collect(&server), &auto());
     let found = |report: &ScanReport| {
         report

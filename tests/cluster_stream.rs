@@ -82,7 +82,11 @@ fn served(lab: &LabOptions, tune: impl Fn(&mut ClusterOptions)) -> (LabServer, C
     (server, options)
 }
 
+/// Compares the two scans of the recorded lab; skipped (as `lab::recorded` says) without it.
 fn assert_same(lab: LabOptions, tune: impl Fn(&mut ClusterOptions)) {
+    if !crate::lab::recorded() {
+        return;
+    }
     let (_server, options_whole) = served(&lab, &tune);
     let whole = whole(&options_whole);
     let (_server, options_streamed) = served(&lab, &tune);
@@ -123,28 +127,15 @@ fn assert_same(lab: LabOptions, tune: impl Fn(&mut ClusterOptions)) {
 
 #[test]
 fn a_cluster_scan_reports_what_a_scan_of_its_snapshot_reports() {
-    if !crate::lab::recorded() {
-        return;
-    }
-    assert_same(
-        LabOptions {
-            forbidden: vec![],
-            ..LabOptions::default()
-        },
-        |_| {},
-    );
+    assert_same(LabOptions::every_list_allowed(), |_| {});
 }
 
 #[test]
 fn small_pages_and_an_expired_continue_token_change_nothing() {
-    if !crate::lab::recorded() {
-        return;
-    }
     assert_same(
         LabOptions {
-            forbidden: vec![],
             expire_continue_once: true,
-            ..LabOptions::default()
+            ..LabOptions::every_list_allowed()
         },
         |o| o.page_size = 2,
     );
@@ -154,9 +145,6 @@ fn small_pages_and_an_expired_continue_token_change_nothing() {
 /// ReplicaSets.
 #[test]
 fn refused_lists_change_nothing() {
-    if !crate::lab::recorded() {
-        return;
-    }
     assert_same(
         LabOptions {
             forbidden: vec![
@@ -171,14 +159,10 @@ fn refused_lists_change_nothing() {
 
 #[test]
 fn one_list_per_namespace_changes_nothing() {
-    if !crate::lab::recorded() {
-        return;
-    }
     assert_same(
         LabOptions {
-            forbidden: vec![],
             expire_continue_once: true,
-            ..LabOptions::default()
+            ..LabOptions::every_list_allowed()
         },
         |o| {
             o.page_size = 2;
@@ -195,19 +179,10 @@ fn one_list_per_namespace_changes_nothing() {
 /// pages gave is taken back.
 #[test]
 fn lists_that_stop_part_way_change_nothing() {
-    if !crate::lab::recorded() {
-        return;
-    }
-    assert_same(
-        LabOptions {
-            forbidden: vec![],
-            ..LabOptions::default()
-        },
-        |o| {
-            o.page_size = 2;
-            o.max_pages = 4;
-        },
-    );
+    assert_same(LabOptions::every_list_allowed(), |o| {
+        o.page_size = 2;
+        o.max_pages = 4;
+    });
 }
 
 /// A change to the options of a case.
@@ -221,18 +196,11 @@ fn a_snapshot_written_from_its_spilled_pages_is_the_whole_snapshot() {
         return;
     }
     let faults: [(LabOptions, Tune); 3] = [
+        (LabOptions::every_list_allowed(), |_| {}),
         (
             LabOptions {
-                forbidden: vec![],
-                ..LabOptions::default()
-            },
-            |_| {},
-        ),
-        (
-            LabOptions {
-                forbidden: vec![],
                 expire_continue_once: true,
-                ..LabOptions::default()
+                ..LabOptions::every_list_allowed()
             },
             |o| {
                 o.page_size = 2;

@@ -113,6 +113,17 @@ pub fn recorded() -> bool {
 /// The longest a `Fault::Hang` holds a request.
 pub const HANG_LIMIT: Duration = Duration::from_secs(60);
 
+impl LabOptions {
+    /// The recording served with every list answered, Secrets included (by default their
+    /// list answers 403).
+    pub fn every_list_allowed() -> LabOptions {
+        LabOptions {
+            forbidden: Vec::new(),
+            ..LabOptions::default()
+        }
+    }
+}
+
 impl Default for LabOptions {
     fn default() -> Self {
         LabOptions {
