@@ -141,8 +141,16 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         .as_deref()
         .map(|path| crate::baseline::read(path, request.max_input_bytes))
         .transpose()?;
-    let catalog = load_policies(&request.policies)?;
-    let mut evaluator = Evaluator::with_limits(&catalog, request.limits.clone())?;
+    // The rules compile (some 50 ms) while the manifests are read on the other cores.
+    let (loaded, manifests) = rayon::join(
+        || -> Result<_, ScanError> {
+            let catalog = load_policies(&request.policies)?;
+            let evaluator = Evaluator::with_limits(&catalog, request.limits.clone())?;
+            Ok((catalog, evaluator))
+        },
+        || read_manifests(request),
+    );
+    let (catalog, mut evaluator) = loaded?;
     evaluator.set_pss_version(request.pss_version);
     let (node_facts, mut problems) =
         collect::node::read_facts(&request.node_facts, request.max_input_bytes);
@@ -175,40 +183,14 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         skip_fix_list: request.skip_fix_list,
         max_input_bytes: Some(request.max_input_bytes),
     };
-    let mut report = match &request.input {
-        Input::Manifests {
-            paths,
-            render,
-            skip_paths,
-        } => {
-            let read = collect::manifests::ReadOptions {
-                max_input_bytes: request.max_input_bytes,
-                skip_paths: skip_paths.clone(),
-            };
-            // The fix list edits files and checks that every other object of an edited file
-            // is unchanged, which needs them whole; user rules are judged over all objects
-            // at once. Either way the objects are all held whole, as they were before
-            // streaming.
-            let evaluated = if evaluator.has_user_rules() || !judging.skip_fix_list {
-                evaluate_whole(
-                    &evaluator,
-                    collect::manifests::collect_with(paths, render, &read),
-                )
-            } else {
-                let streamed = collect::manifests::collect_streaming(
-                    paths,
-                    render,
-                    &read,
-                    request.streaming.whole_bytes,
-                    &stream::reduce_if_reducible,
-                );
-                stream::evaluate(
-                    &evaluator,
-                    streamed,
-                    &request.streaming,
-                    request.max_input_bytes,
-                )
-            };
+    let mut report = match (&request.input, manifests) {
+        (Input::Manifests { .. }, Some(streamed)) => {
+            let evaluated = stream::evaluate(
+                &evaluator,
+                streamed,
+                &request.streaming,
+                request.max_input_bytes,
+            );
             evaluate_for(
                 &evaluator,
                 evaluated,
@@ -217,7 +199,8 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
                 problems,
             )
         }
-        Input::Snapshot { path, namespaces } => {
+        (Input::Manifests { .. }, None) => unreachable!("read_manifests reads every manifest input"),
+        (Input::Snapshot { path, namespaces }, _) => {
             let text =
                 collect::input::read_text(path, request.max_input_bytes).map_err(|source| {
                     ScanError::OpenSnapshot {
@@ -237,7 +220,7 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
             }
             evaluate_snapshot(&evaluator, snapshot, &judging, problems)
         }
-        Input::Cluster(options) => {
+        (Input::Cluster(options), _) => {
             let needed = NeededTypes::of(&catalog);
             // As for manifests (above): user rules and the fix list need every object whole.
             if evaluator.has_user_rules() || !judging.skip_fix_list {
@@ -280,6 +263,38 @@ pub fn run(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanReport,
         report.compare_with(previous);
     }
     Ok(report)
+}
+
+/// Reads a manifest scan's input; `None` for other inputs. The fix list edits files and checks
+/// that every other object of an edited file is unchanged, which needs them whole; user rules
+/// are judged over all objects at once. Either way every object is held whole, as before
+/// streaming: user rules asked for hold them even when none loads, since the rules load at the
+/// same time (the report is the same either way).
+fn read_manifests(request: &ScanRequest) -> Option<collect::manifests::Streamed> {
+    let Input::Manifests {
+        paths,
+        render,
+        skip_paths,
+    } = &request.input
+    else {
+        return None;
+    };
+    let read = collect::manifests::ReadOptions {
+        max_input_bytes: request.max_input_bytes,
+        skip_paths: skip_paths.clone(),
+    };
+    let whole_bytes = if !request.policies.paths.is_empty() || !request.skip_fix_list {
+        u64::MAX
+    } else {
+        request.streaming.whole_bytes
+    };
+    Some(collect::manifests::collect_streaming(
+        paths,
+        render,
+        &read,
+        whole_bytes,
+        &stream::reduce_if_reducible,
+    ))
 }
 
 /// Collects a live cluster into a snapshot with every type the rules (built-in and
