@@ -233,7 +233,7 @@ pub fn rule_id(benchmark: &str, check: &str) -> String {
 
 /// Every component run the scan's objects (`resources`) and node facts show: found once per
 /// scan, for choosing a benchmark ([`has_benchmark_evidence`]) and for judging it ([`assess`]).
-pub fn component_runs<'a, R: std::borrow::Borrow<Resource>>(
+pub fn component_runs<'a, R: std::borrow::Borrow<Resource> + Sync>(
     resources: &'a [R],
     context: &Context,
 ) -> Vec<subjects::Run<'a>> {

@@ -15,6 +15,7 @@
 use crate::benchmark::Component;
 use crate::resource::{CommandLine, FieldPath, Origin, Resource, Segment};
 use crate::snapshot::FactsFile;
+use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -89,13 +90,51 @@ fn component_named(program: &str) -> Option<Component> {
     .find(|c| c.as_str() == program)
 }
 
+/// The runs one object shows: its control-plane and kube-proxy containers (a control-plane
+/// component whose process node facts show on its node is judged from the process instead),
+/// and the kubelet or kube-proxy configuration it holds.
+fn object_runs<'a>(
+    resource: &'a Resource,
+    processes: &[(Component, &FactsFile, &crate::snapshot::ProcessFact)],
+) -> Vec<Run<'a>> {
+    let mut out = Vec::new();
+    for (container, spec) in containers(resource) {
+        let flags = container_flags(spec);
+        let Some(component) = flags.program.as_deref().and_then(component_named) else {
+            continue;
+        };
+        let node = resource.object["spec"]["nodeName"]
+            .as_str()
+            .map(str::to_owned);
+        let label = format!("{} in {}", component.as_str(), resource.id.display_name());
+        let anchor = Anchor::Container {
+            resource,
+            container: container.clone(),
+        };
+        if CONTROL_PLANE.contains(&component) {
+            let process_on_node = processes
+                .iter()
+                .any(|(c, f, _)| *c == component && node.as_deref() == Some(&f.facts.node));
+            if !process_on_node {
+                out.push(run(component, node, label, flags, anchor));
+            }
+        } else if component == Component::KubeProxy && !flags.is_set("--config") {
+            out.push(run(component, node, label, flags, anchor));
+        }
+    }
+    if let Some(run) = kubelet_config(resource) {
+        out.push(run);
+    }
+    out.extend(kube_proxy_configs(resource));
+    out
+}
+
 /// Every run the scan can see.
-pub fn runs<'a, R: std::borrow::Borrow<Resource>>(
+pub fn runs<'a, R: std::borrow::Borrow<Resource> + Sync>(
     resources: &'a [R],
     facts: &[FactsFile],
     cluster: Option<&str>,
 ) -> Vec<Run<'a>> {
-    let mut out = Vec::new();
     let processes: Vec<(Component, &FactsFile, &crate::snapshot::ProcessFact)> = facts
         .iter()
         .flat_map(|f| {
@@ -105,37 +144,12 @@ pub fn runs<'a, R: std::borrow::Borrow<Resource>>(
         })
         .collect();
 
-    // Control plane and kube-proxy containers.
-    for resource in resources.iter().map(R::borrow) {
-        for (container, spec) in containers(resource) {
-            let flags = container_flags(spec);
-            let Some(component) = flags.program.as_deref().and_then(component_named) else {
-                continue;
-            };
-            let node = resource.object["spec"]["nodeName"]
-                .as_str()
-                .map(str::to_owned);
-            let label = format!("{} in {}", component.as_str(), resource.id.display_name());
-            let anchor = Anchor::Container {
-                resource,
-                container: container.clone(),
-            };
-            if CONTROL_PLANE.contains(&component) {
-                let process_on_node = processes
-                    .iter()
-                    .any(|(c, f, _)| *c == component && node.as_deref() == Some(&f.facts.node));
-                if !process_on_node {
-                    out.push(run(component, node, label, flags, anchor));
-                }
-            } else if component == Component::KubeProxy && !flags.is_set("--config") {
-                out.push(run(component, node, label, flags, anchor));
-            }
-        }
-        if let Some(run) = kubelet_config(resource) {
-            out.push(run);
-        }
-        out.extend(kube_proxy_configs(resource));
-    }
+    // Control plane and kube-proxy containers, and component configurations: on every core,
+    // since each container's command line is parsed.
+    let mut out: Vec<Run<'a>> = resources
+        .par_iter()
+        .flat_map_iter(|r| object_runs(r.borrow(), &processes))
+        .collect();
 
     for (component, file, process) in processes {
         let flags = CommandLine::parse(&process.args);

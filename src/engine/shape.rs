@@ -7,6 +7,7 @@
 
 use crate::problem::{Code, Level, Problem};
 use crate::resource::{pod_spec_path, FieldPath, InputType, Origin, Resource, Segment};
+use rayon::prelude::*;
 use serde_json::Value;
 
 /// The container lists of a pod spec.
@@ -24,9 +25,10 @@ fn shape_of(value: &Value) -> &'static str {
 }
 
 /// One warning per wrongly shaped field of each Kubernetes workload in `resources`.
-pub fn problems<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Vec<Problem> {
+pub fn problems<R: std::borrow::Borrow<Resource> + Sync>(resources: &[R]) -> Vec<Problem> {
     resources
-        .into_iter()
+        .par_iter()
+        .map(R::borrow)
         .filter(|r| r.input == InputType::Kubernetes)
         .filter_map(|r| wrong_shape(r).map(|(path, got, want)| problem(r, &path, got, want)))
         .collect()

@@ -405,8 +405,8 @@ struct Graph<'a> {
     rbac: Rbac<'a>,
     /// Lookups that keep the graph linear in the objects: by (kind, namespace, name), the
     /// workloads by a label they carry (namespace, key, value), the Services by name.
-    by_name: HashMap<(&'a str, Option<&'a str>, &'a str), &'a Resource>,
-    by_label: HashMap<(Option<&'a str>, &'a str, &'a str), Vec<usize>>,
+    by_name: ByName<'a>,
+    by_label: ByLabel<'a>,
     services: HashMap<&'a str, Vec<usize>>,
     /// Long-lived ServiceAccount token Secrets, with the account they authenticate as.
     tokens: Vec<(&'a Resource, &'a str)>,
@@ -439,6 +439,80 @@ fn step(r: &Resource, edge: Edge, evidence: Vec<Evidence>, explanation: String) 
     }
 }
 
+/// Each object's findings.
+fn by_object(findings: &[Finding]) -> HashMap<&ObjectRef, Vec<&Finding>> {
+    let mut by_object: HashMap<&ObjectRef, Vec<&Finding>> = HashMap::new();
+    for f in findings {
+        by_object.entry(&f.object).or_default().push(f);
+    }
+    by_object
+}
+
+/// The objects by (kind, namespace, name), the first of a name winning as a search in input
+/// order found it; and the Services by name.
+type ByName<'a> = HashMap<(&'a str, Option<&'a str>, &'a str), &'a Resource>;
+fn by_name(resources: &[Resource]) -> (ByName<'_>, HashMap<&str, Vec<usize>>) {
+    let mut by_name = HashMap::new();
+    let mut services: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in resources.iter().enumerate() {
+        by_name
+            .entry((
+                r.id.kind.as_str(),
+                r.id.namespace.as_deref(),
+                r.id.name.as_str(),
+            ))
+            .or_insert(r);
+        if r.id.group().is_empty() && r.id.kind == "Service" {
+            services.entry(r.id.name.as_str()).or_default().push(i);
+        }
+    }
+    (by_name, services)
+}
+
+/// The workloads, in input order, and which of them carry a label (namespace, key, value).
+type ByLabel<'a> = HashMap<(Option<&'a str>, &'a str, &'a str), Vec<usize>>;
+fn workloads(resources: &[Resource]) -> (Vec<Workload<'_>>, ByLabel<'_>) {
+    let workloads: Vec<Workload> = resources
+        .par_iter()
+        .filter(|r| r.input == crate::resource::InputType::Kubernetes)
+        .filter_map(Workload::of)
+        .collect();
+    let mut by_label: ByLabel = HashMap::new();
+    for (i, w) in workloads.iter().enumerate() {
+        for (k, v) in w.labels {
+            if let Some(v) = v.as_str() {
+                by_label
+                    .entry((w.namespace(), k.as_str(), v))
+                    .or_default()
+                    .push(i);
+            }
+        }
+    }
+    (workloads, by_label)
+}
+
+/// Long-lived ServiceAccount token Secrets, with the account each authenticates as.
+fn tokens(resources: &[Resource]) -> Vec<(&Resource, &str)> {
+    resources
+        .iter()
+        .filter(|r| {
+            // Cluster Secrets are collected metadata-only and carry no type; there the
+            // annotation marks a token Secret, as in `policies/lib/rbac.rego`.
+            r.id.group().is_empty()
+                && r.id.kind == "Secret"
+                && match r.object.get("type") {
+                    Some(t) => t == "kubernetes.io/service-account-token",
+                    None => true,
+                }
+        })
+        .filter_map(|r| {
+            r.object["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+                .as_str()
+                .map(|sa| (r, sa))
+        })
+        .collect()
+}
+
 /// A path under construction: its steps and exposure so far.
 #[derive(Clone)]
 struct Partial {
@@ -449,66 +523,35 @@ struct Partial {
 
 impl<'a> Graph<'a> {
     fn new(resources: &'a [Resource], findings: &'a [Finding]) -> Graph<'a> {
-        let mut by_object: HashMap<&'a ObjectRef, Vec<&'a Finding>> = HashMap::new();
-        for f in findings {
-            by_object.entry(&f.object).or_default().push(f);
-        }
-        let workloads: Vec<Workload<'a>> = resources
-            .iter()
-            .filter(|r| r.input == crate::resource::InputType::Kubernetes)
-            .filter_map(Workload::of)
-            .collect();
-        let mut by_name = HashMap::new();
-        let mut services: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, r) in resources.iter().enumerate() {
-            // The first of a name wins, as a search in input order found it.
-            by_name
-                .entry((
-                    r.id.kind.as_str(),
-                    r.id.namespace.as_deref(),
-                    r.id.name.as_str(),
-                ))
-                .or_insert(r);
-            if r.id.group().is_empty() && r.id.kind == "Service" {
-                services.entry(r.id.name.as_str()).or_default().push(i);
-            }
-        }
-        let mut by_label: HashMap<(Option<&str>, &str, &str), Vec<usize>> = HashMap::new();
-        for (i, w) in workloads.iter().enumerate() {
-            for (k, v) in w.labels {
-                if let Some(v) = v.as_str() {
-                    by_label
-                        .entry((w.namespace(), k.as_str(), v))
-                        .or_default()
-                        .push(i);
-                }
-            }
-        }
-        let tokens = resources
-            .iter()
-            .filter(|r| {
-                // Cluster Secrets are collected metadata-only and carry no type; there the
-                // annotation marks a token Secret, as in `policies/lib/rbac.rego`.
-                r.id.group().is_empty()
-                    && r.id.kind == "Secret"
-                    && match r.object.get("type") {
-                        Some(t) => t == "kubernetes.io/service-account-token",
-                        None => true,
-                    }
-            })
-            .filter_map(|r| {
-                r.object["metadata"]["annotations"]["kubernetes.io/service-account.name"]
-                    .as_str()
-                    .map(|sa| (r, sa))
-            })
-            .collect();
+        // Its parts are independent; built side by side, since this runs on one thread
+        // between steps that use every core.
+        let ((findings, (by_name, services)), ((workloads, by_label), (tokens, (policies, rbac)))) =
+            rayon::join(
+                || rayon::join(|| by_object(findings), || by_name(resources)),
+                || {
+                    rayon::join(
+                        || workloads(resources),
+                        || {
+                            rayon::join(
+                                || tokens(resources),
+                                || {
+                                    rayon::join(
+                                        || Policies::new(resources),
+                                        || Rbac::new(resources),
+                                    )
+                                },
+                            )
+                        },
+                    )
+                },
+            );
         Graph {
             resources,
             tokens,
             workloads,
-            findings: by_object,
-            policies: Policies::new(resources),
-            rbac: Rbac::new(resources),
+            findings,
+            policies,
+            rbac,
             by_name,
             by_label,
             services,
