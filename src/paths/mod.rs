@@ -19,6 +19,7 @@ mod rbac;
 
 use crate::finding::Finding;
 use crate::resource::{FieldPath, ObjectRef, Origin, Position, Resource, Segment, Written};
+use crate::shared_text::SharedText;
 use network::{Policies, Source};
 use rayon::prelude::*;
 use rbac::{Power, Rbac, Subject};
@@ -98,26 +99,27 @@ pub enum Edge {
     GrantedBy,
 }
 
-/// Why a step holds: a finding, or a field of the object.
+/// Why a step holds: a finding, or a field of the object. A finding's rule id and title are
+/// the finding's own copies: a large input's candidate paths hold hundreds of thousands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule_id: Option<String>,
+    pub rule_id: Option<SharedText>,
     /// The finding's fingerprint, to find it among the report's findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<crate::fingerprint::Fingerprint>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    pub note: String,
+    pub note: SharedText,
 }
 
 impl Evidence {
     fn finding(f: &Finding) -> Evidence {
         Evidence {
-            rule_id: Some(f.rule_id.to_string()),
+            rule_id: Some(f.rule_id.clone()),
             fingerprint: Some(f.fingerprint),
             field: (!f.path.is_empty()).then(|| f.path.to_string()),
-            note: f.rule_title.to_string(),
+            note: f.rule_title.clone(),
         }
     }
 
@@ -126,7 +128,7 @@ impl Evidence {
             rule_id: None,
             fingerprint: None,
             field: Some(field.to_owned()),
-            note,
+            note: note.into(),
         }
     }
 }
