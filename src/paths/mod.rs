@@ -99,8 +99,9 @@ pub enum Edge {
     GrantedBy,
 }
 
-/// Why a step holds: a finding, or a field of the object. A finding's rule id and title are
-/// the finding's own copies: a large input's candidate paths hold hundreds of thousands.
+/// Why a step holds: a finding, or a field of the object. Evidence of a finding shares the
+/// finding's rule id and title rather than copying them: a large input's candidate paths hold
+/// hundreds of thousands of pieces of evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -450,9 +451,11 @@ fn by_object(findings: &[Finding]) -> HashMap<&ObjectRef, Vec<&Finding>> {
     by_object
 }
 
+/// Objects by (kind, namespace, name).
+type ByName<'a> = HashMap<(&'a str, Option<&'a str>, &'a str), &'a Resource>;
+
 /// The objects by (kind, namespace, name), the first of a name winning as a search in input
 /// order found it; and the Services by name.
-type ByName<'a> = HashMap<(&'a str, Option<&'a str>, &'a str), &'a Resource>;
 fn by_name(resources: &[Resource]) -> (ByName<'_>, HashMap<&str, Vec<usize>>) {
     let mut by_name = HashMap::new();
     let mut services: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -471,8 +474,10 @@ fn by_name(resources: &[Resource]) -> (ByName<'_>, HashMap<&str, Vec<usize>>) {
     (by_name, services)
 }
 
-/// The workloads, in input order, and which of them carry a label (namespace, key, value).
+/// Workloads (their indices) by a label they carry: (namespace, key, value).
 type ByLabel<'a> = HashMap<(Option<&'a str>, &'a str, &'a str), Vec<usize>>;
+
+/// The workloads, in input order, and which of them carry a label.
 fn workloads(resources: &[Resource]) -> (Vec<Workload<'_>>, ByLabel<'_>) {
     let workloads: Vec<Workload> = resources
         .par_iter()
