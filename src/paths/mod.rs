@@ -530,25 +530,16 @@ struct Partial {
 
 impl<'a> Graph<'a> {
     fn new(resources: &'a [Resource], findings: &'a [Finding]) -> Graph<'a> {
-        // Its parts are independent; built side by side, since this runs on one thread
-        // between steps that use every core.
-        let ((findings, (by_name, services)), ((workloads, by_label), (tokens, (policies, rbac)))) =
+        // Its parts are independent: built in two halves side by side, since this runs on one
+        // thread between steps that use every core.
+        let ((findings, (by_name, services), tokens), ((workloads, by_label), policies, rbac)) =
             rayon::join(
-                || rayon::join(|| by_object(findings), || by_name(resources)),
+                || (by_object(findings), by_name(resources), tokens(resources)),
                 || {
-                    rayon::join(
-                        || workloads(resources),
-                        || {
-                            rayon::join(
-                                || tokens(resources),
-                                || {
-                                    rayon::join(
-                                        || Policies::new(resources),
-                                        || Rbac::new(resources),
-                                    )
-                                },
-                            )
-                        },
+                    (
+                        workloads(resources),
+                        Policies::new(resources),
+                        Rbac::new(resources),
                     )
                 },
             );
