@@ -237,7 +237,13 @@ fn a_snapshot_written_from_its_spilled_pages_is_the_whole_snapshot() {
             spilled.snapshot.objects.is_empty(),
             "the objects are spilled"
         );
-        assert_eq!(spilled.objects(), whole.objects.len());
+        assert_eq!(
+            spilled.objects(),
+            whole.objects.len(),
+            "the two collections kept different objects:\nspilled: {}\nwhole:   {}",
+            collected(&spilled.snapshot),
+            collected(&whole)
+        );
         spilled.snapshot.collected_at = whole.collected_at.clone();
         let (mut expected, mut written) = (Vec::new(), Vec::new());
         whole.write(&mut expected).unwrap();
@@ -253,6 +259,19 @@ fn a_snapshot_written_from_its_spilled_pages_is_the_whole_snapshot() {
                 .unwrap_or_else(|| "(one is longer)".to_owned())
         );
     }
+}
+
+/// What a collection kept per type and what it did not collect, to tell two collections apart.
+fn collected(snapshot: &posture::snapshot::Snapshot) -> String {
+    let kept = snapshot
+        .resource_types
+        .iter()
+        .map(|t| format!("{} {}", t.resource, t.count));
+    let missing = snapshot
+        .not_collected
+        .iter()
+        .map(|n| format!("not collected: {}: {}", n.target, n.reason));
+    kept.chain(missing).collect::<Vec<_>>().join(", ")
 }
 
 /// The AKS ratings cluster of fixtures/clusters, served page by page from the store API
