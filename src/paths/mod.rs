@@ -14,18 +14,20 @@
 //!
 //! Pure: no I/O, no printing; reporters render [`AttackPath`]s.
 
+mod best;
 mod network;
 mod rbac;
 
 use crate::finding::Finding;
 use crate::resource::{FieldPath, ObjectRef, Origin, Position, Resource, Segment, Written};
 use crate::shared_text::SharedText;
+use best::{Best, FoldOrdered};
 use network::{Policies, Source};
 use rayon::prelude::*;
 use rbac::{Power, Rbac, Subject};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 
 /// What an attacker gains at the end of a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -211,6 +213,11 @@ const AMPLIFIER_RULES: &[&str] = &[
 
 const TOKEN_RULE: &str = "PST-0106";
 
+/// The least impact of a path that starts from a foothold (docs/attack-paths.md): the nodes,
+/// every Secret or cluster-admin. Every workload could be a foothold, so paths to less would
+/// bury the rest.
+const FOOTHOLD_IMPACT: u8 = 4;
+
 /// Finds the attack paths through `resources` given the `findings` that count. Pass the
 /// objects the rules were evaluated on: Pods and ReplicaSets a controller owns carry its
 /// template, and the controller stands for them here as it does in the findings.
@@ -222,101 +229,7 @@ pub fn find(resources: &[Resource], findings: &[Finding]) -> Vec<AttackPath> {
     graph.token_secret_paths(&mut paths);
     graph.subject_token_paths(&mut paths);
     graph.foothold_paths(&mut paths);
-    finish(paths)
-}
-
-/// The paths found so far, the best per (entry, last object, jewel): the first found of
-/// the highest score and then fewest steps. Kept as they are found rather than collected
-/// first: a large input finds tens of thousands of candidates, most of them repeats of a
-/// key (measured at 100,000 objects: 24,770 candidates, some 130 MB).
-#[derive(Default)]
-struct Best(BTreeMap<(ObjectRef, ObjectRef, Jewel), AttackPath>);
-
-impl Best {
-    fn push(&mut self, p: AttackPath) {
-        let key = (
-            p.entry().clone(),
-            p.steps
-                .last()
-                .map(|s| s.object.clone())
-                .unwrap_or_else(|| p.entry().clone()),
-            p.jewel,
-        );
-        match self.0.get(&key) {
-            Some(b)
-                if (b.score.value, std::cmp::Reverse(b.steps.len()))
-                    >= (p.score.value, std::cmp::Reverse(p.steps.len())) => {}
-            _ => {
-                self.0.insert(key, p);
-            }
-        }
-    }
-
-    /// Keeping the first best of a key is associative: the best of some paths pushed here
-    /// again, in their order, keeps what pushing all of them would.
-    fn extend(&mut self, paths: impl IntoIterator<Item = AttackPath>) {
-        for p in paths {
-            self.push(p);
-        }
-    }
-
-    /// Adds the best of `found`, which holds paths found after those here.
-    fn extend_from(&mut self, found: Best) {
-        self.extend(found.0.into_values());
-    }
-}
-
-/// Finding paths from many starting points on every core, each thread keeping its own best;
-/// since keeping the best is associative, joining them in the starting points' order keeps
-/// what one pass in that order would.
-trait FoldOrdered<'t, T: 't> {
-    fn fold_ordered(self, find: impl Fn(&mut Best, &'t T) + Sync + Send) -> Best;
-}
-
-impl<'t, T: Sync + 't> FoldOrdered<'t, T> for rayon::slice::Iter<'t, T> {
-    fn fold_ordered(self, find: impl Fn(&mut Best, &'t T) + Sync + Send) -> Best {
-        self.fold(Best::default, |mut best, item| {
-            find(&mut best, item);
-            best
-        })
-        .reduce(Best::default, |mut first, then| {
-            first.extend_from(then);
-            first
-        })
-    }
-}
-
-/// Keeps the best path per (entry, last object, jewel), sorts best first and names them.
-fn finish(best: Best) -> Vec<AttackPath> {
-    let mut out: Vec<AttackPath> = best.0.into_values().collect();
-    // Footholds already covered by a path from outside to the same object and jewel add nothing.
-    // A set: a large input has tens of thousands of each, and looking each foothold up in a
-    // list made this step quadratic.
-    let exposed: HashSet<(&ObjectRef, Jewel)> = out
-        .iter()
-        .filter(|p| p.score.exposure > 1)
-        .flat_map(|p| p.steps.iter().map(move |s| (&s.object, p.jewel)))
-        .collect();
-    let keep: Vec<bool> = out
-        .iter()
-        .map(|p| p.steps[0].edge != Edge::Foothold || !exposed.contains(&(p.entry(), p.jewel)))
-        .collect();
-    drop(exposed);
-    let mut keep = keep.into_iter();
-    out.retain(|_| keep.next().unwrap_or(true));
-    for p in &mut out {
-        p.id = path_id(&p.steps, p.jewel);
-    }
-    out.sort_by(|a, b| {
-        b.score
-            .value
-            .cmp(&a.score.value)
-            .then(a.jewel.cmp(&b.jewel))
-            .then(a.steps.len().cmp(&b.steps.len()))
-            .then(a.id.cmp(&b.id))
-    });
-    out.truncate(MAX_PATHS);
-    out
+    paths.finish()
 }
 
 fn path_id(steps: &[Step], jewel: Jewel) -> String {
@@ -743,36 +656,38 @@ impl<'a> Graph<'a> {
 
     fn network_paths(&self, out: &mut Best) {
         let entries = self.network_entries();
-        out.extend_from(entries.par_iter().fold_ordered(|out, (partial, service)| {
-            for w in self.selected(service) {
-                let Ok(sel) = self.select_step(service, w, &Source::External) else {
-                    continue;
-                };
-                let mut reached = partial.clone();
-                reached.steps.push(sel);
-                self.impacts(w, &reached, out);
-                // One hop further: a Service the workload names.
-                for (svc2, call) in self.calls(w) {
-                    for w2 in self.selected(svc2) {
-                        if std::ptr::eq(w2.r, w.r) {
-                            continue;
+        entries
+            .par_iter()
+            .fold_ordered(out, |out, (partial, service)| {
+                for w in self.selected(service) {
+                    let Ok(sel) = self.select_step(service, w, &Source::External) else {
+                        continue;
+                    };
+                    let mut reached = partial.clone();
+                    reached.steps.push(sel);
+                    self.impacts(w, &reached, 0, out);
+                    // One hop further: a Service the workload names.
+                    for (svc2, call) in self.calls(w) {
+                        for w2 in self.selected(svc2) {
+                            if std::ptr::eq(w2.r, w.r) {
+                                continue;
+                            }
+                            let source = Source::Pod {
+                                namespace: w.namespace(),
+                                labels: w.labels,
+                            };
+                            let Ok(sel2) = self.select_step(svc2, w2, &source) else {
+                                continue;
+                            };
+                            let mut next = reached.clone();
+                            next.steps.push(call.clone());
+                            next.steps.push(sel2);
+                            self.impacts(w2, &next, 0, out);
                         }
-                        let source = Source::Pod {
-                            namespace: w.namespace(),
-                            labels: w.labels,
-                        };
-                        let Ok(sel2) = self.select_step(svc2, w2, &source) else {
-                            continue;
-                        };
-                        let mut next = reached.clone();
-                        next.steps.push(call.clone());
-                        next.steps.push(sel2);
-                        self.impacts(w2, &next, out);
                     }
                 }
-            }
-        }));
-        out.extend_from(self.workloads.par_iter().fold_ordered(|out, w| {
+            });
+        self.workloads.par_iter().fold_ordered(out, |out, w| {
             if w.namespace()
                 .is_some_and(|n| PLATFORM_NAMESPACES.contains(&n))
             {
@@ -795,8 +710,8 @@ impl<'a> Graph<'a> {
                 exposure: 2,
                 exposure_reason: format!("reachable at the node's addresses: {how}"),
             };
-            self.impacts(w, &partial, out);
-        }));
+            self.impacts(w, &partial, 0, out);
+        });
     }
 
     /// Services the workload names in its environment, arguments or command.
@@ -862,8 +777,14 @@ impl<'a> Graph<'a> {
         out
     }
 
-    /// Every jewel reachable from a workload the partial path has reached.
-    fn impacts(&self, w: &Workload<'a>, partial: &Partial, out: &mut Best) {
+    /// Every jewel of impact `least` or more reachable from a workload the partial path has
+    /// reached.
+    fn impacts(&self, w: &Workload<'a>, partial: &Partial, least: u8, out: &mut Best) {
+        let mut out = |p: AttackPath| {
+            if p.jewel.impact() >= least {
+                out.push(p);
+            }
+        };
         let amplifiers = self.findings_of(w.r, AMPLIFIER_RULES);
         let amplify = |steps: &mut Vec<Step>| {
             if let Some(last) = steps.last_mut() {
@@ -904,7 +825,7 @@ impl<'a> Graph<'a> {
                     rules.join(", ")
                 ),
             });
-            out.push(path(partial, steps, Jewel::Nodes, None));
+            out(path(partial, steps, Jewel::Nodes, None));
         }
         let creds = self.findings_of(w.r, CREDENTIAL_RULES);
         if let Some(first) = creds.first() {
@@ -927,7 +848,7 @@ impl<'a> Graph<'a> {
                         .join("; ")
                 ),
             });
-            out.push(path(partial, steps, Jewel::Credentials, None));
+            out(path(partial, steps, Jewel::Credentials, None));
         }
         if let Some(runs_as) = self.token_step(w) {
             let sa = w.service_account();
@@ -943,14 +864,14 @@ impl<'a> Graph<'a> {
                 for (chain, further) in self.token_chains(&power, Some(holder)) {
                     let mut longer = steps.clone();
                     longer.extend(chain);
-                    out.push(path(
+                    out(path(
                         partial,
                         longer,
                         further.jewel,
                         further.namespace.as_deref(),
                     ));
                 }
-                out.push(path(
+                out(path(
                     partial,
                     steps,
                     power.jewel,
@@ -1246,7 +1167,7 @@ impl<'a> Graph<'a> {
 
     /// Workloads whose compromise alone reaches the nodes or cluster-wide powers.
     fn foothold_paths(&self, out: &mut Best) {
-        out.extend_from(self.workloads.par_iter().fold_ordered(|out, w| {
+        self.workloads.par_iter().fold_ordered(out, |out, w| {
             if w.namespace()
                 .is_some_and(|n| PLATFORM_NAMESPACES.contains(&n))
             {
@@ -1267,10 +1188,8 @@ impl<'a> Graph<'a> {
                 exposure: 1,
                 exposure_reason: "needs code execution in the workload first".to_owned(),
             };
-            let mut found = Best::default();
-            self.impacts(w, &partial, &mut found);
-            out.extend(found.0.into_values().filter(|p| p.jewel.impact() >= 4));
-        }));
+            self.impacts(w, &partial, FOOTHOLD_IMPACT, out);
+        });
     }
 }
 
