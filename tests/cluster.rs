@@ -203,6 +203,59 @@ fn throttled_requests_are_retried() {
     assert_eq!(counts_by_type(&snapshot)["pods"], 24);
 }
 
+/// A connection that closes under a list (a load balancer dropping an idle keep-alive
+/// connection) costs a retry, not the list.
+#[test]
+fn lists_whose_connection_closes_are_retried() {
+    if !crate::lab::recorded() {
+        return;
+    }
+    let plain = LabServer::start(LabOptions::default());
+    let resetting = LabServer::start(LabOptions {
+        reset_first: 3,
+        ..LabOptions::default()
+    });
+    let (expected, snapshot) = (collect(&plain), collect(&resetting));
+    assert_eq!(counts_by_type(&snapshot), counts_by_type(&expected));
+    assert_eq!(
+        format!("{:?}", snapshot.not_collected),
+        format!("{:?}", expected.not_collected)
+    );
+    assert_eq!(resetting.requests().len(), plain.requests().len() + 3);
+}
+
+/// A list whose connection closes every time is retried a bounded number of times, then not
+/// collected, saying why; the other lists are.
+#[test]
+fn a_list_whose_connection_always_closes_is_not_collected() {
+    if !crate::lab::recorded() {
+        return;
+    }
+    let server = LabServer::start(LabOptions {
+        faults: vec![("pods".to_owned(), Fault::Reset)],
+        ..LabOptions::default()
+    });
+    let snapshot = collect(&server);
+    let pods = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/pods")
+        .count();
+    assert_eq!(pods, 5, "one attempt and four retries");
+    let missing = snapshot
+        .not_collected
+        .iter()
+        .find(|n| n.target == "pods")
+        .unwrap_or_else(|| panic!("pods are not collected: {:?}", snapshot.not_collected));
+    assert!(
+        missing.reason.contains("closed"),
+        "the reason says the connection closed: {}",
+        missing.reason
+    );
+    assert!(!counts_by_type(&snapshot).contains_key("pods"));
+    assert_eq!(counts_by_type(&snapshot)["deployments.apps"], 8);
+}
+
 /// A server before 1.26 has no aggregated discovery: the per-group walk finds the same types.
 #[test]
 fn discovery_falls_back_to_per_group() {

@@ -64,6 +64,8 @@ pub struct Reply {
     pub delay: Duration,
     /// Send the body one byte per this interval.
     pub trickle: Option<Duration>,
+    /// Close the connection instead of answering.
+    pub reset: bool,
 }
 
 impl Reply {
@@ -76,6 +78,7 @@ impl Reply {
             body: serde_json::to_vec(body).expect("a serde_json::Value always serializes"),
             delay: Duration::ZERO,
             trickle: None,
+            reset: false,
         }
     }
 
@@ -130,6 +133,7 @@ pub struct Lab {
 #[derive(Default)]
 struct Spent {
     throttled: usize,
+    reset: usize,
     expired: bool,
 }
 
@@ -170,6 +174,14 @@ impl Lab {
         let throttle = spent.throttled < self.options.throttle_first;
         spent.throttled += usize::from(throttle);
         throttle
+    }
+
+    /// Whether this list request is one of the first `reset_first`.
+    fn reset(&self) -> bool {
+        let mut spent = self.spent();
+        let reset = spent.reset < self.options.reset_first;
+        spent.reset += usize::from(reset);
+        reset
     }
 
     /// Whether this is the first continued list and it should expire.
@@ -254,6 +266,7 @@ pub fn answer(lab: &Lab, request: &Request) -> Reply {
         Some(Fault::Delay(delay)) => reply.delay = *delay,
         Some(Fault::Hang) => reply.delay = HANG_LIMIT,
         Some(Fault::Trickle(interval)) => reply.trickle = Some(*interval),
+        Some(Fault::Reset) => reply.reset = true,
         _ => {}
     }
     reply
@@ -353,6 +366,12 @@ fn list(lab: &Lab, request: &Request, collection: &Collection, fault: Option<&Fa
     };
     if namespace.is_some() && !resource.namespaced {
         return Reply::status(&status::not_found());
+    }
+    if lab.reset() {
+        return Reply {
+            reset: true,
+            ..Reply::json(&Value::Null)
+        };
     }
     if lab.throttle() {
         let retry_after_secs = lab.options.retry_after_secs;

@@ -30,6 +30,9 @@ pub struct LabOptions {
     pub throttle_first: usize,
     /// The `Retry-After` header (seconds) of those 429s.
     pub retry_after_secs: u64,
+    /// The first N list requests get no answer: the connection closes under them, as when a
+    /// load balancer drops an idle keep-alive connection.
+    pub reset_first: usize,
     /// Node proxy `configz` answers the recorded 400 for every node except
     /// `lab-kubelet-0`, the one kubelet that ran. `false` serves its
     /// configuration for every node.
@@ -66,6 +69,8 @@ pub enum Fault {
     Hang,
     /// Sends the headers at once, then the body one byte per interval.
     Trickle(Duration),
+    /// Closes the connection under every request, without an answer.
+    Reset,
     /// Every page carries a continue token, so the list never ends.
     EndlessContinue,
     /// Ignores `limit` and answers this many synthetic objects in one page.
@@ -135,6 +140,7 @@ impl Default for LabOptions {
             expire_continue_once: false,
             throttle_first: 0,
             retry_after_secs: 0,
+            reset_first: 0,
             unreachable_kubelets: true,
             faults: Vec::new(),
             custom: Vec::new(),

@@ -157,6 +157,18 @@ async fn accept_until(
     }
 }
 
+/// What makes hyper close a connection under a request (`LabOptions::reset_first`).
+#[derive(Debug)]
+struct Reset;
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the lab closes this connection")
+    }
+}
+
+impl std::error::Error for Reset {}
+
 /// One keep-alive connection, answering requests until the client closes it.
 async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     let service = service_fn(move |request| {
@@ -164,7 +176,11 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
         async move {
             // A client that gives up drops the connection, and this wait with it.
             tokio::time::sleep(reply.delay).await;
-            Ok::<_, Infallible>(response(reply))
+            if reply.reset {
+                // hyper closes a connection whose service fails, without an answer.
+                return Err(Reset);
+            }
+            Ok(response(reply))
         }
     });
     // A client that hangs up mid-request is not the server's failure.

@@ -201,8 +201,10 @@ fn in_cluster() -> bool {
     std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
 }
 
-/// Retries GETs answered 429 or 5xx (not 501), with exponential backoff, or after the
-/// server's `Retry-After` when it gives one (capped, so a scan never stalls for minutes).
+/// Retries GETs answered 429 or 5xx (not 501), or whose connection closed under them, with
+/// exponential backoff, or after the server's `Retry-After` when it gives one (capped, so a
+/// scan never stalls for minutes). Each request's own deadline ([`super::request::Api`])
+/// still bounds all its attempts.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     attempt: u32,
@@ -239,6 +241,26 @@ impl RetryPolicy {
     }
 }
 
+/// Whether a request failed because its connection closed or was reset before the answer
+/// came: a load balancer dropping an idle keep-alive connection (Azure's do after four
+/// minutes), an API server restarting. client-go retries GETs on these too.
+fn dropped(error: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind;
+    std::iter::successors(Some(error), |e| e.source()).any(|e| {
+        e.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_incomplete_message() || h.is_canceled())
+            || e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    ErrorKind::ConnectionReset
+                        | ErrorKind::ConnectionAborted
+                        | ErrorKind::BrokenPipe
+                        | ErrorKind::UnexpectedEof
+                )
+            })
+    })
+}
+
 impl<B> Policy<Request<Body>, Response<B>, BoxError> for RetryPolicy {
     type Future = tokio::time::Sleep;
 
@@ -247,18 +269,18 @@ impl<B> Policy<Request<Body>, Response<B>, BoxError> for RetryPolicy {
         req: &mut Request<Body>,
         result: &mut Result<Response<B>, BoxError>,
     ) -> Option<Self::Future> {
-        let response = result.as_ref().ok()?;
-        if req.method() != http::Method::GET
-            || !Self::retryable(response.status())
-            || self.attempt >= self.max_retries
-        {
+        if req.method() != http::Method::GET || self.attempt >= self.max_retries {
             return None;
         }
-        let retry_after = response
-            .headers()
-            .get(http::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after = match result {
+            Ok(response) if Self::retryable(response.status()) => response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok()),
+            Err(error) if dropped(error.as_ref()) => None,
+            Ok(_) | Err(_) => return None,
+        };
         let wait = self.wait(retry_after);
         self.attempt += 1;
         Some(tokio::time::sleep(wait))
