@@ -356,7 +356,7 @@ pub(super) fn reduce(r: &mut Resource) {
 
 fn project(value: Value, keep: &Keep) -> Value {
     match (keep, value) {
-        (All, v) => v,
+        (All, v) => fitted(v),
         (Fields(fields), Value::Object(map)) => {
             // Made to its size: a reduced object is held to the end of the scan, and a map
             // collected from a filter grows to twice what it holds.
@@ -373,17 +373,128 @@ fn project(value: Value, keep: &Keep) -> Value {
             }
             Value::Object(out)
         }
-        (AllBut(fields), Value::Object(mut map)) => {
-            for (name, keep) in *fields {
-                if let Some(v) = map.get_mut(*name) {
-                    *v = project(std::mem::take(v), keep);
-                }
+        (AllBut(fields), Value::Object(map)) => {
+            let mut out = Map::with_capacity(map.len());
+            for (k, v) in map {
+                let v = match fields.iter().find(|(name, _)| *name == k) {
+                    Some((_, keep)) => project(v, keep),
+                    None => fitted(v),
+                };
+                out.insert(k, v);
             }
-            Value::Object(map)
+            Value::Object(out)
         }
         (Each(keep), Value::Array(items)) => {
-            Value::Array(items.into_iter().map(|v| project(v, keep)).collect())
+            let mut items: Vec<Value> = items.into_iter().map(|v| project(v, keep)).collect();
+            items.shrink_to_fit();
+            Value::Array(items)
         }
-        (Fields(_) | Each(_) | AllBut(_), v) => v,
+        (Fields(_) | Each(_) | AllBut(_), v) => fitted(v),
+    }
+}
+
+/// `value` with every map, list and string made to its size: parsing grows them by doubling,
+/// and a reduced object is held to the end of the scan.
+fn fitted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (k, v) in map {
+                out.insert(fitted_string(k), fitted(v));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => {
+            // Collected in place, into the list's own allocation.
+            let mut items: Vec<Value> = items.into_iter().map(fitted).collect();
+            items.shrink_to_fit();
+            Value::Array(items)
+        }
+        Value::String(s) => Value::String(fitted_string(s)),
+        v => v,
+    }
+}
+
+fn fitted_string(mut s: String) -> String {
+    s.shrink_to_fit();
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(yaml_as_json: &str) -> Resource {
+        let origin = Origin::Cluster {
+            cluster: "c".to_owned(),
+        };
+        Resource::from_object(serde_json::from_str(yaml_as_json).unwrap(), origin, None).unwrap()
+    }
+
+    /// Every list under `value` holds no room beyond its items.
+    fn spare_room(value: &Value, at: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Array(items) => {
+                if items.capacity() != items.len() {
+                    out.push(format!("{at}: {} of {}", items.len(), items.capacity()));
+                }
+                for (i, v) in items.iter().enumerate() {
+                    spare_room(v, &format!("{at}/{i}"), out);
+                }
+            }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    spare_room(v, &format!("{at}/{k}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A parser grows lists by doubling (serde_json's: 4 places for one item); what a reduced
+    /// object keeps is held to the end of a scan, so it is made to its size, and reads as the
+    /// object did.
+    #[test]
+    fn a_reduced_object_is_made_to_its_size_and_keeps_what_it_kept() {
+        let cases: [(&str, &[&str]); 2] = [
+            // Kept all but its metadata.
+            (
+                r#"{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                    "metadata": {"name": "r", "namespace": "n", "labels": {"a": "b"}},
+                    "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}"#,
+                &["/rules", "/metadata/labels"],
+            ),
+            // Kept field by field.
+            (
+                r#"{"apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": {"name": "d", "ownerReferences": [{"kind": "X", "name": "x"}]},
+                    "spec": {"replicas": 1, "template": {"spec": {"containers": [
+                        {"name": "c", "image": "i", "args": ["--a"],
+                         "env": [{"name": "E", "value": "v"}], "ports": [{"hostPort": 80}]}]}}}}"#,
+                &[
+                    "/metadata/ownerReferences",
+                    "/spec/template/spec/containers/0/args",
+                    "/spec/template/spec/containers/0/env",
+                    "/spec/template/spec/containers/0/ports/0/hostPort",
+                ],
+            ),
+        ];
+        for (text, read) in cases {
+            let mut reduced = resource(text);
+            let mut before = Vec::new();
+            spare_room(&reduced.object, "", &mut before);
+            assert!(!before.is_empty(), "the parsed object has room to spare");
+            // A clone is made to its size: the object itself is reduced.
+            let whole = reduced.object.clone();
+            reduce(&mut reduced);
+            let mut after = Vec::new();
+            spare_room(&reduced.object, "", &mut after);
+            assert!(after.is_empty(), "room to spare after reducing: {after:?}");
+            for pointer in read {
+                assert!(whole.pointer(pointer).is_some(), "{pointer}");
+                assert_eq!(reduced.object.pointer(pointer), whole.pointer(pointer));
+            }
+            assert_ne!(reduced.object, whole, "something was left out");
+        }
     }
 }
