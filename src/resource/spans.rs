@@ -141,6 +141,8 @@ impl SpanTree {
     pub fn leaf(position: Position) -> Self {
         let mut t = SpanTree::building();
         t.push_leaf(position, None);
+        // A pushed list holds four: a reduced object keeps its leaf to the end of a scan.
+        t.nodes.shrink_to_fit();
         t
     }
 
