@@ -294,17 +294,18 @@ mod tests {
         }
     }
 
+    const JEWELS: [Jewel; 6] = [
+        Jewel::ClusterAdmin,
+        Jewel::Nodes,
+        Jewel::AllSecrets,
+        Jewel::NamespaceSecrets,
+        Jewel::WorkloadControl,
+        Jewel::Credentials,
+    ];
+
     /// Paths over a few objects, so that keys repeat and scores tie.
     fn candidates(seed: u64, n: usize) -> Vec<AttackPath> {
         let mut rng = fastrand::Rng::with_seed(seed);
-        let jewels = [
-            Jewel::ClusterAdmin,
-            Jewel::Nodes,
-            Jewel::AllSecrets,
-            Jewel::NamespaceSecrets,
-            Jewel::WorkloadControl,
-            Jewel::Credentials,
-        ];
         (0..n)
             .map(|_| {
                 let exposure = rng.u8(1..=3);
@@ -318,7 +319,7 @@ mod tests {
                 for _ in 0..rng.usize(0..16) {
                     steps.push(step(object(rng.usize(0..200)), Edge::Selects));
                 }
-                let jewel = jewels[rng.usize(0..jewels.len())];
+                let jewel = JEWELS[rng.usize(0..JEWELS.len())];
                 AttackPath {
                     id: String::new(),
                     title: String::new(),
@@ -427,16 +428,8 @@ mod tests {
     /// What lets a candidate set aside no longer cover footholds (the module's doc).
     #[test]
     fn any_path_from_outside_scores_more_than_any_foothold() {
-        let jewels = [
-            Jewel::ClusterAdmin,
-            Jewel::Nodes,
-            Jewel::AllSecrets,
-            Jewel::NamespaceSecrets,
-            Jewel::WorkloadControl,
-            Jewel::Credentials,
-        ];
-        for outside in jewels {
-            for foothold in jewels {
+        for outside in JEWELS {
+            for foothold in JEWELS {
                 assert!(
                     2 * outside.impact() > foothold.impact(),
                     "{outside:?} {foothold:?}"
