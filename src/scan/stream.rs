@@ -354,59 +354,39 @@ pub(super) fn reduce(r: &mut Resource) {
     }
 }
 
+/// What `keep` keeps of `value`, in maps, lists and strings made to their size: parsing grows
+/// them by doubling, and a reduced object is held to the end of the scan. A value that is not
+/// what `keep` expects (a list where it names fields) is kept whole, so that reading it gives
+/// what it gave.
 fn project(value: Value, keep: &Keep) -> Value {
-    match (keep, value) {
-        (All, v) => fitted(v),
-        (Fields(fields), Value::Object(map)) => {
-            // Made to its size: a reduced object is held to the end of the scan, and a map
-            // collected from a filter grows to twice what it holds.
-            let kept = map
-                .keys()
-                .filter(|k| fields.iter().any(|(name, _)| name == k))
-                .count();
-            let mut out = Map::with_capacity(kept);
+    match value {
+        Value::Object(map) => {
+            let named = |fields: &'static [(&str, Keep)], k: &str| {
+                fields
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, keep)| keep)
+            };
+            let field = |k: &str| match keep {
+                All | Each(_) => Some(&All),
+                Fields(fields) => named(fields, k),
+                AllBut(fields) => named(fields, k).or(Some(&All)),
+            };
+            let mut out = Map::with_capacity(map.keys().filter(|k| field(k).is_some()).count());
             for (k, v) in map {
-                if let Some((_, keep)) = fields.iter().find(|(name, _)| *name == k) {
-                    let v = project(v, keep);
-                    out.insert(k, v);
+                if let Some(keep) = field(&k) {
+                    out.insert(fitted_string(k), project(v, keep));
                 }
             }
             Value::Object(out)
         }
-        (AllBut(fields), Value::Object(map)) => {
-            let mut out = Map::with_capacity(map.len());
-            for (k, v) in map {
-                let v = match fields.iter().find(|(name, _)| *name == k) {
-                    Some((_, keep)) => project(v, keep),
-                    None => fitted(v),
-                };
-                out.insert(k, v);
-            }
-            Value::Object(out)
-        }
-        (Each(keep), Value::Array(items)) => {
-            let mut items: Vec<Value> = items.into_iter().map(|v| project(v, keep)).collect();
-            items.shrink_to_fit();
-            Value::Array(items)
-        }
-        (Fields(_) | Each(_) | AllBut(_), v) => fitted(v),
-    }
-}
-
-/// `value` with every map, list and string made to its size: parsing grows them by doubling,
-/// and a reduced object is held to the end of the scan.
-fn fitted(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut out = Map::with_capacity(map.len());
-            for (k, v) in map {
-                out.insert(fitted_string(k), fitted(v));
-            }
-            Value::Object(out)
-        }
         Value::Array(items) => {
+            let each = match keep {
+                Each(each) => *each,
+                All | Fields(_) | AllBut(_) => &All,
+            };
             // Collected in place, into the list's own allocation.
-            let mut items: Vec<Value> = items.into_iter().map(fitted).collect();
+            let mut items: Vec<Value> = items.into_iter().map(|v| project(v, each)).collect();
             items.shrink_to_fit();
             Value::Array(items)
         }
