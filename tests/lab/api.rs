@@ -170,18 +170,21 @@ impl Lab {
 
     /// Whether this list request is one of the first `throttle_first`.
     fn throttle(&self) -> bool {
-        let mut spent = self.spent();
-        let throttle = spent.throttled < self.options.throttle_first;
-        spent.throttled += usize::from(throttle);
-        throttle
+        self.among_first(self.options.throttle_first, |spent| &mut spent.throttled)
     }
 
     /// Whether this list request is one of the first `reset_first`.
     fn reset(&self) -> bool {
+        self.among_first(self.options.reset_first, |spent| &mut spent.reset)
+    }
+
+    /// Whether this request is one of the first `n` that the `counter` of [`Spent`] counts.
+    fn among_first(&self, n: usize, counter: impl FnOnce(&mut Spent) -> &mut usize) -> bool {
         let mut spent = self.spent();
-        let reset = spent.reset < self.options.reset_first;
-        spent.reset += usize::from(reset);
-        reset
+        let count = counter(&mut spent);
+        let among = *count < n;
+        *count += usize::from(among);
+        among
     }
 
     /// Whether this is the first continued list and it should expire.
