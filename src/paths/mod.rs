@@ -27,7 +27,9 @@ use rayon::prelude::*;
 use rbac::{Power, Rbac, Subject};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What an attacker gains at the end of a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -316,7 +318,7 @@ impl<'a> Workload<'a> {
 struct Graph<'a> {
     resources: &'a [Resource],
     workloads: Vec<Workload<'a>>,
-    findings: HashMap<&'a ObjectRef, Vec<&'a Finding>>,
+    findings: foldhash::HashMap<&'a ObjectRef, Vec<&'a Finding>>,
     policies: Policies<'a>,
     rbac: Rbac<'a>,
     /// Lookups that keep the graph linear in the objects: by (kind, namespace, name), the
@@ -355,11 +357,37 @@ fn step(r: &Resource, edge: Edge, evidence: Vec<Evidence>, explanation: String) 
     }
 }
 
-/// Each object's findings.
-fn by_object(findings: &[Finding]) -> HashMap<&ObjectRef, Vec<&Finding>> {
-    let mut by_object: HashMap<&ObjectRef, Vec<&Finding>> = HashMap::new();
+/// Each object's findings, in the order they come.
+fn by_object(findings: &[Finding]) -> foldhash::HashMap<&ObjectRef, Vec<&Finding>> {
+    // Grouped by their `Arc` first: the findings of one evaluated object share one, and
+    // telling pointers apart reads no identities (half a million findings at 100,000 objects:
+    // 56-68 ms on one thread, against 190 ms keyed by identity). An identity that several
+    // `Arc`s hold (the benchmark's findings each have their own) is merged after.
+    let mut by_arc: foldhash::HashMap<*const ObjectRef, Vec<&Finding>> = Default::default();
     for f in findings {
-        by_object.entry(&f.object).or_default().push(f);
+        by_arc.entry(Arc::as_ptr(&f.object)).or_default().push(f);
+    }
+    let mut by_object: foldhash::HashMap<&ObjectRef, Vec<&Finding>> =
+        foldhash::HashMapExt::with_capacity(by_arc.len());
+    let mut merged = Vec::new();
+    for group in by_arc.into_values() {
+        match by_object.entry(&group[0].object) {
+            Entry::Vacant(e) => {
+                e.insert(group);
+            }
+            Entry::Occupied(mut e) => {
+                e.get_mut().extend(group);
+                merged.push(*e.key());
+            }
+        }
+    }
+    merged.sort_unstable_by_key(|id| std::ptr::from_ref::<ObjectRef>(id));
+    merged.dedup_by_key(|id| std::ptr::from_ref::<ObjectRef>(id));
+    for id in merged {
+        if let Some(group) = by_object.get_mut(id) {
+            // Back in the order of `findings`, one slice.
+            group.sort_unstable_by_key(|f| std::ptr::from_ref::<Finding>(f));
+        }
     }
     by_object
 }
@@ -1376,4 +1404,63 @@ fn ingress_backends(o: &Value) -> Vec<(String, String, Option<String>)> {
     out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
     out.dedup_by(|a, b| a.1 == b.1);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::severity::Severity;
+
+    fn finding(rule: &str, object: &Arc<ObjectRef>) -> Finding {
+        let origin = Origin::Cluster {
+            cluster: "lab".into(),
+        };
+        let path = FieldPath::default();
+        Finding {
+            fingerprint: Finding::fingerprint_of(rule, object, &origin, &path, None),
+            rule_id: rule.into(),
+            rule_title: rule.into(),
+            severity: Severity::High,
+            message: rule.into(),
+            object: Arc::clone(object),
+            origin: origin.into(),
+            path: path.into(),
+            position: None,
+            written: None,
+        }
+    }
+
+    fn pod(name: &str) -> ObjectRef {
+        ObjectRef {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: Some("web".into()),
+            name: name.into(),
+        }
+    }
+
+    /// Findings of one object come together in their order, whether they share its `Arc` or
+    /// each has its own (as the benchmark's do).
+    #[test]
+    fn an_objects_findings_are_its_own_in_their_order() {
+        let a = Arc::new(pod("a"));
+        let b = Arc::new(pod("b"));
+        let findings = vec![
+            finding("R1", &a),
+            finding("R1", &Arc::new(pod("b"))),
+            finding("R2", &a),
+            finding("R2", &b),
+            finding("R3", &Arc::new(pod("a"))),
+            finding("R4", &b),
+            finding("R5", &Arc::new(pod("a"))),
+            finding("R6", &a),
+        ];
+        let by = by_object(&findings);
+        let rules = |name: &str| -> Vec<&str> {
+            by[&pod(name)].iter().map(|f| f.rule_id.as_str()).collect()
+        };
+        assert_eq!(by.len(), 2);
+        assert_eq!(rules("a"), ["R1", "R2", "R3", "R5", "R6"]);
+        assert_eq!(rules("b"), ["R1", "R2", "R4"]);
+    }
 }
