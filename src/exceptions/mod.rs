@@ -16,6 +16,7 @@ use crate::finding::Finding;
 use crate::problem::{Code, Level, Problem};
 use crate::resource::{ObjectRef, Origin, Position, Resource, SourcePath};
 use jiff::civil::Date;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -215,7 +216,7 @@ pub struct Applied {
 ///
 /// `exceptions` are the config's; the objects' own annotations are read from `objects`.
 /// `context` is the kubeconfig context of a cluster scan, which `cluster:` selectors also match.
-pub fn apply<R: std::borrow::Borrow<Resource>>(
+pub fn apply<R: std::borrow::Borrow<Resource> + Sync>(
     findings: Vec<Finding>,
     exceptions: &[Exception],
     objects: &[R],
@@ -231,13 +232,24 @@ pub fn apply<R: std::borrow::Borrow<Resource>>(
         Scope::Selectors(s) => s.iter().any(|s| !s.labels.is_empty()),
         Scope::Object => false,
     });
-    for r in objects.iter().map(R::borrow) {
-        let labels = if needs_labels {
-            annotations::labels(&r.object)
-        } else {
-            BTreeMap::new()
-        };
-        let (found, problems) = inline::read(r);
+    // Read on every core (at 100,000 objects one thread took some 40 ms), kept in order.
+    let read: Vec<_> = objects
+        .par_iter()
+        .map(R::borrow)
+        .map(|r| {
+            let labels = if needs_labels {
+                annotations::labels(&r.object)
+            } else {
+                BTreeMap::new()
+            };
+            let (found, problems) = inline::read(r);
+            (r, labels, found, problems)
+        })
+        .filter(|(_, labels, found, problems)| {
+            !(labels.is_empty() && found.is_empty() && problems.is_empty())
+        })
+        .collect();
+    for (r, labels, found, problems) in read {
         applied.problems.extend(problems);
         if labels.is_empty() && found.is_empty() {
             continue;

@@ -23,7 +23,6 @@ use crate::problem::Problem;
 use crate::resource::Resource;
 use crate::snapshot::Snapshot;
 use rayon::prelude::*;
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// Errors that leave nothing to report: the built-in rules do not load, or the input, the
@@ -666,7 +665,7 @@ pub(crate) fn controllers(r: &Resource) -> impl Iterator<Item = (&str, &str)> {
 /// For each resource, whether its controller is among `resources` (see [`without_owned`]);
 /// `posture watch` decides which of its objects the rules judge with it.
 pub fn owned_by_present(resources: &[&Resource]) -> Vec<bool> {
-    let present: HashSet<(&str, Option<&str>, &str)> = resources
+    let present: foldhash::HashSet<(&str, Option<&str>, &str)> = resources
         .iter()
         .map(|r| {
             (
@@ -677,7 +676,7 @@ pub fn owned_by_present(resources: &[&Resource]) -> Vec<bool> {
         })
         .collect();
     resources
-        .iter()
+        .par_iter()
         .map(|r| {
             controllers(r).any(|(kind, name)| {
                 present.contains(&(kind, r.id.namespace.as_deref(), name))

@@ -109,7 +109,9 @@ pub(super) fn evaluate(
             .collect();
         let out = prepared.evaluate(&chunk);
         drop(chunk);
-        drop(whole);
+        // Freed on every core: on one, freeing each chunk's objects kept the other core idle
+        // for some 0.4 s of a 100,000-object scan.
+        whole.into_par_iter().for_each(drop);
         // Reduced now, after their chunk; those read again were reduced when first read.
         targets[range.clone()]
             .par_iter_mut()
