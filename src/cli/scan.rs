@@ -263,13 +263,17 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
             .problems
             .iter()
             .any(|p| p.code == posture::problem::Code::NotCollected);
-    Ok(if report.has_errors() || incomplete {
+    let code = if report.has_errors() || incomplete {
         exit::ERRORS
     } else if args.out.fail_on.is_some_and(|t| report.fails(t)) {
         exit::FINDINGS
     } else {
         exit::CLEAN
-    })
+    };
+    // The process ends next and the OS takes its memory back at once; freeing the report
+    // piece by piece (half a million findings at 100,000 objects) took one thread 0.1 s.
+    std::mem::forget(report);
+    Ok(code)
 }
 
 fn run_fleet(
