@@ -383,6 +383,7 @@ fn add_services(project: &Project, root: Node, files: Files, out: &mut Collected
                 helm_source: None,
             },
             object,
+            packed: None,
             spans: Some(spans),
             source_map,
         });

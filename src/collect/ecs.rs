@@ -233,6 +233,7 @@ impl Read {
                 helm_source: None,
             },
             object,
+            packed: None,
             spans: Some(spans),
             source_map: None,
         });

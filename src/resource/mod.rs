@@ -5,12 +5,14 @@
 //! (Secret data, last-applied annotations) are removed by [`sanitize`] before a `Resource` exists.
 
 mod command_line;
+mod packed;
 pub(crate) mod path;
 mod sanitize;
 mod source_path;
 mod spans;
 
 pub use command_line::{container_words, CommandLine};
+pub use packed::Packed;
 pub use path::{FieldPath, Segment};
 pub use sanitize::sanitize;
 pub use source_path::SourcePath;
@@ -271,8 +273,11 @@ pub struct Resource {
     pub input: InputType,
     pub id: ObjectRef,
     pub origin: Origin,
-    /// The object as JSON, already sanitized.
+    /// The object as JSON, already sanitized; null while it is [`packed`](Self::packed).
     pub object: Value,
+    /// The object as text, while nothing reads it: a large scan packs the reduced objects it
+    /// holds to its end and unpacks them for the steps after evaluation ([`Resource::pack`]).
+    pub packed: Option<Packed>,
     /// Source positions of every node of `object`, when the source has them.
     pub spans: Option<SpanTree>,
     /// For an object a tool rendered: where its fields are written in the repository (the
@@ -315,9 +320,26 @@ impl Resource {
             },
             origin,
             object,
+            packed: None,
             spans,
             source_map: None,
         })
+    }
+
+    /// Keeps the object as text (`object` is null until [`unpack`](Self::unpack)); an object
+    /// that holds a floating-point number stays as it is.
+    pub fn pack(&mut self) {
+        if let Some(packed) = Packed::of(&self.object) {
+            self.object = Value::Null;
+            self.packed = Some(packed);
+        }
+    }
+
+    /// Puts a [`pack`](Self::pack)ed object back.
+    pub fn unpack(&mut self) {
+        if let Some(packed) = self.packed.take() {
+            self.object = packed.unpack();
+        }
     }
 
     /// Where `path` (or its nearest existing parent) is written in the repository, for an

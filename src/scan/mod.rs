@@ -440,10 +440,12 @@ fn evaluate_for(
     } = scope;
     let stream::Evaluated {
         objects,
-        targets,
+        mut targets,
         evaluation,
         read_problems,
     } = evaluated;
+    // Every step from here reads objects: those packed while they waited come back.
+    targets.par_iter_mut().for_each(Resource::unpack);
     problems.extend(read_problems);
     problems.extend(evaluation.problems);
     let mut report = ScanReport {

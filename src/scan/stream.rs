@@ -21,7 +21,7 @@
 use super::request::Streaming;
 use crate::collect::manifests::{Deferred, Streamed};
 use crate::compliance;
-use crate::engine::{Evaluation, Evaluator};
+use crate::engine::{inventory, Evaluation, Evaluator};
 use crate::problem::{Code, Level, Problem};
 use crate::resource::{InputType, Origin, Resource, SpanTree};
 use rayon::prelude::*;
@@ -350,10 +350,20 @@ fn kept(r: &Resource) -> Option<&'static Keep> {
 /// of files beyond the budget once they are reduced), the benchmark's (object identities,
 /// which the reduced object keeps), the exceptions' (labels, annotations), the attack paths'
 /// and the list of evaluated objects (identity and origin).
+///
+/// What is kept is then packed as text ([`Resource::pack`]) until the steps after evaluation
+/// unpack it, unless something reads the object before: the inventory (the types it reads
+/// facts of, built before evaluation) and the check of which objects a controller in the input
+/// owns (objects with owner references).
 pub(super) fn reduce(r: &mut Resource) {
     r.spans = r.spans.as_ref().map(|s| SpanTree::leaf(s.position()));
     if let Some(keep) = kept(r) {
         r.object = project(std::mem::take(&mut r.object), keep);
+    }
+    let read_before = inventory::reads(r.id.group(), &r.id.kind) == inventory::Reads::Facts
+        || r.object["metadata"].get("ownerReferences").is_some();
+    if !read_before {
+        r.pack();
     }
 }
 
@@ -435,34 +445,41 @@ mod tests {
     }
 
     /// A parser grows lists by doubling (serde_json's: 4 places for one item); what a reduced
-    /// object keeps is held to the end of a scan, so it is made to its size, and reads as the
-    /// object did.
+    /// object keeps is held to the end of a scan, so it is made to its size, packed unless
+    /// something reads it before evaluation ends, and reads as the object did once unpacked.
     #[test]
     fn a_reduced_object_is_made_to_its_size_and_keeps_what_it_kept() {
-        let cases: [(&str, &[&str]); 2] = [
-            // Kept all but its metadata.
+        const DEPLOYMENT: &str = r#"{"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "labels": {"app": "d"}},
+            "spec": {"replicas": 1, "template": {"spec": {"containers": [
+                {"name": "c", "image": "i", "args": ["--a"],
+                 "env": [{"name": "E", "value": "v"}], "ports": [{"hostPort": 80}]}]}}}}"#;
+        const KEPT: &[&str] = &[
+            "/metadata/labels",
+            "/spec/template/spec/containers/0/args",
+            "/spec/template/spec/containers/0/env",
+            "/spec/template/spec/containers/0/ports/0/hostPort",
+        ];
+        let owned = DEPLOYMENT.replace(
+            r#""labels": {"app": "d"}"#,
+            r#""labels": {"app": "d"}, "ownerReferences": [{"kind": "X", "name": "x"}]"#,
+        );
+        // (object, what is read of it, whether it waits packed)
+        let cases: [(&str, &[&str], bool); 3] = [
+            // Kept all but its metadata; the inventory reads it before evaluation.
             (
                 r#"{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
                     "metadata": {"name": "r", "namespace": "n", "labels": {"a": "b"}},
                     "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}"#,
                 &["/rules", "/metadata/labels"],
+                false,
             ),
             // Kept field by field.
-            (
-                r#"{"apiVersion": "apps/v1", "kind": "Deployment",
-                    "metadata": {"name": "d", "ownerReferences": [{"kind": "X", "name": "x"}]},
-                    "spec": {"replicas": 1, "template": {"spec": {"containers": [
-                        {"name": "c", "image": "i", "args": ["--a"],
-                         "env": [{"name": "E", "value": "v"}], "ports": [{"hostPort": 80}]}]}}}}"#,
-                &[
-                    "/metadata/ownerReferences",
-                    "/spec/template/spec/containers/0/args",
-                    "/spec/template/spec/containers/0/env",
-                    "/spec/template/spec/containers/0/ports/0/hostPort",
-                ],
-            ),
+            (DEPLOYMENT, KEPT, true),
+            // Which controller owns it is read before evaluation.
+            (&owned, &["/metadata/ownerReferences"], false),
         ];
-        for (text, read) in cases {
+        for (text, read, packs) in cases {
             let mut reduced = resource(text);
             let mut before = Vec::new();
             spare_room(&reduced.object, "", &mut before);
@@ -470,6 +487,9 @@ mod tests {
             // A clone is made to its size: the object itself is reduced.
             let whole = reduced.object.clone();
             reduce(&mut reduced);
+            assert_eq!(reduced.packed.is_some(), packs, "{text}");
+            assert_eq!(reduced.object.is_null(), packs, "{text}");
+            reduced.unpack();
             let mut after = Vec::new();
             spare_room(&reduced.object, "", &mut after);
             assert!(after.is_empty(), "room to spare after reducing: {after:?}");
