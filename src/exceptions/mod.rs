@@ -238,7 +238,7 @@ pub fn apply<R: std::borrow::Borrow<Resource> + Sync>(
         .map(R::borrow)
         .map(|r| {
             let labels = if needs_labels {
-                annotations::labels(&r.object)
+                annotations::labels(&r.read_object())
             } else {
                 BTreeMap::new()
             };

@@ -224,7 +224,8 @@ const FOOTHOLD_IMPACT: u8 = 4;
 /// objects the rules were evaluated on: Pods and ReplicaSets a controller owns carry its
 /// template, and the controller stands for them here as it does in the findings.
 pub fn find(resources: &[Resource], findings: &[Finding]) -> Vec<AttackPath> {
-    let graph = Graph::new(resources, findings);
+    let pods = pod_facts(resources);
+    let graph = Graph::new(resources, &pods, findings);
     let mut paths = Best::default();
     graph.network_paths(&mut paths);
     graph.rbac_paths(&mut paths);
@@ -248,54 +249,122 @@ fn path_id(steps: &[Step], jewel: Jewel) -> String {
     format!("AP-{hex}")
 }
 
-/// A workload: an object with a pod template (or a Pod).
+/// A workload: an object with a pod template (or a Pod), and what the paths read of its pods.
 struct Workload<'a> {
     r: &'a Resource,
-    pod: &'a Value,
+    pod: &'a PodFacts,
     labels: &'a Map<String, Value>,
 }
 
-static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+/// What the paths read of a workload's pods, drawn from its object once: a large scan keeps
+/// its reduced workloads packed (`Resource::pack`), and each is unpacked only for as long as
+/// this takes rather than all of them for as long as the paths are searched.
+struct PodFacts {
+    /// The pod template's labels (a Pod's own).
+    labels: Map<String, Value>,
+    /// `serviceAccountName` (or, without it, the older `serviceAccount`) unless empty.
+    service_account: Option<String>,
+    automount_token: Option<bool>,
+    host_network: bool,
+    /// The first container port with a `hostPort`.
+    host_port: Option<u64>,
+    /// Texts that may name a Service the pods call, with where each is written:
+    /// `env NAME` for an environment value, `container N args` or `command` for an argument.
+    texts: Vec<(String, String)>,
+}
+
+/// Whether the paths read `r` only through what they draw from it on their own (a workload's
+/// [`PodFacts`]): such an object may stay packed after evaluation.
+pub fn reads_only_facts(r: &Resource) -> bool {
+    r.input == crate::resource::InputType::Kubernetes && template_path(&r.id.kind).is_some()
+}
+
+/// Where a workload of `kind` keeps its pod template (`[]`: a Pod is its own).
+fn template_path(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "Pod" => Some(&[]),
+        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template"]),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => Some(&["spec", "template"]),
+        _ => None,
+    }
+}
+
+impl PodFacts {
+    fn of(r: &Resource) -> Option<PodFacts> {
+        let path = template_path(&r.id.kind)?;
+        let object = r.read_object();
+        let template = path.iter().fold(&*object, |v, k| &v[*k]);
+        let pod = template.get("spec")?;
+        let containers = || {
+            ["containers", "initContainers"]
+                .into_iter()
+                .flat_map(|k| pod[k].as_array().into_iter().flatten())
+        };
+        let mut texts = Vec::new();
+        for (ci, c) in containers().enumerate() {
+            for e in c["env"].as_array().into_iter().flatten() {
+                if let (Some(name), Some(v)) = (e["name"].as_str(), e["value"].as_str()) {
+                    texts.push((format!("env {name}"), v.to_owned()));
+                }
+            }
+            for key in ["args", "command"] {
+                for a in c[key]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    texts.push((format!("container {ci} {key}"), a.to_owned()));
+                }
+            }
+        }
+        Some(PodFacts {
+            labels: template["metadata"]["labels"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            service_account: pod["serviceAccountName"]
+                .as_str()
+                .or_else(|| pod["serviceAccount"].as_str())
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            automount_token: pod["automountServiceAccountToken"].as_bool(),
+            host_network: pod["hostNetwork"] == true,
+            host_port: containers()
+                .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+                .find_map(|p| p["hostPort"].as_u64().filter(|n| *n > 0)),
+            texts,
+        })
+    }
+}
+
+/// The facts of every workload among `resources` (in their order, with their indices), on
+/// every core.
+fn pod_facts(resources: &[Resource]) -> Vec<(usize, PodFacts)> {
+    resources
+        .par_iter()
+        .enumerate()
+        .filter(|(_, r)| reads_only_facts(r))
+        .filter_map(|(i, r)| Some((i, PodFacts::of(r)?)))
+        .collect()
+}
 
 impl<'a> Workload<'a> {
-    fn of(r: &'a Resource) -> Option<Workload<'a>> {
-        let o = &r.object;
-        let template = match r.id.kind.as_str() {
-            "Pod" => o,
-            "CronJob" => &o["spec"]["jobTemplate"]["spec"]["template"],
-            "Deployment"
-            | "StatefulSet"
-            | "DaemonSet"
-            | "ReplicaSet"
-            | "Job"
-            | "ReplicationController" => &o["spec"]["template"],
-            _ => return None,
-        };
-        let pod = template.get("spec")?;
-        let labels = template["metadata"]["labels"].as_object().unwrap_or(&EMPTY);
-        Some(Workload { r, pod, labels })
-    }
-
     fn namespace(&self) -> Option<&'a str> {
         self.r.id.namespace.as_deref()
     }
 
     fn service_account(&self) -> &'a str {
-        self.pod["serviceAccountName"]
-            .as_str()
-            .or_else(|| self.pod["serviceAccount"].as_str())
-            .filter(|s| !s.is_empty())
-            .unwrap_or("default")
-    }
-
-    fn containers(&self) -> impl Iterator<Item = &'a Value> {
-        ["containers", "initContainers"]
-            .into_iter()
-            .flat_map(|k| self.pod[k].as_array().into_iter().flatten())
+        self.pod.service_account.as_deref().unwrap_or("default")
     }
 
     fn host_entry(&self) -> Option<(String, &'static str)> {
-        if self.pod["hostNetwork"] == true {
+        if self.pod.host_network {
             return Some((
                 "its pods share the node's network (hostNetwork), so whatever they listen on is \
                  reachable at the node's addresses"
@@ -303,15 +372,12 @@ impl<'a> Workload<'a> {
                 "spec.hostNetwork",
             ));
         }
-        self.containers()
-            .flat_map(|c| c["ports"].as_array().into_iter().flatten())
-            .find_map(|p| p["hostPort"].as_u64().filter(|n| *n > 0))
-            .map(|port| {
-                (
-                    format!("a container listens on the node's port {port} (hostPort)"),
-                    "ports[].hostPort",
-                )
-            })
+        self.pod.host_port.map(|port| {
+            (
+                format!("a container listens on the node's port {port} (hostPort)"),
+                "ports[].hostPort",
+            )
+        })
     }
 }
 
@@ -419,11 +485,17 @@ fn by_name(resources: &[Resource]) -> (ByName<'_>, HashMap<&str, Vec<usize>>) {
 type ByLabel<'a> = HashMap<(Option<&'a str>, &'a str, &'a str), Vec<usize>>;
 
 /// The workloads, in input order, and which of them carry a label.
-fn workloads(resources: &[Resource]) -> (Vec<Workload<'_>>, ByLabel<'_>) {
-    let workloads: Vec<Workload> = resources
-        .par_iter()
-        .filter(|r| r.input == crate::resource::InputType::Kubernetes)
-        .filter_map(Workload::of)
+fn workloads<'a>(
+    resources: &'a [Resource],
+    pods: &'a [(usize, PodFacts)],
+) -> (Vec<Workload<'a>>, ByLabel<'a>) {
+    let workloads: Vec<Workload> = pods
+        .iter()
+        .map(|(i, pod)| Workload {
+            r: &resources[*i],
+            pod,
+            labels: &pod.labels,
+        })
         .collect();
     let mut by_label: ByLabel = HashMap::new();
     for (i, w) in workloads.iter().enumerate() {
@@ -470,7 +542,11 @@ struct Partial {
 }
 
 impl<'a> Graph<'a> {
-    fn new(resources: &'a [Resource], findings: &'a [Finding]) -> Graph<'a> {
+    fn new(
+        resources: &'a [Resource],
+        pods: &'a [(usize, PodFacts)],
+        findings: &'a [Finding],
+    ) -> Graph<'a> {
         // Its parts are independent: built in two halves side by side, since this runs on one
         // thread between steps that use every core.
         let ((findings, (by_name, services), tokens), ((workloads, by_label), policies, rbac)) =
@@ -478,7 +554,7 @@ impl<'a> Graph<'a> {
                 || (by_object(findings), by_name(resources), tokens(resources)),
                 || {
                     (
-                        workloads(resources),
+                        workloads(resources, pods),
                         Policies::new(resources),
                         Rbac::new(resources),
                     )
@@ -744,24 +820,7 @@ impl<'a> Graph<'a> {
 
     /// Services the workload names in its environment, arguments or command.
     fn calls(&self, w: &Workload<'a>) -> Vec<(&'a Resource, Step)> {
-        let mut texts: Vec<(String, &str)> = Vec::new();
-        for (ci, c) in w.containers().enumerate() {
-            for e in c["env"].as_array().into_iter().flatten() {
-                if let (Some(name), Some(v)) = (e["name"].as_str(), e["value"].as_str()) {
-                    texts.push((format!("env {name}"), v));
-                }
-            }
-            for key in ["args", "command"] {
-                for a in c[key]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                {
-                    texts.push((format!("container {ci} {key}"), a));
-                }
-            }
-        }
+        let texts = &w.pod.texts;
         // Only Services named by a host in the texts can be called: a host's first label is the
         // Service's name. Kept in input order, as a walk over every Service would give them.
         let mut candidates: Vec<usize> = texts
@@ -913,7 +972,7 @@ impl<'a> Graph<'a> {
     fn token_step(&self, w: &Workload<'a>) -> Option<Step> {
         let sa_name = w.service_account();
         let sa = self.find("ServiceAccount", w.namespace(), sa_name);
-        let mounted = match w.pod["automountServiceAccountToken"].as_bool() {
+        let mounted = match w.pod.automount_token {
             Some(b) => b,
             None => sa
                 .and_then(|s| s.object["automountServiceAccountToken"].as_bool())

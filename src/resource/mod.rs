@@ -335,6 +335,14 @@ impl Resource {
         }
     }
 
+    /// The object, unpacked for the moment if it is packed.
+    pub fn read_object(&self) -> std::borrow::Cow<'_, Value> {
+        match &self.packed {
+            Some(packed) => std::borrow::Cow::Owned(packed.read()),
+            None => std::borrow::Cow::Borrowed(&self.object),
+        }
+    }
+
     /// Puts a [`pack`](Self::pack)ed object back.
     pub fn unpack(&mut self) {
         if let Some(packed) = self.packed.take() {

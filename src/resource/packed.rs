@@ -22,12 +22,16 @@ impl Packed {
         Some(Packed(text.into_boxed_str()))
     }
 
+    /// The value packed, as parsed: for reading it a moment.
+    pub fn read(&self) -> Value {
+        serde_json::from_str(&self.0)
+            .unwrap_or_else(|e| unreachable!("the text `Packed::of` writes parses: {e}"))
+    }
+
     /// The value packed, in maps and lists made to their size (parsing grows them by doubling,
     /// and an unpacked object is held to the end of the scan).
     pub fn unpack(&self) -> Value {
-        let value = serde_json::from_str(&self.0)
-            .unwrap_or_else(|e| unreachable!("the text `Packed::of` writes parses: {e}"));
-        fitted(value)
+        fitted(self.read())
     }
 }
 
@@ -71,6 +75,7 @@ mod tests {
             "m": u64::MAX,
         });
         let packed = Packed::of(&value).expect("no float");
+        assert_eq!(packed.read(), value);
         let back = packed.unpack();
         assert_eq!(back, value);
         let keys: Vec<&String> = back.as_object().unwrap().keys().collect();

@@ -444,8 +444,13 @@ fn evaluate_for(
         evaluation,
         read_problems,
     } = evaluated;
-    // Every step from here reads objects: those packed while they waited come back.
-    targets.par_iter_mut().for_each(Resource::unpack);
+    // The steps from here read objects: those packed while they waited come back, but for
+    // those the attack paths read only facts of (the only step that reads them whole), which
+    // they unpack one at a time.
+    targets
+        .par_iter_mut()
+        .filter(|r| !crate::paths::reads_only_facts(r))
+        .for_each(Resource::unpack);
     problems.extend(read_problems);
     problems.extend(evaluation.problems);
     let mut report = ScanReport {
