@@ -27,6 +27,7 @@ use rayon::prelude::*;
 use rbac::{Power, Rbac, Subject};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -252,25 +253,26 @@ fn path_id(steps: &[Step], jewel: Jewel) -> String {
 /// A workload: an object with a pod template (or a Pod), and what the paths read of its pods.
 struct Workload<'a> {
     r: &'a Resource,
-    pod: &'a PodFacts,
+    pod: &'a PodFacts<'a>,
     labels: &'a Map<String, Value>,
 }
 
 /// What the paths read of a workload's pods, drawn from its object once: a large scan keeps
 /// its reduced workloads packed (`Resource::pack`), and each is unpacked only for as long as
-/// this takes rather than all of them for as long as the paths are searched.
-struct PodFacts {
+/// this takes rather than all of them for as long as the paths are searched. Of an object
+/// that is not packed, it borrows.
+struct PodFacts<'a> {
     /// The pod template's labels (a Pod's own).
-    labels: Map<String, Value>,
+    labels: Cow<'a, Map<String, Value>>,
     /// `serviceAccountName` (or, without it, the older `serviceAccount`) unless empty.
-    service_account: Option<String>,
+    service_account: Option<Cow<'a, str>>,
     automount_token: Option<bool>,
     host_network: bool,
     /// The first container port with a `hostPort`.
     host_port: Option<u64>,
     /// Texts that may name a Service the pods call, with where each is written:
     /// `env NAME` for an environment value, `container N args` or `command` for an argument.
-    texts: Vec<(String, String)>,
+    texts: Vec<(String, Cow<'a, str>)>,
 }
 
 /// Whether the paths read `r` only through what they draw from it on their own (a workload's
@@ -294,11 +296,17 @@ fn template_path(kind: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-impl PodFacts {
-    fn of(r: &Resource) -> Option<PodFacts> {
+impl<'a> PodFacts<'a> {
+    fn of(r: &'a Resource) -> Option<PodFacts<'a>> {
         let path = template_path(&r.id.kind)?;
-        let object = r.read_object();
-        let template = path.iter().fold(&*object, |v, k| &v[*k]);
+        match &r.packed {
+            Some(packed) => PodFacts::draw(&packed.read(), path).map(PodFacts::into_owned),
+            None => PodFacts::draw(&r.object, path),
+        }
+    }
+
+    fn draw(object: &'a Value, template_path: &[&str]) -> Option<PodFacts<'a>> {
+        let template = template_path.iter().fold(object, |v, k| &v[*k]);
         let pod = template.get("spec")?;
         let containers = || {
             ["containers", "initContainers"]
@@ -309,7 +317,7 @@ impl PodFacts {
         for (ci, c) in containers().enumerate() {
             for e in c["env"].as_array().into_iter().flatten() {
                 if let (Some(name), Some(v)) = (e["name"].as_str(), e["value"].as_str()) {
-                    texts.push((format!("env {name}"), v.to_owned()));
+                    texts.push((format!("env {name}"), Cow::Borrowed(v)));
                 }
             }
             for key in ["args", "command"] {
@@ -319,20 +327,19 @@ impl PodFacts {
                     .flatten()
                     .filter_map(Value::as_str)
                 {
-                    texts.push((format!("container {ci} {key}"), a.to_owned()));
+                    texts.push((format!("container {ci} {key}"), Cow::Borrowed(a)));
                 }
             }
         }
         Some(PodFacts {
             labels: template["metadata"]["labels"]
                 .as_object()
-                .cloned()
-                .unwrap_or_default(),
+                .map_or_else(|| Cow::Owned(Map::new()), Cow::Borrowed),
             service_account: pod["serviceAccountName"]
                 .as_str()
                 .or_else(|| pod["serviceAccount"].as_str())
                 .filter(|s| !s.is_empty())
-                .map(str::to_owned),
+                .map(Cow::Borrowed),
             automount_token: pod["automountServiceAccountToken"].as_bool(),
             host_network: pod["hostNetwork"] == true,
             host_port: containers()
@@ -341,11 +348,26 @@ impl PodFacts {
             texts,
         })
     }
+
+    fn into_owned<'b>(self) -> PodFacts<'b> {
+        PodFacts {
+            labels: Cow::Owned(self.labels.into_owned()),
+            service_account: self.service_account.map(|s| Cow::Owned(s.into_owned())),
+            automount_token: self.automount_token,
+            host_network: self.host_network,
+            host_port: self.host_port,
+            texts: self
+                .texts
+                .into_iter()
+                .map(|(at, text)| (at, Cow::Owned(text.into_owned())))
+                .collect(),
+        }
+    }
 }
 
 /// The facts of every workload among `resources` (in their order, with their indices), on
 /// every core.
-fn pod_facts(resources: &[Resource]) -> Vec<(usize, PodFacts)> {
+fn pod_facts(resources: &[Resource]) -> Vec<(usize, PodFacts<'_>)> {
     resources
         .par_iter()
         .enumerate()
@@ -487,7 +509,7 @@ type ByLabel<'a> = HashMap<(Option<&'a str>, &'a str, &'a str), Vec<usize>>;
 /// The workloads, in input order, and which of them carry a label.
 fn workloads<'a>(
     resources: &'a [Resource],
-    pods: &'a [(usize, PodFacts)],
+    pods: &'a [(usize, PodFacts<'a>)],
 ) -> (Vec<Workload<'a>>, ByLabel<'a>) {
     let workloads: Vec<Workload> = pods
         .iter()
@@ -544,7 +566,7 @@ struct Partial {
 impl<'a> Graph<'a> {
     fn new(
         resources: &'a [Resource],
-        pods: &'a [(usize, PodFacts)],
+        pods: &'a [(usize, PodFacts<'a>)],
         findings: &'a [Finding],
     ) -> Graph<'a> {
         // Its parts are independent: built in two halves side by side, since this runs on one
