@@ -275,8 +275,9 @@ pub struct Resource {
     pub origin: Origin,
     /// The object as JSON, already sanitized; null while it is [`packed`](Self::packed).
     pub object: Value,
-    /// The object as text, while nothing reads it: a large scan packs the reduced objects it
-    /// holds to its end and unpacks them for the steps after evaluation ([`Resource::pack`]).
+    /// The object as text, while nothing reads it whole: a large scan packs the reduced
+    /// objects it holds to its end ([`Resource::pack`]) and unpacks them for the steps after
+    /// evaluation, but for the workloads, which those steps read a moment at a time.
     pub packed: Option<Packed>,
     /// Source positions of every node of `object`, when the source has them.
     pub spans: Option<SpanTree>,
