@@ -444,9 +444,9 @@ fn evaluate_for(
         evaluation,
         read_problems,
     } = evaluated;
-    // The steps from here read objects: those packed while they waited come back, but for
-    // those the attack paths read only facts of (the only step that reads them whole), which
-    // they unpack one at a time.
+    // The steps from here read objects: those packed while they waited come back, but for the
+    // workloads. Of those, the attack paths read facts they draw from each one at a time, and
+    // the exceptions its labels, the same way; no other step reads a reduced workload.
     targets
         .par_iter_mut()
         .filter(|r| !crate::paths::reads_only_facts(r))
