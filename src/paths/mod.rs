@@ -281,19 +281,15 @@ pub fn reads_only_facts(r: &Resource) -> bool {
     r.input == crate::resource::InputType::Kubernetes && template_path(&r.id.kind).is_some()
 }
 
-/// Where a workload of `kind` keeps its pod template (`[]`: a Pod is its own).
+/// Where a workload of `kind` keeps its pod template (`[]`: a Pod is its own): the path to
+/// its pod spec (`resource::pod_spec_path`) but the last step. A PodTemplate is not a
+/// workload: nothing runs it.
 fn template_path(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "Pod" => Some(&[]),
-        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template"]),
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "Job"
-        | "ReplicationController" => Some(&["spec", "template"]),
-        _ => None,
+    if kind == "PodTemplate" {
+        return None;
     }
+    let (_spec, template) = crate::resource::pod_spec_path(kind)?.split_last()?;
+    Some(template)
 }
 
 impl<'a> PodFacts<'a> {
