@@ -354,14 +354,15 @@ fn kept(r: &Resource) -> Option<&'static Keep> {
 /// What is kept is then packed as text ([`Resource::pack`]) for the rest of evaluation, unless
 /// something reads the object before it ends: the inventory (the types it reads facts of,
 /// built before evaluation) and the check of which objects a controller in the input owns
-/// (objects with owner references). `super::evaluate_for` says what is unpacked after.
+/// (objects with a controller among their owner references). `super::evaluate_for` says
+/// what is unpacked after.
 pub(super) fn reduce(r: &mut Resource) {
     r.spans = r.spans.as_ref().map(|s| SpanTree::leaf(s.position()));
     if let Some(keep) = kept(r) {
         r.object = project(std::mem::take(&mut r.object), keep);
     }
     let read_before = inventory::reads(r.id.group(), &r.id.kind) == inventory::Reads::Facts
-        || r.object["metadata"].get("ownerReferences").is_some();
+        || super::controllers(r).next().is_some();
     if !read_before {
         r.pack();
     }
@@ -460,12 +461,18 @@ mod tests {
             "/spec/template/spec/containers/0/env",
             "/spec/template/spec/containers/0/ports/0/hostPort",
         ];
-        let owned = DEPLOYMENT.replace(
-            r#""labels": {"app": "d"}"#,
-            r#""labels": {"app": "d"}, "ownerReferences": [{"kind": "X", "name": "x"}]"#,
-        );
+        let owned_by = |controller: bool| {
+            DEPLOYMENT.replace(
+                r#""labels": {"app": "d"}"#,
+                &format!(
+                    r#""labels": {{"app": "d"}},
+                       "ownerReferences": [{{"kind": "X", "name": "x", "controller": {controller}}}]"#
+                ),
+            )
+        };
+        let (controlled, referenced) = (owned_by(true), owned_by(false));
         // (object, what is read of it, whether it waits packed)
-        let cases: [(&str, &[&str], bool); 3] = [
+        let cases: [(&str, &[&str], bool); 4] = [
             // Kept all but its metadata; the inventory reads it before evaluation.
             (
                 r#"{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
@@ -477,7 +484,9 @@ mod tests {
             // Kept field by field.
             (DEPLOYMENT, KEPT, true),
             // Which controller owns it is read before evaluation.
-            (&owned, &["/metadata/ownerReferences"], false),
+            (&controlled, &["/metadata/ownerReferences"], false),
+            // An owner that is not its controller is not.
+            (&referenced, &["/metadata/ownerReferences"], true),
         ];
         for (text, read, packs) in cases {
             let mut reduced = resource(text);
