@@ -5,6 +5,7 @@
 //! cells here and hand comfy-table lines that already fit.
 
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// Display width. Kubernetes names, field paths and rule messages are ASCII, so a char count
 /// is exact for them; anything wider only makes the table wider, comfy-table never re-breaks it.
@@ -39,29 +40,50 @@ fn is_path(word: &str) -> bool {
 
 /// `word` split after each boundary character in `at` (before `[`); by character when `at` is
 /// empty.
-fn split<'a>(word: &'a str, at: &str) -> Vec<&'a str> {
-    if at.is_empty() {
-        return word
-            .char_indices()
-            .map(|(i, c)| &word[i..i + c.len_utf8()])
-            .collect();
+fn split<'a>(word: &'a str, at: &'a str) -> Pieces<'a> {
+    Pieces {
+        word,
+        at,
+        start: 0,
+        chars: word.char_indices(),
     }
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    for (i, c) in word.char_indices() {
-        if !at.contains(c) {
-            continue;
+}
+
+/// The pieces of [`split`], made as they are asked for: column widths look at every word of
+/// every cell, and a vector of its pieces for each word was most of that.
+struct Pieces<'a> {
+    word: &'a str,
+    at: &'a str,
+    start: usize,
+    chars: std::str::CharIndices<'a>,
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        for (i, c) in self.chars.by_ref() {
+            let cut = if self.at.is_empty() {
+                i + c.len_utf8()
+            } else if !self.at.contains(c) {
+                continue;
+            } else if c == '[' {
+                i
+            } else {
+                i + c.len_utf8()
+            };
+            if cut > self.start {
+                let piece = &self.word[self.start..cut];
+                self.start = cut;
+                return Some(piece);
+            }
         }
-        let cut = if c == '[' { i } else { i + c.len_utf8() };
-        if cut > start {
-            pieces.push(&word[start..cut]);
-            start = cut;
-        }
+        (self.start < self.word.len()).then(|| {
+            let piece = &self.word[self.start..];
+            self.start = self.word.len();
+            piece
+        })
     }
-    if start < word.len() {
-        pieces.push(&word[start..]);
-    }
-    pieces
 }
 
 /// Where a column's words may break.
@@ -90,11 +112,12 @@ fn min_width(text: &str, breaks: Breaks) -> usize {
                 None => (0, line),
             };
             body.split(' ')
-                .flat_map(|w| match breaks {
-                    Breaks::Paths => split(w, tiers(w)[0]),
-                    Breaks::Words => vec![w],
+                .filter_map(|w| match breaks {
+                    // An empty word (two spaces) has no pieces.
+                    Breaks::Paths => split(w, tiers(w)[0]).map(width).max(),
+                    Breaks::Words => Some(width(w)),
                 })
-                .map(|p| indent + width(p))
+                .map(|w| indent + w)
                 .max()
                 .unwrap_or(0)
         })
@@ -180,8 +203,7 @@ impl Lines {
         }
         match tiers.split_first() {
             Some((at, finer)) => {
-                let pieces = split(word, at);
-                for (i, piece) in pieces.into_iter().enumerate() {
+                for (i, piece) in split(word, at).enumerate() {
                     self.place(piece, false, space && i == 0, finer);
                 }
             }
@@ -213,12 +235,33 @@ impl Lines {
 }
 
 /// `text` wrapped to `width` columns; the lines of the text stay lines.
-pub(in crate::report) fn wrap(text: &str, width: usize, breaks: Breaks) -> String {
+pub(in crate::report) fn wrap(text: &str, width: usize, breaks: Breaks) -> Cow<'_, str> {
+    // Most cells fit as they are; laying them out word by word would give the same text.
+    let whole_lines = !text.ends_with('\n') && !text.contains('\r');
+    if whole_lines && text.lines().all(|line| fits(line, width)) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(laid_out(text, width, breaks))
+}
+
+/// `text` laid out line by line and word by word.
+fn laid_out(text: &str, width: usize, breaks: Breaks) -> String {
     let lines: Vec<String> = text
         .lines()
         .flat_map(|line| Lines::paragraph(width, breaks, true, line).done)
         .collect();
     lines.join("\n")
+}
+
+/// Whether [`Lines::paragraph`] leaves `line` (one of `str::lines`) as it is: it fits, and its
+/// words are one space apart with no space before them and no white space after them (the
+/// layout drops both).
+fn fits(line: &str, columns: usize) -> bool {
+    let body = line.strip_prefix(ARROW).unwrap_or(line);
+    width(line) <= columns.max(1)
+        && !body.starts_with(' ')
+        && line.trim_end().len() == line.len()
+        && !body.contains("  ")
 }
 
 /// How many lines [`wrap`] makes of `text`.
@@ -242,25 +285,19 @@ const MOVE: usize = 16;
 /// character, and what saves nothing goes to the columns that want least more first.
 pub(in crate::report) fn column_widths(columns: &[Column<'_>], budget: usize) -> Vec<usize> {
     let n = columns.len();
-    let min: Vec<usize> = columns
+    // Each column's unbreakable minimum and widest line, in one pass over its cells.
+    let (min, max): (Vec<usize>, Vec<usize>) = columns
         .iter()
         .map(|c| {
-            let min = c.cells.par_iter().map(|t| min_width(t, c.breaks));
-            min.max().unwrap_or(0).max(1)
-        })
-        .collect();
-    let max: Vec<usize> = columns
-        .iter()
-        .zip(&min)
-        .map(|(c, m)| {
-            c.cells
+            let (min, max) = c
+                .cells
                 .par_iter()
-                .map(|t| max_width(t))
-                .max()
-                .unwrap_or(0)
-                .max(*m)
+                .map(|t| (min_width(t, c.breaks), max_width(t)))
+                .reduce(|| (0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+            let min = min.max(1);
+            (min, max.max(min))
         })
-        .collect();
+        .unzip();
     if max.iter().sum::<usize>() <= budget {
         return max;
     }
@@ -459,6 +496,35 @@ mod tests {
             "node-\ndebugger-\naks-\nnodepool1"
         );
         assert_eq!(wrap("abcdefghij", 4, Paths), "abcd\nefgh\nij");
+    }
+
+    /// Texts made of the characters the layout treats apart, at every width up to one wider
+    /// than the text: what fits is returned as it is only where laying it out gives the same.
+    #[test]
+    fn a_text_that_fits_is_what_its_layout_gives() {
+        let alphabet = [
+            "a", "bc", " ", "  ", "\n", "→ ", "→", ".", "/", "[0]", "-", "\t", "\r",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap()
+        };
+        let mut fast = 0;
+        for _ in 0..4000 {
+            let len = next(9);
+            let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            for w in 0..=width(&text) + 1 {
+                for breaks in [Paths, Words] {
+                    let laid = laid_out(&text, w, breaks);
+                    fast += usize::from(laid == text);
+                    assert_eq!(wrap(&text, w, breaks), laid, "{text:?} at {w}");
+                }
+            }
+        }
+        assert!(fast > 1000, "too few texts fit as they are: {fast}");
     }
 
     #[test]
