@@ -50,7 +50,7 @@ fn split<'a>(word: &'a str, at: &'a str) -> Pieces<'a> {
 }
 
 /// The pieces of [`split`], made as they are asked for: column widths look at every word of
-/// every cell, and a vector of its pieces for each word was most of that.
+/// every cell, and gathering each word's pieces in a vector took an allocation a word.
 struct Pieces<'a> {
     word: &'a str,
     at: &'a str,
