@@ -254,7 +254,6 @@ fn path_id(steps: &[Step], jewel: Jewel) -> String {
 struct Workload<'a> {
     r: &'a Resource,
     pod: &'a PodFacts<'a>,
-    labels: &'a Map<String, Value>,
 }
 
 /// What the paths read of a workload's pods, drawn from its object once: a large scan keeps
@@ -295,9 +294,9 @@ fn template_path(kind: &str) -> Option<&'static [&'static str]> {
 impl<'a> PodFacts<'a> {
     fn of(r: &'a Resource) -> Option<PodFacts<'a>> {
         let path = template_path(&r.id.kind)?;
-        match &r.packed {
-            Some(packed) => PodFacts::draw(&packed.read(), path).map(PodFacts::into_owned),
-            None => PodFacts::draw(&r.object, path),
+        match r.read_object() {
+            Cow::Borrowed(object) => PodFacts::draw(object, path),
+            Cow::Owned(object) => PodFacts::draw(&object, path).map(PodFacts::into_owned),
         }
     }
 
@@ -373,6 +372,11 @@ fn pod_facts(resources: &[Resource]) -> Vec<(usize, PodFacts<'_>)> {
 }
 
 impl<'a> Workload<'a> {
+    /// Its pods' labels.
+    fn labels(&self) -> &'a Map<String, Value> {
+        &self.pod.labels
+    }
+
     fn namespace(&self) -> Option<&'a str> {
         self.r.id.namespace.as_deref()
     }
@@ -512,12 +516,11 @@ fn workloads<'a>(
         .map(|(i, pod)| Workload {
             r: &resources[*i],
             pod,
-            labels: &pod.labels,
         })
         .collect();
     let mut by_label: ByLabel = HashMap::new();
     for (i, w) in workloads.iter().enumerate() {
-        for (k, v) in w.labels {
+        for (k, v) in w.labels() {
             if let Some(v) = v.as_str() {
                 by_label
                     .entry((w.namespace(), k.as_str(), v))
@@ -635,7 +638,7 @@ impl<'a> Graph<'a> {
             .into_iter()
             .flatten()
             .map(|&i| &self.workloads[i])
-            .filter(|w| selector.iter().all(|(k, v)| w.labels.get(k) == Some(v)))
+            .filter(|w| selector.iter().all(|(k, v)| w.labels().get(k) == Some(v)))
             .collect()
     }
 
@@ -752,10 +755,10 @@ impl<'a> Graph<'a> {
         w: &Workload<'a>,
         source: &Source<'_>,
     ) -> Result<Step, &'a Resource> {
-        if let Some(policy) = self.policies.cut(w.namespace(), w.labels, source) {
+        if let Some(policy) = self.policies.cut(w.namespace(), w.labels(), source) {
             return Err(policy);
         }
-        let guarded = if self.policies.any_selects(w.namespace(), w.labels) {
+        let guarded = if self.policies.any_selects(w.namespace(), w.labels()) {
             "a NetworkPolicy selects its pods but admits this traffic"
         } else {
             "no NetworkPolicy isolates its pods"
@@ -796,7 +799,7 @@ impl<'a> Graph<'a> {
                             }
                             let source = Source::Pod {
                                 namespace: w.namespace(),
-                                labels: w.labels,
+                                labels: w.labels(),
                             };
                             let Ok(sel2) = self.select_step(svc2, w2, &source) else {
                                 continue;
