@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
+mod draw;
 mod wrap;
 
 use wrap::Breaks;
@@ -107,13 +108,75 @@ impl Fitted {
         self.render_with(&Fitted::widths(&[self], style), style)
     }
 
-    /// The table's text. A long table is rendered in pieces of [`ROWS_PER_PIECE`] rows on every
-    /// core, and the pieces joined: their columns have the same fixed widths, so dropping the
-    /// bottom border of each piece and the top border of the next gives the whole table's text.
+    /// The table's text, in columns of `widths`.
     fn render_with(&self, widths: &[usize], style: Style) -> String {
-        self.render_in_pieces(widths, style, ROWS_PER_PIECE)
+        match self.draw(widths, style, ROWS_PER_PIECE) {
+            Ok(pieces) => pieces.concat(),
+            Err(draw::TooWide) => self.render_in_pieces(widths, style, ROWS_PER_PIECE),
+        }
     }
 
+    /// [`Fitted::render_with`] written to `out`, then a line break.
+    fn write_with(&self, widths: &[usize], style: Style, out: &mut dyn Write) -> io::Result<()> {
+        match self.draw(widths, style, ROWS_PER_PIECE) {
+            Ok(pieces) => pieces
+                .iter()
+                .try_for_each(|p| out.write_all(p.as_bytes()))?,
+            Err(draw::TooWide) => out.write_all(
+                self.render_in_pieces(widths, style, ROWS_PER_PIECE)
+                    .as_bytes(),
+            )?,
+        }
+        writeln!(out)
+    }
+
+    /// The table drawn here (see [`draw`]) in pieces of `rows_per_piece` rows on every core;
+    /// their concatenation is the table's text.
+    fn draw(
+        &self,
+        widths: &[usize],
+        style: Style,
+        rows_per_piece: usize,
+    ) -> Result<Vec<String>, draw::TooWide> {
+        let mut head = String::new();
+        draw::rule(&mut head, widths, draw::TOP);
+        let header: Vec<(std::borrow::Cow<'_, str>, Option<Color>)> = self
+            .header
+            .iter()
+            .zip(widths)
+            .zip(&self.breaks)
+            .map(|((h, w), b)| (wrap::wrap(h, *w, *b), None))
+            .collect();
+        draw::row(&mut head, &header, widths, &mut draw::Palette::default())?;
+        draw::rule(&mut head, widths, draw::UNDER_HEADER);
+        let body = self.rows.par_chunks(rows_per_piece).map(|rows| {
+            let mut piece = String::new();
+            let mut palette = draw::Palette::default();
+            let mut cells = Vec::with_capacity(widths.len());
+            for row in rows {
+                cells.clear();
+                cells.extend(row.iter().zip(widths).zip(&self.breaks).map(
+                    |(((text, color), w), b)| {
+                        (wrap::wrap(text, *w, *b), color.filter(|_| style.color))
+                    },
+                ));
+                draw::row(&mut piece, &cells, widths, &mut palette)?;
+            }
+            Ok(piece)
+        });
+        let mut pieces: Vec<String> = rayon::iter::once(Ok(head))
+            .chain(body)
+            .collect::<Result<_, _>>()?;
+        let mut foot = String::new();
+        draw::rule(&mut foot, widths, draw::BOTTOM);
+        foot.pop();
+        pieces.push(foot);
+        Ok(pieces)
+    }
+
+    /// The table's text as comfy-table lays it out, in pieces of `rows_per_piece` rows on
+    /// every core: their columns have the same fixed widths, so dropping the bottom border of
+    /// each piece and the top border of the next gives the whole table's text.
     fn render_in_pieces(&self, widths: &[usize], style: Style, rows_per_piece: usize) -> String {
         if self.rows.len() <= rows_per_piece {
             return self.table_with(widths, style, true, &self.rows).to_string();
@@ -357,7 +420,7 @@ pub fn write(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Resu
     let widths = Fitted::widths(&tables.iter().map(|t| &t.table).collect::<Vec<_>>(), style);
     for t in &tables {
         writeln!(out, "{}", t.heading)?;
-        writeln!(out, "{}", t.table.render_with(&widths, style))?;
+        t.table.write_with(&widths, style, out)?;
         for (id, title) in &t.titles {
             writeln!(out, "  {id}  {title}")?;
         }
@@ -529,5 +592,80 @@ mod tests {
                 assert_eq!(table.render_in_pieces(&widths, style, rows), whole);
             }
         }
+    }
+
+    /// The tables drawn here against comfy-table's, on generated tables: any number of lines
+    /// per cell, empty cells, colour, characters outside ASCII (the arrow of a field path, a
+    /// double-width name, which only comfy-table may lay out).
+    #[test]
+    fn a_table_drawn_here_is_the_table_comfy_table_draws() {
+        let words = [
+            "a",
+            "",
+            "Deployment",
+            "ratings-api",
+            "→ spec.template.spec.containers[0].image",
+            "runs as root",
+            "privileged",
+            "café",
+            "x\ny",
+            "PST-0001",
+            "manifests-00004.yaml:3582:17",
+            "a-very-long-identifier-without-spaces-at-all",
+        ];
+        let colors = [
+            None,
+            Some(Color::Red),
+            Some(Color::Magenta),
+            Some(Color::Blue),
+        ];
+        let mut rng = fastrand::Rng::with_seed(16);
+        let (mut drawn, mut too_wide) = (0, 0);
+        for _ in 0..400 {
+            // One table in eight has a double-width name somewhere.
+            let wide = rng.usize(..8) == 0;
+            let word = |rng: &mut fastrand::Rng| match rng.usize(..words.len() + 1) {
+                i if i < words.len() => words[i],
+                _ if wide => "名前空間",
+                _ => "",
+            };
+            let columns = rng.usize(1..=5);
+            let header: Vec<&str> = (0..columns).map(|_| words[rng.usize(..6)]).collect();
+            let mut table = Fitted::new(&header);
+            if rng.bool() {
+                table = table.whole_words(0);
+            }
+            for _ in 0..rng.usize(0..30) {
+                let row = (0..columns)
+                    .map(|_| {
+                        let text: Vec<&str> =
+                            (0..rng.usize(0..8)).map(|_| word(&mut rng)).collect();
+                        let sep = if rng.bool() { " " } else { "\n" };
+                        (text.join(sep), colors[rng.usize(..colors.len())])
+                    })
+                    .collect();
+                table.row(row);
+            }
+            let style = Style {
+                color: rng.bool(),
+                width: rng.u16(20..=200),
+                ..Style::default()
+            };
+            let widths = Fitted::widths(&[&table], style);
+            let comfy = table.render_in_pieces(&widths, style, usize::MAX);
+            match table.draw(&widths, style, rng.usize(1..=8)) {
+                Ok(pieces) => {
+                    assert_eq!(pieces.concat(), comfy, "widths {widths:?}");
+                    drawn += 1;
+                }
+                Err(draw::TooWide) => too_wide += 1,
+            }
+            assert_eq!(table.render_with(&widths, style), comfy);
+        }
+        // Both ways were taken, the drawing most of the time.
+        assert!(
+            drawn > 300 && too_wide > 10,
+            "{drawn} drawn, {too_wide} too wide"
+        );
     }
 }
