@@ -179,6 +179,11 @@ pub fn baseline_line(report: &ScanReport) -> Option<String> {
     ))
 }
 
+/// A printable ASCII character: one column wide, and nothing a terminal acts on.
+fn printable_ascii(b: u8) -> bool {
+    (b' '..=b'~').contains(&b)
+}
+
 /// `s` safe to print on a terminal: control characters from the input (an escape sequence or a
 /// carriage return in an object, container or file name) become visible escapes instead of
 /// moving the cursor or recolouring the screen. Line breaks stay: reporters compose cells
@@ -191,7 +196,7 @@ pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
     };
     // Nearly every text is printable ASCII: a byte test settles it without decoding chars
     // (a table of 52,000 findings asked this of each of its cells).
-    let plain = |b: &u8| (b' '..=b'~').contains(b) || *b == b'\n';
+    let plain = |b: &u8| printable_ascii(*b) || *b == b'\n';
     if s.as_bytes().iter().all(plain) || !s.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
     }

@@ -48,7 +48,7 @@ fn object(f: &Finding) -> String {
 /// at 80 columns), so the location goes under the object and the titles under the table.
 pub const WIDE: u16 = 140;
 
-/// Rows of a table rendered as one piece (see [`Fitted::render_with`]).
+/// Rows of a table drawn as one piece (see [`Fitted::draw`]).
 const ROWS_PER_PIECE: usize = 512;
 
 pub fn new_table(style: Style) -> Table {
@@ -66,7 +66,7 @@ pub fn new_table(style: Style) -> Table {
 }
 
 /// A table whose cells are wrapped here (see [`wrap`]) to widths chosen from their content, so
-/// comfy-table gets lines that fit and breaks nothing.
+/// that drawing it ([`draw`], or comfy-table) breaks nothing.
 struct Fitted {
     header: Vec<String>,
     breaks: Vec<Breaks>,

@@ -40,7 +40,8 @@ pub(super) fn rule(out: &mut String, widths: &[usize], [left, fill, junction, ri
 }
 
 /// The codes comfy-table writes before and after a line of a cell of each colour, asked of
-/// comfy-table once per colour, so the bytes are its own.
+/// comfy-table once per colour, so the bytes are its own (the unit tests compare coloured
+/// tables too, should its way of writing them change).
 #[derive(Default)]
 pub(super) struct Palette(Vec<(Color, String, String)>);
 
@@ -65,7 +66,7 @@ impl Palette {
 
 /// Display width, as comfy-table measures it.
 fn width(line: &str) -> usize {
-    if line.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+    if line.bytes().all(crate::report::printable_ascii) {
         line.len()
     } else {
         line.width()

@@ -2,7 +2,7 @@
 //! spaces and at path boundaries (`/`, `.`, `[`), never inside an identifier unless the
 //! identifier alone is wider than its column. comfy-table only breaks at spaces and splits any
 //! longer word where the column ends (`allowPrivileg|eEscalation`), so the tables wrap their
-//! cells here and hand comfy-table lines that already fit.
+//! cells here and draw lines that already fit (`draw.rs`, or comfy-table).
 
 use rayon::prelude::*;
 use std::borrow::Cow;
