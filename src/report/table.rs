@@ -110,24 +110,24 @@ impl Fitted {
 
     /// The table's text, in columns of `widths`.
     fn render_with(&self, widths: &[usize], style: Style) -> String {
-        match self.draw(widths, style, ROWS_PER_PIECE) {
-            Ok(pieces) => pieces.concat(),
-            Err(draw::TooWide) => self.render_in_pieces(widths, style, ROWS_PER_PIECE),
-        }
+        self.pieces(widths, style).concat()
     }
 
     /// [`Fitted::render_with`] written to `out`, then a line break.
     fn write_with(&self, widths: &[usize], style: Style, out: &mut dyn Write) -> io::Result<()> {
-        match self.draw(widths, style, ROWS_PER_PIECE) {
-            Ok(pieces) => pieces
-                .iter()
-                .try_for_each(|p| out.write_all(p.as_bytes()))?,
-            Err(draw::TooWide) => out.write_all(
-                self.render_in_pieces(widths, style, ROWS_PER_PIECE)
-                    .as_bytes(),
-            )?,
+        for piece in self.pieces(widths, style) {
+            out.write_all(piece.as_bytes())?;
         }
         writeln!(out)
+    }
+
+    /// The table's text in pieces: drawn here, or, when a line is wider than its column,
+    /// laid out by comfy-table (which breaks such a line again).
+    fn pieces(&self, widths: &[usize], style: Style) -> Vec<String> {
+        self.draw(widths, style, ROWS_PER_PIECE)
+            .unwrap_or_else(|draw::TooWide| {
+                vec![self.render_in_pieces(widths, style, ROWS_PER_PIECE)]
+            })
     }
 
     /// The table drawn here (see [`draw`]) in pieces of `rows_per_piece` rows on every core;

@@ -81,6 +81,7 @@ pub(super) fn row<S: AsRef<str>>(
     widths: &[usize],
     palette: &mut Palette,
 ) -> Result<(), TooWide> {
+    debug_assert_eq!(cells.len(), widths.len(), "a cell for every column");
     let height = cells
         .iter()
         .map(|(text, _)| text.as_ref().bytes().filter(|b| *b == b'\n').count() + 1)
