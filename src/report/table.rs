@@ -169,6 +169,7 @@ impl Fitted {
             .collect::<Result<_, _>>()?;
         let mut foot = String::new();
         draw::rule(&mut foot, widths, draw::BOTTOM);
+        // The text ends without a line break, as comfy-table's does.
         foot.pop();
         pieces.push(foot);
         Ok(pieces)
