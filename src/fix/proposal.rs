@@ -10,8 +10,9 @@ use crate::fingerprint::Fingerprint;
 use crate::paths::{AttackPath, Edge, Step};
 use crate::resource::{ObjectRef, Origin, Resource, SourcePath};
 use crate::severity::Severity;
+use foldhash::{HashMap, HashSet};
+use rayon::prelude::*;
 use std::cmp::Reverse;
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// Objects the fix list proposes a change for; the review sends the reader to its details for
@@ -70,16 +71,17 @@ pub fn severity_weight(s: Severity) -> u32 {
 
 /// The fix list: at most `limit` proposals, best first. `resources` are the objects the
 /// findings were found on, `paths` the attack paths of the same scan; `read` gives a manifest's
-/// text.
+/// text. Objects are ranked, and the chosen ones' changes worked out, on every core: a change
+/// reads and checks its whole file again.
 pub fn propose(
     resources: &[Resource],
     findings: &[Finding],
     paths: &[AttackPath],
-    read: &dyn Fn(&SourcePath) -> std::io::Result<String>,
+    read: &(dyn Fn(&SourcePath) -> std::io::Result<String> + Sync),
     limit: usize,
 ) -> Vec<Proposal> {
     let mut order: Vec<(&ObjectRef, &Origin)> = Vec::new();
-    let mut groups: HashMap<(&ObjectRef, &Origin), Vec<&Finding>> = HashMap::new();
+    let mut groups: HashMap<(&ObjectRef, &Origin), Vec<&Finding>> = HashMap::default();
     for f in findings {
         let key = (&*f.object, &*f.origin);
         let group = groups.entry(key).or_default();
@@ -88,7 +90,7 @@ pub fn propose(
         }
         group.push(f);
     }
-    let mut exposure: HashMap<&ObjectRef, u8> = HashMap::new();
+    let mut exposure: HashMap<&ObjectRef, u8> = HashMap::default();
     for p in paths {
         for s in &p.steps {
             let e = exposure.entry(&s.object).or_insert(1);
@@ -96,7 +98,7 @@ pub fn propose(
         }
     }
     let mut ranked: Vec<Ranked<'_>> = order
-        .into_iter()
+        .into_par_iter()
         .map(|key| {
             let fs = &groups[&key];
             let prints: HashSet<Fingerprint> = fs.iter().map(|f| f.fingerprint).collect();
@@ -127,7 +129,7 @@ pub fn propose(
     });
     ranked.truncate(limit);
     ranked
-        .into_iter()
+        .into_par_iter()
         .map(|r| {
             let resource = resources
                 .iter()

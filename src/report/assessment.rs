@@ -12,6 +12,7 @@ use crate::paths::{AttackPath, Edge};
 use crate::resource::{ObjectRef, Origin};
 use crate::scan::ScanReport;
 use crate::severity::Severity;
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 /// Paths the review explains step by step; the table, JSON and SARIF have them all.
@@ -351,8 +352,16 @@ pub fn top_paths(report: &ScanReport) -> Vec<Block> {
 
 /// The fix list's proposals that still have a finding in the report, with their findings.
 fn shown(report: &ScanReport) -> Vec<(&Proposal, Vec<&Finding>)> {
-    let by_print: HashMap<crate::fingerprint::Fingerprint, &Finding> =
-        report.findings.iter().map(|f| (f.fingerprint, f)).collect();
+    // The fix list is short: its fingerprints are looked for among the findings, not the
+    // findings indexed by fingerprint.
+    let wanted: foldhash::HashSet<&crate::fingerprint::Fingerprint> =
+        report.fixes.iter().flat_map(|p| &p.findings).collect();
+    let by_print: foldhash::HashMap<crate::fingerprint::Fingerprint, &Finding> = report
+        .findings
+        .iter()
+        .filter(|f| wanted.contains(&f.fingerprint))
+        .map(|f| (f.fingerprint, f))
+        .collect();
     report
         .fixes
         .iter()
@@ -568,16 +577,16 @@ pub fn fix_list(report: &ScanReport) -> Vec<Block> {
         blocks.push(paragraph("By hand:"));
         blocks.push(list(false, items));
     }
-    let listed: BTreeSet<(&ObjectRef, String)> = shown
+    let listed: foldhash::HashSet<(&ObjectRef, Cow<'_, str>)> = shown
         .iter()
-        .map(|(p, _)| (&p.object, p.origin.source_key()))
+        .map(|(p, _)| (&p.object, p.origin.source()))
         .collect();
     let rest = report
         .findings
         .iter()
-        .map(|f| (&*f.object, f.origin.source_key()))
+        .map(|f| (&*f.object, f.origin.source()))
         .filter(|k| !listed.contains(k))
-        .collect::<BTreeSet<_>>()
+        .collect::<foldhash::HashSet<_>>()
         .len();
     if rest > 0 {
         blocks.push(paragraph(&format!(

@@ -5,6 +5,10 @@
 
 use crate::severity::Severity;
 
+/// Blocks a serializer writes in one piece: a longer list (a section of a large scan has a
+/// block per object with findings) is written in pieces on every core, then joined.
+pub(super) const PER_PIECE: usize = 64;
+
 /// A whole document: its title (the page's `<title>` and first heading) and its body.
 pub struct Document {
     pub title: String,

@@ -8,6 +8,7 @@ use super::blocks::{Align, Block, Chart, Document, Inline, Table, Tone};
 use super::review::{self, Flavor};
 use crate::scan::ScanReport;
 use crate::severity::Severity;
+use rayon::prelude::*;
 use std::io::{self, Write};
 
 const STYLE: &str = "
@@ -63,6 +64,18 @@ pub fn render(doc: &Document) -> String {
 }
 
 fn blocks(list: &[Block], out: &mut String) {
+    if list.len() > super::blocks::PER_PIECE {
+        let pieces: Vec<String> = list
+            .par_chunks(super::blocks::PER_PIECE)
+            .map(|piece| {
+                let mut out = String::new();
+                blocks(piece, &mut out);
+                out
+            })
+            .collect();
+        out.extend(pieces);
+        return;
+    }
     for b in list {
         match b {
             Block::Heading { level, text } => {
@@ -303,6 +316,21 @@ pub fn esc(s: &str) -> String {
 mod tests {
     use super::super::blocks::tests::sample;
     use super::*;
+
+    /// A long list of blocks is written in pieces on every core: the same page as each block
+    /// written in turn.
+    #[test]
+    fn blocks_written_in_pieces_are_the_blocks_in_turn() {
+        let many: Vec<Block> = (0..200).flat_map(|_| sample().blocks).collect();
+        assert!(many.len() > 3 * crate::report::blocks::PER_PIECE);
+        let mut whole = String::new();
+        blocks(&many, &mut whole);
+        let mut in_turn = String::new();
+        for b in many.chunks(1) {
+            blocks(b, &mut in_turn);
+        }
+        assert_eq!(whole, in_turn);
+    }
 
     /// A line break in a cell's text is only whitespace to HTML; `Inline::Break` is `<br>`.
     const SAMPLE: &str = r##"<body>

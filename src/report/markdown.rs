@@ -6,6 +6,7 @@ use super::blocks::{Align, Block, Cell, Document, Inline, Table};
 use super::review::{self, Flavor};
 use crate::scan::ScanReport;
 use crate::severity::Severity;
+use rayon::prelude::*;
 use std::io::{self, Write};
 
 /// The report as a standalone document, its title a level-1 heading.
@@ -45,6 +46,18 @@ enum Place {
 }
 
 fn blocks(list: &[Block], shift: usize, out: &mut String) {
+    if list.len() > super::blocks::PER_PIECE {
+        let pieces: Vec<String> = list
+            .par_chunks(super::blocks::PER_PIECE)
+            .map(|piece| {
+                let mut out = String::new();
+                blocks(piece, shift, &mut out);
+                out
+            })
+            .collect();
+        out.extend(pieces);
+        return;
+    }
     for b in list {
         match b {
             Block::Heading { level, text } => heading(usize::from(*level) + shift, text, out),
@@ -305,6 +318,21 @@ inside
 
 last
 "#;
+
+    /// A long list of blocks is written in pieces on every core: the same text as each block
+    /// written in turn.
+    #[test]
+    fn blocks_written_in_pieces_are_the_blocks_in_turn() {
+        let many: Vec<Block> = (0..200).flat_map(|_| sample().blocks).collect();
+        assert!(many.len() > 3 * crate::report::blocks::PER_PIECE);
+        let mut whole = String::new();
+        blocks(&many, 1, &mut whole);
+        let mut in_turn = String::new();
+        for b in many.chunks(1) {
+            blocks(b, 1, &mut in_turn);
+        }
+        assert_eq!(whole, in_turn);
+    }
 
     #[test]
     fn every_block_and_span_as_markdown() {

@@ -19,6 +19,8 @@ use crate::problem::{Level, Problem};
 use crate::resource::{ObjectRef, Origin, Segment};
 use crate::scan::{ScanReport, Target};
 use crate::severity::Severity;
+use rayon::prelude::*;
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,7 +41,19 @@ pub enum Flavor {
 
 /// The review of `report`, for a serializer to write.
 pub fn document(report: &ScanReport, flavor: Flavor) -> Document {
-    let sections = sections(report);
+    // The findings' sections, and beside them the parts that go over all findings once.
+    let (sections, head) = rayon::join(
+        || sections(report),
+        || {
+            [
+                section("verdict", "Verdict", assessment::verdict(report)),
+                section("paths", "Top attack paths", assessment::top_paths(report)),
+                section("fixes", "Fix first", assessment::fix_list(report)),
+                section("summary", "Summary", summary(report, flavor)),
+                section("priorities", "Top priorities", priority_blocks(report)),
+            ]
+        },
+    );
     let mut contents = vec![
         link("#verdict", "Verdict"),
         link("#paths", "Top attack paths"),
@@ -59,12 +73,8 @@ pub fn document(report: &ScanReport, flavor: Flavor) -> Document {
     let mut blocks = vec![
         Block::Paragraph(scope_line(report)),
         Block::Contents(contents),
-        section("verdict", "Verdict", assessment::verdict(report)),
-        section("paths", "Top attack paths", assessment::top_paths(report)),
-        section("fixes", "Fix first", assessment::fix_list(report)),
-        section("summary", "Summary", summary(report, flavor)),
-        section("priorities", "Top priorities", priority_blocks(report)),
     ];
+    blocks.extend(head);
     for s in &sections {
         blocks.push(section(s.kind.id(), s.kind.title(), s.blocks(flavor)));
     }
@@ -535,9 +545,8 @@ impl Section<'_> {
             self.evaluated,
             plural(self.evaluated)
         ))];
-        for g in &self.groups {
-            blocks.extend(g.blocks(flavor));
-        }
+        let groups: Vec<Vec<Block>> = self.groups.par_iter().map(|g| g.blocks(flavor)).collect();
+        blocks.extend(groups.into_iter().flatten());
         blocks
     }
 }
@@ -934,11 +943,16 @@ fn sections<'a>(report: &'a ScanReport) -> Vec<Section<'a>> {
             .as_deref()
             .is_some_and(|p| f.rule_id.starts_with(p))
     };
+    // Each finding's rule, as `ScanReport::rule` finds it (the first of its id).
+    let mut rules: foldhash::HashMap<&str, &crate::policy::RuleInfo> = foldhash::HashMap::default();
+    for r in &report.rules {
+        rules.entry(r.id.as_str()).or_insert(r);
+    }
     let section_of = |f: &Finding| {
         if is_benchmark(f) {
             SectionKind::Other
-        } else if report
-            .rule(&f.rule_id)
+        } else if rules
+            .get(f.rule_id.as_str())
             .is_some_and(|r| r.group == "network")
         {
             SectionKind::Network
@@ -947,13 +961,23 @@ fn sections<'a>(report: &'a ScanReport) -> Vec<Section<'a>> {
         }
     };
 
-    let mut grouped: BTreeMap<(SectionKind, GroupKey<'a>), Vec<&'a Finding>> = BTreeMap::new();
-    for f in &report.findings {
-        let section = section_of(f);
-        grouped
-            .entry((section, GroupKey::of(section, f)))
-            .or_default()
-            .push(f);
+    // Grouped by sorting on every core; stable, so that a group's findings keep the report's
+    // order.
+    let mut keyed: Vec<((SectionKind, GroupKey<'a>), &'a Finding)> = report
+        .findings
+        .par_iter()
+        .map(|f| {
+            let section = section_of(f);
+            ((section, GroupKey::of(section, f)), f)
+        })
+        .collect();
+    keyed.par_sort_by(|a, b| a.0.cmp(&b.0));
+    let mut grouped: Vec<((SectionKind, GroupKey<'a>), Vec<&'a Finding>)> = Vec::new();
+    for (key, f) in keyed {
+        match grouped.last_mut() {
+            Some((last, findings)) if *last == key => findings.push(f),
+            _ => grouped.push((key, vec![f])),
+        }
     }
     // Network rules also look at workloads (is a NetworkPolicy selecting them?), so the
     // objects they ran on count as evaluated for the network section.
@@ -980,12 +1004,18 @@ fn sections<'a>(report: &'a ScanReport) -> Vec<Section<'a>> {
         })
         .collect();
     let fix_numbers = assessment::fix_numbers(report);
-    let mut with_findings: Vec<BTreeSet<(&ObjectRef, String)>> =
-        vec![BTreeSet::new(); SectionKind::ALL.len()];
-    for ((kind, key), findings) in grouped {
-        with_findings[kind as usize]
-            .extend(findings.iter().map(|f| (&*f.object, f.origin.source_key())));
-        let group = group(report, key.subject(), findings, &fix_numbers);
+    let mut with_findings: Vec<foldhash::HashSet<(&ObjectRef, Cow<'_, str>)>> =
+        vec![foldhash::HashSet::default(); SectionKind::ALL.len()];
+    for ((kind, _), findings) in &grouped {
+        with_findings[*kind as usize]
+            .extend(findings.iter().map(|f| (&*f.object, f.origin.source())));
+    }
+    // A group's rows (each finding's place and field) on every core.
+    let groups: Vec<(SectionKind, Group<'a>)> = grouped
+        .into_par_iter()
+        .map(|((kind, key), findings)| (kind, group(report, key.subject(), findings, &fix_numbers)))
+        .collect();
+    for (kind, group) in groups {
         sections[kind as usize].groups.push(group);
     }
     for (section, objects) in sections.iter_mut().zip(with_findings) {
@@ -1005,7 +1035,7 @@ enum GroupKey<'a> {
         name: &'a str,
         kind: &'a str,
         api_version: &'a str,
-        source: String,
+        source: Cow<'a, str>,
         /// The container of an ECS task definition the finding is about, by its index.
         container: Option<(usize, &'a str)>,
         object: &'a ObjectRef,
@@ -1027,7 +1057,7 @@ impl<'a> GroupKey<'a> {
                 name: &o.name,
                 kind: &o.kind,
                 api_version: &o.api_version,
-                source: f.origin.source_key(),
+                source: f.origin.source(),
                 container: container_of(f),
                 object: o,
             },
@@ -1174,14 +1204,16 @@ fn count_level(problems: &[Problem], level: Level) -> usize {
 
 fn distinct_objects<'a>(findings: impl Iterator<Item = &'a Finding>) -> usize {
     findings
-        .map(|f| (&f.object, f.origin.source_key()))
-        .collect::<BTreeSet<_>>()
+        .map(|f| (&*f.object, f.origin.source()))
+        .collect::<foldhash::HashSet<_>>()
         .len()
 }
 
 /// Critical and high findings by rule: most severe first, then the rule on most objects.
 fn priorities(report: &ScanReport) -> Vec<Priority<'_>> {
     let mut by_rule: BTreeMap<&str, Priority<'_>> = BTreeMap::new();
+    // Which objects each rule's priority lists already: a rule can be on every object.
+    let mut seen: foldhash::HashSet<(&ObjectRef, &str)> = foldhash::HashSet::default();
     for f in report
         .findings
         .iter()
@@ -1193,7 +1225,7 @@ fn priorities(report: &ScanReport) -> Vec<Priority<'_>> {
             objects: Vec::new(),
         });
         p.findings += 1;
-        if !p.objects.contains(&&*f.object) {
+        if seen.insert((&*f.object, &*f.rule_id)) {
             p.objects.push(&*f.object);
         }
     }

@@ -71,14 +71,20 @@ impl Origin {
     /// The stable name of where findings live, for fingerprints and SARIF: the chart template or
     /// file for manifests, `k8s://<cluster>` for a cluster.
     pub fn source_key(&self) -> String {
+        self.source().into_owned()
+    }
+
+    /// [`Origin::source_key`], borrowed but for a cluster's: for the many comparisons and
+    /// sets of findings by object and source that reports make.
+    pub fn source(&self) -> std::borrow::Cow<'_, str> {
         match self {
             Origin::File {
                 path, helm_source, ..
-            } => helm_source.clone().unwrap_or_else(|| path.to_string()),
+            } => helm_source.as_deref().unwrap_or(path.as_str()).into(),
             // The file, not the rendered line: a template edit that moves lines of the output
             // must not change fingerprints.
-            Origin::Rendered { file, .. } => file.to_string(),
-            Origin::Cluster { cluster } => format!("k8s://{}", uri_component(cluster)),
+            Origin::Rendered { file, .. } => file.as_str().into(),
+            Origin::Cluster { cluster } => format!("k8s://{}", uri_component(cluster)).into(),
         }
     }
 
