@@ -8,8 +8,12 @@ use clap::Args;
 use posture::fix::{Applied, FileChange};
 use posture::pattern::Pattern;
 use posture::scan::{BenchmarkChoice, Input, ScanRequest};
+use rayon::prelude::*;
 use std::io::Write;
 use std::path::PathBuf;
+
+/// Files whose diffs are held at once before they are written.
+const DIFFS_PER_BATCH: usize = 16;
 
 #[derive(Debug, Args)]
 pub struct FixArgs {
@@ -71,8 +75,12 @@ pub fn run(args: FixArgs) -> anyhow::Result<u8> {
             write_change(change)?;
         }
     } else {
-        for change in &plan.changes {
-            write!(out, "{}", change.unified_diff())?;
+        // Diffs are worked out on every core, a batch of files at a time.
+        for batch in plan.changes.chunks(DIFFS_PER_BATCH) {
+            let diffs: Vec<String> = batch.par_iter().map(|c| c.unified_diff()).collect();
+            for diff in diffs {
+                write!(out, "{diff}")?;
+            }
         }
     }
     out.flush()?;

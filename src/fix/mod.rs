@@ -16,6 +16,7 @@ mod yaml_edit;
 use crate::finding::Finding;
 use crate::resource::{ObjectRef, Origin, Resource, Segment, SourcePath};
 use desired::{Node, Tree};
+use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -85,15 +86,19 @@ impl Plan {
 pub fn plan(
     findings: &[Finding],
     resources: &[Resource],
-    read: &dyn Fn(&SourcePath) -> std::io::Result<String>,
+    read: &(dyn Fn(&SourcePath) -> std::io::Result<String> + Sync),
     patch_dir: &Path,
 ) -> Plan {
     let mut by_object: BTreeMap<usize, Vec<(&Finding, Vec<desired::Want>)>> = BTreeMap::new();
     let mut plan = Plan::default();
+    // Each finding's object, the first of its identity and origin: looked up, not searched
+    // for (every finding of a large scan would go over every object).
+    let mut index: foldhash::HashMap<(&ObjectRef, &Origin), usize> = foldhash::HashMap::default();
+    for (i, r) in resources.iter().enumerate() {
+        index.entry((&r.id, &r.origin)).or_insert(i);
+    }
     for f in findings {
-        let found = resources
-            .iter()
-            .position(|r| r.id == *f.object && r.origin == *f.origin);
+        let found = index.get(&(&*f.object, &*f.origin)).copied();
         let decision = match found {
             None => Err("posture cannot find the object again".to_owned()),
             Some(i) => catalog::decide(f, &resources[i].object).map(|w| (i, w)),
@@ -161,66 +166,100 @@ pub fn plan(
             ),
         }
     }
-    for (path, objects) in files {
-        let before = match read(path) {
-            Ok(text) => text,
-            Err(e) => {
-                for (_, _, fs) in &objects {
-                    refuse(
-                        &mut plan,
-                        fs,
-                        &format!("cannot read {}: {e}", path.as_str()),
-                    );
-                }
-                continue;
-            }
-        };
-        let mut edits = yaml_edit::Edits::default();
-        let mut done: Vec<(usize, &Tree, &Vec<&Finding>)> = Vec::new();
-        for (i, tree, fs) in &objects {
-            let resource = &resources[*i];
-            let Some(spans) = &resource.spans else {
-                refuse(&mut plan, fs, "posture has no positions for this object");
-                continue;
-            };
-            let mut own = yaml_edit::Edits::default();
-            match yaml_edit::Document::new(&before, spans, &resource.object).edit(tree, &mut own) {
-                Ok(()) => {
-                    edits.absorb(own);
-                    done.push((*i, tree, fs));
-                }
-                Err(why) => refuse(&mut plan, fs, &why),
-            }
+    // Each file's objects in input order, to check an edited file against.
+    let mut in_file: foldhash::HashMap<&SourcePath, Vec<&Resource>> = foldhash::HashMap::default();
+    for r in resources {
+        if let Origin::File { path, .. } = &r.origin {
+            in_file.entry(path).or_default().push(r);
         }
-        if done.is_empty() {
-            continue;
-        }
-        let after = edits.apply(&before);
-        match verify(path, &after, resources, &done) {
-            Ok(()) => {
-                for (_, _, fs) in &done {
-                    for f in fs.iter() {
-                        plan.outcomes
-                            .push(outcome(f, Ok(Applied::Edited(path.as_str().to_owned()))));
-                    }
-                }
-                plan.changes.push(FileChange {
-                    path: path.as_str().to_owned(),
-                    before,
-                    after,
-                });
-            }
-            Err(why) => {
-                for (_, _, fs) in &done {
-                    refuse(&mut plan, fs, &why);
-                }
-            }
-        }
+    }
+    // Files are edited and checked on every core, and merged in order.
+    let edited: Vec<(Vec<Outcome>, Option<FileChange>)> = files
+        .into_par_iter()
+        .map(|(path, objects)| {
+            let originals = in_file.get(path).map_or(&[][..], Vec::as_slice);
+            fix_file(path, &objects, resources, originals, read)
+        })
+        .collect();
+    for (outcomes, change) in edited {
+        plan.outcomes.extend(outcomes);
+        plan.changes.extend(change);
     }
     plan.outcomes.sort_by(|a, b| {
         (&a.rule_id, &a.object, &a.location).cmp(&(&b.rule_id, &b.object, &b.location))
     });
     plan
+}
+
+/// The edits of one file's objects, checked as a whole: each object's outcomes, and the
+/// file's change when any edit was made. `originals` are the file's objects in input order.
+fn fix_file(
+    path: &SourcePath,
+    objects: &[ObjectFix<'_>],
+    resources: &[Resource],
+    originals: &[&Resource],
+    read: &(dyn Fn(&SourcePath) -> std::io::Result<String> + Sync),
+) -> (Vec<Outcome>, Option<FileChange>) {
+    let mut plan = Plan::default();
+    let before = match read(path) {
+        Ok(text) => text,
+        Err(e) => {
+            for (_, _, fs) in objects {
+                refuse(
+                    &mut plan,
+                    fs,
+                    &format!("cannot read {}: {e}", path.as_str()),
+                );
+            }
+            return (plan.outcomes, None);
+        }
+    };
+    let mut edits = yaml_edit::Edits::default();
+    // Split once: a file of many objects is edited object by object.
+    let lines: Vec<&str> = before.lines().collect();
+    let mut done: Vec<(usize, &Tree, &Vec<&Finding>)> = Vec::new();
+    for (i, tree, fs) in objects {
+        let resource = &resources[*i];
+        let Some(spans) = &resource.spans else {
+            refuse(&mut plan, fs, "posture has no positions for this object");
+            continue;
+        };
+        let mut own = yaml_edit::Edits::default();
+        match yaml_edit::Document::new(&lines, spans, &resource.object).edit(tree, &mut own) {
+            Ok(()) => {
+                edits.absorb(own);
+                done.push((*i, tree, fs));
+            }
+            Err(why) => refuse(&mut plan, fs, &why),
+        }
+    }
+    drop(lines);
+    if done.is_empty() {
+        return (plan.outcomes, None);
+    }
+    let after = edits.apply(&before);
+    match verify(path, &after, resources, originals, &done) {
+        Ok(()) => {
+            for (_, _, fs) in &done {
+                for f in fs.iter() {
+                    plan.outcomes
+                        .push(outcome(f, Ok(Applied::Edited(path.as_str().to_owned()))));
+                }
+            }
+            let change = FileChange {
+                path: path.as_str().to_owned(),
+                before,
+                after,
+            };
+            (plan.outcomes, Some(change))
+        }
+        Err(why) => {
+            for (_, _, fs) in &done {
+                refuse(&mut plan, fs, &why);
+            }
+            (plan.outcomes, None)
+        }
+    }
 }
 
 fn outcome(f: &Finding, result: Result<Applied, String>) -> Outcome {
@@ -244,6 +283,7 @@ fn verify(
     path: &SourcePath,
     after: &str,
     resources: &[Resource],
+    originals: &[&Resource],
     done: &[(usize, &Tree, &Vec<&Finding>)],
 ) -> Result<(), String> {
     let reread = crate::collect::manifests::load_text(Path::new(path.as_str()), after);
@@ -258,10 +298,6 @@ fn verify(
                 .unwrap_or_default()
         ));
     }
-    let originals: Vec<&Resource> = resources
-        .iter()
-        .filter(|r| matches!(&r.origin, Origin::File { path: p, .. } if p == path))
-        .collect();
     if originals.len() != reread.resources.len() {
         return Err("the edit would change the objects in the file; it is left as it is".into());
     }

@@ -186,7 +186,7 @@ fn change_of(
     resource: Option<&Resource>,
     findings: &[&Finding],
     resources: &[Resource],
-    read: &dyn Fn(&SourcePath) -> std::io::Result<String>,
+    read: &(dyn Fn(&SourcePath) -> std::io::Result<String> + Sync),
 ) -> (Option<Change>, Outcomes) {
     let refuse_all = |why: &str| -> Outcomes {
         findings

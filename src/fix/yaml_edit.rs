@@ -73,17 +73,18 @@ impl Edits {
     }
 }
 
-/// A file's text and the positions of one object in it.
+/// A file's lines and the positions of one object in it.
 pub struct Document<'a> {
-    lines: Vec<&'a str>,
+    lines: &'a [&'a str],
     spans: &'a SpanTree,
     object: &'a Value,
 }
 
 impl<'a> Document<'a> {
-    pub fn new(text: &'a str, spans: &'a SpanTree, object: &'a Value) -> Self {
+    /// `lines` are the file's (`str::lines`), split once for all of its objects.
+    pub fn new(lines: &'a [&'a str], spans: &'a SpanTree, object: &'a Value) -> Self {
         Document {
-            lines: text.lines().collect(),
+            lines,
             spans,
             object,
         }
