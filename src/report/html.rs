@@ -45,22 +45,56 @@ figcaption { font-weight: 600; }
 
 pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     let doc = review::document(report, Flavor::Html);
-    out.write_all(render(&doc).as_bytes())
+    write_document(&doc, out)
 }
 
 pub fn render(doc: &Document) -> String {
+    let mut out = Vec::new();
+    write_document(doc, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("the page is text")
+}
+
+/// Writes [`render`]'s page as it is made: each section's blocks a batch at a time
+/// ([`super::blocks::write_in_pieces`]), so that a large review is never held whole as text.
+fn write_document(doc: &Document, out: &mut dyn Write) -> io::Result<()> {
     let title = esc(&doc.title);
-    let mut out = String::with_capacity(1 << 16);
-    out.push_str(&format!(
+    let mut text = String::with_capacity(1 << 16);
+    text.push_str(&format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
          style-src 'unsafe-inline'\">\n<title>{title}</title>\n<style>{STYLE}</style>\n\
          </head>\n<body>\n<h1>{title}</h1>\n"
     ));
-    blocks(&doc.blocks, &mut out);
-    out.push_str("</body>\n</html>\n");
-    out
+    for b in &doc.blocks {
+        match b {
+            Block::Section {
+                id,
+                level,
+                title,
+                blocks: inner,
+            } => {
+                text.push_str(&section_open(id, *level, title));
+                out.write_all(text.as_bytes())?;
+                text.clear();
+                super::blocks::write_in_pieces(inner, out, blocks)?;
+                text.push_str(SECTION_CLOSE);
+            }
+            b => blocks(std::slice::from_ref(b), &mut text),
+        }
+    }
+    text.push_str("</body>\n</html>\n");
+    out.write_all(text.as_bytes())
+}
+
+const SECTION_CLOSE: &str = "</section>\n";
+
+fn section_open(id: &str, level: u8, title: &str) -> String {
+    format!(
+        "<section id=\"{}\">\n<h{level}>{}</h{level}>\n",
+        esc(id),
+        esc(title)
+    )
 }
 
 fn blocks(list: &[Block], out: &mut String) {
@@ -110,13 +144,9 @@ fn blocks(list: &[Block], out: &mut String) {
                 title,
                 blocks: inner,
             } => {
-                out.push_str(&format!(
-                    "<section id=\"{}\">\n<h{level}>{}</h{level}>\n",
-                    esc(id),
-                    esc(title)
-                ));
+                out.push_str(&section_open(id, *level, title));
                 blocks(inner, out);
-                out.push_str("</section>\n");
+                out.push_str(SECTION_CLOSE);
             }
             Block::Contents(links) => {
                 out.push_str("<nav>");
@@ -316,6 +346,30 @@ pub fn esc(s: &str) -> String {
 mod tests {
     use super::super::blocks::tests::sample;
     use super::*;
+
+    /// A long section is written a batch of pieces at a time: the same page as each of its
+    /// blocks in turn.
+    #[test]
+    fn a_long_section_is_written_as_its_blocks_in_turn() {
+        let inner = || -> Vec<Block> { (0..2000).flat_map(|_| sample().blocks).collect() };
+        assert!(inner().len() > 2 * 64 * 16);
+        let mut section = section_open("s", 2, "S");
+        for b in inner().chunks(1) {
+            blocks(b, &mut section);
+        }
+        section.push_str(SECTION_CLOSE);
+        let page = render(&Document {
+            title: "t".into(),
+            blocks: vec![Block::Section {
+                id: "s",
+                level: 2,
+                title: "S".into(),
+                blocks: inner(),
+            }],
+        });
+        let body = page.split_once("<h1>t</h1>\n").unwrap().1;
+        assert_eq!(body, format!("{section}</body>\n</html>\n"));
+    }
 
     /// A long list of blocks is written in pieces on every core: the same page as each block
     /// written in turn.

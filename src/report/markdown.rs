@@ -17,22 +17,50 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
 /// The report with its title at heading `level` (1–4), to be embedded in a larger document.
 pub fn write_at(report: &ScanReport, level: usize, out: &mut dyn Write) -> io::Result<()> {
     let doc = review::document(report, Flavor::Markdown);
-    out.write_all(render(&doc, level.clamp(1, 4)).as_bytes())
+    write_document(&doc, level.clamp(1, 4), out)
 }
 
 /// `doc` with its title at heading `level`, and every other heading as much deeper.
 pub fn render(doc: &Document, level: usize) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_document(doc, level, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("the document is text")
+}
+
+/// Writes [`render`]'s text as it is made: each section's blocks a batch at a time
+/// ([`super::blocks::write_in_pieces`]), so that a large review is never held whole as text.
+fn write_document(doc: &Document, level: usize, out: &mut dyn Write) -> io::Result<()> {
     let shift = level.saturating_sub(1);
-    heading(1 + shift, &[Inline::Text(doc.title.clone())], &mut out);
-    blocks(&doc.blocks, shift, &mut out);
+    let mut out = super::blocks::HoldLastByte::new(out);
+    let mut text = String::new();
+    heading(1 + shift, &[Inline::Text(doc.title.clone())], &mut text);
+    for b in &doc.blocks {
+        match b {
+            Block::Section {
+                level,
+                title,
+                blocks: inner,
+                ..
+            } => {
+                heading(
+                    usize::from(*level) + shift,
+                    &[Inline::Text(title.clone())],
+                    &mut text,
+                );
+                out.write_all(text.as_bytes())?;
+                text.clear();
+                super::blocks::write_in_pieces(inner, &mut out, |list, text| {
+                    blocks(list, shift, text)
+                })?;
+            }
+            b => blocks(std::slice::from_ref(b), shift, &mut text),
+        }
+    }
+    out.write_all(text.as_bytes())?;
     // A final paragraph ends with one line break, a final table or list with the blank line
     // after it: the reviews embedded one after another in docs/ratings-review.md are written
     // that way, and the output stays byte for byte what it was.
-    if ends_in_paragraph(&doc.blocks) {
-        out.pop();
-    }
-    out
+    out.finish(!ends_in_paragraph(&doc.blocks))
 }
 
 /// Where spans are written, for what a line break and a code span become.
@@ -332,6 +360,36 @@ last
             blocks(b, 1, &mut in_turn);
         }
         assert_eq!(whole, in_turn);
+    }
+
+    /// A long section is written a batch of pieces at a time, and a final paragraph's last line
+    /// break still dropped: the same text as the title, then each block in turn.
+    #[test]
+    fn a_long_section_is_written_as_its_blocks_in_turn() {
+        let inner = || -> Vec<Block> { (0..2000).flat_map(|_| sample().blocks).collect() };
+        assert!(inner().len() > 2 * 64 * 16);
+        let end = || Block::Paragraph(vec![Inline::Text("end".into())]);
+        let mut expected = String::new();
+        heading(2, &[Inline::Text("t".into())], &mut expected);
+        heading(3, &[Inline::Text("S".into())], &mut expected);
+        for b in inner().chunks(1) {
+            blocks(b, 1, &mut expected);
+        }
+        blocks(&[end()], 1, &mut expected);
+        assert_eq!(expected.pop(), Some('\n'));
+        let doc = Document {
+            title: "t".into(),
+            blocks: vec![
+                Block::Section {
+                    id: "s",
+                    level: 2,
+                    title: "S".into(),
+                    blocks: inner(),
+                },
+                end(),
+            ],
+        };
+        assert_eq!(render(&doc, 2), expected);
     }
 
     #[test]
