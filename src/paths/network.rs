@@ -78,6 +78,10 @@ struct Policy<'a> {
 
 pub struct Policies<'a> {
     policies: Vec<Policy<'a>>,
+    /// Of `policies`, by place in input order: those of each namespace, and the cluster-wide
+    /// ones. An edge looks only at the policies that can select its pods, not at every one.
+    in_namespace: HashMap<String, Vec<usize>>,
+    cluster_wide: Vec<usize>,
     /// Namespaces' labels, for cluster-wide Calico policies that select namespaces.
     namespaces: HashMap<&'a str, &'a Map<String, Value>>,
 }
@@ -104,8 +108,18 @@ impl<'a> Policies<'a> {
                 _ => {}
             }
         }
+        let mut in_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut cluster_wide = Vec::new();
+        for (i, p) in policies.iter().enumerate() {
+            match &p.scope {
+                Scope::Namespace(ns) => in_namespace.entry(ns.clone()).or_default().push(i),
+                Scope::Cluster(_) => cluster_wide.push(i),
+            }
+        }
         Policies {
             policies,
+            in_namespace,
+            cluster_wide,
             namespaces,
         }
     }
@@ -113,8 +127,17 @@ impl<'a> Policies<'a> {
     /// The policies that select pods with `labels` in `namespace` and isolate them.
     fn selecting(&self, namespace: Option<&str>, labels: &Map<String, Value>) -> Vec<&Policy<'a>> {
         let pod = with_namespace(labels, namespace);
-        self.policies
-            .iter()
+        let own = namespace
+            .and_then(|ns| self.in_namespace.get(ns))
+            .map_or(&[][..], Vec::as_slice);
+        let mut candidates: Vec<usize> = own.iter().chain(&self.cluster_wide).copied().collect();
+        // In input order, as the explanation names the first.
+        if !own.is_empty() && !self.cluster_wide.is_empty() {
+            candidates.sort_unstable();
+        }
+        candidates
+            .into_iter()
+            .map(|i| &self.policies[i])
             .filter(|p| match &p.scope {
                 Scope::Namespace(ns) => namespace == Some(ns.as_str()),
                 Scope::Cluster(None) => namespace.is_some(),
@@ -370,4 +393,55 @@ fn calico(r: &Resource) -> Option<Policy<'_>> {
         selects: calico_field(spec, "selector"),
         peers: (!admits_all).then_some(peers),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::Origin;
+    use serde_json::json;
+
+    fn resource(object: Value) -> Resource {
+        let origin = Origin::Cluster {
+            cluster: "c".to_owned(),
+        };
+        Resource::from_object(object, origin, None).unwrap()
+    }
+
+    /// The policy an edge names is the first in input order that isolates the pods, the
+    /// namespace's or a cluster-wide one; a namespace's policy selects no other's pods.
+    #[test]
+    fn the_first_isolating_policy_in_input_order_cuts_the_edge() {
+        let namespaced = || {
+            resource(
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": {"name": "deny", "namespace": "a"},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}),
+            )
+        };
+        let cluster_wide = || {
+            resource(json!({"apiVersion": "cilium.io/v2",
+                "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "wide"},
+                "spec": {"endpointSelector": {},
+                         "ingress": [{"fromEndpoints": [{"matchLabels": {"role": "x"}}]}]}}))
+        };
+        let labels = Map::new();
+        for (resources, first) in [
+            (vec![namespaced(), cluster_wide()], "deny"),
+            (vec![cluster_wide(), namespaced()], "wide"),
+        ] {
+            let policies = Policies::new(&resources);
+            let cut = |namespace| {
+                policies
+                    .cut(Some(namespace), &labels, &Source::External)
+                    .map(|r| r.id.name.as_str())
+            };
+            assert_eq!(cut("a"), Some(first));
+            assert_eq!(cut("b"), Some("wide"));
+        }
+        let only_namespaced = [namespaced()];
+        let policies = Policies::new(&only_namespaced);
+        assert!(policies.any_selects(Some("a"), &labels));
+        assert!(!policies.any_selects(Some("b"), &labels));
+    }
 }

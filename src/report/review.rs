@@ -943,8 +943,7 @@ fn sections<'a>(report: &'a ScanReport) -> Vec<Section<'a>> {
             .as_deref()
             .is_some_and(|p| f.rule_id.starts_with(p))
     };
-    // Each finding's rule, as `ScanReport::rule` finds it (the first of its id).
-    let mut rules: foldhash::HashMap<&str, &crate::policy::RuleInfo> = foldhash::HashMap::default();
+    let mut rules = Rules::default();
     for r in &report.rules {
         rules.entry(r.id.as_str()).or_insert(r);
     }
@@ -1013,7 +1012,7 @@ fn sections<'a>(report: &'a ScanReport) -> Vec<Section<'a>> {
     // A group's rows (each finding's place and field) on every core.
     let groups: Vec<(SectionKind, Group<'a>)> = grouped
         .into_par_iter()
-        .map(|((kind, key), findings)| (kind, group(report, key.subject(), findings, &fix_numbers)))
+        .map(|((kind, key), findings)| (kind, group(&rules, key.subject(), findings, &fix_numbers)))
         .collect();
     for (kind, group) in groups {
         sections[kind as usize].groups.push(group);
@@ -1123,8 +1122,11 @@ fn source_of(f: &Finding) -> Source<'_> {
     }
 }
 
+/// The report's rules by id, the first of each id as `ScanReport::rule` finds it.
+type Rules<'a> = foldhash::HashMap<&'a str, &'a crate::policy::RuleInfo>;
+
 fn group<'a>(
-    report: &'a ScanReport,
+    rules: &Rules<'_>,
     subject: Subject<'a>,
     findings: Vec<&'a Finding>,
     fix_numbers: &std::collections::HashMap<(&ObjectRef, &Origin), usize>,
@@ -1156,7 +1158,10 @@ fn group<'a>(
     let rules = by_rule
         .into_values()
         .map(|findings| RuleGroup {
-            rule: rule_info(report, findings[0]),
+            rule: rule_info(
+                rules.get(findings[0].rule_id.as_str()).copied(),
+                findings[0],
+            ),
             items: findings
                 .into_iter()
                 .map(|f| Item {
@@ -1186,13 +1191,13 @@ fn place(f: &Finding, shared_source: bool) -> Option<String> {
     }
 }
 
-fn rule_info<'a>(report: &'a ScanReport, f: &'a Finding) -> RuleInfo<'a> {
+/// What the review says of `f`'s rule; `rule` is the report's rule of its id.
+fn rule_info<'a>(rule: Option<&crate::policy::RuleInfo>, f: &'a Finding) -> RuleInfo<'a> {
     RuleInfo {
         id: &f.rule_id,
         title: &f.rule_title,
         severity: f.severity,
-        remediation: report
-            .rule(&f.rule_id)
+        remediation: rule
             .map(|r| inline_code(&r.remediation))
             .unwrap_or_default(),
     }
@@ -1220,7 +1225,7 @@ fn priorities(report: &ScanReport) -> Vec<Priority<'_>> {
         .filter(|f| f.severity >= Severity::High)
     {
         let p = by_rule.entry(&f.rule_id).or_insert_with(|| Priority {
-            rule: rule_info(report, f),
+            rule: rule_info(report.rule(&f.rule_id), f),
             findings: 0,
             objects: Vec::new(),
         });
