@@ -214,24 +214,23 @@ impl Evaluator {
         out
     }
 
-    /// Evaluates `targets` only, with the inventory of `all` (which holds them): what
-    /// `posture watch` re-evaluates after a change. Built-in and user rules, as
-    /// [`evaluate`](Self::evaluate); load and shape problems are left to a full evaluation.
-    pub fn evaluate_among<'a>(
+    /// Prepares the evaluation of `targets` only, with the inventory of `all` (which holds
+    /// them): what `posture watch` re-evaluates after a change, a chunk at a time
+    /// ([`Among::evaluate`]). The inventory is built and the engine prepared once for every
+    /// chunk, as a scan does.
+    pub fn prepare_among<'a>(
         &self,
         all: impl IntoIterator<Item = &'a Resource>,
         targets: &[&Resource],
-    ) -> Evaluation {
+    ) -> Among<'_> {
         let data = self.data(all);
-        let mut out = self.evaluate_builtin(targets, data.clone());
-        if !self.user.rules.is_empty() && !targets.is_empty() {
-            // User rules take owned resources; only the few re-evaluated ones are copied.
-            let owned: Vec<Resource> = targets.iter().map(|r| (*r).clone()).collect();
-            out.absorb(user::evaluate(&self.user, &owned, &data, &self.limits));
+        Among {
+            prepared: Prepared {
+                evaluator: self,
+                builtin: self.prepare_builtin(targets.iter().copied(), data.clone()),
+            },
+            data,
         }
-        finding::sort(&mut out.findings);
-        out.problems.sort();
-        out
     }
 
     fn evaluate_builtin(&self, resources: &[&Resource], data: regorus::Value) -> Evaluation {
@@ -532,6 +531,32 @@ impl Builtin {
 /// One evaluation of the built-in rules prepared for a scan's objects, run over them chunk
 /// by chunk ([`Evaluator::prepare`]). A scan that evaluates a chunk and then reduces its
 /// objects holds whole objects for one chunk at a time.
+/// An evaluation of some objects among others ([`Evaluator::prepare_among`]).
+pub struct Among<'e> {
+    prepared: Prepared<'e>,
+    /// The inventory, for user rules.
+    data: regorus::Value,
+}
+
+impl Among<'_> {
+    /// The findings of built-in and user rules on `chunk` (objects among the targets it was
+    /// prepared for), as [`Evaluator::evaluate`] gives them, sorted. Problems are left to a full
+    /// evaluation.
+    pub fn evaluate(&self, chunk: &[&Resource]) -> Evaluation {
+        let evaluator = self.prepared.evaluator;
+        let mut out = self.prepared.evaluate(chunk);
+        out.problems.clear();
+        if !evaluator.user.rules.is_empty() && !chunk.is_empty() {
+            // User rules take owned resources; only the few re-evaluated ones are copied.
+            let owned: Vec<Resource> = chunk.iter().map(|r| (*r).clone()).collect();
+            let user = user::evaluate(&evaluator.user, &owned, &self.data, &evaluator.limits);
+            out.findings.extend(user.findings);
+        }
+        finding::sort(&mut out.findings);
+        out
+    }
+}
+
 pub struct Prepared<'e> {
     evaluator: &'e Evaluator,
     /// The prepared rules, or why they could not be prepared (reported once, by
