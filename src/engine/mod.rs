@@ -528,9 +528,6 @@ impl Builtin {
     }
 }
 
-/// One evaluation of the built-in rules prepared for a scan's objects, run over them chunk
-/// by chunk ([`Evaluator::prepare`]). A scan that evaluates a chunk and then reduces its
-/// objects holds whole objects for one chunk at a time.
 /// An evaluation of some objects among others ([`Evaluator::prepare_among`]).
 pub struct Among<'e> {
     prepared: Prepared<'e>,
@@ -557,6 +554,9 @@ impl Among<'_> {
     }
 }
 
+/// One evaluation of the built-in rules prepared for a scan's objects, run over them chunk
+/// by chunk ([`Evaluator::prepare`]). A scan that evaluates a chunk and then reduces its
+/// objects holds whole objects for one chunk at a time.
 pub struct Prepared<'e> {
     evaluator: &'e Evaluator,
     /// The prepared rules, or why they could not be prepared (reported once, by

@@ -233,7 +233,6 @@ fn fix_file(
             Err(why) => refuse(&mut plan, fs, &why),
         }
     }
-    drop(lines);
     if done.is_empty() {
         return (plan.outcomes, None);
     }

@@ -42,11 +42,7 @@ fn write_document(doc: &Document, level: usize, out: &mut dyn Write) -> io::Resu
                 blocks: inner,
                 ..
             } => {
-                heading(
-                    usize::from(*level) + shift,
-                    &[Inline::Text(title.clone())],
-                    &mut text,
-                );
+                section_heading(*level, title, shift, &mut text);
                 out.write_all(text.as_bytes())?;
                 text.clear();
                 super::blocks::write_in_pieces(inner, &mut out, |list, text| {
@@ -129,11 +125,7 @@ fn blocks(list: &[Block], shift: usize, out: &mut String) {
                 blocks: inner,
                 ..
             } => {
-                heading(
-                    usize::from(*level) + shift,
-                    &[Inline::Text(title.clone())],
-                    out,
-                );
+                section_heading(*level, title, shift, out);
                 blocks(inner, shift, out);
             }
             // GitHub shows a document's outline itself, and markdown has no portable anchors.
@@ -157,6 +149,15 @@ fn blocks(list: &[Block], shift: usize, out: &mut String) {
             Block::Chart(chart) => table(&chart.numbers(), out),
         }
     }
+}
+
+/// A section's title: its blocks follow.
+fn section_heading(level: u8, title: &str, shift: usize, out: &mut String) {
+    heading(
+        usize::from(level) + shift,
+        &[Inline::Text(title.to_owned())],
+        out,
+    );
 }
 
 fn heading(level: usize, text: &[Inline], out: &mut String) {

@@ -1126,7 +1126,7 @@ fn source_of(f: &Finding) -> Source<'_> {
 type Rules<'a> = foldhash::HashMap<&'a str, &'a crate::policy::RuleInfo>;
 
 fn group<'a>(
-    rules: &Rules<'_>,
+    rules_by_id: &Rules<'_>,
     subject: Subject<'a>,
     findings: Vec<&'a Finding>,
     fix_numbers: &std::collections::HashMap<(&ObjectRef, &Origin), usize>,
@@ -1159,7 +1159,7 @@ fn group<'a>(
         .into_values()
         .map(|findings| RuleGroup {
             rule: rule_info(
-                rules.get(findings[0].rule_id.as_str()).copied(),
+                rules_by_id.get(findings[0].rule_id.as_str()).copied(),
                 findings[0],
             ),
             items: findings
