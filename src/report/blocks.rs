@@ -52,25 +52,37 @@ impl std::io::Write for HoldLastByte<'_> {
     }
 }
 
-/// Writes `list` to `out` a batch of pieces at a time, each piece as `render` appends it to a
-/// string, rendered on every core.
-pub(super) fn write_in_pieces(
+/// Writes a document's top-level blocks to `out` after `text` (what goes before them), each
+/// section's own blocks a batch of pieces at a time, rendered on every core, so that a large
+/// review is never held whole as text. `render` appends blocks as the serializer writes them;
+/// `open` appends a section's opening (id, level, title) and `close` ends it. What is left of
+/// `text` is the caller's to write.
+pub(super) fn write_sections(
     list: &[Block],
+    text: &mut String,
     out: &mut dyn std::io::Write,
     render: impl Fn(&[Block], &mut String) + Sync,
+    open: impl Fn(&str, u8, &str, &mut String),
+    close: &str,
 ) -> std::io::Result<()> {
-    use rayon::prelude::*;
-    for batch in list.chunks(PER_PIECE * PIECES_PER_BATCH) {
-        let pieces: Vec<String> = batch
-            .par_chunks(PER_PIECE)
-            .map(|piece| {
-                let mut text = String::new();
-                render(piece, &mut text);
-                text
-            })
-            .collect();
-        for text in pieces {
-            out.write_all(text.as_bytes())?;
+    for b in list {
+        match b {
+            Block::Section {
+                id,
+                level,
+                title,
+                blocks,
+            } => {
+                open(id, *level, title, text);
+                out.write_all(text.as_bytes())?;
+                text.clear();
+                let pieces: Vec<&[Block]> = blocks.chunks(PER_PIECE).collect();
+                super::write_in_batches(&pieces, PIECES_PER_BATCH, out, |piece, text| {
+                    render(piece, text)
+                })?;
+                text.push_str(close);
+            }
+            b => render(std::slice::from_ref(b), text),
         }
     }
     Ok(())

@@ -54,8 +54,7 @@ pub fn render(doc: &Document) -> String {
     String::from_utf8(out).expect("the page is text")
 }
 
-/// Writes [`render`]'s page as it is made: each section's blocks a batch at a time
-/// ([`super::blocks::write_in_pieces`]), so that a large review is never held whole as text.
+/// Writes [`render`]'s page as it is made ([`super::blocks::write_sections`]).
 fn write_document(doc: &Document, out: &mut dyn Write) -> io::Result<()> {
     let title = esc(&doc.title);
     let mut text = String::with_capacity(1 << 16);
@@ -66,23 +65,14 @@ fn write_document(doc: &Document, out: &mut dyn Write) -> io::Result<()> {
          style-src 'unsafe-inline'\">\n<title>{title}</title>\n<style>{STYLE}</style>\n\
          </head>\n<body>\n<h1>{title}</h1>\n"
     ));
-    for b in &doc.blocks {
-        match b {
-            Block::Section {
-                id,
-                level,
-                title,
-                blocks: inner,
-            } => {
-                text.push_str(&section_open(id, *level, title));
-                out.write_all(text.as_bytes())?;
-                text.clear();
-                super::blocks::write_in_pieces(inner, out, blocks)?;
-                text.push_str(SECTION_CLOSE);
-            }
-            b => blocks(std::slice::from_ref(b), &mut text),
-        }
-    }
+    super::blocks::write_sections(
+        &doc.blocks,
+        &mut text,
+        out,
+        blocks,
+        |id, level, title, text| text.push_str(&section_open(id, level, title)),
+        SECTION_CLOSE,
+    )?;
     text.push_str("</body>\n</html>\n");
     out.write_all(text.as_bytes())
 }

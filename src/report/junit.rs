@@ -539,19 +539,9 @@ impl<'a> Suites<'a> {
     ) -> io::Result<()> {
         let evaluated = &self.report.evaluated;
         let pieces = pieces(self.rules.len(), evaluated.len(), objects_per_piece);
-        for batch in pieces.chunks(pieces_per_batch) {
-            let docs: Vec<String> = batch
-                .par_iter()
-                .map(|piece| {
-                    let mut doc = String::new();
-                    self.rules[piece.suite].write_piece(piece, evaluated, &self.prefix, &mut doc);
-                    doc
-                })
-                .collect();
-            for doc in docs {
-                out.write_all(doc.as_bytes())?;
-            }
-        }
+        super::write_in_batches(&pieces, pieces_per_batch, out, |piece, doc| {
+            self.rules[piece.suite].write_piece(piece, evaluated, &self.prefix, doc)
+        })?;
         for (_, suite) in &self.others {
             out.write_all(suite.as_bytes())?;
         }
@@ -636,7 +626,7 @@ fn escape(s: &str, attribute: bool) -> String {
 fn escape_into(s: &str, attribute: bool, out: &mut String) {
     // Most texts are printable ASCII with no markup: copied whole.
     let plain = |b: u8| {
-        (b' '..=b'~').contains(&b) && !matches!(b, b'&' | b'<' | b'>') && !(attribute && b == b'"')
+        super::printable_ascii(b) && !matches!(b, b'&' | b'<' | b'>') && !(attribute && b == b'"')
     };
     if s.bytes().all(plain) {
         out.push_str(s);

@@ -27,31 +27,20 @@ pub fn render(doc: &Document, level: usize) -> String {
     String::from_utf8(out).expect("the document is text")
 }
 
-/// Writes [`render`]'s text as it is made: each section's blocks a batch at a time
-/// ([`super::blocks::write_in_pieces`]), so that a large review is never held whole as text.
+/// Writes [`render`]'s text as it is made ([`super::blocks::write_sections`]).
 fn write_document(doc: &Document, level: usize, out: &mut dyn Write) -> io::Result<()> {
     let shift = level.saturating_sub(1);
     let mut out = super::blocks::HoldLastByte::new(out);
     let mut text = String::new();
     heading(1 + shift, &[Inline::Text(doc.title.clone())], &mut text);
-    for b in &doc.blocks {
-        match b {
-            Block::Section {
-                level,
-                title,
-                blocks: inner,
-                ..
-            } => {
-                section_heading(*level, title, shift, &mut text);
-                out.write_all(text.as_bytes())?;
-                text.clear();
-                super::blocks::write_in_pieces(inner, &mut out, |list, text| {
-                    blocks(list, shift, text)
-                })?;
-            }
-            b => blocks(std::slice::from_ref(b), shift, &mut text),
-        }
-    }
+    super::blocks::write_sections(
+        &doc.blocks,
+        &mut text,
+        &mut out,
+        |list, text| blocks(list, shift, text),
+        |_, level, title, text| section_heading(level, title, shift, text),
+        "",
+    )?;
     out.write_all(text.as_bytes())?;
     // A final paragraph ends with one line break, a final table or list with the blank line
     // after it: the reviews embedded one after another in docs/ratings-review.md are written

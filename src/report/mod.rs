@@ -179,6 +179,32 @@ pub fn baseline_line(report: &ScanReport) -> Option<String> {
     ))
 }
 
+/// Writes `items` to `out` in order, each rendered to text by `render` on every core,
+/// `per_batch` at a time: a batch is all of the text that is held (JUnit's suites, the
+/// review's sections).
+fn write_in_batches<T: Sync>(
+    items: &[T],
+    per_batch: usize,
+    out: &mut dyn Write,
+    render: impl Fn(&T, &mut String) + Sync,
+) -> io::Result<()> {
+    use rayon::prelude::*;
+    for batch in items.chunks(per_batch.max(1)) {
+        let texts: Vec<String> = batch
+            .par_iter()
+            .map(|item| {
+                let mut text = String::new();
+                render(item, &mut text);
+                text
+            })
+            .collect();
+        for text in texts {
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
 /// A printable ASCII character: one column wide, and nothing a terminal acts on.
 fn printable_ascii(b: u8) -> bool {
     (b' '..=b'~').contains(&b)
