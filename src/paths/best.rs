@@ -5,7 +5,7 @@
 //! kept, some 100 MB whole; at 1,000,000 objects, 1.4 GB), of which 50 are reported. So a
 //! candidate is kept whole only while it may still be among them: once [`MAX_PATHS`] paths
 //! that stay to the end stand strictly before it, only what decides the best of its key is
-//! kept (its score and length).
+//! kept (its score, length and id).
 //!
 //! Footholds covered by a path from outside are not reported ([`Best::finish`]), and a
 //! candidate set aside no longer covers any. That changes nothing: candidates are set aside
@@ -13,7 +13,7 @@
 //! than any foothold (exposure 2 or 3 times an impact of 3 or more, against 1 times at most
 //! 5), so no foothold is reported then.
 
-use super::{path_id, AttackPath, Edge, Jewel, MAX_PATHS};
+use super::{AttackPath, Edge, Jewel, PathId, MAX_PATHS};
 use crate::resource::ObjectRef;
 use std::cmp::Reverse;
 use std::collections::btree_map::Entry;
@@ -42,21 +42,59 @@ pub(super) struct Best {
     bar: Arc<Bar>,
 }
 
-/// The entry, the last object, the jewel.
-type Key = (ObjectRef, ObjectRef, Jewel);
+/// The entry, the last object, the jewel. The two objects are kept as a digest of their
+/// identities rather than as copies: every key found is held to the end, set aside or not, and
+/// at a million objects two copies of an identity per key took some 300 MB. The digest is
+/// SHA-256's (128 bits of it), so that no input can make two keys one and hide a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    ends: [u8; 16],
+    jewel: Jewel,
+}
 
-/// Where a path stands among those reported, best first, before its id decides: the highest
-/// score, then the jewel, then the fewest steps; in one number, so that threads can share the
-/// [`Bar`].
+impl Key {
+    fn of(entry: &ObjectRef, last: &ObjectRef, jewel: Jewel) -> Key {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for object in [entry, last] {
+            let ObjectRef {
+                api_version,
+                kind,
+                namespace,
+                name,
+            } = object;
+            h.update([u8::from(namespace.is_some())]);
+            for part in [api_version, kind, namespace.as_deref().unwrap_or(""), name] {
+                // Each part's length first, so that no two identities read the same.
+                h.update(part.len().to_le_bytes());
+                h.update(part.as_bytes());
+            }
+        }
+        let mut ends = [0; 16];
+        ends.copy_from_slice(&h.finalize()[..16]);
+        Key { ends, jewel }
+    }
+}
+
+/// Where a path stands among those reported, best first: the highest score, then the jewel,
+/// then the fewest steps, then the id; in one number, so that threads can share the [`Bar`].
+/// The number of steps is counted up to 255 and the id by its first 40 bits, so two paths may
+/// share a standing that the report tells apart, but a path that stands after another is
+/// reported after it. The id counts: in a large input most candidates tie with the last
+/// reported path but for it, and without it each of them was held whole to the end (at a
+/// million objects, some 250 MB while the paths were searched).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Standing(u64);
 
 impl Standing {
-    fn of(score: u8, jewel: Jewel, steps: usize) -> Standing {
-        let steps = u64::try_from(steps)
-            .unwrap_or(u64::MAX)
-            .min(u64::from(u32::MAX));
-        Standing(u64::from(u8::MAX - score) << 40 | (jewel as u64) << 32 | steps)
+    fn of(score: u8, jewel: Jewel, steps: usize, id: PathId) -> Standing {
+        let steps = u64::try_from(steps.min(usize::from(u8::MAX))).unwrap_or(u64::MAX);
+        Standing(
+            u64::from(u8::MAX - score) << 56
+                | (jewel as u64) << 48
+                | steps << 40
+                | id.0 >> (PathId::BITS - 40),
+        )
     }
 }
 
@@ -83,16 +121,21 @@ struct Candidate {
     score: u8,
     exposure: u8,
     steps: usize,
+    id: PathId,
     /// `None` once the path cannot be reported.
     path: Option<AttackPath>,
 }
 
 impl Candidate {
-    fn new(path: AttackPath) -> Candidate {
+    /// Names the path: its id is part of where it stands.
+    fn new(mut path: AttackPath) -> Candidate {
+        let id = PathId::of(&path.steps, path.jewel);
+        path.id = id.to_string();
         Candidate {
             score: path.score.value,
             exposure: path.score.exposure,
             steps: path.steps.len(),
+            id,
             path: Some(path),
         }
     }
@@ -105,7 +148,7 @@ impl Candidate {
     }
 
     fn standing(&self, jewel: Jewel) -> Standing {
-        Standing::of(self.score, jewel, self.steps)
+        Standing::of(self.score, jewel, self.steps, self.id)
     }
 
     /// Whether it is better than `other` of the same key: the first found stays on a tie.
@@ -125,19 +168,13 @@ impl Best {
             p.steps[0].edge != Edge::Foothold || p.score.exposure == 1,
             "a foothold is entered from inside: Candidate::entered_from_outside counts on it"
         );
-        let key = (
-            p.entry().clone(),
-            p.steps
-                .last()
-                .map(|s| s.object.clone())
-                .unwrap_or_else(|| p.entry().clone()),
-            p.jewel,
-        );
+        let last = p.steps.last().map_or_else(|| p.entry(), |s| &s.object);
+        let key = Key::of(p.entry(), last, p.jewel);
         self.take(key, Candidate::new(p));
     }
 
     fn take(&mut self, key: Key, mut candidate: Candidate) {
-        if !self.bar.passes(candidate.standing(key.2)) {
+        if !self.bar.passes(candidate.standing(key.jewel)) {
             candidate.set_aside();
         }
         let whole = candidate.path.is_some();
@@ -171,13 +208,13 @@ impl Best {
             .by_key
             .iter()
             .filter(|(_, c)| c.entered_from_outside())
-            .map(|(k, c)| c.standing(k.2))
+            .map(|(k, c)| c.standing(k.jewel))
             .collect();
         if staying.len() >= MAX_PATHS {
             self.bar
                 .lower(*staying.select_nth_unstable(MAX_PATHS - 1).1);
             for (key, c) in &mut self.by_key {
-                if c.path.is_some() && !self.bar.passes(c.standing(key.2)) {
+                if c.path.is_some() && !self.bar.passes(c.standing(key.jewel)) {
                     c.set_aside();
                     self.whole -= 1;
                 }
@@ -221,9 +258,7 @@ impl Best {
             .zip(covered)
             .filter_map(|(p, covered)| (!covered).then_some(p))
             .collect();
-        for p in &mut out {
-            p.id = path_id(&p.steps, p.jewel);
-        }
+        // Named already (`Candidate::new`).
         out.sort_by(|a, b| {
             b.score
                 .value
@@ -339,7 +374,8 @@ mod tests {
 
     /// What is reported when every candidate is kept whole to the end.
     fn kept_whole(paths: Vec<AttackPath>) -> Vec<String> {
-        let mut best: BTreeMap<Key, AttackPath> = BTreeMap::new();
+        // Keyed by the identities themselves: what the digests in `Key` stand for.
+        let mut best: BTreeMap<(ObjectRef, ObjectRef, Jewel), AttackPath> = BTreeMap::new();
         for p in paths {
             let key = (
                 p.entry().clone(),
@@ -368,7 +404,7 @@ mod tests {
             })
             .collect();
         for p in &mut out {
-            p.id = path_id(&p.steps, p.jewel);
+            p.id = PathId::of(&p.steps, p.jewel).to_string();
         }
         out.sort_by(|a, b| {
             (Reverse(a.score.value), a.jewel, a.steps.len(), &a.id).cmp(&(
@@ -425,6 +461,44 @@ mod tests {
         }
     }
 
+    /// Candidates that tie but for their ids are set aside too, once enough stand before
+    /// them, and those reported are the ties of the smallest ids (a large input's candidates
+    /// mostly tie: each was held whole to the end before the id counted).
+    #[test]
+    fn ties_but_for_the_id_are_set_aside() {
+        let tied: Vec<AttackPath> = (0..2000)
+            .map(|i| AttackPath {
+                id: String::new(),
+                title: String::new(),
+                jewel: Jewel::Nodes,
+                target: String::new(),
+                score: Score {
+                    exposure: 3,
+                    impact: Jewel::Nodes.impact(),
+                    value: 3 * Jewel::Nodes.impact(),
+                    reasons: Vec::new(),
+                },
+                steps: vec![
+                    step(object(i), Edge::Exposes),
+                    step(object(i + 5000), Edge::Selects),
+                ],
+            })
+            .collect();
+        let expected = kept_whole(tied.clone());
+        let mut best = Best::default();
+        for p in tied {
+            best.push(p);
+        }
+        best.prune();
+        assert!(
+            best.whole <= MAX_PATHS,
+            "{} of {} tied candidates held whole",
+            best.whole,
+            best.by_key.len()
+        );
+        assert_eq!(ids(best), expected);
+    }
+
     /// What lets a candidate set aside no longer cover footholds (the module's doc).
     #[test]
     fn any_path_from_outside_scores_more_than_any_foothold() {
@@ -436,5 +510,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Keys tell identities apart wherever their parts differ, however the text of the parts
+    /// is split among them, and a cluster-scoped object from one in the namespace "".
+    #[test]
+    fn keys_tell_identities_apart() {
+        let id = |ns: Option<&str>, kind: &str, name: &str| ObjectRef {
+            api_version: "v1".into(),
+            kind: kind.into(),
+            namespace: ns.map(Into::into),
+            name: name.into(),
+        };
+        let a = id(Some("shop"), "Pod", "api");
+        let jewel = Jewel::Nodes;
+        let same = Key::of(&a, &a.clone(), jewel);
+        assert_eq!(same, Key::of(&id(Some("shop"), "Pod", "api"), &a, jewel));
+        for other in [
+            id(None, "Pod", "api"),
+            id(Some(""), "Pod", "api"),
+            id(Some("shopP"), "od", "api"),
+            id(Some("shop"), "Pod", "apI"),
+            id(Some("shop"), "Poda", "pi"),
+        ] {
+            assert_ne!(same, Key::of(&other, &a, jewel), "{other:?}");
+            assert_ne!(same, Key::of(&a, &other, jewel), "{other:?}");
+        }
+        assert_ne!(
+            Key::of(&id(None, "Pod", "a"), &id(Some(""), "Pod", "a"), jewel),
+            Key::of(&id(Some(""), "Pod", "a"), &id(None, "Pod", "a"), jewel)
+        );
+        assert_ne!(same, Key::of(&a, &a, Jewel::ClusterAdmin));
     }
 }

@@ -225,8 +225,9 @@ const FOOTHOLD_IMPACT: u8 = 4;
 /// objects the rules were evaluated on: Pods and ReplicaSets a controller owns carry its
 /// template, and the controller stands for them here as it does in the findings.
 pub fn find(resources: &[Resource], findings: &[Finding]) -> Vec<AttackPath> {
-    let pods = pod_facts(resources);
-    let graph = Graph::new(resources, &pods, findings);
+    let (by_name, services) = by_name(resources);
+    let pods = pod_facts(resources, &services);
+    let graph = Graph::new(resources, &pods, findings, by_name, services);
     let mut paths = Best::default();
     graph.network_paths(&mut paths);
     graph.rbac_paths(&mut paths);
@@ -236,18 +237,32 @@ pub fn find(resources: &[Resource], findings: &[Finding]) -> Vec<AttackPath> {
     paths.finish()
 }
 
-fn path_id(steps: &[Step], jewel: Jewel) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for s in steps {
-        h.update(s.object.address());
-        h.update(format!("{:?}", s.edge));
-        h.update([0]);
+/// A path's id: the first 48 bits of a digest of its steps and jewel, shown as `AP-` and 12
+/// hexadecimal digits. Ordered as the text is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct PathId(u64);
+
+impl PathId {
+    const BITS: u32 = 48;
+
+    fn of(steps: &[Step], jewel: Jewel) -> PathId {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for s in steps {
+            h.update(s.object.address());
+            h.update(format!("{:?}", s.edge));
+            h.update([0]);
+        }
+        h.update(format!("{jewel:?}"));
+        let digest = h.finalize();
+        PathId(digest[..6].iter().fold(0, |id, b| id << 8 | u64::from(*b)))
     }
-    h.update(format!("{jewel:?}"));
-    let digest = h.finalize();
-    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("AP-{hex}")
+}
+
+impl std::fmt::Display for PathId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AP-{:012x}", self.0)
+    }
 }
 
 /// A workload: an object with a pod template (or a Pod), and what the paths read of its pods.
@@ -271,6 +286,8 @@ struct PodFacts<'a> {
     host_port: Option<u64>,
     /// Texts that may name a Service the pods call, with where each is written:
     /// `env NAME` for an environment value, `container N args` or `command` for an argument.
+    /// Only those that name a Service of the input ([`may_name_service`]): most name none,
+    /// and a million objects' workloads held some 100 MB of them.
     texts: Vec<(String, Cow<'a, str>)>,
 }
 
@@ -292,15 +309,19 @@ fn template_path(kind: &str) -> Option<&'static [&'static str]> {
 }
 
 impl<'a> PodFacts<'a> {
-    fn of(r: &'a Resource) -> Option<PodFacts<'a>> {
+    fn of(r: &'a Resource, services: &ServicesByName<'_>) -> Option<PodFacts<'a>> {
         let path = template_path(&r.id.kind)?;
         match r.read_object() {
-            Cow::Borrowed(object) => PodFacts::draw(object, path),
-            Cow::Owned(object) => PodFacts::draw(&object, path).map(PodFacts::into_owned),
+            Cow::Borrowed(object) => PodFacts::draw(object, path, services),
+            Cow::Owned(object) => PodFacts::draw(&object, path, services).map(PodFacts::into_owned),
         }
     }
 
-    fn draw(object: &'a Value, template_path: &[&str]) -> Option<PodFacts<'a>> {
+    fn draw(
+        object: &'a Value,
+        template_path: &[&str],
+        services: &ServicesByName<'_>,
+    ) -> Option<PodFacts<'a>> {
         let template = template_path.iter().fold(object, |v, k| &v[*k]);
         let pod = template.get("spec")?;
         let containers = || {
@@ -312,7 +333,9 @@ impl<'a> PodFacts<'a> {
         for (ci, c) in containers().enumerate() {
             for e in c["env"].as_array().into_iter().flatten() {
                 if let (Some(name), Some(v)) = (e["name"].as_str(), e["value"].as_str()) {
-                    texts.push((format!("env {name}"), Cow::Borrowed(v)));
+                    if may_name_service(v, services) {
+                        texts.push((format!("env {name}"), Cow::Borrowed(v)));
+                    }
                 }
             }
             for key in ["args", "command"] {
@@ -321,6 +344,7 @@ impl<'a> PodFacts<'a> {
                     .into_iter()
                     .flatten()
                     .filter_map(Value::as_str)
+                    .filter(|a| may_name_service(a, services))
                 {
                     texts.push((format!("container {ci} {key}"), Cow::Borrowed(a)));
                 }
@@ -362,13 +386,37 @@ impl<'a> PodFacts<'a> {
 
 /// The facts of every workload among `resources` (in their order, with their indices), on
 /// every core.
-fn pod_facts(resources: &[Resource]) -> Vec<(usize, PodFacts<'_>)> {
+fn pod_facts<'a>(
+    resources: &'a [Resource],
+    services: &ServicesByName<'_>,
+) -> Vec<(usize, PodFacts<'a>)> {
     resources
         .par_iter()
         .enumerate()
         .filter(|(_, r)| reads_only_facts(r))
-        .filter_map(|(i, r)| Some((i, PodFacts::of(r)?)))
+        .filter_map(|(i, r)| Some((i, PodFacts::of(r, services)?)))
         .collect()
+}
+
+/// The hosts written in `text`, as [`Graph::calls`] and [`names_service`] read them.
+fn hosts(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+}
+
+/// Whether `text` may name one of `services`: whether a host in it starts with a Service's
+/// name followed by a dot or the end. Any text that [`Graph::calls`] finds a Service in, or
+/// that [`names_service`] matches, does.
+fn may_name_service(text: &str, services: &ServicesByName<'_>) -> bool {
+    hosts(text).any(|host| {
+        let first = host.split('.').next().unwrap_or(host);
+        let host = host.trim_end_matches('.');
+        services.contains_key(first)
+            || host
+                .match_indices('.')
+                .map(|(i, _)| &host[..i])
+                .chain(std::iter::once(host))
+                .any(|prefix| services.contains_key(prefix))
+    })
 }
 
 impl<'a> Workload<'a> {
@@ -403,6 +451,30 @@ impl<'a> Workload<'a> {
     }
 }
 
+/// An entry point from outside: a Service exposed on its own, or an Ingress backend.
+struct NetworkEntry<'a> {
+    /// The object that takes requests from outside.
+    entry: &'a Resource,
+    /// The Service they reach (`entry` itself for an exposed Service).
+    service: &'a Resource,
+    through: Through,
+}
+
+enum Through {
+    /// An Ingress backend: where it is written, the Service it names, the rule's host.
+    Ingress {
+        field: String,
+        service: String,
+        host: Option<String>,
+    },
+    /// A Service exposed by its type or external IPs.
+    Service {
+        exposure: u8,
+        field: &'static str,
+        how: &'static str,
+    },
+}
+
 struct Graph<'a> {
     resources: &'a [Resource],
     workloads: Vec<Workload<'a>>,
@@ -413,7 +485,7 @@ struct Graph<'a> {
     /// workloads by a label they carry (namespace, key, value), the Services by name.
     by_name: ByName<'a>,
     by_label: ByLabel<'a>,
-    services: HashMap<&'a str, Vec<usize>>,
+    services: ServicesByName<'a>,
     /// Long-lived ServiceAccount token Secrets, with the account they authenticate as.
     tokens: Vec<(&'a Resource, &'a str)>,
 }
@@ -480,15 +552,26 @@ fn by_object(findings: &[Finding]) -> foldhash::HashMap<&ObjectRef, Vec<&Finding
     by_object
 }
 
-/// Objects by (kind, namespace, name).
+/// The core Services (their indices among the resources) by name, in input order.
+type ServicesByName<'a> = HashMap<&'a str, Vec<usize>>;
+
+/// Objects of the kinds in [`FOUND_BY_NAME`] by (kind, namespace, name).
 type ByName<'a> = HashMap<(&'a str, Option<&'a str>, &'a str), &'a Resource>;
 
-/// The objects by (kind, namespace, name), the first of a name winning as a search in input
-/// order found it; and the Services by name.
-fn by_name(resources: &[Resource]) -> (ByName<'_>, HashMap<&str, Vec<usize>>) {
+/// The kinds the paths look up by name ([`Graph::find`]): an Ingress names its backend
+/// Services, a workload its ServiceAccount. Only these are indexed: every object was, and at
+/// a million objects the index took some 130 MB while the paths were searched.
+const FOUND_BY_NAME: [&str; 2] = ["Service", "ServiceAccount"];
+
+/// The objects of the kinds in [`FOUND_BY_NAME`] by (kind, namespace, name), the first of a
+/// name winning as a search in input order found it; and the Services by name.
+fn by_name(resources: &[Resource]) -> (ByName<'_>, ServicesByName<'_>) {
     let mut by_name = HashMap::new();
-    let mut services: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut services = ServicesByName::new();
     for (i, r) in resources.iter().enumerate() {
+        if !FOUND_BY_NAME.contains(&r.id.kind.as_str()) {
+            continue;
+        }
         by_name
             .entry((
                 r.id.kind.as_str(),
@@ -567,20 +650,21 @@ impl<'a> Graph<'a> {
         resources: &'a [Resource],
         pods: &'a [(usize, PodFacts<'a>)],
         findings: &'a [Finding],
+        by_name: ByName<'a>,
+        services: ServicesByName<'a>,
     ) -> Graph<'a> {
         // Its parts are independent: built in two halves side by side, since this runs on one
         // thread between steps that use every core.
-        let ((findings, (by_name, services), tokens), ((workloads, by_label), policies, rbac)) =
-            rayon::join(
-                || (by_object(findings), by_name(resources), tokens(resources)),
-                || {
-                    (
-                        workloads(resources, pods),
-                        Policies::new(resources),
-                        Rbac::new(resources),
-                    )
-                },
-            );
+        let ((findings, tokens), ((workloads, by_label), policies, rbac)) = rayon::join(
+            || (by_object(findings), tokens(resources)),
+            || {
+                (
+                    workloads(resources, pods),
+                    Policies::new(resources),
+                    Rbac::new(resources),
+                )
+            },
+        );
         Graph {
             resources,
             tokens,
@@ -614,6 +698,10 @@ impl<'a> Graph<'a> {
     }
 
     fn find(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&'a Resource> {
+        debug_assert!(
+            FOUND_BY_NAME.contains(&kind),
+            "{kind} is not indexed by name: add it to FOUND_BY_NAME"
+        );
         self.by_name.get(&(kind, namespace, name)).copied()
     }
 
@@ -654,9 +742,12 @@ impl<'a> Graph<'a> {
             .unwrap_or_default()
     }
 
-    /// Entry points from outside and the Services they reach: (partial path ending at the
-    /// Service, the Service).
-    fn network_entries(&self) -> Vec<(Partial, &'a Resource)> {
+    /// Entry points from outside and the Services they reach, in input order. Only what
+    /// names them: each entry's partial path (its steps, their evidence and explanations) is
+    /// made by [`Graph::entry_path`] when the entry is followed, and only if its Service
+    /// selects a workload. Made up front, the partial paths of a million objects' Services
+    /// and Ingresses took hundreds of megabytes while the paths were searched.
+    fn network_entries(&self) -> Vec<NetworkEntry<'a>> {
         let mut out = Vec::new();
         for r in self.resources {
             match (r.id.group(), r.id.kind.as_str()) {
@@ -666,43 +757,15 @@ impl<'a> Graph<'a> {
                         else {
                             continue;
                         };
-                        let host_text = host
-                            .as_deref()
-                            .map_or("any host".to_owned(), |h| format!("host {h}"));
-                        let mut evidence = vec![Evidence::field(
-                            &field,
-                            format!("backend Service '{service}' for {host_text}"),
-                        )];
-                        evidence.extend(self.all_findings_of(r));
-                        let entry = step(
-                            r,
-                            Edge::Exposes,
-                            evidence,
-                            format!(
-                                "{} takes requests from outside the cluster for {host_text}.",
-                                r.id.display_name()
-                            ),
-                        );
-                        let route = step(
-                            svc,
-                            Edge::RoutesTo,
-                            vec![Evidence::field(
-                                &field,
-                                format!("names Service '{service}'"),
-                            )],
-                            format!("It sends them to {}.", svc.id.display_name()),
-                        );
-                        out.push((
-                            Partial {
-                                steps: vec![entry, route],
-                                exposure: 3,
-                                exposure_reason: format!(
-                                    "reachable from the internet through {}",
-                                    r.id.display_name()
-                                ),
+                        out.push(NetworkEntry {
+                            entry: r,
+                            service: svc,
+                            through: Through::Ingress {
+                                field,
+                                service,
+                                host,
                             },
-                            svc,
-                        ));
+                        });
                     }
                 }
                 ("", "Service") => {
@@ -719,33 +782,89 @@ impl<'a> Graph<'a> {
                         "NodePort" => (2, "spec.type", "a port on every node (type NodePort)"),
                         _ => continue,
                     };
-                    let mut evidence = vec![Evidence::field(field, format!("exposed on {how}"))];
-                    evidence.extend(self.all_findings_of(r));
-                    let entry = step(
-                        r,
-                        Edge::Exposes,
-                        evidence,
-                        format!(
-                            "{} is reachable from outside the cluster on {how}.",
-                            r.id.display_name()
-                        ),
-                    );
-                    out.push((
-                        Partial {
-                            steps: vec![entry],
+                    out.push(NetworkEntry {
+                        entry: r,
+                        service: r,
+                        through: Through::Service {
                             exposure,
-                            exposure_reason: format!(
-                                "reachable from outside the cluster through {} ({how})",
-                                r.id.display_name()
-                            ),
+                            field,
+                            how,
                         },
-                        r,
-                    ));
+                    });
                 }
                 _ => {}
             }
         }
         out
+    }
+
+    /// The partial path of an entry from outside, ending at its Service.
+    fn entry_path(&self, e: &NetworkEntry<'a>) -> Partial {
+        let r = e.entry;
+        match &e.through {
+            Through::Ingress {
+                field,
+                service,
+                host,
+            } => {
+                let host_text = host
+                    .as_deref()
+                    .map_or("any host".to_owned(), |h| format!("host {h}"));
+                let mut evidence = vec![Evidence::field(
+                    field,
+                    format!("backend Service '{service}' for {host_text}"),
+                )];
+                evidence.extend(self.all_findings_of(r));
+                let entry = step(
+                    r,
+                    Edge::Exposes,
+                    evidence,
+                    format!(
+                        "{} takes requests from outside the cluster for {host_text}.",
+                        r.id.display_name()
+                    ),
+                );
+                let route = step(
+                    e.service,
+                    Edge::RoutesTo,
+                    vec![Evidence::field(field, format!("names Service '{service}'"))],
+                    format!("It sends them to {}.", e.service.id.display_name()),
+                );
+                Partial {
+                    steps: vec![entry, route],
+                    exposure: 3,
+                    exposure_reason: format!(
+                        "reachable from the internet through {}",
+                        r.id.display_name()
+                    ),
+                }
+            }
+            &Through::Service {
+                exposure,
+                field,
+                how,
+            } => {
+                let mut evidence = vec![Evidence::field(field, format!("exposed on {how}"))];
+                evidence.extend(self.all_findings_of(r));
+                let entry = step(
+                    r,
+                    Edge::Exposes,
+                    evidence,
+                    format!(
+                        "{} is reachable from outside the cluster on {how}.",
+                        r.id.display_name()
+                    ),
+                );
+                Partial {
+                    steps: vec![entry],
+                    exposure,
+                    exposure_reason: format!(
+                        "reachable from outside the cluster through {} ({how})",
+                        r.id.display_name()
+                    ),
+                }
+            }
+        }
     }
 
     /// The step onto a workload a Service selects, or the NetworkPolicy that cuts it.
@@ -781,37 +900,41 @@ impl<'a> Graph<'a> {
 
     fn network_paths(&self, out: &mut Best) {
         let entries = self.network_entries();
-        entries
-            .par_iter()
-            .fold_ordered(out, |out, (partial, service)| {
-                for w in self.selected(service) {
-                    let Ok(sel) = self.select_step(service, w, &Source::External) else {
-                        continue;
-                    };
-                    let mut reached = partial.clone();
-                    reached.steps.push(sel);
-                    self.impacts(w, &reached, 0, out);
-                    // One hop further: a Service the workload names.
-                    for (svc2, call) in self.calls(w) {
-                        for w2 in self.selected(svc2) {
-                            if std::ptr::eq(w2.r, w.r) {
-                                continue;
-                            }
-                            let source = Source::Pod {
-                                namespace: w.namespace(),
-                                labels: w.labels(),
-                            };
-                            let Ok(sel2) = self.select_step(svc2, w2, &source) else {
-                                continue;
-                            };
-                            let mut next = reached.clone();
-                            next.steps.push(call.clone());
-                            next.steps.push(sel2);
-                            self.impacts(w2, &next, 0, out);
+        entries.par_iter().fold_ordered(out, |out, e| {
+            let service = e.service;
+            let selected = self.selected(service);
+            if selected.is_empty() {
+                return;
+            }
+            let partial = self.entry_path(e);
+            for w in selected {
+                let Ok(sel) = self.select_step(service, w, &Source::External) else {
+                    continue;
+                };
+                let mut reached = partial.clone();
+                reached.steps.push(sel);
+                self.impacts(w, &reached, 0, out);
+                // One hop further: a Service the workload names.
+                for (svc2, call) in self.calls(w) {
+                    for w2 in self.selected(svc2) {
+                        if std::ptr::eq(w2.r, w.r) {
+                            continue;
                         }
+                        let source = Source::Pod {
+                            namespace: w.namespace(),
+                            labels: w.labels(),
+                        };
+                        let Ok(sel2) = self.select_step(svc2, w2, &source) else {
+                            continue;
+                        };
+                        let mut next = reached.clone();
+                        next.steps.push(call.clone());
+                        next.steps.push(sel2);
+                        self.impacts(w2, &next, 0, out);
                     }
                 }
-            });
+            }
+        });
         self.workloads.par_iter().fold_ordered(out, |out, w| {
             if w.namespace()
                 .is_some_and(|n| PLATFORM_NAMESPACES.contains(&n))
@@ -846,10 +969,7 @@ impl<'a> Graph<'a> {
         // Service's name. Kept in input order, as a walk over every Service would give them.
         let mut candidates: Vec<usize> = texts
             .iter()
-            .flat_map(|(_, text)| {
-                text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
-                    .filter_map(|host| host.split('.').next())
-            })
+            .flat_map(|(_, text)| hosts(text).filter_map(|host| host.split('.').next()))
             .filter_map(|name| self.services.get(name))
             .flatten()
             .copied()
@@ -1429,24 +1549,23 @@ fn amplifier_words(findings: &[&Finding]) -> String {
 /// Whether `text` names Service `name` of `svc_ns` as a host, from a pod in `from_ns`:
 /// `name` alone from the same namespace, or `name.<ns>`, `name.<ns>.svc[.cluster.local]`.
 fn names_service(text: &str, name: &str, svc_ns: Option<&str>, from_ns: Option<&str>) -> bool {
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
-        .any(|host| {
-            let host = host.trim_end_matches('.');
-            if host == name {
-                return ns_eq(svc_ns, from_ns);
+    hosts(text).any(|host| {
+        let host = host.trim_end_matches('.');
+        if host == name {
+            return ns_eq(svc_ns, from_ns);
+        }
+        match (
+            host.strip_prefix(name).and_then(|r| r.strip_prefix('.')),
+            svc_ns,
+        ) {
+            (Some(rest), Some(ns)) => {
+                let rest = rest.strip_suffix(".cluster.local").unwrap_or(rest);
+                let rest = rest.strip_suffix(".svc").unwrap_or(rest);
+                rest == ns
             }
-            match (
-                host.strip_prefix(name).and_then(|r| r.strip_prefix('.')),
-                svc_ns,
-            ) {
-                (Some(rest), Some(ns)) => {
-                    let rest = rest.strip_suffix(".cluster.local").unwrap_or(rest);
-                    let rest = rest.strip_suffix(".svc").unwrap_or(rest);
-                    rest == ns
-                }
-                _ => false,
-            }
-        })
+            _ => false,
+        }
+    })
 }
 
 /// Every backend Service of an Ingress: (field, Service name, host).
@@ -1542,5 +1661,59 @@ mod tests {
         assert_eq!(by.len(), 2);
         assert_eq!(rules("a"), ["R1", "R2", "R3", "R5", "R6"]);
         assert_eq!(rules("b"), ["R1", "R2", "R4"]);
+    }
+
+    /// A text is kept for the calls only if a host in it may be a Service's: every text in
+    /// which `calls` finds a candidate or `names_service` a match is kept.
+    #[test]
+    fn only_texts_that_may_name_a_service_are_kept() {
+        let services: ServicesByName = [("ratings-api", vec![0]), ("a.b", vec![1])]
+            .into_iter()
+            .collect();
+        let kept = |text: &str| may_name_service(text, &services);
+        for text in [
+            "http://ratings-api:3000",
+            "ratings-api",
+            "ratings-api.ratings",
+            "ratings-api.ratings.svc.cluster.local.",
+            "mongodb://user@ratings-api.ratings:27017/db?x=1",
+            "--upstream=ratings-api.",
+        ] {
+            assert!(kept(text), "{text}");
+            assert!(names_service(
+                text,
+                "ratings-api",
+                Some("ratings"),
+                Some("ratings")
+            ));
+        }
+        // A name with a dot, as a broken manifest may have: found by the whole host.
+        for text in ["a.b", "a.b.ratings.svc"] {
+            assert!(kept(text), "{text}");
+            assert!(names_service(text, "a.b", Some("ratings"), Some("ratings")));
+        }
+        for text in [
+            "info",
+            "http://ratings-web:8080",
+            "ratings-apis",
+            "xratings-api",
+            "a",
+            "a.bc",
+            "",
+        ] {
+            assert!(!kept(text), "{text}");
+            assert!(!names_service(
+                text,
+                "ratings-api",
+                Some("ratings"),
+                Some("ratings")
+            ));
+            assert!(!names_service(
+                text,
+                "a.b",
+                Some("ratings"),
+                Some("ratings")
+            ));
+        }
     }
 }
