@@ -43,9 +43,10 @@ pub(super) struct Best {
 }
 
 /// The entry, the last object, the jewel. The two objects are kept as a digest of their
-/// identities rather than as copies: every key found is held to the end, set aside or not, and
-/// at a million objects two copies of an identity per key took some 300 MB. The digest is
-/// SHA-256's (128 bits of it), so that no input can make two keys one and hide a path.
+/// identities rather than as copies: every key found is held to the end, set aside or not
+/// (tens of thousands at 100,000 objects), and the copies were most of what a candidate set
+/// aside held. The digest is SHA-256's (128 bits of it), so that no input can make two keys
+/// one and hide a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
     ends: [u8; 16],
@@ -82,7 +83,7 @@ impl Key {
 /// share a standing that the report tells apart, but a path that stands after another is
 /// reported after it. The id counts: in a large input most candidates tie with the last
 /// reported path but for it, and without it each of them was held whole to the end (at a
-/// million objects, some 250 MB while the paths were searched).
+/// million objects, some 200 MB while the paths were searched).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Standing(u64);
 

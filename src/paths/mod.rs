@@ -745,8 +745,8 @@ impl<'a> Graph<'a> {
     /// Entry points from outside and the Services they reach, in input order. Only what
     /// names them: each entry's partial path (its steps, their evidence and explanations) is
     /// made by [`Graph::entry_path`] when the entry is followed, and only if its Service
-    /// selects a workload. Made up front, the partial paths of a million objects' Services
-    /// and Ingresses took hundreds of megabytes while the paths were searched.
+    /// selects a workload. Made up front, every exposed Service's and Ingress backend's partial
+    /// path was held for as long as the paths were searched, whether it led anywhere or not.
     fn network_entries(&self) -> Vec<NetworkEntry<'a>> {
         let mut out = Vec::new();
         for r in self.resources {
