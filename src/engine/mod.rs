@@ -537,19 +537,26 @@ pub struct Among<'e> {
 
 impl Among<'_> {
     /// The findings of built-in and user rules on `chunk` (objects among the targets it was
-    /// prepared for), as [`Evaluator::evaluate`] gives them, sorted. Problems are left to a full
-    /// evaluation.
+    /// prepared for), as [`Evaluator::evaluate`] gives them, sorted, with the problems of
+    /// evaluating them; load and shape problems are left to a full evaluation.
     pub fn evaluate(&self, chunk: &[&Resource]) -> Evaluation {
         let evaluator = self.prepared.evaluator;
-        let mut out = self.prepared.evaluate(chunk);
-        out.problems.clear();
+        let mut out = match &self.prepared.builtin {
+            Ok(builtin) => builtin.run(evaluator, chunk),
+            Err(_) => Evaluation::default(),
+        };
         if !evaluator.user.rules.is_empty() && !chunk.is_empty() {
             // User rules take owned resources; only the few re-evaluated ones are copied.
             let owned: Vec<Resource> = chunk.iter().map(|r| (*r).clone()).collect();
-            let user = user::evaluate(&evaluator.user, &owned, &self.data, &evaluator.limits);
-            out.findings.extend(user.findings);
+            out.absorb(user::evaluate(
+                &evaluator.user,
+                &owned,
+                &self.data,
+                &evaluator.limits,
+            ));
         }
         finding::sort(&mut out.findings);
+        out.problems.sort();
         out
     }
 }
