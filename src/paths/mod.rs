@@ -291,9 +291,8 @@ struct PodFacts<'a> {
     texts: Vec<(String, Cow<'a, str>)>,
 }
 
-/// Whether the paths read `r` only through what they draw from it on their own (a workload's
-/// [`PodFacts`]): such an object may stay packed after evaluation.
-pub fn reads_only_facts(r: &Resource) -> bool {
+/// Whether `r` is a workload, whose [`PodFacts`] the paths draw from it.
+fn is_workload(r: &Resource) -> bool {
     r.input == crate::resource::InputType::Kubernetes && template_path(&r.id.kind).is_some()
 }
 
@@ -393,7 +392,7 @@ fn pod_facts<'a>(
     resources
         .par_iter()
         .enumerate()
-        .filter(|(_, r)| reads_only_facts(r))
+        .filter(|(_, r)| is_workload(r))
         .filter_map(|(i, r)| Some((i, PodFacts::of(r, services)?)))
         .collect()
 }
@@ -487,7 +486,7 @@ struct Graph<'a> {
     by_label: ByLabel<'a>,
     services: ServicesByName<'a>,
     /// Long-lived ServiceAccount token Secrets, with the account they authenticate as.
-    tokens: Vec<(&'a Resource, &'a str)>,
+    tokens: Vec<(&'a Resource, String)>,
 }
 
 fn ns_eq(a: Option<&str>, b: Option<&str>) -> bool {
@@ -616,23 +615,21 @@ fn workloads<'a>(
 }
 
 /// Long-lived ServiceAccount token Secrets, with the account each authenticates as.
-fn tokens(resources: &[Resource]) -> Vec<(&Resource, &str)> {
+fn tokens(resources: &[Resource]) -> Vec<(&Resource, String)> {
     resources
         .iter()
-        .filter(|r| {
+        .filter(|r| r.id.group().is_empty() && r.id.kind == "Secret")
+        .filter_map(|r| {
+            let object = r.read_object();
             // Cluster Secrets are collected metadata-only and carry no type; there the
             // annotation marks a token Secret, as in `policies/lib/rbac.rego`.
-            r.id.group().is_empty()
-                && r.id.kind == "Secret"
-                && match r.object.get("type") {
-                    Some(t) => t == "kubernetes.io/service-account-token",
-                    None => true,
-                }
-        })
-        .filter_map(|r| {
-            r.object["metadata"]["annotations"]["kubernetes.io/service-account.name"]
-                .as_str()
-                .map(|sa| (r, sa))
+            let token = match object.get("type") {
+                Some(t) => t == "kubernetes.io/service-account-token",
+                None => true,
+            };
+            let account =
+                object["metadata"]["annotations"]["kubernetes.io/service-account.name"].as_str();
+            Some((r, account.filter(|_| token)?.to_owned()))
         })
         .collect()
 }
@@ -705,9 +702,11 @@ impl<'a> Graph<'a> {
         self.by_name.get(&(kind, namespace, name)).copied()
     }
 
-    /// The workloads a Service selects, in its namespace.
+    /// The workloads a Service selects, in its namespace. The Service is read for the moment:
+    /// a large scan keeps it packed, as it does the Ingresses and Secrets read below.
     fn selected(&self, service: &Resource) -> Vec<&Workload<'a>> {
-        let Some(selector) = service.object["spec"]["selector"]
+        let object = service.read_object();
+        let Some(selector) = object["spec"]["selector"]
             .as_object()
             .filter(|s| !s.is_empty())
         else {
@@ -731,7 +730,7 @@ impl<'a> Graph<'a> {
     }
 
     fn selector_text(service: &Resource) -> String {
-        service.object["spec"]["selector"]
+        service.read_object()["spec"]["selector"]
             .as_object()
             .map(|s| {
                 s.iter()
@@ -752,7 +751,7 @@ impl<'a> Graph<'a> {
         for r in self.resources {
             match (r.id.group(), r.id.kind.as_str()) {
                 ("networking.k8s.io" | "extensions", "Ingress") => {
-                    for (field, service, host) in ingress_backends(&r.object) {
+                    for (field, service, host) in ingress_backends(&r.read_object()) {
                         let Some(svc) = self.find("Service", r.id.namespace.as_deref(), &service)
                         else {
                             continue;
@@ -769,7 +768,8 @@ impl<'a> Graph<'a> {
                     }
                 }
                 ("", "Service") => {
-                    let spec = &r.object["spec"];
+                    let object = r.read_object();
+                    let spec = &object["spec"];
                     let kind = spec["type"].as_str().unwrap_or("ClusterIP");
                     let external_ips = spec["externalIPs"]
                         .as_array()
@@ -1221,7 +1221,7 @@ impl<'a> Graph<'a> {
     /// by whoever holds a copy of the token; the readers of the namespace's Secrets are named
     /// (the paths through the workloads among them are found from those workloads).
     fn token_secret_paths(&self, out: &mut Best) {
-        for &(secret, sa_name) in &self.tokens {
+        for (secret, sa_name) in &self.tokens {
             let ns = secret.id.namespace.as_deref();
             let powers = self.rbac.powers(Subject::ServiceAccount {
                 namespace: ns.unwrap_or("default"),
@@ -1363,9 +1363,9 @@ impl<'a> Graph<'a> {
             _ => return Vec::new(),
         };
         let mut out = Vec::new();
-        for &(secret, sa_name) in &self.tokens {
+        for (secret, sa_name) in &self.tokens {
             let ns = secret.id.namespace.as_deref().unwrap_or("default");
-            if scope.is_some_and(|s| s != ns) || holder == Some((ns, sa_name)) {
+            if scope.is_some_and(|s| s != ns) || holder == Some((ns, sa_name.as_str())) {
                 continue;
             }
             let powers = self.rbac.powers(Subject::ServiceAccount {

@@ -282,8 +282,8 @@ pub struct Resource {
     /// The object as JSON, already sanitized; null while it is [`packed`](Self::packed).
     pub object: Value,
     /// The object as text, while nothing reads it whole: a large scan packs the reduced
-    /// objects it holds to its end ([`Resource::pack`]) and unpacks them for the steps after
-    /// evaluation, but for the workloads, which those steps read a moment at a time.
+    /// objects it holds to its end ([`Resource::pack`]), and the steps after evaluation read
+    /// them a moment at a time ([`Resource::read_object`]).
     pub packed: Option<Packed>,
     /// Source positions of every node of `object`, when the source has them.
     pub spans: Option<SpanTree>,
@@ -333,8 +333,9 @@ impl Resource {
         })
     }
 
-    /// Keeps the object as text (`object` is null until [`unpack`](Self::unpack)); an object
-    /// that holds a floating-point number stays as it is.
+    /// Keeps the object as text, `object` null: it is read through
+    /// [`read_object`](Self::read_object) from then on. An object that holds a floating-point
+    /// number stays as it is.
     pub fn pack(&mut self) {
         if let Some(packed) = Packed::of(&self.object) {
             self.object = Value::Null;
@@ -347,13 +348,6 @@ impl Resource {
         match &self.packed {
             Some(packed) => std::borrow::Cow::Owned(packed.read()),
             None => std::borrow::Cow::Borrowed(&self.object),
-        }
-    }
-
-    /// Puts a [`pack`](Self::pack)ed object back.
-    pub fn unpack(&mut self) {
-        if let Some(packed) = self.packed.take() {
-            self.object = packed.unpack();
         }
     }
 

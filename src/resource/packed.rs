@@ -27,30 +27,6 @@ impl Packed {
         serde_json::from_str(&self.0)
             .unwrap_or_else(|e| unreachable!("the text `Packed::of` writes parses: {e}"))
     }
-
-    /// The value packed, in maps and lists made to their size (parsing grows them by doubling,
-    /// and an unpacked object is held to the end of the scan).
-    pub fn unpack(&self) -> Value {
-        fitted(self.read())
-    }
-}
-
-fn fitted(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut out = serde_json::Map::with_capacity(map.len());
-            for (k, v) in map {
-                out.insert(k, fitted(v));
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            out.extend(items.into_iter().map(fitted));
-            Value::Array(out)
-        }
-        v => v,
-    }
 }
 
 fn has_float(value: &Value) -> bool {
@@ -68,15 +44,14 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn a_packed_value_unpacks_to_itself_in_its_order() {
+    fn a_packed_value_reads_as_itself_in_its_order() {
         let value = json!({
             "z": {"b": [1, -2, {"c": null}], "a": true},
             "a": "text with \"quotes\", \\ and \u{e9}",
             "m": u64::MAX,
         });
         let packed = Packed::of(&value).expect("no float");
-        assert_eq!(packed.read(), value);
-        let back = packed.unpack();
+        let back = packed.read();
         assert_eq!(back, value);
         let keys: Vec<&String> = back.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["z", "a", "m"], "the keys keep their order");

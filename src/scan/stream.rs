@@ -124,8 +124,9 @@ pub(super) fn evaluate(
         evaluation.interpreted += out.interpreted;
     }
     evaluation.problems.extend(prepared.problems());
-    // The prepared engine (the inventory as data, a VM per thread) is the largest thing left
-    // besides the findings and the objects: gone before sorting, whose buffer adds to both.
+    // The prepared engine (the inventory as data, a VM per thread: some 400 MB at 1,000,000
+    // objects) is the largest thing left besides the findings and the objects: gone before
+    // the steps after evaluation.
     drop(prepared);
     evaluation
         .problems
@@ -446,8 +447,9 @@ mod tests {
     }
 
     /// A parser grows lists by doubling (serde_json's: 4 places for one item); what a reduced
-    /// object keeps is held to the end of a scan, so it is made to its size, packed unless
-    /// something reads it before evaluation ends, and reads as the object did once unpacked.
+    /// object keeps is held to the end of a scan, so it is packed unless something reads it
+    /// before evaluation ends, and made to its size if it is not; either way it reads as the
+    /// object did.
     #[test]
     fn a_reduced_object_is_made_to_its_size_and_keeps_what_it_kept() {
         const DEPLOYMENT: &str = r#"{"apiVersion": "apps/v1", "kind": "Deployment",
@@ -498,15 +500,15 @@ mod tests {
             reduce(&mut reduced);
             assert_eq!(reduced.packed.is_some(), packs, "{text}");
             assert_eq!(reduced.object.is_null(), packs, "{text}");
-            reduced.unpack();
             let mut after = Vec::new();
             spare_room(&reduced.object, "", &mut after);
             assert!(after.is_empty(), "room to spare after reducing: {after:?}");
+            let object = reduced.read_object();
             for pointer in read {
                 assert!(whole.pointer(pointer).is_some(), "{pointer}");
-                assert_eq!(reduced.object.pointer(pointer), whole.pointer(pointer));
+                assert_eq!(object.pointer(pointer), whole.pointer(pointer));
             }
-            assert_ne!(reduced.object, whole, "something was left out");
+            assert_ne!(*object, whole, "something was left out");
         }
     }
 }
