@@ -352,11 +352,11 @@ fn kept(r: &Resource) -> Option<&'static Keep> {
 /// which the reduced object keeps), the exceptions' (labels, annotations), the attack paths'
 /// and the list of evaluated objects (identity and origin).
 ///
-/// What is kept is then packed as text ([`Resource::pack`]) for the rest of evaluation, unless
-/// something reads the object before it ends: the inventory (the types it reads facts of,
-/// built before evaluation) and the check of which objects a controller in the input owns
-/// (objects with a controller among their owner references). `super::evaluate_for` says
-/// what is unpacked after.
+/// What is kept is then packed as text ([`Resource::pack`]) to the end of the scan, unless
+/// something reads the object before evaluation ends: the inventory (the types it reads facts
+/// of, built before evaluation) and the check of which objects a controller in the input owns
+/// (objects with a controller among their owner references). `super::evaluate_for` says how
+/// the steps after evaluation read a packed object.
 pub(super) fn reduce(r: &mut Resource) {
     r.spans = r.spans.as_ref().map(|s| SpanTree::leaf(s.position()));
     if let Some(keep) = kept(r) {
