@@ -541,10 +541,7 @@ impl Among<'_> {
     /// evaluating them; load and shape problems are left to a full evaluation.
     pub fn evaluate(&self, chunk: &[&Resource]) -> Evaluation {
         let evaluator = self.prepared.evaluator;
-        let mut out = match &self.prepared.builtin {
-            Ok(builtin) => builtin.run(evaluator, chunk),
-            Err(_) => Evaluation::default(),
-        };
+        let mut out = self.prepared.run(chunk);
         if !evaluator.user.rules.is_empty() && !chunk.is_empty() {
             // User rules take owned resources; only the few re-evaluated ones are copied.
             let owned: Vec<Resource> = chunk.iter().map(|r| (*r).clone()).collect();
@@ -575,12 +572,18 @@ impl Prepared<'_> {
     /// Evaluates the built-in rules on `chunk` (objects among those the evaluation was prepared
     /// for), with the shape problems of its workloads. Findings and problems come unsorted.
     pub fn evaluate(&self, chunk: &[&Resource]) -> Evaluation {
-        let mut out = match &self.builtin {
-            Ok(builtin) => builtin.run(self.evaluator, chunk),
-            Err(_) => Evaluation::default(),
-        };
+        let mut out = self.run(chunk);
         out.problems.extend(shape::problems(chunk));
         out
+    }
+
+    /// The built-in rules' findings on `chunk`, and the problems of evaluating them; nothing
+    /// when the rules could not be prepared (reported once, by [`Prepared::problems`]).
+    fn run(&self, chunk: &[&Resource]) -> Evaluation {
+        match &self.builtin {
+            Ok(builtin) => builtin.run(self.evaluator, chunk),
+            Err(_) => Evaluation::default(),
+        }
     }
 
     /// What the whole evaluation reports once, however many chunks: a preparation that failed,

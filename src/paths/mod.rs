@@ -406,15 +406,14 @@ fn hosts(text: &str) -> impl Iterator<Item = &str> {
 /// name followed by a dot or the end. Any text that [`Graph::calls`] finds a Service in, or
 /// that [`names_service`] matches, does.
 fn may_name_service(text: &str, services: &ServicesByName<'_>) -> bool {
+    // A host's first label (what `calls` looks up) is one of these prefixes too: the part
+    // before its first dot, or the whole host once trailing dots are trimmed.
     hosts(text).any(|host| {
-        let first = host.split('.').next().unwrap_or(host);
         let host = host.trim_end_matches('.');
-        services.contains_key(first)
-            || host
-                .match_indices('.')
-                .map(|(i, _)| &host[..i])
-                .chain(std::iter::once(host))
-                .any(|prefix| services.contains_key(prefix))
+        host.match_indices('.')
+            .map(|(i, _)| &host[..i])
+            .chain(std::iter::once(host))
+            .any(|prefix| services.contains_key(prefix))
     })
 }
 
@@ -448,6 +447,12 @@ impl<'a> Workload<'a> {
             )
         })
     }
+}
+
+/// The workloads a Service selects ([`Graph::selected`]), and its selector as text.
+struct Selected<'g, 'a> {
+    workloads: Vec<&'g Workload<'a>>,
+    selector: String,
 }
 
 /// An entry point from outside: a Service exposed on its own, or an Ingress backend.
@@ -702,43 +707,49 @@ impl<'a> Graph<'a> {
         self.by_name.get(&(kind, namespace, name)).copied()
     }
 
-    /// The workloads a Service selects, in its namespace. The Service is read for the moment:
-    /// a large scan keeps it packed, as it does the Ingresses and Secrets read below.
-    fn selected(&self, service: &Resource) -> Vec<&Workload<'a>> {
+    /// The workloads a Service selects, in its namespace, with its selector as the steps onto
+    /// them show it (`key=value,...`). The Service is read once, for the moment: a large scan
+    /// keeps it packed, as it does the Ingresses and Secrets read below.
+    fn selected(&self, service: &Resource) -> Selected<'_, 'a> {
         let object = service.read_object();
+        let none = Selected {
+            workloads: Vec::new(),
+            selector: String::new(),
+        };
         let Some(selector) = object["spec"]["selector"]
             .as_object()
             .filter(|s| !s.is_empty())
         else {
-            return Vec::new();
+            return none;
         };
         // Candidates carry the selector's first label; all of it is checked below.
         let Some((k, v)) = selector.iter().next() else {
-            return Vec::new();
+            return none;
         };
         let Some(v) = v.as_str() else {
-            return Vec::new();
+            return none;
         };
         let namespace = service.id.namespace.as_deref();
-        self.by_label
+        let workloads: Vec<&Workload<'a>> = self
+            .by_label
             .get(&(namespace, k.as_str(), v))
             .into_iter()
             .flatten()
             .map(|&i| &self.workloads[i])
             .filter(|w| selector.iter().all(|(k, v)| w.labels().get(k) == Some(v)))
-            .collect()
-    }
-
-    fn selector_text(service: &Resource) -> String {
-        service.read_object()["spec"]["selector"]
-            .as_object()
-            .map(|s| {
-                s.iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default()
+            .collect();
+        if workloads.is_empty() {
+            return none;
+        }
+        let selector = selector
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join(",");
+        Selected {
+            workloads,
+            selector,
+        }
     }
 
     /// Entry points from outside and the Services they reach, in input order. Only what
@@ -810,15 +821,12 @@ impl<'a> Graph<'a> {
                 let host_text = host
                     .as_deref()
                     .map_or("any host".to_owned(), |h| format!("host {h}"));
-                let mut evidence = vec![Evidence::field(
-                    field,
-                    format!("backend Service '{service}' for {host_text}"),
-                )];
-                evidence.extend(self.all_findings_of(r));
-                let entry = step(
+                let entry = self.exposes_step(
                     r,
-                    Edge::Exposes,
-                    evidence,
+                    Evidence::field(
+                        field,
+                        format!("backend Service '{service}' for {host_text}"),
+                    ),
                     format!(
                         "{} takes requests from outside the cluster for {host_text}.",
                         r.id.display_name()
@@ -844,12 +852,9 @@ impl<'a> Graph<'a> {
                 field,
                 how,
             } => {
-                let mut evidence = vec![Evidence::field(field, format!("exposed on {how}"))];
-                evidence.extend(self.all_findings_of(r));
-                let entry = step(
+                let entry = self.exposes_step(
                     r,
-                    Edge::Exposes,
-                    evidence,
+                    Evidence::field(field, format!("exposed on {how}")),
                     format!(
                         "{} is reachable from outside the cluster on {how}.",
                         r.id.display_name()
@@ -867,10 +872,20 @@ impl<'a> Graph<'a> {
         }
     }
 
-    /// The step onto a workload a Service selects, or the NetworkPolicy that cuts it.
+    /// The first step of an entry from outside: `r` takes requests, as `how` shows, and its
+    /// findings are evidence.
+    fn exposes_step(&self, r: &Resource, how: Evidence, explanation: String) -> Step {
+        let mut evidence = vec![how];
+        evidence.extend(self.all_findings_of(r));
+        step(r, Edge::Exposes, evidence, explanation)
+    }
+
+    /// The step onto a workload a Service selects (`selector`, as [`Graph::selected`] shows
+    /// it), or the NetworkPolicy that cuts it.
     fn select_step(
         &self,
         service: &Resource,
+        selector: &str,
         w: &Workload<'a>,
         source: &Source<'_>,
     ) -> Result<Step, &'a Resource> {
@@ -882,7 +897,6 @@ impl<'a> Graph<'a> {
         } else {
             "no NetworkPolicy isolates its pods"
         };
-        let selector = Self::selector_text(service);
         Ok(step(
             w.r,
             Edge::Selects,
@@ -903,12 +917,13 @@ impl<'a> Graph<'a> {
         entries.par_iter().fold_ordered(out, |out, e| {
             let service = e.service;
             let selected = self.selected(service);
-            if selected.is_empty() {
+            if selected.workloads.is_empty() {
                 return;
             }
             let partial = self.entry_path(e);
-            for w in selected {
-                let Ok(sel) = self.select_step(service, w, &Source::External) else {
+            for w in selected.workloads {
+                let Ok(sel) = self.select_step(service, &selected.selector, w, &Source::External)
+                else {
                     continue;
                 };
                 let mut reached = partial.clone();
@@ -916,7 +931,8 @@ impl<'a> Graph<'a> {
                 self.impacts(w, &reached, 0, out);
                 // One hop further: a Service the workload names.
                 for (svc2, call) in self.calls(w) {
-                    for w2 in self.selected(svc2) {
+                    let selected2 = self.selected(svc2);
+                    for w2 in selected2.workloads {
                         if std::ptr::eq(w2.r, w.r) {
                             continue;
                         }
@@ -924,7 +940,8 @@ impl<'a> Graph<'a> {
                             namespace: w.namespace(),
                             labels: w.labels(),
                         };
-                        let Ok(sel2) = self.select_step(svc2, w2, &source) else {
+                        let Ok(sel2) = self.select_step(svc2, &selected2.selector, w2, &source)
+                        else {
                             continue;
                         };
                         let mut next = reached.clone();
