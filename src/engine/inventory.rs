@@ -2,32 +2,52 @@
 //! in this namespace? which subjects are bound to this role?), built once per scan and handed to
 //! the engine as `data.inventory`.
 
-use super::network_policy;
+use super::{network_policy, to_rego};
 use crate::resource::Resource;
-use serde_json::{json, Map, Value};
+use regorus::Value as Rego;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// Namespace key of an object: its namespace, or `""` when a manifest leaves it to deploy time.
 fn ns(r: &Resource) -> String {
     r.id.namespace.clone().unwrap_or_default()
 }
 
-fn push(map: &mut Map<String, Value>, key: String, value: Value) {
-    match map.entry(key).or_insert_with(|| Value::Array(vec![])) {
-        Value::Array(a) => a.push(value),
-        _ => unreachable!("inventory buckets are always arrays"),
-    }
+/// Entries by a key (a namespace, a role), in input order.
+type Buckets = BTreeMap<String, Vec<Rego>>;
+
+fn push(map: &mut Buckets, key: String, value: Rego) {
+    map.entry(key).or_default().push(value);
 }
 
-pub fn build<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Value {
-    let mut network_policies = Map::new();
-    let mut service_accounts = Map::new();
-    let mut role_bindings = Map::new();
-    let mut roles = Map::new();
-    let mut service_account_bindings = Map::new();
-    let mut namespaces = Map::new();
-    let mut limit_ranges = Map::new();
-    let mut resource_quotas = Map::new();
-    let mut workload_namespaces = Map::new();
+/// A regorus object of `entries`.
+fn object(entries: impl IntoIterator<Item = (String, Rego)>) -> Rego {
+    Rego::from(
+        entries
+            .into_iter()
+            .map(|(k, v)| (Rego::from(k), v))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+fn buckets(map: Buckets) -> Rego {
+    object(map.into_iter().map(|(k, v)| (k, Rego::from(v))))
+}
+
+/// The inventory as the engine reads it (`{"inventory": {...}}`), built straight as regorus
+/// values: each entry is converted as it is made, so that the inventory is never held twice.
+/// Built whole as `serde_json` values and then converted, it took 97 MB for 100,000 generated
+/// objects while it was converted (heaptrack), against 33 MB for the regorus values.
+pub fn build<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Rego {
+    let mut network_policies = Buckets::new();
+    let mut service_accounts: BTreeMap<String, BTreeMap<String, Rego>> = BTreeMap::new();
+    let mut role_bindings = Buckets::new();
+    let mut roles = BTreeMap::new();
+    let mut service_account_bindings = Buckets::new();
+    let mut namespaces = BTreeMap::new();
+    let mut limit_ranges = Buckets::new();
+    let mut resource_quotas = Buckets::new();
+    let mut workload_namespaces = Buckets::new();
     let mut cluster_network_policies = Vec::new();
     for r in resources {
         let o = &r.object;
@@ -43,29 +63,25 @@ pub fn build<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Value {
             ) => {
                 if let Some(n) = network_policy::normalize(group, r.id.kind.as_str(), &r.id.name, o)
                 {
+                    let value = to_rego(&n.value);
                     if n.namespaced {
-                        push(&mut network_policies, ns(r), n.value);
+                        push(&mut network_policies, ns(r), value);
                     } else {
-                        cluster_network_policies.push(n.value);
+                        cluster_network_policies.push(value);
                     }
                 }
             }
             // Keyed by namespace, then name: rules look up the account a pod runs as.
             ("", "ServiceAccount") => {
-                let by_name = service_accounts
-                    .entry(ns(r))
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(m) = by_name {
-                    m.insert(
-                        r.id.name.clone(),
-                        json!({
-                            "automountServiceAccountToken": o
-                                .get("automountServiceAccountToken")
-                                .cloned()
-                                .unwrap_or(Value::Null),
-                        }),
-                    );
-                }
+                service_accounts.entry(ns(r)).or_default().insert(
+                    r.id.name.clone(),
+                    to_rego(&json!({
+                        "automountServiceAccountToken": o
+                            .get("automountServiceAccountToken")
+                            .cloned()
+                            .unwrap_or(Value::Null),
+                    })),
+                );
             }
             ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
                 // Keyed by the role a binding grants, so a rule on a role finds its bindings with
@@ -88,12 +104,12 @@ pub fn build<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Value {
                     push(
                         &mut role_bindings,
                         key.clone(),
-                        json!({
+                        to_rego(&json!({
                             "kind": r.id.kind,
                             "namespace": ns(r),
                             "name": r.id.name,
                             "subjects": o.get("subjects").cloned().unwrap_or(json!([])),
-                        }),
+                        })),
                     );
                     // Keyed by "<namespace>/<name>" of each ServiceAccount subject (a subject
                     // without a namespace is the binding's own), so a rule on a ServiceAccount
@@ -113,7 +129,7 @@ pub fn build<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Value {
                         push(
                             &mut service_account_bindings,
                             format!("{sa_ns}/{name}"),
-                            json!({
+                            to_rego(&json!({
                                 "kind": r.id.kind,
                                 "namespace": ns(r),
                                 "name": r.id.name,
@@ -125,13 +141,15 @@ pub fn build<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Value {
                                     .and_then(|a| a.get("rbac.authorization.kubernetes.io/autoupdate"))
                                     .and_then(Value::as_str)
                                     == Some("true"),
-                            }),
+                            })),
                         );
                     }
                 }
             }
-            ("", "LimitRange") => push(&mut limit_ranges, ns(r), json!(r.id.name)),
-            ("", "ResourceQuota") => push(&mut resource_quotas, ns(r), json!(r.id.name)),
+            ("", "LimitRange") => push(&mut limit_ranges, ns(r), Rego::from(r.id.name.as_str())),
+            ("", "ResourceQuota") => {
+                push(&mut resource_quotas, ns(r), Rego::from(r.id.name.as_str()));
+            }
             ("", "Pod" | "ReplicationController")
             | ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
             | ("batch", "Job" | "CronJob") => {
@@ -140,7 +158,7 @@ pub fn build<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Value {
                     push(
                         &mut workload_namespaces,
                         namespace.clone(),
-                        json!(format!("{}/{}", r.id.kind, r.id.name)),
+                        Rego::from(format!("{}/{}", r.id.kind, r.id.name)),
                     );
                 }
             }
@@ -153,35 +171,52 @@ pub fn build<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Value {
                 };
                 roles.insert(
                     key,
-                    json!({
+                    to_rego(&json!({
                         "rules": o.get("rules").cloned().unwrap_or(json!([])),
                         "aggregated": o.get("aggregationRule").is_some_and(|a| !a.is_null()),
-                    }),
+                    })),
                 );
             }
             ("", "Namespace") => {
                 namespaces.insert(
                     r.id.name.clone(),
-                    json!({"labels": o.pointer("/metadata/labels").cloned().unwrap_or(json!({}))}),
+                    to_rego(&json!({
+                        "labels": o.pointer("/metadata/labels").cloned().unwrap_or(json!({}))
+                    })),
                 );
             }
             _ => {}
         }
     }
-    json!({
-        "inventory": {
-            "network_policies": network_policies,
-            "cluster_network_policies": cluster_network_policies,
-            "service_accounts": service_accounts,
-            "role_bindings": role_bindings,
-            "roles": roles,
-            "service_account_bindings": service_account_bindings,
-            "namespaces": namespaces,
-            "limit_ranges": limit_ranges,
-            "resource_quotas": resource_quotas,
-            "workload_namespaces": workload_namespaces,
-        }
-    })
+    let inventory = object([
+        ("network_policies".to_owned(), buckets(network_policies)),
+        (
+            "cluster_network_policies".to_owned(),
+            Rego::from(cluster_network_policies),
+        ),
+        (
+            "service_accounts".to_owned(),
+            object(
+                service_accounts
+                    .into_iter()
+                    .map(|(namespace, accounts)| (namespace, object(accounts))),
+            ),
+        ),
+        ("role_bindings".to_owned(), buckets(role_bindings)),
+        ("roles".to_owned(), object(roles)),
+        (
+            "service_account_bindings".to_owned(),
+            buckets(service_account_bindings),
+        ),
+        ("namespaces".to_owned(), object(namespaces)),
+        ("limit_ranges".to_owned(), buckets(limit_ranges)),
+        ("resource_quotas".to_owned(), buckets(resource_quotas)),
+        (
+            "workload_namespaces".to_owned(),
+            buckets(workload_namespaces),
+        ),
+    ]);
+    object([("inventory".to_owned(), inventory)])
 }
 
 /// What [`build`] reads of an object of a type.
@@ -283,12 +318,12 @@ mod tests {
         for (api_version, kind) in types {
             let r = resource(api_version, kind);
             let built = build([&r]);
-            let changed: Vec<&String> = built["inventory"]
+            let changed: Vec<String> = built["inventory"]
                 .as_object()
                 .expect("an object")
                 .iter()
-                .filter(|(k, v)| empty["inventory"][k.as_str()] != **v)
-                .map(|(k, _)| k)
+                .filter(|(k, v)| empty["inventory"][*k] != **v)
+                .map(|(k, _)| k.as_string().expect("a name").to_string())
                 .collect();
             let expected: Vec<&str> = match reads(r.id.group(), kind) {
                 Reads::Facts => changed.iter().map(|k| k.as_str()).collect(),

@@ -191,11 +191,14 @@ impl Evaluator {
     /// `data.pod_security.version` (the minor number).
     fn data<'a>(&self, resources: impl IntoIterator<Item = &'a Resource>) -> regorus::Value {
         let mut data = inventory::build(resources);
-        data["settings"] = self.settings.to_data();
-        data["pod_security"] = serde_json::json!({ "version": self.pss_version.minor() });
-        // Converted as the input is: `regorus::Value::from` deserializes through serde, a
-        // third slower (4 ms against 6 ms at 10,000 objects, on one thread), to the same value.
-        to_rego(&data)
+        if let Ok(fields) = data.as_object_mut() {
+            fields.insert("settings".into(), to_rego(&self.settings.to_data()));
+            fields.insert(
+                "pod_security".into(),
+                to_rego(&serde_json::json!({ "version": self.pss_version.minor() })),
+            );
+        }
+        data
     }
 
     /// Evaluates every applicable rule on every resource, in parallel: the built-in rules, then
@@ -419,7 +422,9 @@ impl Evaluator {
     }
 }
 
-/// Converts without the deep clone that `regorus::Value::from(serde_json::Value)` needs.
+/// Converts without the deep clone that `regorus::Value::from(serde_json::Value)` needs, and
+/// without going through serde (a third slower when the inventory was converted whole: 6 ms
+/// against 4 ms at 10,000 objects, on one thread), to the same value.
 fn to_rego(value: &serde_json::Value) -> regorus::Value {
     use serde_json::Value as J;
     match value {

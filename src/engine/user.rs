@@ -123,7 +123,7 @@ pub(super) fn load(catalog: &Catalog, limits: &Limits) -> Loaded {
     // and a rule that loops or grows without bound on any input is stopped here once.
     let empty = [regorus::Value::new_object()];
     let work: Vec<Vec<usize>> = compiled.programs.iter().map(|_| vec![0]).collect();
-    let data = regorus::Value::from(inventory::build(&[]));
+    let data = inventory::build(&[]);
     let mut failed: Vec<Option<String>> = compiled.rules.iter().map(|_| None).collect();
     let job = Job {
         programs: &compiled.programs,

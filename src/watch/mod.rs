@@ -1139,23 +1139,20 @@ fn spread(before: Option<&Resource>, after: Option<&Resource>, affected: &mut Af
     if before == after {
         return;
     }
-    let empty = serde_json::Map::new();
-    let (b, a) = (
-        before.as_object().unwrap_or(&empty),
-        after.as_object().unwrap_or(&empty),
-    );
-    for name in b.keys().chain(a.keys()) {
-        if b.get(name) == a.get(name) {
+    // The inventory's parts, and the keys (namespaces, roles) of each, as text.
+    let keys = |v: &regorus::Value| -> Vec<String> {
+        v.as_object()
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter_map(|k| k.as_string().ok().map(|k| k.to_string()))
+            .collect()
+    };
+    for name in keys(&before).into_iter().chain(keys(&after)) {
+        let (b, a) = (&before[name.as_str()], &after[name.as_str()]);
+        if b == a {
             continue;
         }
-        let keys = || {
-            [b.get(name), a.get(name)]
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_object)
-                .flat_map(|m| m.keys().cloned())
-                .collect::<Vec<String>>()
-        };
+        let keys = || [b, a].into_iter().flat_map(keys).collect::<Vec<String>>();
         if name == "workload_namespaces" {
             // Read by the rules on Namespace objects only.
             for ns in keys() {
