@@ -67,8 +67,8 @@ pub type Dnf = Vec<Vec<Req>>;
 impl Req {
     /// Whether a pod with `labels` meets the requirement, as the Kubernetes API and Calico read
     /// it: a negative requirement (NotIn, DoesNotExist, Not...) holds for a pod without the key.
-    pub fn holds(&self, labels: &serde_json::Map<String, Value>) -> bool {
-        let value = labels.get(&self.key).and_then(Value::as_str);
+    pub fn holds(&self, labels: &(impl LabelLookup + ?Sized)) -> bool {
+        let value = labels.label(&self.key);
         let first = self.values.first().map(String::as_str).unwrap_or_default();
         match (self.op, value) {
             ("In", Some(v)) => self.values.iter().any(|x| x == v),
@@ -89,8 +89,20 @@ impl Req {
 
 /// Whether `dnf` selects a pod with `labels` (the Rust twin of `dnf_selects` in
 /// policies/lib/network.rego).
-pub fn dnf_matches(dnf: &Dnf, labels: &serde_json::Map<String, Value>) -> bool {
+pub fn dnf_matches(dnf: &Dnf, labels: &(impl LabelLookup + ?Sized)) -> bool {
     dnf.iter().any(|c| c.iter().all(|r| r.holds(labels)))
+}
+
+/// What a selector reads of a pod's (or a namespace's) labels: the value of a key, if it is
+/// a string (the API server refuses a label whose value is not).
+pub trait LabelLookup {
+    fn label(&self, key: &str) -> Option<&str>;
+}
+
+impl LabelLookup for serde_json::Map<String, Value> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Value::as_str)
+    }
 }
 
 pub fn dnf_json(dnf: &Dnf) -> Value {

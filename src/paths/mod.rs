@@ -15,6 +15,7 @@
 //! Pure: no I/O, no printing; reporters render [`AttackPath`]s.
 
 mod best;
+mod labels;
 mod network;
 mod rbac;
 
@@ -22,11 +23,12 @@ use crate::finding::Finding;
 use crate::resource::{FieldPath, ObjectRef, Origin, Position, Resource, Segment, Written};
 use crate::shared_text::SharedText;
 use best::{Best, FoldOrdered};
+use labels::Labels;
 use network::{Policies, Source};
 use rayon::prelude::*;
 use rbac::{Power, Rbac, Subject};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -274,10 +276,11 @@ struct Workload<'a> {
 /// What the paths read of a workload's pods, drawn from its object once: a large scan keeps
 /// its reduced workloads packed (`Resource::pack`), and each is unpacked only for as long as
 /// this takes rather than all of them for as long as the paths are searched. Of an object
-/// that is not packed, it borrows.
+/// that is not packed, it borrows the texts and the account; the labels are always its own,
+/// compact ([`Labels`]).
 struct PodFacts<'a> {
     /// The pod template's labels (a Pod's own).
-    labels: Cow<'a, Map<String, Value>>,
+    labels: Labels,
     /// `serviceAccountName` (or, without it, the older `serviceAccount`) unless empty.
     service_account: Option<Cow<'a, str>>,
     automount_token: Option<bool>,
@@ -352,7 +355,8 @@ impl<'a> PodFacts<'a> {
         Some(PodFacts {
             labels: template["metadata"]["labels"]
                 .as_object()
-                .map_or_else(|| Cow::Owned(Map::new()), Cow::Borrowed),
+                .map(Labels::of)
+                .unwrap_or_default(),
             service_account: pod["serviceAccountName"]
                 .as_str()
                 .or_else(|| pod["serviceAccount"].as_str())
@@ -369,7 +373,7 @@ impl<'a> PodFacts<'a> {
 
     fn into_owned<'b>(self) -> PodFacts<'b> {
         PodFacts {
-            labels: Cow::Owned(self.labels.into_owned()),
+            labels: self.labels,
             service_account: self.service_account.map(|s| Cow::Owned(s.into_owned())),
             automount_token: self.automount_token,
             host_network: self.host_network,
@@ -419,7 +423,7 @@ fn may_name_service(text: &str, services: &ServicesByName<'_>) -> bool {
 
 impl<'a> Workload<'a> {
     /// Its pods' labels.
-    fn labels(&self) -> &'a Map<String, Value> {
+    fn labels(&self) -> &'a Labels {
         &self.pod.labels
     }
 
@@ -607,13 +611,8 @@ fn workloads<'a>(
         .collect();
     let mut by_label: ByLabel = HashMap::new();
     for (i, w) in workloads.iter().enumerate() {
-        for (k, v) in w.labels() {
-            if let Some(v) = v.as_str() {
-                by_label
-                    .entry((w.namespace(), k.as_str(), v))
-                    .or_default()
-                    .push(i);
-            }
+        for (k, v) in w.labels().iter() {
+            by_label.entry((w.namespace(), k, v)).or_default().push(i);
         }
     }
     (workloads, by_label)
@@ -736,7 +735,11 @@ impl<'a> Graph<'a> {
             .into_iter()
             .flatten()
             .map(|&i| &self.workloads[i])
-            .filter(|w| selector.iter().all(|(k, v)| w.labels().get(k) == Some(v)))
+            .filter(|w| {
+                selector
+                    .iter()
+                    .all(|(k, v)| v.as_str().is_some_and(|v| w.labels().get(k) == Some(v)))
+            })
             .collect();
         if workloads.is_empty() {
             return none;

@@ -26,6 +26,7 @@
 //! Ports are not considered, nor egress policies of the source, nor deny rules (Cilium's
 //! `ingressDeny`, Calico's `Deny`, tiers and order): an edge they would cut is kept.
 
+use super::labels::{Labels, Overlaid};
 use crate::engine::network_policy::{
     calico_directions, calico_field, calico_namespaces, calico_selector, cilium_directions,
     dnf_matches, label_selector, spec_list, Dnf,
@@ -48,7 +49,7 @@ pub enum Source<'a> {
     /// A pod of the cluster, with its namespace and labels.
     Pod {
         namespace: Option<&'a str>,
-        labels: &'a Map<String, Value>,
+        labels: &'a Labels,
     },
 }
 
@@ -125,8 +126,12 @@ impl<'a> Policies<'a> {
     }
 
     /// The policies that select pods with `labels` in `namespace` and isolate them.
-    fn selecting(&self, namespace: Option<&str>, labels: &Map<String, Value>) -> Vec<&Policy<'a>> {
-        let pod = with_namespace(labels, namespace);
+    fn selecting(&self, namespace: Option<&str>, labels: &Labels) -> Vec<&Policy<'a>> {
+        let over = namespace_labels(namespace);
+        let pod = Overlaid {
+            base: labels,
+            over: &over,
+        };
         let own = namespace
             .and_then(|ns| self.in_namespace.get(ns))
             .map_or(&[][..], Vec::as_slice);
@@ -142,11 +147,11 @@ impl<'a> Policies<'a> {
                 Scope::Namespace(ns) => namespace == Some(ns.as_str()),
                 Scope::Cluster(None) => namespace.is_some(),
                 Scope::Cluster(Some(selector)) => namespace.is_some_and(|ns| {
-                    let mut labels = self
-                        .namespaces
-                        .get(ns)
-                        .map_or_else(Map::new, |l| (*l).clone());
-                    labels.insert(CALICO_NAME.to_owned(), ns.into());
+                    let none = Map::new();
+                    let labels = Overlaid {
+                        base: self.namespaces.get(ns).copied().unwrap_or(&none),
+                        over: &[(CALICO_NAME, ns)],
+                    };
                     dnf_matches(selector, &labels)
                 }),
             })
@@ -160,7 +165,7 @@ impl<'a> Policies<'a> {
     pub fn cut(
         &self,
         namespace: Option<&str>,
-        labels: &Map<String, Value>,
+        labels: &Labels,
         source: &Source<'_>,
     ) -> Option<&'a Resource> {
         let isolating = self.selecting(namespace, labels);
@@ -178,7 +183,7 @@ impl<'a> Policies<'a> {
                     },
                 ) => {
                     matches!(&p.scope, Scope::Namespace(own) if *ns == Some(own.as_str()))
-                        && dnf_matches(d, &with_namespace(labels, *ns))
+                        && selects_pod(d, labels, *ns)
                 }
                 (
                     Peer::AnyPods(d),
@@ -186,26 +191,36 @@ impl<'a> Policies<'a> {
                         namespace: ns,
                         labels,
                     },
-                ) => dnf_matches(d, &with_namespace(labels, *ns)),
+                ) => selects_pod(d, labels, *ns),
             }),
         });
         (!admitted).then_some(first.resource)
     }
 
     /// Whether any policy selects pods with `labels` in `namespace` and isolates them.
-    pub fn any_selects(&self, namespace: Option<&str>, labels: &Map<String, Value>) -> bool {
+    pub fn any_selects(&self, namespace: Option<&str>, labels: &Labels) -> bool {
         !self.selecting(namespace, labels).is_empty()
     }
 }
 
-/// A pod's labels plus the namespace labels Cilium and Calico selectors may name.
-fn with_namespace(labels: &Map<String, Value>, namespace: Option<&str>) -> Map<String, Value> {
-    let mut out = labels.clone();
-    if let Some(ns) = namespace {
-        out.insert(CILIUM_NAMESPACE.to_owned(), ns.into());
-        out.insert(CALICO_NAMESPACE.to_owned(), ns.into());
-    }
-    out
+/// The labels Cilium and Calico selectors may name for a pod's namespace, which hide the
+/// pod's own labels of those keys.
+fn namespace_labels(namespace: Option<&str>) -> Vec<(&'static str, &str)> {
+    namespace
+        .map(|ns| vec![(CILIUM_NAMESPACE, ns), (CALICO_NAMESPACE, ns)])
+        .unwrap_or_default()
+}
+
+/// Whether `dnf` selects a pod with `labels` in `namespace`, the namespace's labels included.
+fn selects_pod(dnf: &Dnf, labels: &Labels, namespace: Option<&str>) -> bool {
+    let over = namespace_labels(namespace);
+    dnf_matches(
+        dnf,
+        &Overlaid {
+            base: labels,
+            over: &over,
+        },
+    )
 }
 
 fn own_namespace(r: &Resource) -> Scope {
@@ -425,7 +440,7 @@ mod tests {
                 "spec": {"endpointSelector": {},
                          "ingress": [{"fromEndpoints": [{"matchLabels": {"role": "x"}}]}]}}))
         };
-        let labels = Map::new();
+        let labels = Labels::default();
         for (resources, first) in [
             (vec![namespaced(), cluster_wide()], "deny"),
             (vec![cluster_wide(), namespaced()], "wide"),
