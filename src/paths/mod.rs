@@ -1135,8 +1135,9 @@ impl<'a> Graph<'a> {
         let sa = self.find("ServiceAccount", w.namespace(), sa_name);
         let mounted = match w.pod.automount_token {
             Some(b) => b,
+            // Read a moment at a time: a large scan keeps ServiceAccounts packed.
             None => sa
-                .and_then(|s| s.object["automountServiceAccountToken"].as_bool())
+                .and_then(|s| s.read_object()["automountServiceAccountToken"].as_bool())
                 .unwrap_or(true),
         };
         if !mounted {
@@ -1196,8 +1197,9 @@ impl<'a> Graph<'a> {
             ),
         ];
         for (name, exposure, who) in groups {
-            for (binding, _) in self.rbac.bindings_of_groups(&[name]) {
-                for power in best_powers(self.rbac.binding_powers(binding)) {
+            for (facts, _) in self.rbac.bindings_of_groups(&[name]) {
+                let binding = facts.resource;
+                for power in best_powers(self.rbac.binding_powers(facts)) {
                     let mut evidence = vec![Evidence::field("subjects", format!("names {name}"))];
                     evidence.extend(self.all_findings_of(binding));
                     let entry = step(
@@ -1307,24 +1309,22 @@ impl<'a> Graph<'a> {
             "system:authenticated",
             "system:masters",
         ];
-        for binding in self.rbac.bindings() {
-            let named: Vec<String> = binding.object["subjects"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| {
-                    let kind = s["kind"].as_str()?;
-                    let name = s["name"].as_str()?;
-                    (matches!(kind, "User" | "Group")
-                        && !SKIPPED.contains(&name)
-                        && !control_plane_identity(kind, name))
-                    .then(|| format!("{kind} '{name}'"))
+        for facts in self.rbac.bindings() {
+            let binding = facts.resource;
+            let named: Vec<String> = facts
+                .subjects
+                .iter()
+                .filter(|s| {
+                    matches!(&*s.kind, "User" | "Group")
+                        && !SKIPPED.contains(&&*s.name)
+                        && !control_plane_identity(&s.kind, &s.name)
                 })
+                .map(|s| format!("{} '{}'", s.kind, s.name))
                 .collect();
             if named.is_empty() {
                 continue;
             }
-            for power in best_powers(self.rbac.binding_powers(binding)) {
+            for power in best_powers(self.rbac.binding_powers(facts)) {
                 let chains = self.token_chains(&power, None);
                 if chains.is_empty() {
                     continue;

@@ -93,14 +93,18 @@ impl<'a> Policies<'a> {
         let mut namespaces = HashMap::new();
         for r in resources {
             match (r.id.group(), r.id.kind.as_str()) {
-                ("networking.k8s.io", "NetworkPolicy") => policies.extend(kubernetes(r)),
+                // A policy is read once, a moment at a time: a large scan keeps them packed
+                // (`Resource::pack`). Namespaces are never packed, and their labels borrowed.
+                ("networking.k8s.io", "NetworkPolicy") => {
+                    policies.extend(kubernetes(r, &r.read_object()));
+                }
                 ("cilium.io", "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy") => {
-                    policies.extend(cilium(r));
+                    policies.extend(cilium(r, &r.read_object()));
                 }
                 (
                     "projectcalico.org" | "crd.projectcalico.org",
                     "NetworkPolicy" | "GlobalNetworkPolicy",
-                ) => policies.extend(calico(r)),
+                ) => policies.extend(calico(r, &r.read_object())),
                 ("", "Namespace") => {
                     if let Some(labels) = r.object["metadata"]["labels"].as_object() {
                         namespaces.insert(r.id.name.as_str(), labels);
@@ -228,8 +232,8 @@ fn own_namespace(r: &Resource) -> Scope {
 }
 
 /// A NetworkPolicy that isolates its pods for ingress, reduced; `None` for one that does not.
-fn kubernetes(r: &Resource) -> Option<Policy<'_>> {
-    let spec = &r.object["spec"];
+fn kubernetes<'a>(r: &'a Resource, object: &Value) -> Option<Policy<'a>> {
+    let spec = &object["spec"];
     let types: Vec<&str> = spec["policyTypes"]
         .as_array()
         .into_iter()
@@ -271,10 +275,10 @@ fn kubernetes(r: &Resource) -> Option<Policy<'_>> {
 
 /// One policy per rule set of a Cilium policy that isolates for ingress: each set's rules
 /// apply to the endpoints its own `endpointSelector` selects.
-fn cilium(r: &Resource) -> Vec<Policy<'_>> {
+fn cilium<'a>(r: &'a Resource, object: &Value) -> Vec<Policy<'a>> {
     let clusterwide = r.id.kind == "CiliumClusterwideNetworkPolicy";
     let mut out = Vec::new();
-    for spec in spec_list(&r.object) {
+    for spec in spec_list(object) {
         let Some(selector) = spec.get("endpointSelector") else {
             // A nodeSelector policy applies to hosts, not pods.
             continue;
@@ -356,8 +360,8 @@ fn names_namespace(selector: &Value) -> bool {
 }
 
 /// A Calico policy that isolates for ingress, reduced.
-fn calico(r: &Resource) -> Option<Policy<'_>> {
-    let spec = &r.object["spec"];
+fn calico<'a>(r: &'a Resource, object: &Value) -> Option<Policy<'a>> {
+    let spec = &object["spec"];
     if !calico_directions(spec).contains(&"Ingress") {
         return None;
     }

@@ -29,14 +29,133 @@ pub struct Power<'a> {
     pub namespace: Option<String>,
 }
 
+/// A subject of a binding, as written (`kind`, `name`, and `namespace` for a ServiceAccount).
+pub struct Named {
+    pub kind: Box<str>,
+    pub name: Box<str>,
+    namespace: Option<Box<str>>,
+}
+
+/// What the paths read of a RoleBinding or ClusterRoleBinding, drawn from its object once: a
+/// large scan keeps these objects packed (`Resource::pack`) to its end.
+pub struct Binding<'a> {
+    pub resource: &'a Resource,
+    /// The subjects with a string `kind` and `name`, in order.
+    pub subjects: Vec<Named>,
+    role_kind: Box<str>,
+    role_name: Box<str>,
+}
+
+impl<'a> Binding<'a> {
+    fn of(resource: &'a Resource) -> Binding<'a> {
+        let object = resource.read_object();
+        let text = |v: &Value| v.as_str().map(Box::from);
+        let subjects = object["subjects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| {
+                Some(Named {
+                    kind: text(&s["kind"])?,
+                    name: text(&s["name"])?,
+                    namespace: text(&s["namespace"]),
+                })
+            })
+            .collect();
+        Binding {
+            resource,
+            subjects,
+            role_kind: text(&object["roleRef"]["kind"]).unwrap_or_default(),
+            role_name: text(&object["roleRef"]["name"]).unwrap_or_default(),
+        }
+    }
+
+    /// A ServiceAccount subject's namespace: its own, or else the binding's.
+    fn namespace_of<'s>(&'s self, subject: &'s Named) -> &'s str {
+        subject
+            .namespace
+            .as_deref()
+            .or(self.resource.id.namespace.as_deref())
+            .unwrap_or_default()
+    }
+}
+
+/// A rule of a Role or ClusterRole, as the paths judge it.
+struct RoleRule {
+    api_groups: Vec<Box<str>>,
+    resources: Vec<Box<str>>,
+    verbs: Vec<Box<str>>,
+    /// `resourceNames` narrows the rule to named objects.
+    narrowed: bool,
+}
+
+impl RoleRule {
+    fn of(rule: &Value) -> RoleRule {
+        let strings = |key: &str| {
+            rule[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(Box::from)
+                .collect()
+        };
+        RoleRule {
+            api_groups: strings("apiGroups"),
+            resources: strings("resources"),
+            verbs: strings("verbs"),
+            narrowed: rule
+                .get("resourceNames")
+                .and_then(Value::as_array)
+                .is_some_and(|n| !n.is_empty()),
+        }
+    }
+
+    /// Whether it grants one of `verbs` on `resource` of `group` ("*" as a wanted group or
+    /// resource asks for the wildcard itself).
+    fn allows(&self, group: &str, resource: &str, verbs: &[&str]) -> bool {
+        let groups_ok = self.api_groups.iter().any(|g| &**g == "*" || &**g == group);
+        let resources_ok = self
+            .resources
+            .iter()
+            .any(|r| &**r == "*" || &**r == resource);
+        let verbs_ok = self
+            .verbs
+            .iter()
+            .any(|v| &**v == "*" || verbs.contains(&&**v));
+        groups_ok && resources_ok && verbs_ok
+    }
+
+    fn describe(&self) -> String {
+        let join = |list: &[Box<str>]| list.iter().map(|s| &**s).collect::<Vec<_>>().join(",");
+        let groups: Vec<&str> = self
+            .api_groups
+            .iter()
+            .map(|g| if g.is_empty() { "core" } else { g })
+            .collect();
+        format!(
+            "{} on {} ({})",
+            join(&self.verbs),
+            join(&self.resources),
+            groups.join(",")
+        )
+    }
+}
+
+/// What the paths read of a Role or ClusterRole: its rules, drawn from its object once.
+struct Role<'a> {
+    resource: &'a Resource,
+    rules: Vec<RoleRule>,
+}
+
 pub struct Rbac<'a> {
-    bindings: Vec<&'a Resource>,
+    bindings: Vec<Binding<'a>>,
     /// Roles by (kind, namespace, name); a ClusterRole's namespace is `None`.
-    roles: HashMap<(&'a str, Option<&'a str>, &'a str), &'a Resource>,
+    roles: HashMap<(&'a str, Option<&'a str>, &'a str), Role<'a>>,
     /// Indices into `bindings` per ServiceAccount subject ("<namespace>/<name>") and per group,
     /// so that what one account may do is found without reading every binding.
     by_account: HashMap<String, Vec<usize>>,
-    by_group: HashMap<&'a str, Vec<usize>>,
+    by_group: HashMap<String, Vec<usize>>,
 }
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -49,7 +168,10 @@ impl<'a> Rbac<'a> {
                 .filter(|r| r.id.group() == RBAC_GROUP && kinds.contains(&r.id.kind.as_str()))
                 .collect::<Vec<_>>()
         };
-        let bindings = of(&["RoleBinding", "ClusterRoleBinding"]);
+        let bindings: Vec<Binding<'a>> = of(&["RoleBinding", "ClusterRoleBinding"])
+            .into_iter()
+            .map(Binding::of)
+            .collect();
         let mut roles = HashMap::new();
         for r in of(&["Role", "ClusterRole"]) {
             let namespace = match r.id.kind.as_str() {
@@ -59,24 +181,29 @@ impl<'a> Rbac<'a> {
             // The first of a name wins, as a search in input order found it.
             roles
                 .entry((r.id.kind.as_str(), namespace, r.id.name.as_str()))
-                .or_insert(r);
+                .or_insert_with(|| Role {
+                    resource: r,
+                    rules: r.read_object()["rules"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(RoleRule::of)
+                        .collect(),
+                });
         }
         let mut by_account: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_group: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_group: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, b) in bindings.iter().enumerate() {
-            for s in subjects(b) {
-                match (s["kind"].as_str(), s["name"].as_str()) {
-                    (Some("ServiceAccount"), Some(name)) => {
-                        let ns = s["namespace"]
-                            .as_str()
-                            .or(b.id.namespace.as_deref())
-                            .unwrap_or_default();
+            for s in &b.subjects {
+                match &*s.kind {
+                    "ServiceAccount" => {
+                        let ns = b.namespace_of(s);
                         by_account
-                            .entry(format!("{ns}/{name}"))
+                            .entry(format!("{ns}/{}", s.name))
                             .or_default()
                             .push(i);
                     }
-                    (Some("Group"), Some(name)) => by_group.entry(name).or_default().push(i),
+                    "Group" => by_group.entry(s.name.to_string()).or_default().push(i),
                     _ => {}
                 }
             }
@@ -90,14 +217,12 @@ impl<'a> Rbac<'a> {
     }
 
     /// Bindings whose subjects include a group or user of `names` (kind `Group` or `User`).
-    pub fn bindings_of_groups(&self, names: &[&str]) -> Vec<(&'a Resource, String)> {
+    pub fn bindings_of_groups(&self, names: &[&str]) -> Vec<(&Binding<'a>, String)> {
         let mut out = Vec::new();
         for b in &self.bindings {
-            for s in subjects(b) {
-                let kind = s["kind"].as_str().unwrap_or_default();
-                let name = s["name"].as_str().unwrap_or_default();
-                if matches!(kind, "Group" | "User") && names.contains(&name) {
-                    out.push((*b, name.to_owned()));
+            for s in &b.subjects {
+                if matches!(&*s.kind, "Group" | "User") && names.contains(&&*s.name) {
+                    out.push((b, s.name.to_string()));
                 }
             }
         }
@@ -124,12 +249,12 @@ impl<'a> Rbac<'a> {
         named.dedup();
         named
             .into_iter()
-            .flat_map(|i| self.binding_powers(self.bindings[i]))
+            .flat_map(|i| self.binding_powers(&self.bindings[i]))
             .collect()
     }
 
     /// Every RoleBinding and ClusterRoleBinding, in input order.
-    pub fn bindings(&self) -> &[&'a Resource] {
+    pub fn bindings(&self) -> &[Binding<'a>] {
         &self.bindings
     }
 
@@ -147,18 +272,12 @@ impl<'a> Rbac<'a> {
             if !reads {
                 continue;
             }
-            for s in subjects(b) {
-                let kind = s["kind"].as_str().unwrap_or_default();
-                let name = s["name"].as_str().unwrap_or_default();
-                out.push(match kind {
+            for s in &b.subjects {
+                out.push(match &*s.kind {
                     "ServiceAccount" => {
-                        let ns = s["namespace"]
-                            .as_str()
-                            .or(b.id.namespace.as_deref())
-                            .unwrap_or_default();
-                        format!("ServiceAccount '{ns}/{name}'")
+                        format!("ServiceAccount '{}/{}'", b.namespace_of(s), s.name)
                     }
-                    _ => format!("{kind} '{name}'"),
+                    kind => format!("{kind} '{}'", s.name),
                 });
             }
         }
@@ -168,17 +287,16 @@ impl<'a> Rbac<'a> {
     }
 
     /// The powers a binding grants whoever it names.
-    pub fn binding_powers(&self, binding: &'a Resource) -> Vec<Power<'a>> {
-        let role_ref = &binding.object["roleRef"];
-        let role_kind = role_ref["kind"].as_str().unwrap_or_default();
-        let role_name = role_ref["name"].as_str().unwrap_or_default();
-        let scope = match binding.id.kind.as_str() {
-            "RoleBinding" => Some(binding.id.namespace.clone().unwrap_or_default()),
+    pub fn binding_powers(&self, binding: &Binding<'a>) -> Vec<Power<'a>> {
+        let role_kind = &*binding.role_kind;
+        let role_name = &*binding.role_name;
+        let scope = match binding.resource.id.kind.as_str() {
+            "RoleBinding" => Some(binding.resource.id.namespace.clone().unwrap_or_default()),
             _ => None,
         };
         let power = |jewel: Jewel, grant: String| Power {
             jewel,
-            binding,
+            binding: binding.resource,
             grant,
             namespace: scope.clone(),
         };
@@ -191,28 +309,21 @@ impl<'a> Rbac<'a> {
         }
         let namespace = match role_kind {
             "ClusterRole" => None,
-            _ => binding.id.namespace.as_deref(),
+            _ => binding.resource.id.namespace.as_deref(),
         };
-        let Some(role) = self.roles.get(&(role_kind, namespace, role_name)).copied() else {
+        let Some(role) = self.roles.get(&(role_kind, namespace, role_name)) else {
             return Vec::new();
         };
         let mut out: Vec<Power<'a>> = Vec::new();
-        for rule in role.object["rules"].as_array().into_iter().flatten() {
-            if rule
-                .get("resourceNames")
-                .and_then(Value::as_array)
-                .is_some_and(|n| !n.is_empty())
-            {
-                continue;
-            }
+        for rule in role.rules.iter().filter(|r| !r.narrowed) {
             let grant = format!(
                 "{} '{}': {}",
-                role.id.kind,
-                role.id.name,
-                describe_rule(rule)
+                role.resource.id.kind,
+                role.resource.id.name,
+                rule.describe()
             );
             let can =
-                |group: &str, resource: &str, verbs: &[&str]| allows(rule, group, resource, verbs);
+                |group: &str, resource: &str, verbs: &[&str]| rule.allows(group, resource, verbs);
             let cluster = scope.is_none();
             let mut add = |jewel: Jewel| {
                 if !out.iter().any(|p| p.jewel == jewel) {
@@ -269,34 +380,4 @@ impl<'a> Rbac<'a> {
         }
         out
     }
-}
-
-fn subjects(binding: &Resource) -> impl Iterator<Item = &Value> {
-    binding.object["subjects"].as_array().into_iter().flatten()
-}
-
-fn strings(v: &Value) -> impl Iterator<Item = &str> {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str)
-}
-
-/// Whether a PolicyRule grants one of `verbs` on `resource` of `group` ("*" as a wanted group
-/// or resource asks for the wildcard itself).
-fn allows(rule: &Value, group: &str, resource: &str, verbs: &[&str]) -> bool {
-    let groups_ok = strings(&rule["apiGroups"]).any(|g| g == "*" || g == group);
-    let resources_ok = strings(&rule["resources"]).any(|r| r == "*" || r == resource);
-    let verbs_ok = strings(&rule["verbs"]).any(|v| v == "*" || verbs.contains(&v));
-    groups_ok && resources_ok && verbs_ok
-}
-
-fn describe_rule(rule: &Value) -> String {
-    let list = |key: &str| strings(&rule[key]).collect::<Vec<_>>().join(",");
-    let groups: Vec<&str> = strings(&rule["apiGroups"])
-        .map(|g| if g.is_empty() { "core" } else { g })
-        .collect();
-    format!(
-        "{} on {} ({})",
-        list("verbs"),
-        list("resources"),
-        groups.join(",")
-    )
 }

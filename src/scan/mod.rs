@@ -448,9 +448,9 @@ fn evaluate_for(
     // Ingresses and Secrets took some 390 MB more). The steps from here read what a reduced
     // object keeps a moment at a time, through `Resource::read_object`: the attack paths a
     // workload's facts, a Service's selector and exposure, an Ingress's backends and a token
-    // Secret's account; the exceptions its labels. What else they read is never reduced: the
-    // benchmark's components, Namespaces and the inventory's kinds (never packed), objects
-    // with inline exceptions.
+    // Secret's account, and once each the RBAC objects, NetworkPolicies and a ServiceAccount's
+    // token setting; the exceptions its labels. What else they read is never packed: the
+    // benchmark's components, Namespaces, objects with inline exceptions.
     problems.extend(read_problems);
     problems.extend(evaluation.problems);
     let mut report = ScanReport {

@@ -72,6 +72,14 @@ pub(super) fn evaluate(
     }
     let reread = again;
     let prepared = evaluator.prepare(&targets.iter().collect::<Vec<_>>());
+    // The inventory is built and the owners are known: what was read for them stays packed
+    // from here on (RBAC, NetworkPolicies and ServiceAccounts are about a quarter of the
+    // generated mix).
+    targets
+        .par_iter_mut()
+        .zip(&reread)
+        .filter(|(_, again)| again.is_some())
+        .for_each(|(t, _)| pack_read(t));
     let mut evaluation = Evaluation::default();
     let mut changed: Vec<usize> = Vec::new();
     for range in chunks(&reread, streaming.chunk_objects.max(1)) {
@@ -118,7 +126,10 @@ pub(super) fn evaluate(
             .par_iter_mut()
             .zip(&reread[range])
             .filter(|(t, again)| again.is_none() && reducible(t))
-            .for_each(|(t, _)| reduce(t));
+            .for_each(|(t, _)| {
+                reduce(t);
+                pack_read(t);
+            });
         evaluation.findings.extend(out.findings);
         evaluation.problems.extend(out.problems);
         evaluation.interpreted += out.interpreted;
@@ -353,10 +364,10 @@ fn kept(r: &Resource) -> Option<&'static Keep> {
 /// and the list of evaluated objects (identity and origin).
 ///
 /// What is kept is then packed as text ([`Resource::pack`]) to the end of the scan, unless
-/// something reads the object before evaluation ends: the inventory (the types it reads facts
-/// of, built before evaluation) and the check of which objects a controller in the input owns
-/// (objects with a controller among their owner references). `super::evaluate_for` says how
-/// the steps after evaluation read a packed object.
+/// something reads the object before evaluation: the inventory (the types it reads facts of)
+/// and the check of which objects a controller in the input owns (objects with a controller
+/// among their owner references); those are packed once both are done ([`pack_read`]).
+/// `super::evaluate_for` says how the steps after evaluation read a packed object.
 pub(super) fn reduce(r: &mut Resource) {
     r.spans = r.spans.as_ref().map(|s| SpanTree::leaf(s.position()));
     if let Some(keep) = kept(r) {
@@ -365,6 +376,18 @@ pub(super) fn reduce(r: &mut Resource) {
     let read_before = inventory::reads(r.id.group(), &r.id.kind) == inventory::Reads::Facts
         || super::controllers(r).next().is_some();
     if !read_before {
+        r.pack();
+    }
+}
+
+/// Packs a reduced object that [`reduce`] left unpacked because the inventory or the check of
+/// owners reads it before evaluation, once both are done: after evaluation the attack paths
+/// read RBAC objects, NetworkPolicies and ServiceAccounts a moment at a time
+/// (`Resource::read_object`). Namespaces stay whole: they are few, and the paths borrow their
+/// labels. (A cluster scan keeps the inventory's objects whole: it evaluates them last.)
+fn pack_read(r: &mut Resource) {
+    let namespace = r.id.group().is_empty() && r.id.kind == "Namespace";
+    if r.packed.is_none() && !namespace {
         r.pack();
     }
 }
@@ -509,6 +532,32 @@ mod tests {
                 assert_eq!(object.pointer(pointer), whole.pointer(pointer));
             }
             assert_ne!(*object, whole, "something was left out");
+        }
+    }
+
+    /// Once the inventory is built, what `reduce` left unpacked for it is packed, but a
+    /// Namespace, whose labels the attack paths borrow; it reads as it did.
+    #[test]
+    fn the_inventorys_objects_are_packed_once_it_is_built_but_namespaces() {
+        let role = r#"{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "r", "namespace": "n"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}"#;
+        let namespace = r#"{"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "n", "labels": {"team": "a"}}}"#;
+        for (text, packs) in [(role, true), (namespace, false)] {
+            let mut r = resource(text);
+            reduce(&mut r);
+            assert!(
+                r.packed.is_none(),
+                "the inventory reads it before evaluation"
+            );
+            let before = r.object.clone();
+            pack_read(&mut r);
+            assert_eq!(r.packed.is_some(), packs, "{text}");
+            assert_eq!(*r.read_object(), before);
+            // Packing again changes nothing.
+            pack_read(&mut r);
+            assert_eq!(*r.read_object(), before);
         }
     }
 }
