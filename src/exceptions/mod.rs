@@ -269,53 +269,57 @@ pub fn apply<R: std::borrow::Borrow<Resource> + Sync>(
     all.extend(exceptions.iter().cloned());
     let mut uses = vec![0usize; all.len()];
     let none = ObjectFacts::default();
-    for f in findings {
-        let k = key(&f.object, &f.origin);
-        let object_facts = facts.get(&k).unwrap_or(&none);
-        // The object's own annotation first: it is the most specific.
-        let candidates = inline
-            .get(&k)
-            .into_iter()
-            .flatten()
-            .copied()
-            .chain(first_config..all.len());
-        let mut chosen = None;
-        for i in candidates {
-            let e = &all[i];
-            let applies = e.covers_rule(&f.rule_id)
-                && match &e.scope {
-                    Scope::Object => true,
-                    Scope::Selectors(s) => {
-                        s.is_empty() || s.iter().any(|s| s.matches(&f, object_facts, context))
-                    }
-                };
-            if !applies {
-                continue;
-            }
-            uses[i] += 1;
-            if !e.is_expired(today) {
-                chosen = Some(i);
-                break;
-            }
-        }
-        match chosen {
-            Some(i) => {
+    // The findings no exception suppresses stay where they are: moved one by one into a new
+    // list, every finding was held twice at the end (at 1,000,000 objects some 600 MB more).
+    let mut findings = findings;
+    let mut chosen_for = Vec::new();
+    let taken: Vec<Finding> = findings
+        .extract_if(.., |f| {
+            let k = key(&f.object, &f.origin);
+            let object_facts = facts.get(&k).unwrap_or(&none);
+            // The object's own annotation first: it is the most specific.
+            let candidates = inline
+                .get(&k)
+                .into_iter()
+                .flatten()
+                .copied()
+                .chain(first_config..all.len());
+            for i in candidates {
                 let e = &all[i];
-                applied.suppressed.push(Suppressed {
-                    finding: f,
-                    suppression: Suppression {
-                        kind: match e.scope {
-                            Scope::Object => SuppressionKind::Annotation,
-                            Scope::Selectors(_) => SuppressionKind::Config,
-                        },
-                        reason: e.reason.clone(),
-                        expires: e.expires,
-                        exception: e.name.clone().unwrap_or_else(|| e.source.describe()),
-                    },
-                })
+                let applies = e.covers_rule(&f.rule_id)
+                    && match &e.scope {
+                        Scope::Object => true,
+                        Scope::Selectors(s) => {
+                            s.is_empty() || s.iter().any(|s| s.matches(f, object_facts, context))
+                        }
+                    };
+                if !applies {
+                    continue;
+                }
+                uses[i] += 1;
+                if !e.is_expired(today) {
+                    chosen_for.push(i);
+                    return true;
+                }
             }
-            None => applied.findings.push(f),
-        }
+            false
+        })
+        .collect();
+    applied.findings = findings;
+    for (finding, i) in taken.into_iter().zip(chosen_for) {
+        let e = &all[i];
+        applied.suppressed.push(Suppressed {
+            finding,
+            suppression: Suppression {
+                kind: match e.scope {
+                    Scope::Object => SuppressionKind::Annotation,
+                    Scope::Selectors(_) => SuppressionKind::Config,
+                },
+                reason: e.reason.clone(),
+                expires: e.expires,
+                exception: e.name.clone().unwrap_or_else(|| e.source.describe()),
+            },
+        });
     }
     for (e, uses) in all.into_iter().zip(uses) {
         let state = if e.is_expired(today) {
