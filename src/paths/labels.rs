@@ -5,9 +5,9 @@ use crate::engine::network_policy::LabelLookup;
 use serde_json::{Map, Value};
 
 /// A workload's pod labels, in the order they are written: each key and value one string made
-/// to its size. As `serde_json` maps they took some 670 bytes a workload (about 270 MB for a
-/// million generated objects' workloads). Only labels whose value is a string are kept: no
-/// other is valid, and no selector matches one (`LabelLookup`).
+/// to its size, instead of a `serde_json` map (an index table and a 104-byte entry a label).
+/// Only labels whose value is a string are kept: no other is valid, and no selector matches
+/// one (`LabelLookup`).
 #[derive(Debug, Default)]
 pub struct Labels(Box<[(Box<str>, Box<str>)]>);
 

@@ -131,11 +131,6 @@ impl<'a> Policies<'a> {
 
     /// The policies that select pods with `labels` in `namespace` and isolate them.
     fn selecting(&self, namespace: Option<&str>, labels: &Labels) -> Vec<&Policy<'a>> {
-        let over = namespace_labels(namespace);
-        let pod = Overlaid {
-            base: labels,
-            over: &over,
-        };
         let own = namespace
             .and_then(|ns| self.in_namespace.get(ns))
             .map_or(&[][..], Vec::as_slice);
@@ -159,7 +154,7 @@ impl<'a> Policies<'a> {
                     dnf_matches(selector, &labels)
                 }),
             })
-            .filter(|p| dnf_matches(&p.selects, &pod))
+            .filter(|p| selects_pod(&p.selects, labels, namespace))
             .collect()
     }
 
@@ -207,22 +202,15 @@ impl<'a> Policies<'a> {
     }
 }
 
-/// The labels Cilium and Calico selectors may name for a pod's namespace, which hide the
-/// pod's own labels of those keys.
-fn namespace_labels(namespace: Option<&str>) -> Vec<(&'static str, &str)> {
-    namespace
-        .map(|ns| vec![(CILIUM_NAMESPACE, ns), (CALICO_NAMESPACE, ns)])
-        .unwrap_or_default()
-}
-
-/// Whether `dnf` selects a pod with `labels` in `namespace`, the namespace's labels included.
+/// Whether `dnf` selects a pod with `labels` in `namespace`, with the labels Cilium and
+/// Calico selectors may name for its namespace laid over the pod's own.
 fn selects_pod(dnf: &Dnf, labels: &Labels, namespace: Option<&str>) -> bool {
-    let over = namespace_labels(namespace);
+    let over = namespace.map(|ns| [(CILIUM_NAMESPACE, ns), (CALICO_NAMESPACE, ns)]);
     dnf_matches(
         dnf,
         &Overlaid {
             base: labels,
-            over: &over,
+            over: over.as_ref().map_or(&[][..], |o| &o[..]),
         },
     )
 }

@@ -1152,14 +1152,14 @@ fn spread(before: Option<&Resource>, after: Option<&Resource>, affected: &mut Af
         if b == a {
             continue;
         }
-        let keys = || [b, a].into_iter().flat_map(keys).collect::<Vec<String>>();
+        let changed_keys = || [b, a].into_iter().flat_map(keys).collect::<Vec<String>>();
         if name == "workload_namespaces" {
             // Read by the rules on Namespace objects only.
-            for ns in keys() {
+            for ns in changed_keys() {
                 affected.objects.insert(namespace_ref(&ns));
             }
         } else if NAMESPACED_PARTS.contains(&name.as_str()) {
-            affected.namespaces.extend(keys());
+            affected.namespaces.extend(changed_keys());
         } else {
             affected.all = true;
         }
