@@ -127,7 +127,7 @@ pub fn drift(old: &[Resource], new: &[Resource]) -> Drift {
     let mut drift = Drift::default();
     for (key, &i) in &before {
         match after.get(key) {
-            None => drift.removed.push(old[i].id.clone()),
+            None => drift.removed.push((*old[i].id).clone()),
             Some(&j) => {
                 let mut fields = Vec::new();
                 changed_fields(
@@ -138,7 +138,7 @@ pub fn drift(old: &[Resource], new: &[Resource]) -> Drift {
                 );
                 if !fields.is_empty() {
                     drift.changed.push(Changed {
-                        object: new[j].id.clone(),
+                        object: (*new[j].id).clone(),
                         fields,
                     });
                 }
@@ -148,7 +148,7 @@ pub fn drift(old: &[Resource], new: &[Resource]) -> Drift {
     drift.added = after
         .iter()
         .filter(|(k, _)| !before.contains_key(*k))
-        .map(|(_, &j)| new[j].id.clone())
+        .map(|(_, &j)| ObjectRef::clone(&new[j].id))
         .collect();
     drift
 }

@@ -70,8 +70,8 @@ fn hostile() -> ScanReport {
         objects: 1,
         evaluated: vec![EvaluatedObject {
             input: InputType::Kubernetes,
-            object,
-            origin,
+            object: object.into(),
+            origin: origin.into(),
         }],
         compliance: None,
         attack_paths: Vec::new(),

@@ -277,7 +277,7 @@ fn kustomize_overlay_maps_origins() {
     );
     let Origin::Rendered {
         tool, file, source, ..
-    } = &deployment.origin
+    } = &*deployment.origin
     else {
         panic!("{:?}", deployment.origin);
     };
@@ -340,7 +340,7 @@ fn walked_tree_builds_kustomizations_instead_of_reading_their_files() {
     let mut seen: Vec<(String, String, String)> = collected
         .resources
         .iter()
-        .map(|r| match &r.origin {
+        .map(|r| match &*r.origin {
             Origin::Rendered { dir, file, .. } => (
                 dir.display().to_string(),
                 r.id.name.clone(),
@@ -405,14 +405,14 @@ fn walked_tree_renders_charts_and_reads_plain_files() {
     let rendered = collected
         .resources
         .iter()
-        .filter(|r| matches!(r.origin, Origin::Rendered { .. }))
+        .filter(|r| matches!(*r.origin, Origin::Rendered { .. }))
         .count();
     assert_eq!(rendered, 2);
     assert!(
         collected
             .resources
             .iter()
-            .any(|r| matches!(&r.origin, Origin::File { path, .. } if path.starts_with(tree.path().join("plain")))),
+            .any(|r| matches!(&*r.origin, Origin::File { path, .. } if path.starts_with(tree.path().join("plain")))),
         "the plain files are still read"
     );
 }

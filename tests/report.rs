@@ -52,18 +52,19 @@ pub fn fixed_report() -> ScanReport {
     let evaluated = vec![
         EvaluatedObject {
             input: InputType::Kubernetes,
-            object,
-            origin,
+            object: object.into(),
+            origin: origin.into(),
         },
         EvaluatedObject {
             input: InputType::Kubernetes,
-            object: labelled,
+            object: labelled.into(),
             origin: Origin::File {
                 path: PathBuf::from("deploy/ratings-web.yaml").into(),
                 document: 0,
                 item: None,
                 helm_source: None,
-            },
+            }
+            .into(),
         },
     ];
     ScanReport {

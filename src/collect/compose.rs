@@ -24,6 +24,7 @@ use crate::resource::{
 };
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The `apiVersion` of a compose service: not a Kubernetes group, so no Kubernetes-only
 /// logic (the inventory, `kinds` groups) ever takes a service for a Kubernetes object.
@@ -370,18 +371,18 @@ fn add_services(project: &Project, root: Node, files: Files, out: &mut Collected
         let (object, spans, source_map) = service.finish(&service_files.source_paths());
         out.resources.push(Resource {
             input: InputType::Compose,
-            id: ObjectRef {
+            id: Arc::new(ObjectRef {
                 api_version: API_VERSION.to_owned(),
                 kind: KIND.to_owned(),
                 namespace: Some(project_name.clone()),
                 name,
-            },
-            origin: Origin::File {
+            }),
+            origin: Arc::new(Origin::File {
                 path: SourcePath::new(path),
                 document: project.document,
                 item: None,
                 helm_source: None,
-            },
+            }),
             object,
             packed: None,
             spans: Some(spans),

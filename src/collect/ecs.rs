@@ -23,6 +23,7 @@ use crate::problem::{Code, Level, Problem};
 use crate::resource::{InputType, ObjectRef, Origin, Position, Resource, SourcePath};
 use serde_json::Value;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The `apiVersion` of a task definition: not a Kubernetes group, so no Kubernetes-only logic
 /// takes one for a Kubernetes object.
@@ -220,18 +221,18 @@ impl Read {
         let (object, spans, _) = node.finish(std::slice::from_ref(&self.path));
         self.out.resources.push(Resource {
             input: InputType::Ecs,
-            id: ObjectRef {
+            id: Arc::new(ObjectRef {
                 api_version: API_VERSION.to_owned(),
                 kind: KIND.to_owned(),
                 namespace: None,
                 name,
-            },
-            origin: Origin::File {
+            }),
+            origin: Arc::new(Origin::File {
                 path: self.path.clone(),
                 document,
                 item: None,
                 helm_source: None,
-            },
+            }),
             object,
             packed: None,
             spans: Some(spans),

@@ -457,7 +457,7 @@ fn add_source_maps(target: &Renderable, resources: &mut [Resource]) {
         Renderer::Helm => {
             let mut templates: HashMap<SourcePath, Option<Arc<Template>>> = HashMap::new();
             for r in resources.iter_mut() {
-                let Origin::Rendered { file, .. } = &r.origin else {
+                let Origin::Rendered { file, .. } = &*r.origin else {
                     continue;
                 };
                 if *file == marker {
@@ -485,7 +485,7 @@ fn add_source_maps(target: &Renderable, resources: &mut [Resource]) {
             // kustomization that configured the generator), with that file's documents.
             let resource_files: Vec<Option<(SourcePath, Arc<Vec<yaml::Decoded>>)>> = resources
                 .iter()
-                .map(|r| match &r.origin {
+                .map(|r| match &*r.origin {
                     Origin::Rendered {
                         file,
                         source: Some(_),

@@ -389,8 +389,8 @@ impl Failure {
     /// At `path` in `resource`, with its source position when it has one.
     fn at(resource: &crate::resource::Resource, path: FieldPath, message: String) -> Failure {
         Failure {
-            object: resource.id.clone(),
-            origin: resource.origin.clone(),
+            object: (*resource.id).clone(),
+            origin: (*resource.origin).clone(),
             position: resource.position_of(&path),
             written: resource.written_at(&path),
             path,

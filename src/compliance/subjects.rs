@@ -164,7 +164,7 @@ pub fn runs<'a, R: std::borrow::Borrow<Resource> + Sync>(
                 r.component == Component::Kubelet
                     && r.config_known
                     && match &r.anchor {
-                        Anchor::Config { resource, .. } => match &resource.origin {
+                        Anchor::Config { resource, .. } => match &*resource.origin {
                             Origin::Cluster { .. } => r.node.as_deref() == Some(node.as_str()),
                             Origin::File { path, .. } | Origin::Rendered { file: path, .. } => {
                                 config_file
@@ -302,13 +302,13 @@ fn kubelet_config(resource: &Resource) -> Option<Run<'_>> {
     if resource.id.kind != "KubeletConfiguration" {
         return None;
     }
-    let node = match resource.origin {
+    let node = match *resource.origin {
         Origin::Cluster { .. } => Some(resource.id.name.clone()),
         Origin::File { .. } | Origin::Rendered { .. } => None,
     };
     let label = match &node {
         Some(node) => format!("kubelet on node '{node}'"),
-        None => match &resource.origin {
+        None => match &*resource.origin {
             Origin::File { path, .. } | Origin::Rendered { file: path, .. } => {
                 format!("kubelet configuration {path}")
             }

@@ -695,7 +695,7 @@ fn eval_problem(rule: &Rule, resource: &Resource, message: &str) -> Problem {
             resource.id.display_name()
         ),
     );
-    match &resource.origin {
+    match &*resource.origin {
         crate::resource::Origin::File { path, .. } => p.in_file(path.clone(), resource.start()),
         // The start is a line of the tool's output, not of the file.
         crate::resource::Origin::Rendered { file, .. } => p.in_file(file.clone(), None),
@@ -868,8 +868,8 @@ impl<'a> Subject<'a> {
     fn shared(&self) -> &(Arc<ObjectRef>, Arc<Origin>, SharedText) {
         self.shared.get_or_init(|| {
             (
-                Arc::new(self.resource.id.clone()),
-                Arc::new(self.resource.origin.clone()),
+                Arc::clone(&self.resource.id),
+                Arc::clone(&self.resource.origin),
                 SharedText::from(self.resource.id.name.as_str()),
             )
         })

@@ -77,7 +77,7 @@ fn problem(resource: &Resource, path: &FieldPath, got: &str, want: &str) -> Prob
             resource.id.display_name()
         ),
     );
-    match &resource.origin {
+    match &*resource.origin {
         Origin::File { path: file, .. } => {
             let position = resource.position_of(path).or_else(|| resource.start());
             p.in_file(file.clone(), position)

@@ -49,8 +49,8 @@ pub(super) fn read(r: &Resource) -> (Option<Exception>, Vec<Problem>) {
     let position = r.position_of(&annotation_path(IGNORE));
     let source = Source::Annotation {
         via: "posture.io/ignore annotation",
-        object: r.id.clone(),
-        origin: r.origin.clone(),
+        object: (*r.id).clone(),
+        origin: (*r.origin).clone(),
         position,
     };
     let problem =

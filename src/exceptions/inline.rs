@@ -45,8 +45,8 @@ struct Written<'a> {
 fn source(r: &Resource, via: &'static str, at: &[Segment]) -> Source {
     Source::Annotation {
         via,
-        object: r.id.clone(),
-        origin: r.origin.clone(),
+        object: (*r.id).clone(),
+        origin: (*r.origin).clone(),
         position: r.position_of(&FieldPath(at.to_vec())),
     }
 }

@@ -410,6 +410,7 @@ mod tests {
     use super::*;
     use crate::resource::FieldPath;
     use serde_json::{json, Value};
+    use std::sync::Arc;
 
     fn object(annotations: Value) -> Resource {
         let origin = Origin::Cluster {
@@ -431,8 +432,8 @@ mod tests {
             rule_title: "".into(),
             severity: crate::Severity::High,
             message: Default::default(),
-            object: r.id.clone().into(),
-            origin: r.origin.clone().into(),
+            object: Arc::clone(&r.id),
+            origin: Arc::clone(&r.origin),
             path: crate::finding::empty_path(),
             position: None,
             written: None,

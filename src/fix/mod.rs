@@ -126,7 +126,7 @@ pub fn plan(
             refuse(&mut plan, &of_object, &why);
             continue;
         }
-        match &resource.origin {
+        match &*resource.origin {
             Origin::File { path, .. } if path.as_str() != "-" => {
                 files.entry(path).or_default().push((i, tree, of_object));
             }
@@ -169,7 +169,7 @@ pub fn plan(
     // Each file's objects in input order, to check an edited file against.
     let mut in_file: foldhash::HashMap<&SourcePath, Vec<&Resource>> = foldhash::HashMap::default();
     for r in resources {
-        if let Origin::File { path, .. } = &r.origin {
+        if let Origin::File { path, .. } = &*r.origin {
             in_file.entry(path).or_default().push(r);
         }
     }

@@ -133,7 +133,7 @@ pub fn propose(
         .map(|r| {
             let resource = resources
                 .iter()
-                .find(|x| &x.id == r.key.0 && &x.origin == r.key.1);
+                .find(|x| *x.id == *r.key.0 && *x.origin == *r.key.1);
             let (change, outcomes) = change_of(resource, &r.findings, resources, read);
             Proposal {
                 object: r.key.0.clone(),
@@ -197,7 +197,7 @@ fn change_of(
     let Some(resource) = resource else {
         return (None, refuse_all("posture cannot find the object again"));
     };
-    if let Origin::Cluster { .. } = resource.origin {
+    if let Origin::Cluster { .. } = *resource.origin {
         return kubectl(resource, findings);
     }
     let owned: Vec<Finding> = findings.iter().map(|f| (*f).clone()).collect();

@@ -515,8 +515,8 @@ fn written(r: &Resource) -> Option<Written> {
 
 fn step(r: &Resource, edge: Edge, evidence: Vec<Evidence>, explanation: String) -> Step {
     Step {
-        object: r.id.clone(),
-        origin: r.origin.clone(),
+        object: (*r.id).clone(),
+        origin: (*r.origin).clone(),
         position: position(r),
         written: written(r),
         edge,
@@ -681,7 +681,7 @@ impl<'a> Graph<'a> {
 
     fn findings_of(&self, r: &Resource, rules: &[&str]) -> Vec<&'a Finding> {
         self.findings
-            .get(&r.id)
+            .get(&*r.id)
             .into_iter()
             .flatten()
             .filter(|f| rules.contains(&f.rule_id.as_str()))
@@ -691,7 +691,7 @@ impl<'a> Graph<'a> {
 
     fn all_findings_of(&self, r: &Resource) -> Vec<Evidence> {
         self.findings
-            .get(&r.id)
+            .get(&*r.id)
             .into_iter()
             .flatten()
             .map(|f| Evidence::finding(f))
@@ -1036,7 +1036,7 @@ impl<'a> Graph<'a> {
         let amplifiers = self.findings_of(w.r, AMPLIFIER_RULES);
         let amplify = |steps: &mut Vec<Step>| {
             if let Some(last) = steps.last_mut() {
-                if last.object == w.r.id && !amplifiers.is_empty() {
+                if last.object == *w.r.id && !amplifiers.is_empty() {
                     let mut rules: Vec<&str> =
                         amplifiers.iter().map(|f| f.rule_id.as_str()).collect();
                     rules.sort();
@@ -1059,8 +1059,8 @@ impl<'a> Graph<'a> {
             let mut rules: Vec<&str> = escape.iter().map(|f| f.rule_id.as_str()).collect();
             rules.dedup();
             steps.push(Step {
-                object: w.r.id.clone(),
-                origin: w.r.origin.clone(),
+                object: (*w.r.id).clone(),
+                origin: (*w.r.origin).clone(),
                 position: first.position.or_else(|| position(w.r)),
                 written: first.written.as_deref().cloned().or_else(|| written(w.r)),
                 edge: Edge::EscapesToNode,
@@ -1079,8 +1079,8 @@ impl<'a> Graph<'a> {
         if let Some(first) = creds.first() {
             let mut steps = base.clone();
             steps.push(Step {
-                object: w.r.id.clone(),
-                origin: w.r.origin.clone(),
+                object: (*w.r.id).clone(),
+                origin: (*w.r.origin).clone(),
                 position: first.position.or_else(|| position(w.r)),
                 written: first.written.as_deref().cloned().or_else(|| written(w.r)),
                 edge: Edge::HoldsCredentials,
@@ -1167,7 +1167,7 @@ impl<'a> Graph<'a> {
                     namespace: w.r.id.namespace.clone(),
                     name: sa_name.to_owned(),
                 },
-                origin: w.r.origin.clone(),
+                origin: (*w.r.origin).clone(),
                 position: position(w.r),
                 written: written(w.r),
                 edge: Edge::RunsAs,

@@ -88,7 +88,7 @@ impl<'a> RuleSuite<'a> {
         let mut applicable = 0;
         let mut selected_with_findings: HashSet<ObjectKey<'_>> = HashSet::default();
         for e in evaluated.iter().filter(|e| selects(rule, e)) {
-            let key = (&e.object, &e.origin);
+            let key = (&*e.object, &*e.origin);
             if findings.by_object.contains_key(&key) {
                 selected_with_findings.insert(key);
             } else {

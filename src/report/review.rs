@@ -1254,7 +1254,7 @@ fn files(report: &ScanReport) -> Vec<String> {
     let files: BTreeSet<String> = report
         .evaluated
         .iter()
-        .filter_map(|e| match &e.origin {
+        .filter_map(|e| match &*e.origin {
             Origin::File { path, .. } => Some(path.to_string()),
             // The chart or kustomization that was rendered, as the user named it.
             Origin::Rendered { dir, .. } => Some(dir.to_string()),

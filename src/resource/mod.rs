@@ -277,8 +277,10 @@ impl ObjectRef {
 pub struct Resource {
     /// What the object is, so that only the rules of its input type run on it.
     pub input: InputType,
-    pub id: ObjectRef,
-    pub origin: Origin,
+    /// Shared with the object's findings and its entry in the report's evaluated objects:
+    /// a large scan holds millions of findings of hundreds of thousands of objects.
+    pub id: Arc<ObjectRef>,
+    pub origin: Arc<Origin>,
     /// The object as JSON, already sanitized; null while it is [`packed`](Self::packed).
     pub object: Value,
     /// The object as text, while nothing reads it whole: a large scan packs the reduced
@@ -319,13 +321,13 @@ impl Resource {
         let namespace = text("namespace");
         Some(Resource {
             input: InputType::Kubernetes,
-            id: ObjectRef {
+            id: Arc::new(ObjectRef {
                 api_version,
                 kind,
                 namespace,
                 name,
-            },
-            origin,
+            }),
+            origin: Arc::new(origin),
             object,
             packed: None,
             spans,

@@ -10,6 +10,7 @@ use crate::problem::Problem;
 use crate::resource::{ObjectRef, Origin};
 use crate::severity::Severity;
 use crate::snapshot::ClusterInfo;
+use std::sync::Arc;
 
 /// What was scanned, for report headers.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,8 +60,9 @@ pub struct ScanReport {
 pub struct EvaluatedObject {
     /// Its input type: only rules of that type were evaluated on it.
     pub input: crate::resource::InputType,
-    pub object: ObjectRef,
-    pub origin: Origin,
+    /// Shared with the object's findings.
+    pub object: Arc<ObjectRef>,
+    pub origin: Arc<Origin>,
 }
 
 impl ScanReport {

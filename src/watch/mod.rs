@@ -559,7 +559,7 @@ impl WatchState {
         let Some(resource) = Resource::from_object(object, origin, None) else {
             return;
         };
-        let id = resource.id.clone();
+        let id = ObjectRef::clone(&resource.id);
         if let Some(seen) = stream.and_then(|s| self.stats[s].relisting.as_mut()) {
             seen.insert(id.clone());
         }
@@ -607,7 +607,7 @@ impl WatchState {
             .iter()
             .zip(&owned)
             .filter(|(_, owned)| !**owned)
-            .map(|(r, _)| r.id.clone())
+            .map(|(r, _)| ObjectRef::clone(&r.id))
             .collect();
         // Objects whose controller came or went are judged anew (or no longer).
         let flipped: HashSet<ObjectRef> = targets
@@ -693,7 +693,7 @@ impl WatchState {
                 today,
             );
             seconds += started.elapsed().as_secs_f64();
-            let ids = chunk.iter().map(|r| r.id.clone());
+            let ids = chunk.iter().map(|r| ObjectRef::clone(&r.id));
             let judgement = Judgement::of(applied.findings, applied.suppressed, ids);
             self.replace(judgement, time, events, &mut moved);
             emit(std::mem::take(events));
@@ -1047,8 +1047,8 @@ impl WatchState {
             .iter()
             .map(|r| EvaluatedObject {
                 input: r.input,
-                object: r.id.clone(),
-                origin: r.origin.clone(),
+                object: Arc::clone(&r.id),
+                origin: Arc::clone(&r.origin),
             })
             .collect();
         evaluated.sort_by(|a, b| {
@@ -1296,7 +1296,7 @@ fn identity(object: &Value) -> Option<ObjectRef> {
         },
         None,
     )
-    .map(|r| r.id)
+    .map(|r| Arc::unwrap_or_clone(r.id))
 }
 
 #[cfg(test)]
