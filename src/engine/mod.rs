@@ -850,8 +850,8 @@ fn field_path(value: &regorus::Value) -> Option<FieldPath> {
         .map(FieldPath)
 }
 
-/// An object being judged. Its findings share one copy of its identity, origin and name (for
-/// their messages), made at its first finding.
+/// An object being judged. Its findings share its identity and origin (the resource's own) and
+/// one copy of its name (for their messages), made at its first finding.
 pub(crate) struct Subject<'a> {
     resource: &'a Resource,
     shared: std::cell::OnceCell<(Arc<ObjectRef>, Arc<Origin>, SharedText)>,

@@ -27,6 +27,7 @@ use crate::resource::{InputType, Origin, Resource, SpanTree};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What evaluation left for the later steps of a scan.
 pub(super) struct Evaluated {
@@ -105,8 +106,8 @@ pub(super) fn evaluate(
                     // Its findings share the identity and origin the reduced object keeps to
                     // the end, instead of holding their own copy (some 400 bytes an object).
                     .map(|r| Resource {
-                        id: std::sync::Arc::clone(&first.id),
-                        origin: std::sync::Arc::clone(&first.origin),
+                        id: Arc::clone(&first.id),
+                        origin: Arc::clone(&first.origin),
                         ..r
                     });
                 if found.is_none() && !changed.contains(&file) {
