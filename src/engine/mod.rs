@@ -26,7 +26,7 @@ use sharing::Sharing;
 use crate::finding::{self, Finding};
 use crate::policy::{Catalog, Rule};
 use crate::problem::{Code, Level, Problem};
-use crate::resource::{FieldPath, InputType, ObjectRef, Origin, OriginKind, Resource, Segment};
+use crate::resource::{FieldPath, InputType, OriginKind, Resource, Segment};
 use crate::shared_text::SharedText;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -854,25 +854,20 @@ fn field_path(value: &regorus::Value) -> Option<FieldPath> {
 /// one copy of its name (for their messages), made at its first finding.
 pub(crate) struct Subject<'a> {
     resource: &'a Resource,
-    shared: std::cell::OnceCell<(Arc<ObjectRef>, Arc<Origin>, SharedText)>,
+    name: std::cell::OnceCell<SharedText>,
 }
 
 impl<'a> Subject<'a> {
     pub(crate) fn new(resource: &'a Resource) -> Subject<'a> {
         Subject {
             resource,
-            shared: std::cell::OnceCell::new(),
+            name: std::cell::OnceCell::new(),
         }
     }
 
-    fn shared(&self) -> &(Arc<ObjectRef>, Arc<Origin>, SharedText) {
-        self.shared.get_or_init(|| {
-            (
-                Arc::clone(&self.resource.id),
-                Arc::clone(&self.resource.origin),
-                SharedText::from(self.resource.id.name.as_str()),
-            )
-        })
+    fn name(&self) -> &SharedText {
+        self.name
+            .get_or_init(|| SharedText::from(self.resource.id.name.as_str()))
     }
 }
 
@@ -885,7 +880,7 @@ fn push_finding(
     out: &mut Evaluation,
 ) {
     let resource = subject.resource;
-    let (object, origin, name) = subject.shared();
+    let name = subject.name();
     let position = resource.position_of(&path);
     out.findings.push(Finding {
         fingerprint: Finding::fingerprint_of(
@@ -899,8 +894,8 @@ fn push_finding(
         rule_title: rule.title.clone(),
         severity: rule.severity,
         message: sharing.messages.message(msg, name),
-        object: object.clone(),
-        origin: origin.clone(),
+        object: Arc::clone(&resource.id),
+        origin: Arc::clone(&resource.origin),
         written: resource.written_at(&path).map(Box::new),
         path,
         position,
